@@ -1,0 +1,87 @@
+// Plain exhaustive DFS over schedules, stateless: every execution replays its prefix from the
+// initial state. With a preemption bound it prunes schedules that switch away from a thread
+// that could have gone on more than `bound` times.
+import type { Execution } from './execution.js';
+import type { Strategy } from './strategy.js';
+import type { ThreadId } from './types.js';
+
+interface Node {
+  readonly options: readonly ThreadId[];
+  index: number;
+  readonly preemptions: number; // preemptions used before this choice
+  readonly prev: ThreadId | null;
+}
+
+export class DfsStrategy implements Strategy {
+  readonly name: string;
+  private readonly stack: Node[] = [];
+  private depth = 0;
+  private started = false;
+  /** Set when the bound removed at least one choice: the search was not exhaustive. */
+  pruned = false;
+
+  constructor(private readonly preemptionBound: number = Infinity) {
+    this.name = Number.isFinite(preemptionBound) ? `dfs(preemptions<=${preemptionBound})` : 'dfs';
+  }
+
+  get exhaustive(): boolean {
+    return !this.pruned;
+  }
+
+  get cut(): string | undefined {
+    return this.pruned ? `preemption bound ${this.preemptionBound}` : undefined;
+  }
+
+  beginExecution(): boolean {
+    this.depth = 0;
+    if (!this.started) {
+      this.started = true;
+      return true;
+    }
+    // Backtrack: advance the deepest node that still has an untried option.
+    while (this.stack.length > 0) {
+      const top = this.stack[this.stack.length - 1]!;
+      if (top.index + 1 < top.options.length) {
+        top.index++;
+        return true;
+      }
+      this.stack.pop();
+    }
+    return false;
+  }
+
+  choose(_exec: Execution, enabled: readonly ThreadId[]): ThreadId | null {
+    const d = this.depth++;
+    if (d < this.stack.length) return this.stack[d]!.options[this.stack[d]!.index]!;
+    const parent = this.stack[d - 1];
+    const prev = parent ? parent.options[parent.index]! : null;
+    const used = parent ? parent.preemptions + (isPreemption(parent.prev, parent.options[parent.index]!, parent.options) ? 1 : 0) : 0;
+    let options = enabled;
+    if (prev !== null && enabled.includes(prev) && used >= this.preemptionBound) {
+      // Continuing `prev` is free; any other choice would be one preemption too many.
+      if (enabled.length > 1) this.pruned = true;
+      options = [prev];
+    }
+    this.stack.push({ options: [...options], index: 0, preemptions: used, prev });
+    return options[0]!;
+  }
+
+  endExecution(): void {
+    // A failed execution may end before all of its recorded prefix was replayed.
+    this.stack.length = Math.min(this.stack.length, this.depth);
+  }
+}
+
+/** Choosing `next` at a node is a preemption when the previous thread could have gone on. */
+function isPreemption(prev: ThreadId | null, next: ThreadId, enabled: readonly ThreadId[]): boolean {
+  return prev !== null && next !== prev && enabled.includes(prev);
+}
+
+/** Number of preemptions in a schedule, given the enabled set before each step. */
+export function countPreemptions(schedule: readonly ThreadId[], enabledSets: readonly (readonly ThreadId[])[]): number {
+  let n = 0;
+  for (let i = 1; i < schedule.length; i++) {
+    if (isPreemption(schedule[i - 1]!, schedule[i]!, enabledSets[i]!)) n++;
+  }
+  return n;
+}

@@ -1,0 +1,161 @@
+// Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, POPL'14, Algorithm 1).
+// Dependence comes from step footprints; vector clocks give happens-before; each race found in
+// an execution adds one initial of the reversed sequence to the backtrack set of the prefix
+// before it, unless some initial is already there or asleep.
+import type { EventRecord, Execution } from './execution.js';
+import type { Strategy } from './strategy.js';
+import type { Access, ThreadId } from './types.js';
+import { Dependence } from './dependence.js';
+
+type Clock = number[];
+
+interface Node {
+  /** Threads enabled in the state before this position. */
+  readonly enabled: readonly ThreadId[];
+  readonly backtrack: Set<ThreadId>;
+  readonly done: Set<ThreadId>;
+  /** Sleeping threads with the footprint of their pending step here. */
+  readonly sleep: Map<ThreadId, readonly Access[]>;
+  chosen: ThreadId;
+  /** Footprints of the pending steps of enabled threads, for sleep sets. */
+  readonly pending: Map<ThreadId, readonly Access[]>;
+}
+
+interface Event {
+  readonly tid: ThreadId;
+  readonly footprint: readonly Access[];
+  readonly local: number; // index of this event among its thread's events, from 1
+  readonly clock: Clock;
+}
+
+export class DporStrategy implements Strategy {
+  readonly name = 'dpor';
+  readonly exhaustive = true;
+  private readonly nodes: Node[] = [];
+  private events: Event[] = [];
+  private depth = 0;
+  private started = false;
+  /** Executions abandoned because every enabled thread was asleep (redundant). */
+  sleepBlocked = 0;
+
+  constructor(private readonly dep: Dependence) {}
+
+  beginExecution(): boolean {
+    this.depth = 0;
+    this.events = [];
+    if (!this.started) {
+      this.started = true;
+      return true;
+    }
+    while (this.nodes.length > 0) {
+      const node = this.nodes[this.nodes.length - 1]!;
+      const fp = node.pending.get(node.chosen);
+      node.done.add(node.chosen);
+      if (fp) node.sleep.set(node.chosen, fp);
+      const next = [...node.backtrack].filter((t) => !node.done.has(t) && !node.sleep.has(t)).sort((a, b) => a - b)[0];
+      if (next !== undefined) {
+        node.chosen = next;
+        return true;
+      }
+      this.nodes.pop();
+    }
+    return false;
+  }
+
+  choose(exec: Execution, enabled: readonly ThreadId[]): ThreadId | null {
+    const d = this.depth++;
+    if (d < this.nodes.length) return this.nodes[d]!.chosen;
+    const pending = new Map<ThreadId, readonly Access[]>();
+    for (const t of enabled) pending.set(t, exec.pendingFootprint(t));
+    const sleep = new Map<ThreadId, readonly Access[]>();
+    const parent = this.nodes[d - 1];
+    if (parent) {
+      const ran = parent.pending.get(parent.chosen)!;
+      for (const [t, fp] of parent.sleep) {
+        if (!this.dep.dependent(fp, ran)) sleep.set(t, fp);
+      }
+    }
+    const first = enabled.find((t) => !sleep.has(t));
+    if (first === undefined) {
+      this.sleepBlocked++;
+      return null;
+    }
+    this.nodes.push({ enabled: [...enabled], backtrack: new Set([first]), done: new Set(), sleep, chosen: first, pending });
+    return first;
+  }
+
+  afterStep(exec: Execution, record: EventRecord): void {
+    const n = exec.threadCount;
+    const tid = record.tid;
+    let prev: Event | undefined;
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      if (this.events[i]!.tid === tid) {
+        prev = this.events[i];
+        break;
+      }
+    }
+    const clock: Clock = prev ? [...prev.clock] : new Array<number>(n).fill(0);
+    const local = (prev?.local ?? 0) + 1;
+    for (const e of this.events) {
+      if (e.tid !== tid && this.dep.dependent(e.footprint, record.footprint)) join(clock, e.clock);
+    }
+    clock[tid] = local;
+    const event: Event = { tid, footprint: record.footprint, local, clock };
+    this.events.push(event);
+    // Walk back over earlier events: a dependent event not already ordered before this one
+    // (through its thread or a later racing event) is in a race with it. A race that cannot be
+    // reversed (the earlier event enabled this one, as a release enables an acquire) orders
+    // nothing: the search goes on to the events before it (the earlier acquire).
+    const ordered: Clock = prev ? [...prev.clock] : new Array<number>(n).fill(0);
+    for (let i = this.events.length - 2; i >= 0; i--) {
+      const e = this.events[i]!;
+      if (e.tid === tid || !this.dep.dependent(e.footprint, record.footprint)) continue;
+      if (ordered[e.tid]! >= e.local) continue;
+      if (this.reverse(i, event)) join(ordered, e.clock);
+    }
+  }
+
+  endExecution(): void {
+    this.nodes.length = Math.min(this.nodes.length, this.depth);
+  }
+
+  /** Race between events[i] and the new event j: schedule an initial of notdep(i).j at i.
+   * Returns false when the race cannot be reversed (no initial can run at i). */
+  private reverse(i: number, j: Event): boolean {
+    const node = this.nodes[i];
+    if (!node) return true;
+    const ei = this.events[i]!;
+    const v: Event[] = [];
+    for (let k = i + 1; k < this.events.length - 1; k++) {
+      const e = this.events[k]!;
+      if (e.clock[ei.tid]! < ei.local) v.push(e); // not happens-after e_i
+    }
+    v.push(j);
+    const initials: ThreadId[] = [];
+    const seen = new Set<ThreadId>();
+    for (let k = 0; k < v.length; k++) {
+      const e = v[k]!;
+      if (seen.has(e.tid)) continue;
+      seen.add(e.tid);
+      let first = true;
+      for (let m = 0; m < k; m++) {
+        const f = v[m]!;
+        if (e.clock[f.tid]! >= f.local) {
+          first = false;
+          break;
+        }
+      }
+      if (first) initials.push(e.tid);
+    }
+    // Only a step that can run at the prefix can start the reversed sequence.
+    const runnable = initials.filter((t) => node.enabled.includes(t));
+    if (runnable.length === 0) return false;
+    if (runnable.some((t) => node.backtrack.has(t) || node.sleep.has(t))) return true;
+    node.backtrack.add(runnable.includes(j.tid) ? j.tid : Math.min(...runnable));
+    return true;
+  }
+}
+
+function join(into: Clock, other: Clock): void {
+  for (let k = 0; k < into.length; k++) if (other[k]! > into[k]!) into[k] = other[k]!;
+}

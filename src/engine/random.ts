@@ -1,0 +1,29 @@
+// Seeded random walks: each execution picks uniformly among the enabled threads. For models too
+// large to exhaust; never proves absence of bugs.
+import seedrandom from 'seedrandom';
+import type { Execution } from './execution.js';
+import type { Strategy } from './strategy.js';
+import type { ThreadId } from './types.js';
+
+export class RandomStrategy implements Strategy {
+  readonly name = 'random';
+  readonly exhaustive = false;
+  readonly cut: string;
+  private readonly rng: seedrandom.PRNG;
+  private runs = 0;
+
+  constructor(seed: string, private readonly executions: number) {
+    this.rng = seedrandom(`random:${seed}`);
+    this.cut = `random sampling of ${executions} executions (seed ${seed})`;
+  }
+
+  beginExecution(): boolean {
+    return this.runs++ < this.executions;
+  }
+
+  choose(_exec: Execution, enabled: readonly ThreadId[]): ThreadId {
+    return enabled[Math.floor(this.rng() * enabled.length)]!;
+  }
+
+  endExecution(): void {}
+}

@@ -1,0 +1,93 @@
+// Core vocabulary of the engine. The engine knows threads, steps and footprints — nothing of
+// pages or TLBs — so any program of Steps can be explored.
+
+/** A shared location, named by whoever owns it ("mem:12:3", "tlb:1:0x1000", "lock:pgd_lock"). */
+export type Loc = string;
+
+/** One location touched by a step; two steps are dependent when they touch a common
+ * location and at least one of them writes it. */
+export interface Access {
+  readonly loc: Loc;
+  readonly write: boolean;
+}
+
+export const read = (loc: Loc): Access => ({ loc, write: false });
+export const write = (loc: Loc): Access => ({ loc, write: true });
+
+/**
+ * One atomic shared-memory operation, yielded by a thread *before* it happens so the scheduler
+ * can see what every thread is about to do.
+ *
+ * `footprint` may be a function: it is evaluated in the current state, just before the step is
+ * compared or run (a TLB lookup reads page tables only on a miss). It must include every
+ * location that `enabled` and `run` read, and every location `run` writes.
+ */
+export interface Step<T = unknown> {
+  readonly label: string;
+  readonly footprint: readonly Access[] | (() => readonly Access[]);
+  /** false while the step cannot run (a lock held by another thread disables its acquire). */
+  enabled?(): boolean;
+  /** Performs the operation atomically; the value is sent back into the thread. */
+  run(): T;
+  /** Set by `run` to say what happened ("D set in pte O[0]"); shown in traces. */
+  note?: string;
+}
+
+/** A thread body: yields Steps, receives each step's result. */
+export type ThreadBody = Generator<Step, void, unknown>;
+
+export type ThreadId = number;
+
+export interface ThreadSpec {
+  /** Stable, human name: "cpu0", "migrator", "ipi→cpu1". */
+  readonly name: string;
+  readonly body: () => ThreadBody;
+  /**
+   * An actor acts by itself (IPI delivery, speculative TLB fill). It is scheduled like a
+   * thread, but an execution is complete once every non-actor thread has finished.
+   */
+  readonly actor?: boolean;
+}
+
+/** An invariant over the model's state; returns a message when violated, else null. */
+export interface Invariant {
+  readonly name: string;
+  readonly description?: string;
+  /** Checked after every step (and at the end) unless `atEnd` is set. */
+  readonly atEnd?: boolean;
+  /**
+   * Location prefixes the check reads. Partial-order reduction keeps every ordering of writes
+   * to them, so no intermediate state the invariant could see is skipped. Omitted: the
+   * invariant may read anything (sound, but reduces less).
+   */
+  readonly watch?: readonly string[];
+  check(): string | null;
+}
+
+/** One execution's worth of model: fresh state, fresh threads. */
+export interface Program {
+  readonly threads: readonly ThreadSpec[];
+  readonly invariants: readonly Invariant[];
+  /** Canonical description of the final state (used to cross-check reductions). */
+  finalState?(): string;
+  /** Compact description of the state for traces (TLBs, page tables, counts). */
+  snapshot?(): unknown;
+}
+
+export function* perform<T>(step: Step<T>): Generator<Step, T, unknown> {
+  return (yield step as Step) as T;
+}
+
+export function footprintOf(step: Step): readonly Access[] {
+  const f = step.footprint;
+  return typeof f === 'function' ? f() : f;
+}
+
+export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
+  for (const x of a) {
+    for (const y of b) {
+      if (x.loc === y.loc && (x.write || y.write)) return true;
+    }
+  }
+  return false;
+}

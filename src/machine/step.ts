@@ -1,0 +1,72 @@
+// Building blocks for machine operations: a Step factory and Cells (shared words with a
+// location name) that atomics, locks and struct page fields are made of.
+import { type Access, type Loc, type Step, perform, read, write } from '../engine/types.js';
+
+/** A mutable Step whose `run` can leave a note for traces. */
+export interface NotedStep<T> extends Step<T> {
+  note?: string;
+}
+
+/**
+ * Make a Step. `run` receives a `say` callback that sets the step's trace note.
+ * `footprint` may be a function, evaluated in the current state before the step runs.
+ */
+export function mkStep<T>(
+  label: string,
+  footprint: readonly Access[] | (() => readonly Access[]),
+  run: (say: (note: string) => void) => T,
+  enabled?: () => boolean,
+): NotedStep<T> {
+  const s: NotedStep<T> = {
+    label,
+    footprint,
+    run: () => run((n) => (s.note = n)),
+  };
+  if (enabled) (s as { enabled?: () => boolean }).enabled = enabled;
+  return s;
+}
+
+/** Yield one step and return its result: `const v = yield* op(mkStep(...))`. */
+export function op<T>(s: Step<T>): Generator<Step, T, unknown> {
+  return perform(s);
+}
+
+/**
+ * One shared word with a name: a model variable, a struct page field, or a word of physical
+ * memory. `get`/`set` are plain accessors for setup code and invariants (not Steps); operations
+ * inside threads go through atomics.ts, which use the access lists for footprints.
+ */
+export interface Cell {
+  /** Human name for labels ("page 3 _count", "pte O[1]", "lazy_nr"). */
+  readonly name: string;
+  readonly loc: Loc;
+  get(): number;
+  /** Raw store; a memory cell also records a write into a freed frame. */
+  set(v: number, by?: string): void;
+  /** Locations read by a load of the cell. */
+  readAccesses(): readonly Access[];
+  /** Locations touched by a store (or read-modify-write) of the cell. */
+  writeAccesses(): readonly Access[];
+}
+
+/** A named shared variable that belongs to the model (`var:<name>`). */
+export class Var implements Cell {
+  readonly loc: Loc;
+  private value: number;
+  constructor(readonly name: string, init = 0, prefix = 'var') {
+    this.loc = `${prefix}:${name}`;
+    this.value = init;
+  }
+  get(): number {
+    return this.value;
+  }
+  set(v: number): void {
+    this.value = v;
+  }
+  readAccesses(): readonly Access[] {
+    return [read(this.loc)];
+  }
+  writeAccesses(): readonly Access[] {
+    return [write(this.loc)];
+  }
+}

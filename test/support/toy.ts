@@ -1,0 +1,88 @@
+// A tiny shared-memory language for engine tests: variables, reads, writes, CAS, locks.
+import { type Invariant, type Program, type Step, type ThreadBody, perform, read, write } from '../../src/engine/types.js';
+
+export class Shared {
+  readonly vars: number[];
+  readonly locks: (number | null)[];
+  constructor(nVars: number, nLocks = 0) {
+    this.vars = new Array<number>(nVars).fill(0);
+    this.locks = new Array<number | null>(nLocks).fill(null);
+  }
+  load(x: number): Step<number> {
+    return { label: `load x${x}`, footprint: [read(`x${x}`)], run: () => this.vars[x]! };
+  }
+  store(x: number, v: number): Step<void> {
+    return { label: `store x${x}=${v}`, footprint: [write(`x${x}`)], run: () => { this.vars[x] = v; } };
+  }
+  cas(x: number, expect: number, v: number): Step<boolean> {
+    return {
+      label: `cas x${x} ${expect}->${v}`,
+      footprint: [write(`x${x}`)],
+      run: () => {
+        if (this.vars[x] !== expect) return false;
+        this.vars[x] = v;
+        return true;
+      },
+    };
+  }
+  lock(l: number, me: number): Step<void> {
+    return {
+      label: `lock l${l}`,
+      footprint: [write(`l${l}`)],
+      enabled: () => this.locks[l] === null,
+      run: () => { this.locks[l] = me; },
+    };
+  }
+  unlock(l: number): Step<void> {
+    return { label: `unlock l${l}`, footprint: [write(`l${l}`)], run: () => { this.locks[l] = null; } };
+  }
+  state(): string {
+    return JSON.stringify(this.vars);
+  }
+}
+
+export type Op =
+  | { kind: 'load'; x: number }
+  | { kind: 'store'; x: number; v: number }
+  | { kind: 'cas'; x: number; expect: number; v: number }
+  | { kind: 'inc'; x: number } // load then store (non-atomic)
+  | { kind: 'locked'; l: number; ops: Op[] };
+
+/** A program whose threads run the given op lists; locals are folded into the final state. */
+export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invariants: (s: Shared) => Invariant[] = () => []): () => Program {
+  return () => {
+    const s = new Shared(nVars, nLocks);
+    const seen: number[][] = threads.map(() => []);
+    function* runOps(ops: Op[], me: number): ThreadBody {
+      for (const op of ops) {
+        switch (op.kind) {
+          case 'load':
+            seen[me]!.push(yield* perform(s.load(op.x)));
+            break;
+          case 'store':
+            yield* perform(s.store(op.x, op.v));
+            break;
+          case 'cas':
+            seen[me]!.push((yield* perform(s.cas(op.x, op.expect, op.v))) ? 1 : 0);
+            break;
+          case 'inc': {
+            const v = yield* perform(s.load(op.x));
+            yield* perform(s.store(op.x, v + 1));
+            break;
+          }
+          case 'locked':
+            yield* perform(s.lock(op.l, me));
+            yield* runOps(op.ops, me);
+            yield* perform(s.unlock(op.l));
+            break;
+        }
+      }
+    }
+    return {
+      threads: threads.map((ops, i) => ({ name: `t${i}`, body: () => runOps(ops, i) })),
+      invariants: invariants(s),
+      finalState: () => `${s.state()}|${JSON.stringify(seen)}`,
+      snapshot: () => ({ vars: [...s.vars] }),
+    };
+  };
+}
