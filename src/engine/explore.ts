@@ -3,7 +3,7 @@
 import { Dependence } from './dependence.js';
 import { DfsStrategy, countPreemptions } from './dfs.js';
 import { DporStrategy } from './dpor.js';
-import { Execution, type Failure } from './execution.js';
+import { type EventRecord, Execution, type Failure } from './execution.js';
 import { PctStrategy } from './pct.js';
 import { RandomStrategy } from './random.js';
 import type { Strategy } from './strategy.js';
@@ -33,6 +33,8 @@ export interface ExploreOptions {
   /** Polled between executions; true stops with verdict "interrupted". */
   shouldStop?: () => boolean;
   onProgress?: (p: Progress) => void;
+  /** Called with the steps of every complete execution (for cross-checks and statistics). */
+  onExecution?: (events: readonly EventRecord[], exec: Execution) => void;
   /** Source of elapsed time (for reports and the time limit only). */
   now?: () => number;
 }
@@ -190,6 +192,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     maxDepth = Math.max(maxDepth, exec.events.length);
     if (abandoned) continue;
     executions++;
+    o.onExecution?.(exec.events, exec);
     if (o.onProgress && executions % 1000 === 0) o.onProgress({ executions, steps, elapsedMs: now() - t0 });
     if (exec.failure) {
       violation = toViolation(exec, enabledSets);

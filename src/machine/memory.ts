@@ -99,8 +99,8 @@ export class PhysMemory {
     this.cachedWB[f] = v;
   }
 
-  /** A word of memory as a Cell (for atomics and pte operations). */
-  word(pa: PhysAddr): Cell {
+  /** A word of memory as a Cell (for atomics and pte operations; a pte pointer is one). */
+  word(pa: PhysAddr): WordCell {
     this.frame(paPfn(pa));
     this.idx(pa);
     return new MemWord(this, pa);
@@ -195,19 +195,26 @@ export class PhysMemory {
   }
 }
 
+/** A word of physical memory; a `pte_t *` is one of these. */
+export interface WordCell extends Cell {
+  readonly pa: PhysAddr;
+  readonly memory: PhysMemory;
+}
+
 /** A word of physical memory seen as a Cell; stores read `frame:<pfn>` (free-frame check). */
-class MemWord implements Cell {
+class MemWord implements WordCell {
   readonly loc: Loc;
-  readonly name: string;
-  constructor(private readonly mem: PhysMemory, readonly pa: PhysAddr) {
+  constructor(readonly memory: PhysMemory, readonly pa: PhysAddr) {
     this.loc = memLoc(pa);
-    this.name = mem.describe(pa);
+  }
+  get name(): string {
+    return this.memory.describe(this.pa);
   }
   get(): number {
-    return this.mem.peek(this.pa);
+    return this.memory.peek(this.pa);
   }
   set(v: number, by?: string): void {
-    this.mem.poke(this.pa, v, by);
+    this.memory.poke(this.pa, v, by);
   }
   readAccesses(): readonly Access[] {
     return [read(this.loc)];

@@ -1,0 +1,36 @@
+// The public API: define a model, explore it, replay a schedule.
+import { exploreProgram, type ExploreOptions, type ExploreResult } from './engine/explore.js';
+import { type Expectation, type Model, type Params, resolveParams, variantOf } from './model.js';
+
+export * from './engine/types.js';
+export { exploreProgram, STRATEGIES } from './engine/explore.js';
+export type { ExploreOptions, ExploreResult, StrategyName, TraceStep, Verdict, Violation } from './engine/explore.js';
+export { replaySchedule, ReplayDivergence } from './engine/replay.js';
+export { defineModel, expectationText, resolveParams, UsageError, variantOf } from './model.js';
+export type { Expectation, InvariantDoc, Model, ModelSpec, ParamSpec, Params, VariantSpec } from './model.js';
+
+export interface ModelExploreOptions extends ExploreOptions {
+  variant?: string;
+  params?: Params;
+}
+
+export interface ModelResult extends ExploreResult {
+  readonly model: string;
+  readonly variant: string;
+  readonly params: Params;
+  readonly expected: Expectation;
+  /** The variant showed what it declares: a complete "holds", or the declared violation. */
+  readonly asExpected: boolean;
+}
+
+export function explore(model: Model, options: ModelExploreOptions = {}): ModelResult {
+  const variant = variantOf(model, options.variant);
+  const params = resolveParams(model, options.params);
+  const result = exploreProgram(() => model.build(variant.name, params), { maxSteps: model.maxSteps, ...options });
+  return { ...result, model: model.name, variant: variant.name, params, expected: variant.expect, asExpected: showsExpected(variant.expect, result) };
+}
+
+export function showsExpected(expect: Expectation, r: ExploreResult): boolean {
+  if (expect === 'holds') return r.verdict === 'holds';
+  return r.verdict === 'violated' && r.violation?.invariant === expect.violates;
+}

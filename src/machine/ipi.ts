@@ -1,0 +1,123 @@
+// Remote TLB shootdown. The sender posts a request to every target CPU (one Step), flushes
+// locally, then waits for every ack (a Step enabled only once all acks are in — a disabled
+// step, not a spin loop). Delivery is an actor per target CPU, enabled only while a request is
+// pending, the target's interrupts are on, and it is between instructions; it flushes that
+// CPU's TLB and acks. A CPU that spins with interrupts off never acks: the engine then finds
+// no enabled step and reports a deadlock.
+//
+// Locations: `ipi:<cpu>` the request queue; `ack:<sender>:<target>` one ack;
+// `irq:<cpu>`, `cpu:<cpu>:insn`, `cr3:<cpu>` read by delivery / target selection.
+import { type Access, type Step, type ThreadSpec, read, write } from '../engine/types.js';
+import type { Cpu } from './cpu.js';
+import type { PageTable } from './pagetable.js';
+import { mkStep, op } from './step.js';
+import type { TlbEntry } from './tlb.js';
+import type { CpuId, VirtAddr } from './types.js';
+
+export type FlushRequest =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'range'; readonly start: VirtAddr; readonly end: VirtAddr };
+
+export interface IpiRequest {
+  readonly from: CpuId;
+  readonly flush: FlushRequest;
+  /** The kernel call that sent it ("flush_tlb_all"). */
+  readonly what: string;
+}
+
+/** Locations a flush of `req` on `cpu` touches. */
+export function flushAccesses(cpu: Cpu, req: FlushRequest): Access[] {
+  if (req.kind === 'all') return cpu.tlb.flushAllAccesses();
+  const seen = new Set<string>();
+  const out: Access[] = [];
+  for (const v of cpu.host.geo.pages(req.start, req.end)) {
+    for (const a of cpu.tlb.invlpgAccesses(v)) {
+      const k = `${a.loc}/${a.write}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(a);
+      }
+    }
+  }
+  return out;
+}
+
+/** Perform the flush on `cpu`'s TLB now; returns a note. */
+export function applyFlush(cpu: Cpu, req: FlushRequest): string {
+  if (req.kind === 'all') return cpu.dropped(cpu.tlb.flushAll());
+  const gone: TlbEntry[] = [];
+  for (const v of cpu.host.geo.pages(req.start, req.end)) gone.push(...cpu.tlb.invalidate(v));
+  return cpu.dropped(gone);
+}
+
+/**
+ * The sender's side: post to targets ('all' other CPUs, or those running `mm`), flush locally
+ * (when the sender is a target), wait for every ack.
+ */
+export function* shootdown(sender: Cpu, flush: FlushRequest, targets: 'all' | PageTable, what: string): Generator<Step, void, unknown> {
+  const others = sender.host.cpuList.filter((c) => c !== sender);
+  if (others.length > 0) {
+    const fp: Access[] = [];
+    for (const c of others) {
+      if (targets !== 'all') fp.push(read(c.cr3Loc));
+      fp.push(write(c.ipiLoc), write(sender.ackLoc(c.id)));
+    }
+    yield* op(
+      mkStep(`${what}: send IPIs`, fp, (say) => {
+        const chosen = others.filter((c) => targets === 'all' || c.mm === targets);
+        for (const c of chosen) {
+          c.ipiPending.push({ from: sender.id, flush, what });
+          sender.awaitingAcks.add(c.id);
+        }
+        say(chosen.length ? `IPI → ${chosen.map((c) => c.name).join(', ')}` : 'no other CPU to flush');
+      }),
+    );
+  }
+  if (targets === 'all' || sender.mm === targets) {
+    yield* op(mkStep(`${what}: local flush`, flushAccesses(sender, flush), (say) => say(applyFlush(sender, flush))));
+  }
+  if (others.length > 0) {
+    yield* op(
+      mkStep(
+        `${what}: wait for acks`,
+        others.map((c) => read(sender.ackLoc(c.id))),
+        (say) => say('all acks in'),
+        () => sender.awaitingAcks.size === 0,
+      ),
+    );
+  }
+}
+
+/** The delivery actor for `cpu`: handles every pending request at once, then acks. */
+export function ipiActor(cpu: Cpu): ThreadSpec {
+  const cpus = cpu.host.cpuList;
+  const fp = (): readonly Access[] => {
+    const acc: Access[] = [read(cpu.irqLoc), read(cpu.insnLoc), read(cpu.ipiLoc)];
+    if (cpu.ipiPending.length === 0) return acc;
+    acc.push(write(cpu.ipiLoc));
+    for (const r of cpu.ipiPending) acc.push(write(cpus[r.from]!.ackLoc(cpu.id)), ...flushAccesses(cpu, r.flush));
+    return acc;
+  };
+  const deliver = (): Step =>
+    mkStep(
+      `IPI on ${cpu.name}: flush and ack`,
+      fp,
+      (say) => {
+        const notes: string[] = [];
+        for (const r of cpu.ipiPending) {
+          notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, r.flush)}`);
+          cpus[r.from]!.awaitingAcks.delete(cpu.id);
+        }
+        cpu.ipiPending.length = 0;
+        say(notes.join('; '));
+      },
+      () => cpu.ipiPending.length > 0 && cpu.irqEnabled && !cpu.inInsn,
+    );
+  return {
+    name: `ipi→${cpu.name}`,
+    actor: true,
+    body: function* () {
+      for (;;) yield deliver();
+    },
+  };
+}

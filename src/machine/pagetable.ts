@@ -1,0 +1,129 @@
+// A page-table root (one mm): a pmd page whose entries are either large (PS) mappings or
+// pointers to pte pages. Setup helpers build tables outside any Step; lookup_address is the
+// kernel's lockless walk as one Step.
+import { type Access, type Step, read } from '../engine/types.js';
+import type { PhysMemory } from './memory.js';
+import {
+  type PtePtr,
+  _PAGE_PSE,
+  _PAGE_TABLE,
+  describePte,
+  pfn_pte,
+  type pgprot_t,
+  pgprot,
+  pmd_large,
+  pmd_pfn,
+  pmd_present,
+  type pte_t,
+  pte_present,
+} from './pte.js';
+import { mkStep, op } from './step.js';
+import { type Geometry, type Pfn, type VirtAddr, hex, physAddr } from './types.js';
+
+export type PgLevel = '4K' | '2M';
+
+/** A live walk of the tables as they are in memory now (no TLB, no Step). */
+export type Walk =
+  | { readonly kind: 'no-pmd'; readonly pmdp: PtePtr; readonly pmd: pte_t }
+  | { readonly kind: 'large'; readonly pmdp: PtePtr; readonly pmd: pte_t }
+  | { readonly kind: 'table'; readonly pmdp: PtePtr; readonly pmd: pte_t; readonly ptep: PtePtr; readonly pte: pte_t };
+
+/** What lookup_address returns: the entry that maps `va` (kpte) and its level. */
+export interface Lookup {
+  readonly level: PgLevel;
+  readonly kpte: PtePtr;
+  readonly pte: pte_t;
+}
+
+export class PageTable {
+  constructor(
+    readonly name: string,
+    readonly root: Pfn,
+    private readonly mem: PhysMemory,
+    readonly geo: Geometry,
+  ) {}
+
+  /** The pmd entry covering `va` (pmd_offset). */
+  pmdp(v: VirtAddr): PtePtr {
+    return this.mem.word(physAddr(this.root, this.geo.pmdIndex(v)));
+  }
+  /** The pte for `va` inside the pte page `table` (pte_offset_kernel). */
+  pte_offset(table: Pfn, v: VirtAddr): PtePtr {
+    return this.mem.word(physAddr(table, this.geo.pteIndex(v)));
+  }
+
+  /** Read the tables now (plain, for the machine's steps, setup and invariants). */
+  walk(v: VirtAddr): Walk {
+    const pmdp = this.pmdp(v);
+    const pmd = pmdp.get() as pte_t;
+    if (!pmd_present(pmd)) return { kind: 'no-pmd', pmdp, pmd };
+    if (pmd_large(pmd)) return { kind: 'large', pmdp, pmd };
+    const ptep = this.pte_offset(pmd_pfn(pmd), v);
+    return { kind: 'table', pmdp, pmd, ptep, pte: ptep.get() as pte_t };
+  }
+
+  /** The leaf entry mapping `va` now, or null when nothing maps it. */
+  leaf(v: VirtAddr): Lookup | null {
+    const w = this.walk(v);
+    if (w.kind === 'no-pmd') return null;
+    if (w.kind === 'large') return { level: '2M', kpte: w.pmdp, pte: w.pmd };
+    return pte_present(w.pte) ? { level: '4K', kpte: w.ptep, pte: w.pte } : null;
+  }
+
+  // ---- setup (before exploration) ----
+
+  /** Map a large page at `va` (aligned down) to frames `base`… with `prot` (PS is added). */
+  mapLarge(v: VirtAddr, base: Pfn, prot: pgprot_t): PtePtr {
+    const pmdp = this.pmdp(v);
+    pmdp.set(pfn_pte(base, pgprot(prot | _PAGE_PSE)));
+    return pmdp;
+  }
+  /** Point the pmd for `va` at pte page `table` (pmd_populate, at setup). */
+  populate(v: VirtAddr, table: Pfn): PtePtr {
+    const pmdp = this.pmdp(v);
+    pmdp.set(pfn_pte(table, _PAGE_TABLE));
+    this.mem.setRole(table, 'pte');
+    return pmdp;
+  }
+  /** Map one small page; allocates (and names) a pte page when the pmd is empty. */
+  mapPage(v: VirtAddr, target: Pfn, prot: pgprot_t, tableName?: string): PtePtr {
+    let w = this.walk(v);
+    if (w.kind === 'large') throw new Error(`mapPage ${hex(v)}: pmd maps a large page`);
+    if (w.kind === 'no-pmd') {
+      this.populate(v, this.mem.allocFrame(tableName, 'pte'));
+      w = this.walk(v);
+    }
+    if (w.kind !== 'table') throw new Error('unreachable');
+    w.ptep.set(pfn_pte(target, prot));
+    return w.ptep;
+  }
+
+  // ---- Steps ----
+
+  /**
+   * lookup_address(): walk without locks, one Step reading the pmd and (for a table) the pte.
+   * Returns the leaf entry pointer and level; null when the pmd is empty.
+   */
+  *lookup_address(v: VirtAddr): Generator<Step, Lookup | null, unknown> {
+    const fp = (): readonly Access[] => {
+      const w = this.walk(v);
+      return w.kind === 'table' ? [read(w.pmdp.loc), read(w.ptep.loc)] : [read(w.pmdp.loc)];
+    };
+    return yield* op(
+      mkStep(`lookup_address(${hex(v)})`, fp, (say) => {
+        const w = this.walk(v);
+        const name = (f: Pfn) => this.mem.frameName(f);
+        if (w.kind === 'no-pmd') {
+          say(`pmd ${w.pmdp.name} empty`);
+          return null;
+        }
+        if (w.kind === 'large') {
+          say(`2M: kpte = pmd ${w.pmdp.name} (${describePte(w.pmd, name)})`);
+          return { level: '2M', kpte: w.pmdp, pte: w.pmd };
+        }
+        say(`4K: kpte = ${w.ptep.name} (${describePte(w.pte, name)})`);
+        return { level: '4K', kpte: w.ptep, pte: w.pte };
+      }),
+    );
+  }
+}

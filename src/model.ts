@@ -1,0 +1,83 @@
+// Models as data: a named program family with parameters and variants, each variant declaring
+// what exploring it should show. The engine never sees any of this — only the Program.
+import type { Program } from './engine/types.js';
+
+export interface ParamSpec {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  readonly description: string;
+}
+
+/** What a variant should show when explored exhaustively. */
+export type Expectation = 'holds' | { readonly violates: string };
+
+export interface VariantSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly expect: Expectation;
+}
+
+export interface InvariantDoc {
+  readonly name: string;
+  readonly description: string;
+}
+
+export type Params = Readonly<Record<string, number>>;
+
+export interface ModelSpec {
+  readonly name: string;
+  readonly title: string;
+  /** The kernel code or mailing-list thread the model follows. */
+  readonly source: string;
+  readonly params: Readonly<Record<string, ParamSpec>>;
+  readonly variants: readonly VariantSpec[];
+  readonly invariants: readonly InvariantDoc[];
+  /** Per-execution step bound for this model (livelock detection). */
+  readonly maxSteps?: number;
+  build(variant: string, params: Params): Program;
+}
+
+export type Model = ModelSpec;
+
+export class UsageError extends Error {}
+
+export function defineModel(spec: ModelSpec): Model {
+  if (spec.variants.length === 0) throw new UsageError(`model ${spec.name} has no variants`);
+  const names = new Set<string>();
+  for (const v of spec.variants) {
+    if (names.has(v.name)) throw new UsageError(`model ${spec.name}: variant ${v.name} declared twice`);
+    names.add(v.name);
+  }
+  for (const [k, p] of Object.entries(spec.params)) {
+    if (!(p.min <= p.default && p.default <= p.max)) throw new UsageError(`model ${spec.name}: parameter ${k} default outside [min, max]`);
+  }
+  return spec;
+}
+
+export function variantOf(model: Model, name?: string): VariantSpec {
+  if (name === undefined) return model.variants[0]!;
+  const v = model.variants.find((x) => x.name === name);
+  if (!v) throw new UsageError(`unknown variant "${name}" for model ${model.name} (variants: ${model.variants.map((x) => x.name).join(', ')})`);
+  return v;
+}
+
+/** Defaults overridden by `given`; unknown names and out-of-range values are usage errors. */
+export function resolveParams(model: Model, given: Params = {}): Params {
+  const out: Record<string, number> = {};
+  for (const [k, p] of Object.entries(model.params)) out[k] = p.default;
+  for (const [k, v] of Object.entries(given)) {
+    const p = model.params[k];
+    if (!p) {
+      const known = Object.keys(model.params);
+      throw new UsageError(`unknown parameter "${k}" for model ${model.name} (${known.length ? `parameters: ${known.join(', ')}` : 'it has no parameters'})`);
+    }
+    if (!Number.isInteger(v) || v < p.min || v > p.max) throw new UsageError(`parameter ${k} must be an integer from ${p.min} to ${p.max}, got ${v}`);
+    out[k] = v;
+  }
+  return out;
+}
+
+export function expectationText(e: Expectation): string {
+  return e === 'holds' ? 'holds' : `violates ${e.violates}`;
+}

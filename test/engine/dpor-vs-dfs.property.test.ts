@@ -1,0 +1,102 @@
+// The checker checks itself: on random programs DPOR must reach exactly the final states and
+// verdicts of plain DFS, never run more executions, and (lock-free) its executions per
+// Mazurkiewicz trace is pinned so that a regression in optimality shows.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Dependence } from '../../src/engine/dependence.js';
+import { exploreProgram } from '../../src/engine/explore.js';
+import { canonicalForm } from '../../src/engine/traces.js';
+import type { Invariant } from '../../src/engine/types.js';
+import { type Op, type Shared, toyProgram } from '../support/toy.js';
+
+const nVarsArb = fc.integer({ min: 1, max: 3 });
+
+function opArb(nVars: number, withLocks: boolean): fc.Arbitrary<Op> {
+  const x = fc.integer({ min: 0, max: nVars - 1 });
+  const v = fc.integer({ min: 0, max: 2 });
+  const simple: fc.Arbitrary<Op>[] = [
+    x.map((x) => ({ kind: 'load', x }) as Op),
+    fc.tuple(x, v).map(([x, v]) => ({ kind: 'store', x, v }) as Op),
+    fc.tuple(x, v, v).map(([x, expect, v]) => ({ kind: 'cas', x, expect, v }) as Op),
+  ];
+  if (!withLocks) return fc.oneof(...simple);
+  const locked = fc
+    .tuple(fc.integer({ min: 0, max: 1 }), fc.array(fc.oneof(...simple), { minLength: 1, maxLength: 2 }))
+    .map(([l, ops]) => ({ kind: 'locked', l, ops }) as Op);
+  return fc.oneof(...simple, locked);
+}
+
+const steps = (ops: Op[]): number => ops.reduce((n, op) => n + (op.kind === 'locked' ? 2 + steps(op.ops) : op.kind === 'inc' ? 2 : 1), 0);
+
+function programArb(withLocks: boolean) {
+  return nVarsArb.chain((nVars) =>
+    fc
+      .array(fc.array(opArb(nVars, withLocks), { minLength: 1, maxLength: 5 }), { minLength: 2, maxLength: 4 })
+      .filter((ts) => ts.reduce((n, t) => n + steps(t), 0) <= 9)
+      .map((threads) => ({ nVars, threads })),
+  );
+}
+
+/** A per-step invariant: x0 never equals a given value while x_last equals another. */
+function forbidPair(a: number, b: number, watched: boolean) {
+  return (s: Shared): Invariant[] => [
+    {
+      name: 'forbidden-pair',
+      watch: watched ? ['x'] : undefined,
+      check: () => (s.vars[0] === a && s.vars[s.vars.length - 1] === b && (a !== 0 || b !== 0) ? `x0=${a} with last=${b}` : null),
+    },
+  ];
+}
+
+describe('DPOR against DFS on random programs', () => {
+  it('reaches the same final states and verdicts, with no more executions (with locks)', () => {
+    fc.assert(
+      fc.property(programArb(true), ({ nVars, threads }) => {
+        const make = toyProgram(threads, nVars, 2);
+        const dfs = exploreProgram(make, { strategy: 'dfs', collectFinalStates: true });
+        const dpor = exploreProgram(make, { strategy: 'dpor', collectFinalStates: true });
+        expect(dpor.verdict).toBe(dfs.verdict);
+        expect(dpor.violation?.invariant).toBe(dfs.violation?.invariant);
+        if (dfs.verdict === 'holds') expect(dpor.finalStates).toEqual(dfs.finalStates);
+        expect(dpor.executions).toBeLessThanOrEqual(dfs.executions);
+      }),
+      { numRuns: 300, seed: 1 },
+    );
+  });
+
+  it('finds the same per-step invariant violations as DFS', () => {
+    fc.assert(
+      fc.property(programArb(false), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.boolean(), ({ nVars, threads }, a, b, watched) => {
+        const make = toyProgram(threads, nVars, 0, forbidPair(a, b, watched));
+        const dfs = exploreProgram(make, { strategy: 'dfs' });
+        const dpor = exploreProgram(make, { strategy: 'dpor' });
+        expect(dpor.verdict).toBe(dfs.verdict);
+      }),
+      { numRuns: 300, seed: 2 },
+    );
+  });
+
+  it('runs one execution per Mazurkiewicz trace on lock-free programs (ratio pinned)', () => {
+    let dporTotal = 0;
+    let traceTotal = 0;
+    let worst = 1;
+    fc.assert(
+      fc.property(programArb(false), ({ nVars, threads }) => {
+        const make = toyProgram(threads, nVars, 0);
+        const dep = new Dependence([]);
+        const forms = new Set<string>();
+        exploreProgram(make, { strategy: 'dfs', onExecution: (events) => forms.add(canonicalForm(events, dep)) });
+        const dpor = exploreProgram(make, { strategy: 'dpor' });
+        expect(dpor.executions).toBeGreaterThanOrEqual(forms.size); // soundness: every trace covered
+        dporTotal += dpor.executions;
+        traceTotal += forms.size;
+        worst = Math.max(worst, dpor.executions / forms.size);
+      }),
+      { numRuns: 300, seed: 3 },
+    );
+    const ratio = dporTotal / traceTotal;
+    console.log(`DPOR executions / Mazurkiewicz traces: ${ratio.toFixed(3)} overall, worst ${worst.toFixed(2)} (${dporTotal}/${traceTotal})`);
+    expect(ratio.toFixed(2)).toBe('1.00'); // optimal on every generated program so far
+    expect(worst).toBe(1);
+  });
+});
