@@ -22,6 +22,7 @@ export interface ExploreArgs {
   readonly junit?: string;
   readonly logLevel: string;
   readonly writeTraces: boolean;
+  readonly minimise: boolean;
 }
 
 export interface ReplayArgs {
@@ -48,6 +49,7 @@ export const USAGE = `usage:
   mmcheck explore [MODEL|FILE] [--variant V] [--strategy dpor|dfs|bounded|random|pct]
                   [--preemption-bound N] [--max-executions N] [--max-steps N] [--time-limit S]
                   [--seed S] [--samples N] [--param k=v ...] [--out DIR] [--no-trace]
+                  [--no-minimise]
                   [--json] [--junit FILE] [--log-level L]
   mmcheck replay TRACE [--html FILE] [--json] [--log-level L]`;
 
@@ -94,6 +96,7 @@ export function parseCommandLine(argv: string[]): Args {
       param: { type: 'string', multiple: true },
       out: { type: 'string' },
       'no-trace': { type: 'boolean' },
+      'no-minimise': { type: 'boolean' },
       json: { type: 'boolean' },
       junit: { type: 'string' },
       'log-level': { type: 'string' },
@@ -125,6 +128,7 @@ export function parseCommandLine(argv: string[]): Args {
       junit: values.junit as string | undefined,
       logLevel: logLevel(values['log-level']),
       writeTraces: values['no-trace'] !== true,
+      minimise: values['no-minimise'] !== true,
     };
   }
   throw new UsageError(`unknown command "${command}" (commands: explore, replay, list)`);

@@ -10,6 +10,7 @@ import { expectationText, type Model, UsageError } from '../model.js';
 import { TraceError, makeTrace, parseTrace } from '../trace/format.js';
 import { swimLane } from '../trace/render.js';
 import { replayTrace } from '../trace/replay.js';
+import { minimise } from '../trace/minimise.js';
 import { type ExploreArgs, parseCommandLine, type ReplayArgs, USAGE } from './args.js';
 import { loadModel } from './load.js';
 import { junitXml, writeAtomic } from './output.js';
@@ -110,7 +111,7 @@ async function exploreCommand(args: ExploreArgs, io: Io): Promise<number> {
         if (interrupted) break;
         const progress = new Progress(io, `${t.model.name}/${variant}`);
         log.info({ model: t.model.name, variant, strategy: args.strategy }, 'explore start');
-        const r = explore(t.model, {
+        let r = explore(t.model, {
           variant,
           params: args.params,
           strategy: args.strategy,
@@ -124,6 +125,11 @@ async function exploreCommand(args: ExploreArgs, io: Io): Promise<number> {
           onProgress: (p) => progress.update(p),
         });
         progress.done();
+        if (r.violation && args.minimise) {
+          const params = r.params;
+          const small = minimise(() => t.model.build(variant, params), r.violation, { maxSteps: args.maxSteps ?? t.model.maxSteps ?? 2000 });
+          r = { ...r, violation: small };
+        }
         log.info({ model: r.model, variant: r.variant, verdict: r.verdict, executions: r.executions, steps: r.steps, elapsedMs: Math.round(r.elapsedMs) }, 'explore end');
         results.push(r);
         if (r.violation && args.writeTraces) {

@@ -35,6 +35,9 @@ export interface ExploreOptions {
   onProgress?: (p: Progress) => void;
   /** Called with the steps of every complete execution (for cross-checks and statistics). */
   onExecution?: (events: readonly EventRecord[], exec: Execution) => void;
+  /** Only failures this accepts end the search; others count as ordinary executions
+   * (used to look for a smaller counterexample of one particular invariant). */
+  accept?: (f: Failure) => boolean;
   /** Source of elapsed time (for reports and the time limit only). */
   now?: () => number;
 }
@@ -194,11 +197,11 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     executions++;
     o.onExecution?.(exec.events, exec);
     if (o.onProgress && executions % 1000 === 0) o.onProgress({ executions, steps, elapsedMs: now() - t0 });
-    if (exec.failure) {
+    if (exec.failure && (o.accept?.(exec.failure) ?? true)) {
       violation = toViolation(exec, enabledSets);
       break;
     }
-    if (o.collectFinalStates) {
+    if (o.collectFinalStates && !exec.failure) {
       const st = exec.finalState();
       if (st !== undefined) states.add(st);
     }
@@ -219,7 +222,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
   };
 }
 
-function toViolation(exec: Execution, enabledSets: readonly (readonly ThreadId[])[]): Violation {
+export function toViolation(exec: Execution, enabledSets: readonly (readonly ThreadId[])[]): Violation {
   const schedule = exec.events.map((e) => e.tid);
   return {
     ...exec.failure!,

@@ -7,7 +7,7 @@ import { Dependence } from '../../src/engine/dependence.js';
 import { exploreProgram } from '../../src/engine/explore.js';
 import { canonicalForm } from '../../src/engine/traces.js';
 import type { Invariant } from '../../src/engine/types.js';
-import { type Op, type Shared, toyProgram } from '../support/toy.js';
+import { type Op, type Shared, toyProgram } from '../../src/testing/toy.js';
 
 const nVarsArb = fc.integer({ min: 1, max: 3 });
 

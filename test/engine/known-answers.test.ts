@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
 import { replaySchedule } from '../../src/engine/replay.js';
 import { type Program, type ThreadBody, perform, read, write } from '../../src/engine/types.js';
-import { Shared, toyProgram } from '../support/toy.js';
+import { Shared, toyProgram } from '../../src/testing/toy.js';
 
 /** Two threads each add 1 to x (after recording their own start in a private variable);
  * the invariant at the end wants 2. */

@@ -1,5 +1,6 @@
-// A tiny shared-memory language for engine tests: variables, reads, writes, CAS, locks.
-import { type Invariant, type Program, type Step, type ThreadBody, perform, read, write } from '../../src/engine/types.js';
+// A tiny shared-memory language (variables, loads, stores, CAS, locks) for testing and
+// benchmarking the engine itself, and for generating random programs.
+import { type Invariant, type Program, type Step, type ThreadBody, perform, read, write } from '../engine/types.js';
 
 export class Shared {
   readonly vars: number[];

@@ -1,0 +1,72 @@
+// Counterexample minimisation before a trace is written: first the fewest preemptions (iterative
+// preemption bounding, looking only for the same invariant), then the fewest steps (drop steps
+// from the schedule, as fast-check shrinks, while the same invariant still fails).
+import { countPreemptions } from '../engine/dfs.js';
+import { Execution, type Failure } from '../engine/execution.js';
+import { DfsStrategy } from '../engine/dfs.js';
+import { run, type Violation } from '../engine/explore.js';
+import type { Program, ThreadId } from '../engine/types.js';
+
+export interface MinimiseOptions {
+  readonly maxSteps: number;
+  /** Executions each preemption bound may use before minimisation settles for what it has. */
+  readonly budgetPerBound?: number;
+}
+
+const sameFailure = (a: Failure, b: Failure) => a.kind === b.kind && a.invariant === b.invariant;
+
+export function minimise(make: () => Program, found: Violation, o: MinimiseOptions): Violation {
+  let best = found;
+  for (let bound = 0; bound < best.preemptions; bound++) {
+    const r = run(make, new DfsStrategy(bound), {
+      maxSteps: o.maxSteps,
+      maxExecutions: o.budgetPerBound ?? 20_000,
+      accept: (f) => sameFailure(f, found),
+    });
+    if (r.violation) {
+      best = r.violation;
+      break;
+    }
+  }
+  return shrinkSteps(make, best, o.maxSteps);
+}
+
+/** Re-runs a schedule; the violation it ends in, if it is the same kind as `want`. */
+function attempt(make: () => Program, schedule: readonly ThreadId[], want: Failure, maxSteps: number): Violation | null {
+  const exec = new Execution(make, maxSteps);
+  const enabledSets: ThreadId[][] = [];
+  for (const tid of schedule) {
+    if (exec.failure) break;
+    const enabled = exec.enabled();
+    if (!enabled.includes(tid)) return null;
+    enabledSets.push(enabled);
+    exec.step(tid);
+  }
+  if (!exec.failure && exec.enabled().length === 0) exec.finish();
+  if (!exec.failure || !sameFailure(exec.failure, want)) return null;
+  const sched = exec.events.map((e) => e.tid);
+  return {
+    ...exec.failure,
+    schedule: sched,
+    trace: exec.events.map((e) => ({ tid: e.tid, thread: exec.threadName(e.tid), label: e.label, note: e.note })),
+    preemptions: countPreemptions(sched, enabledSets),
+  };
+}
+
+function shrinkSteps(make: () => Program, v: Violation, maxSteps: number): Violation {
+  let best = v;
+  let improved = true;
+  while (improved) {
+    improved = false;
+    for (let i = best.schedule.length - 1; i >= 0; i--) {
+      const candidate = [...best.schedule.slice(0, i), ...best.schedule.slice(i + 1)];
+      const got = attempt(make, candidate, best, maxSteps);
+      if (got && got.schedule.length < best.schedule.length && got.preemptions <= best.preemptions) {
+        best = got;
+        improved = true;
+        break;
+      }
+    }
+  }
+  return best;
+}
