@@ -2,7 +2,7 @@
 // initial state. With a preemption bound it prunes schedules that switch away from a thread
 // that could have gone on more than `bound` times.
 import type { Execution } from './execution.js';
-import type { Strategy } from './strategy.js';
+import { checkpointField, isArray, isBool, type Strategy } from './strategy.js';
 import type { ThreadId } from './types.js';
 
 interface Node {
@@ -64,6 +64,18 @@ export class DfsStrategy implements Strategy {
     }
     this.stack.push({ options: [...options], index: 0, preemptions: used, prev });
     return options[0]!;
+  }
+
+  save(): unknown {
+    return { started: this.started, pruned: this.pruned, stack: this.stack.map((n) => ({ ...n, preemptions: n.preemptions === Infinity ? -1 : n.preemptions })) };
+  }
+
+  restore(state: unknown): void {
+    this.started = checkpointField(state, 'started', isBool);
+    this.pruned = checkpointField(state, 'pruned', isBool);
+    const stack = checkpointField(state, 'stack', isArray) as Node[];
+    this.stack.length = 0;
+    this.stack.push(...stack.map((n) => ({ ...n, options: [...n.options] })));
   }
 
   endExecution(): void {

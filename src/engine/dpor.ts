@@ -3,7 +3,7 @@
 // an execution adds one initial of the reversed sequence to the backtrack set of the prefix
 // before it, unless some initial is already there or asleep.
 import type { EventRecord, Execution } from './execution.js';
-import type { Strategy } from './strategy.js';
+import { checkpointField, isArray, isBool, isNumber, type Strategy } from './strategy.js';
 import type { Access, ThreadId } from './types.js';
 import { Dependence } from './dependence.js';
 
@@ -112,6 +112,32 @@ export class DporStrategy implements Strategy {
       if (e.tid === tid || !this.dep.dependent(e.footprint, record.footprint)) continue;
       if (ordered[e.tid]! >= e.local) continue;
       if (this.reverse(i, event)) join(ordered, e.clock);
+    }
+  }
+
+  save(): unknown {
+    return {
+      started: this.started,
+      sleepBlocked: this.sleepBlocked,
+      nodes: this.nodes.map((n) => ({
+        enabled: n.enabled,
+        backtrack: [...n.backtrack],
+        done: [...n.done],
+        sleep: [...n.sleep],
+        chosen: n.chosen,
+        pending: [...n.pending],
+      })),
+    };
+  }
+
+  restore(state: unknown): void {
+    this.started = checkpointField(state, 'started', isBool);
+    this.sleepBlocked = checkpointField(state, 'sleepBlocked', isNumber);
+    type Saved = { enabled: ThreadId[]; backtrack: ThreadId[]; done: ThreadId[]; sleep: [ThreadId, Access[]][]; chosen: ThreadId; pending: [ThreadId, Access[]][] };
+    const nodes = checkpointField(state, 'nodes', isArray) as Saved[];
+    this.nodes.length = 0;
+    for (const n of nodes) {
+      this.nodes.push({ enabled: n.enabled, backtrack: new Set(n.backtrack), done: new Set(n.done), sleep: new Map(n.sleep), chosen: n.chosen, pending: new Map(n.pending) });
     }
   }
 

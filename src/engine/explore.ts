@@ -6,7 +6,7 @@ import { DporStrategy } from './dpor.js';
 import { type EventRecord, Execution, type Failure } from './execution.js';
 import { PctStrategy } from './pct.js';
 import { RandomStrategy } from './random.js';
-import type { Strategy } from './strategy.js';
+import { CheckpointError, type Strategy } from './strategy.js';
 import type { Program, ThreadId } from './types.js';
 
 export type StrategyName = 'dfs' | 'dpor' | 'bounded' | 'random' | 'pct';
@@ -38,6 +38,8 @@ export interface ExploreOptions {
   /** Only failures this accepts end the search; others count as ordinary executions
    * (used to look for a smaller counterexample of one particular invariant). */
   accept?: (f: Failure) => boolean;
+  /** Continue an interrupted exploration from its checkpoint. */
+  resume?: Checkpoint;
   /** Source of elapsed time (for reports and the time limit only). */
   now?: () => number;
 }
@@ -62,6 +64,16 @@ export interface Violation extends Failure {
   readonly preemptions: number;
 }
 
+/** Where an interrupted exploration stood, as plain JSON: enough to continue it exactly. */
+export interface Checkpoint {
+  readonly strategy: string;
+  readonly executions: number;
+  readonly steps: number;
+  readonly maxDepth: number;
+  readonly elapsedMs: number;
+  readonly state: unknown;
+}
+
 export type Verdict = 'holds' | 'violated' | 'bounded' | 'interrupted';
 
 export interface ExploreResult {
@@ -80,6 +92,8 @@ export interface ExploreResult {
   readonly cut?: string;
   readonly finalStates?: readonly string[];
   readonly threads: readonly string[];
+  /** Present when interrupted: pass it as `resume` to continue. */
+  readonly checkpoint?: Checkpoint;
 }
 
 const DEFAULT_MAX_STEPS = 2000;
@@ -109,6 +123,7 @@ function makeStrategy(name: StrategyName, probe: Program, o: ExploreOptions): St
 
 /** Iterative preemption bounding: bound 0, 1, 2, … so the first violation has the fewest. */
 function exploreBounded(make: () => Program, o: ExploreOptions): ExploreResult {
+  if (o.resume) throw new CheckpointError('the bounded strategy cannot resume from a checkpoint; use dpor, dfs, random or pct');
   const maxBound = o.preemptionBound ?? 3;
   let executions = 0;
   let steps = 0;
@@ -144,16 +159,22 @@ function exploreBounded(make: () => Program, o: ExploreOptions): ExploreResult {
 
 export function run(make: () => Program, strategy: Strategy, o: ExploreOptions): ExploreResult {
   const now = o.now ?? (() => performance.now());
-  const t0 = now();
   const maxSteps = o.maxSteps ?? DEFAULT_MAX_STEPS;
   const states = new Set<string>();
   let executions = 0;
   let steps = 0;
   let maxDepth = 0;
+  let previousMs = 0;
+  if (o.resume) {
+    if (o.resume.strategy !== strategy.name) throw new CheckpointError(`checkpoint is for strategy ${o.resume.strategy}, not ${strategy.name}`);
+    strategy.restore(o.resume.state);
+    ({ executions, steps, maxDepth, elapsedMs: previousMs } = o.resume);
+  }
+  const t0 = now() - previousMs;
   let violation: Violation | undefined;
   let stopped: 'interrupted' | 'bounded' | undefined;
   let cut: string | undefined;
-  let threads: readonly string[] = [];
+  let threads: readonly string[] = make().threads.map((t) => t.name);
   while (true) {
     if (o.shouldStop?.()) {
       stopped = 'interrupted';
@@ -219,6 +240,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     cut: verdict === 'bounded' ? cut ?? strategy.cut : undefined,
     finalStates: o.collectFinalStates ? [...states].sort() : undefined,
     threads,
+    checkpoint: stopped === 'interrupted' ? { strategy: strategy.name, executions, steps, maxDepth, elapsedMs: now() - t0, state: strategy.save() } : undefined,
   };
 }
 

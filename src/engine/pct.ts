@@ -3,14 +3,14 @@
 // running thread below everyone. Finds any bug of depth d with probability >= 1/(n k^(d-1)).
 import seedrandom from 'seedrandom';
 import type { EventRecord, Execution } from './execution.js';
-import type { Strategy } from './strategy.js';
+import { checkpointField, isNumber, type Strategy } from './strategy.js';
 import type { ThreadId } from './types.js';
 
 export class PctStrategy implements Strategy {
   readonly name = 'pct';
   readonly exhaustive = false;
   readonly cut: string;
-  private readonly rng: seedrandom.PRNG;
+  private rng: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
   private runs = 0;
   private priority: number[] = [];
   private changePoints: number[] = [];
@@ -19,7 +19,7 @@ export class PctStrategy implements Strategy {
   private maxLength: number;
 
   constructor(seed: string, private readonly executions: number, private readonly depth: number, initialLength = 64) {
-    this.rng = seedrandom(`pct:${seed}`);
+    this.rng = seedrandom(`pct:${seed}`, { state: true });
     this.maxLength = initialLength;
     this.cut = `PCT sampling of ${executions} executions (depth ${depth}, seed ${seed})`;
   }
@@ -49,6 +49,17 @@ export class PctStrategy implements Strategy {
 
   endExecution(exec: Execution): void {
     this.maxLength = Math.max(this.maxLength, exec.events.length);
+  }
+
+  save(): unknown {
+    return { runs: this.runs, maxLength: this.maxLength, rng: this.rng.state() };
+  }
+
+  restore(state: unknown): void {
+    this.runs = checkpointField(state, 'runs', isNumber);
+    this.maxLength = checkpointField(state, 'maxLength', isNumber);
+    const rng = checkpointField(state, 'rng', (x): x is seedrandom.State.Arc4 => typeof x === 'object' && x !== null);
+    this.rng = seedrandom('', { state: rng });
   }
 
   private assignPriorities(n: number): void {

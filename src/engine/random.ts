@@ -2,18 +2,18 @@
 // large to exhaust; never proves absence of bugs.
 import seedrandom from 'seedrandom';
 import type { Execution } from './execution.js';
-import type { Strategy } from './strategy.js';
+import { checkpointField, isNumber, type Strategy } from './strategy.js';
 import type { ThreadId } from './types.js';
 
 export class RandomStrategy implements Strategy {
   readonly name = 'random';
   readonly exhaustive = false;
   readonly cut: string;
-  private readonly rng: seedrandom.PRNG;
+  private rng: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
   private runs = 0;
 
   constructor(seed: string, private readonly executions: number) {
-    this.rng = seedrandom(`random:${seed}`);
+    this.rng = seedrandom(`random:${seed}`, { state: true });
     this.cut = `random sampling of ${executions} executions (seed ${seed})`;
   }
 
@@ -26,4 +26,14 @@ export class RandomStrategy implements Strategy {
   }
 
   endExecution(): void {}
+
+  save(): unknown {
+    return { runs: this.runs, rng: this.rng.state() };
+  }
+
+  restore(state: unknown): void {
+    this.runs = checkpointField(state, 'runs', isNumber);
+    const rng = checkpointField(state, 'rng', (x): x is seedrandom.State.Arc4 => typeof x === 'object' && x !== null);
+    this.rng = seedrandom('', { state: rng });
+  }
 }

@@ -16,4 +16,20 @@ export interface Strategy {
   readonly exhaustive: boolean;
   /** Why the search was not exhaustive (a bound that pruned choices), if it was not. */
   readonly cut?: string;
+  /** The strategy's position between two executions, as plain JSON (for checkpoints). */
+  save(): unknown;
+  /** Continues from a `save()`d position; throws CheckpointError if it does not fit. */
+  restore(state: unknown): void;
 }
+
+export class CheckpointError extends Error {}
+
+export function checkpointField<T>(state: unknown, key: string, ok: (x: unknown) => x is T): T {
+  const v = typeof state === 'object' && state !== null ? (state as Record<string, unknown>)[key] : undefined;
+  if (!ok(v)) throw new CheckpointError(`checkpoint field "${key}" is missing or malformed`);
+  return v;
+}
+
+export const isArray = (x: unknown): x is unknown[] => Array.isArray(x);
+export const isNumber = (x: unknown): x is number => typeof x === 'number';
+export const isBool = (x: unknown): x is boolean => typeof x === 'boolean';

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { exploreProgram, type ExploreOptions, type StrategyName } from '../../src/engine/explore.js';
+import { type Op, toyProgram } from '../../src/testing/toy.js';
+
+const threads: Op[][] = [0, 1, 2].map((t) => [
+  { kind: 'store', x: 0, v: t + 1 },
+  { kind: 'load', x: 1 },
+  { kind: 'store', x: 1, v: t + 1 },
+  { kind: 'load', x: 0 },
+]);
+const make = toyProgram(threads, 2, 0);
+const lost = toyProgram([[{ kind: 'inc', x: 0 }], [{ kind: 'inc', x: 0 }], [{ kind: 'inc', x: 0 }]], 1, 0, (s) => [
+  { name: 'sum', atEnd: true, check: () => (s.vars[0] === 3 ? null : `x=${s.vars[0]}`) },
+]);
+
+/** Interrupts every `every` executions and resumes from the checkpoint until done. */
+function interrupted(mk: typeof make, o: ExploreOptions, every: number) {
+  let polls = 0;
+  let r = exploreProgram(mk, { ...o, shouldStop: () => ++polls % every === 0 });
+  let resumes = 0;
+  while (r.verdict === 'interrupted') {
+    expect(r.checkpoint).toBeDefined();
+    const saved = JSON.parse(JSON.stringify(r.checkpoint)); // as written to and read from a file
+    r = exploreProgram(mk, { ...o, resume: saved, shouldStop: () => ++polls % every === 0 });
+    resumes++;
+  }
+  return { r, resumes };
+}
+
+describe('checkpoint and resume', () => {
+  it.each(['dpor', 'dfs', 'random', 'pct'] as StrategyName[])('%s ends with the same result as an uninterrupted run', (strategy) => {
+    const o: ExploreOptions = { strategy, seed: '5', samples: 300 };
+    const whole = exploreProgram(make, o);
+    const { r, resumes } = interrupted(make, o, Math.ceil(whole.executions / 8));
+    expect(resumes).toBeGreaterThan(2);
+    expect(r.verdict).toBe(whole.verdict);
+    expect(r.executions).toBe(whole.executions);
+    expect(r.steps).toBe(whole.steps);
+  });
+
+  it('finds the same violation after resuming', () => {
+    for (const strategy of ['dpor', 'dfs'] as StrategyName[]) {
+      const whole = exploreProgram(lost, { strategy });
+      const { r } = interrupted(lost, { strategy }, 2);
+      expect(r.violation?.schedule).toEqual(whole.violation?.schedule);
+      expect(r.executions).toBe(whole.executions);
+    }
+  });
+
+  it('refuses a checkpoint of another strategy', () => {
+    const r = exploreProgram(make, { strategy: 'dfs', shouldStop: () => true });
+    expect(() => exploreProgram(make, { strategy: 'dpor', resume: r.checkpoint })).toThrow('checkpoint is for strategy dfs, not dpor');
+  });
+});
