@@ -23,6 +23,10 @@ export interface ExploreArgs {
   readonly logLevel: string;
   readonly writeTraces: boolean;
   readonly minimise: boolean;
+  readonly checkpoint: string;
+  /** Seconds without any sign of progress after which a model counts as hung. */
+  readonly stallTimeoutS: number;
+  readonly resume?: string;
 }
 
 export interface ReplayArgs {
@@ -49,7 +53,8 @@ export const USAGE = `usage:
   mmcheck explore [MODEL|FILE] [--variant V] [--strategy dpor|dfs|bounded|random|pct]
                   [--preemption-bound N] [--max-executions N] [--max-steps N] [--time-limit S]
                   [--seed S] [--samples N] [--param k=v ...] [--out DIR] [--no-trace]
-                  [--no-minimise]
+                  [--no-minimise] [--checkpoint FILE] [--stall-timeout S]
+  mmcheck explore --resume CHECKPOINT
                   [--json] [--junit FILE] [--log-level L]
   mmcheck replay TRACE [--html FILE] [--json] [--log-level L]`;
 
@@ -97,6 +102,9 @@ export function parseCommandLine(argv: string[]): Args {
       out: { type: 'string' },
       'no-trace': { type: 'boolean' },
       'no-minimise': { type: 'boolean' },
+      checkpoint: { type: 'string' },
+      resume: { type: 'string' },
+      'stall-timeout': { type: 'string' },
       json: { type: 'boolean' },
       junit: { type: 'string' },
       'log-level': { type: 'string' },
@@ -111,6 +119,7 @@ export function parseCommandLine(argv: string[]): Args {
       params[m[1]!] = Number(m[2]);
     }
     if (values.variant !== undefined && positionals.length === 0) throw new UsageError('--variant needs a model');
+    if (values.resume !== undefined && rest.length !== 2) throw new UsageError('--resume takes a checkpoint file and no other options (the checkpoint holds them)');
     return {
       command: 'explore',
       target: positionals[0],
@@ -129,6 +138,9 @@ export function parseCommandLine(argv: string[]): Args {
       logLevel: logLevel(values['log-level']),
       writeTraces: values['no-trace'] !== true,
       minimise: values['no-minimise'] !== true,
+      checkpoint: (values.checkpoint as string | undefined) ?? 'mmcheck-checkpoint.json',
+      stallTimeoutS: int('stall-timeout', values['stall-timeout'] as string | undefined, 1) ?? 30,
+      resume: values.resume as string | undefined,
     };
   }
   throw new UsageError(`unknown command "${command}" (commands: explore, replay, list)`);

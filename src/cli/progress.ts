@@ -1,7 +1,7 @@
 // Progress on stderr while a long exploration runs — only when stderr is a terminal, so
 // pipes and CI logs stay clean. Wall-clock time here is for display only.
 import type { Progress as Stats } from '../engine/explore.js';
-import type { Io } from './main.js';
+import type { Io } from './report.js';
 
 export class Progress {
   private shown = false;

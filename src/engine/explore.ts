@@ -3,7 +3,7 @@
 import { Dependence } from './dependence.js';
 import { DfsStrategy, countPreemptions } from './dfs.js';
 import { DporStrategy } from './dpor.js';
-import { type EventRecord, Execution, type Failure } from './execution.js';
+import { type EventRecord, Execution, type Failure, errText } from './execution.js';
 import { PctStrategy } from './pct.js';
 import { RandomStrategy } from './random.js';
 import { CheckpointError, type Strategy } from './strategy.js';
@@ -100,8 +100,13 @@ const DEFAULT_MAX_STEPS = 2000;
 
 export function exploreProgram(make: () => Program, options: ExploreOptions = {}): ExploreResult {
   const strategy = options.strategy ?? 'dpor';
+  let probe: Program;
+  try {
+    probe = make();
+  } catch (e) {
+    return buildFailure(strategy, e);
+  }
   if (strategy === 'bounded') return exploreBounded(make, options);
-  const probe = make();
   const s = makeStrategy(strategy, probe, options);
   return run(make, s, options);
 }
@@ -171,6 +176,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     ({ executions, steps, maxDepth, elapsedMs: previousMs } = o.resume);
   }
   const t0 = now() - previousMs;
+  let lastProgress = now();
   let violation: Violation | undefined;
   let stopped: 'interrupted' | 'bounded' | undefined;
   let cut: string | undefined;
@@ -217,7 +223,14 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     if (abandoned) continue;
     executions++;
     o.onExecution?.(exec.events, exec);
-    if (o.onProgress && executions % 1000 === 0) o.onProgress({ executions, steps, elapsedMs: now() - t0 });
+    if (o.onProgress) {
+      // Every 1000 executions, and at least twice a second (a heartbeat for watchdogs).
+      const t = now();
+      if (executions % 1000 === 0 || t - lastProgress >= 500) {
+        lastProgress = t;
+        o.onProgress({ executions, steps, elapsedMs: t - t0 });
+      }
+    }
     if (exec.failure && (o.accept?.(exec.failure) ?? true)) {
       violation = toViolation(exec, enabledSets);
       break;
@@ -242,6 +255,12 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     threads,
     checkpoint: stopped === 'interrupted' ? { strategy: strategy.name, executions, steps, maxDepth, elapsedMs: now() - t0, state: strategy.save() } : undefined,
   };
+}
+
+/** The model could not even build its program: a model error before the first step. */
+function buildFailure(strategy: string, e: unknown): ExploreResult {
+  const violation: Violation = { kind: 'error', invariant: 'model-error', message: `building the model threw: ${errText(e)}`, schedule: [], trace: [], preemptions: 0 };
+  return { verdict: 'violated', strategy, executions: 0, sleepBlocked: 0, steps: 0, maxDepth: 0, elapsedMs: 0, violation, threads: [] };
 }
 
 export function toViolation(exec: Execution, enabledSets: readonly (readonly ThreadId[])[]): Violation {

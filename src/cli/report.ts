@@ -1,0 +1,82 @@
+// What `mmcheck explore` prints: one line per result, a summary table, or one JSON document.
+import type { ModelResult } from '../index.js';
+import { expectationText } from '../model.js';
+import { seconds, table } from './table.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  readonly isTTY: boolean;
+}
+
+export const VERSION = '0.1.0';
+
+export function jsonReport(results: readonly ModelResult[], traces: Map<ModelResult, string>, interrupted: boolean) {
+  return {
+    mmcheck: VERSION,
+    ok: results.every((r) => r.asExpected),
+    interrupted,
+    results: results.map((r) => ({
+      model: r.model,
+      variant: r.variant,
+      params: r.params,
+      expected: expectationText(r.expected),
+      verdict: r.verdict,
+      asExpected: r.asExpected,
+      strategy: r.strategy,
+      executions: r.executions,
+      sleepBlocked: r.sleepBlocked,
+      steps: r.steps,
+      maxDepth: r.maxDepth,
+      elapsedMs: Math.round(r.elapsedMs),
+      ...(r.cut ? { cut: r.cut } : {}),
+      ...(r.violation
+        ? {
+            violation: {
+              kind: r.violation.kind,
+              invariant: r.violation.invariant,
+              message: r.violation.message,
+              steps: r.violation.schedule.length,
+              preemptions: r.violation.preemptions,
+              ...(traces.has(r) ? { trace: traces.get(r) } : {}),
+            },
+          }
+        : {}),
+    })),
+  };
+}
+
+function verdictText(r: ModelResult): string {
+  if (r.verdict === 'violated') return `violated ${r.violation!.invariant}`;
+  if (r.verdict === 'bounded') return `no violation (bounded: ${r.cut})`;
+  return r.verdict;
+}
+
+export function printOne(r: ModelResult, trace: string | undefined, io: Io): void {
+  io.out(`${r.model}/${r.variant} ${JSON.stringify(r.params)} — ${verdictText(r)}`);
+  io.out(`  ${r.executions} executions, ${r.steps} steps, ${seconds(r.elapsedMs)} (${r.strategy}; expected: ${expectationText(r.expected)})`);
+  if (r.violation) {
+    io.out(`  ${r.violation.message}`);
+    io.out(`  counterexample: ${r.violation.schedule.length} steps, ${r.violation.preemptions} preemptions`);
+    if (trace) io.out(`  replay it: npx mmcheck replay ${trace}`);
+  }
+}
+
+export function printTable(results: readonly ModelResult[], traces: Map<ModelResult, string>, io: Io): void {
+  const rows = results.map((r) => [
+    r.model,
+    r.variant,
+    expectationText(r.expected),
+    verdictText(r),
+    String(r.executions),
+    String(r.steps),
+    seconds(r.elapsedMs),
+    r.asExpected ? 'ok' : 'UNEXPECTED',
+  ]);
+  io.out(table(['model', 'variant', 'expected', 'verdict', 'executions', 'steps', 'time', ''], rows));
+  const bad = results.filter((r) => !r.asExpected).length;
+  io.out(`\n${results.length} variants, ${results.length - bad} as expected, ${bad} not`);
+  const written = [...traces.values()];
+  if (written.length) io.out(`traces written: ${written.join(', ')}`);
+}
+
