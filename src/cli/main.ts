@@ -2,6 +2,7 @@
 // 1 violation (or a variant not showing what it declares), 2 bad usage or input.
 import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { builtinModels } from '../../models/index.js';
 import { ReplayDivergence } from '../engine/replay.js';
 import { CheckpointError } from '../engine/strategy.js';
@@ -16,8 +17,6 @@ import { exploreCommand } from './explore-command.js';
 import { type Io, VERSION } from './report.js';
 
 export type { Io } from './report.js';
-
-
 
 const processIo: Io = {
   out: (t) => process.stdout.write(`${t}\n`),
@@ -35,7 +34,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'list':
         return list(args.json, io);
       case 'explore':
-        return await exploreCommand(args, io, logger(args.logLevel));
+        return await exploreCommand(args, io, logger(args.logLevel, io));
       case 'replay':
         return await replayCommand(args, io);
     }
@@ -49,8 +48,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
-function logger(level: string): Logger {
-  return pino({ level, base: { name: 'mmcheck' } }, pino.destination({ fd: 2, sync: true }));
+/** Structured logs on stderr: JSON lines, or readable lines (pino-pretty) on a terminal. */
+function logger(level: string, io: Io): Logger {
+  const options = { level, base: { name: 'mmcheck' } };
+  if (io.isTTY) return pino(options, pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR }));
+  return pino(options, pino.destination({ fd: 2, sync: true }));
 }
 
 function list(json: boolean, io: Io): number {
