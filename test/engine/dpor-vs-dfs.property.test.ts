@@ -64,6 +64,23 @@ describe('DPOR against DFS on random programs', () => {
     );
   });
 
+  it('iterative preemption bounding agrees with DFS, and its violations have the fewest preemptions', () => {
+    fc.assert(
+      fc.property(programArb(true), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), ({ nVars, threads }, a, b) => {
+        const make = toyProgram(threads, nVars, 2, forbidPair(a, b, true));
+        const dfs = exploreProgram(make, { strategy: 'dfs' });
+        const bounded = exploreProgram(make, { strategy: 'bounded', preemptionBound: 20 });
+        expect(bounded.verdict).toBe(dfs.verdict);
+        if (bounded.violation) {
+          // No violation of the same kind exists with fewer preemptions.
+          const fewer = exploreProgram(make, { strategy: 'dfs', preemptionBound: bounded.violation.preemptions - 1 });
+          if (bounded.violation.preemptions > 0) expect(fewer.verdict).not.toBe('violated');
+        }
+      }),
+      { numRuns: 200, seed: 4 },
+    );
+  });
+
   it('finds the same per-step invariant violations as DFS', () => {
     fc.assert(
       fc.property(programArb(false), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.boolean(), ({ nVars, threads }, a, b, watched) => {
