@@ -146,7 +146,7 @@ export class DporStrategy implements Strategy {
   }
 
   /** Race between events[i] and the new event j: schedule an initial of notdep(i).j at i.
-   * Returns false when the race cannot be reversed (no initial can run at i). */
+   * Returns false when the race settles nothing: no initial can run at i, or j could not. */
   private reverse(i: number, j: Event): boolean {
     const node = this.nodes[i];
     if (!node) return true;
@@ -176,9 +176,12 @@ export class DporStrategy implements Strategy {
     // Only a step that can run at the prefix can start the reversed sequence.
     const runnable = initials.filter((t) => node.enabled.includes(t));
     if (runnable.length === 0) return false;
-    if (runnable.some((t) => node.backtrack.has(t) || node.sleep.has(t))) return true;
+    // When j itself could not run at i (an IPI not yet sent, a lock still held), reversing this
+    // race alone may not be enough: the caller keeps looking for earlier races of j.
+    const jReady = node.enabled.includes(j.tid);
+    if (runnable.some((t) => node.backtrack.has(t) || node.sleep.has(t))) return jReady;
     node.backtrack.add(runnable.includes(j.tid) ? j.tid : Math.min(...runnable));
-    return true;
+    return jReady;
   }
 }
 

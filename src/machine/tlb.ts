@@ -101,6 +101,13 @@ export class Tlb {
     this.psc.clear();
     return gone;
   }
+  /** Hardware eviction of both translations of `v` (the paging-structure cache stays). */
+  evict(v: VirtAddr): TlbEntry[] {
+    const gone = this.translations(v);
+    this.small.delete(pageAlign(v));
+    this.large.delete(this.geo.largeAlign(v));
+    return gone;
+  }
   flushAll(): TlbEntry[] {
     const gone = this.entries();
     this.small.clear();

@@ -1,0 +1,15 @@
+// The simulated x86 machine: public API. See API.md in this directory.
+export * from './types.js';
+export { mkStep, op, Var, type Cell, type NotedStep } from './step.js';
+export { PhysMemory, type WordCell, type FrameRole, type FreedFrameWrite, memLoc, frameLoc, cacheLoc, ALLOC_LOC } from './memory.js';
+export * from './pte.js';
+export { PageTable, type Walk, type Lookup, type PgLevel } from './pagetable.js';
+export { Tlb, type TlbEntry } from './tlb.js';
+export { planWalk, describeEntry } from './walk.js';
+export { Cpu, type AccessResult, type AccessKind, type PageFaultKind, type FaultRecord, type IrqFlags } from './cpu.js';
+export { type FlushRequest, type IpiRequest, ipiActor } from './ipi.js';
+export { type SpeculationOptions, speculationActors } from './speculation.js';
+export * from './atomics.js';
+export * from './locks.js';
+export * from './page.js';
+export { Machine, type MachineOptions, type MachineSnapshot, type TlbView } from './machine.js';

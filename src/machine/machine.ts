@@ -1,0 +1,235 @@
+// The simulated x86 machine: physical memory, struct pages, page-table roots, CPUs with TLBs,
+// IPI delivery, locks and model variables. Build one per execution (inside `make()`), set up the
+// page tables with the plain helpers, then hand the threads and `machine.actors()` to the engine.
+import type { ThreadSpec } from '../engine/types.js';
+import { Cpu, type CpuHost, type FaultRecord } from './cpu.js';
+import { ipiActor } from './ipi.js';
+import { Lock } from './locks.js';
+import { PhysMemory } from './memory.js';
+import { PageArray, type Page } from './page.js';
+import { PageTable } from './pagetable.js';
+import { describePte, type pte_t } from './pte.js';
+import { type SpeculationOptions, speculationActors } from './speculation.js';
+import { Var } from './step.js';
+import type { TlbEntry } from './tlb.js';
+import { type CpuId, Geometry, type Pfn, type VirtAddr, cpuId, hex, pfn } from './types.js';
+
+export interface MachineOptions {
+  /** Number of CPUs (≥ 1). */
+  readonly cpus: number;
+  /** Physical frames (default 16). Frame 0 becomes init_mm's pmd page. */
+  readonly frames?: number;
+  /** Entries per page-table page, and words per frame (default 4). */
+  readonly ptesPerTable?: number;
+  /** CPUs cache pmd → pte-page pointers until a flush (default false). */
+  readonly pagingStructureCache?: boolean;
+  /** Track "lines cached as WB" per frame on every WB data access (default false). */
+  readonly trackCaches?: boolean;
+  /** Opt-in speculative TLB fill / eviction actors. */
+  readonly speculation?: SpeculationOptions;
+}
+
+/** One TLB entry as shown in snapshots. */
+export interface TlbView {
+  readonly va: string;
+  readonly size: '4K' | '2M';
+  readonly frame: string;
+  readonly rw: boolean;
+  readonly dirty: boolean;
+  readonly nx: boolean;
+  readonly cache: string;
+  readonly source: string;
+}
+
+export class Machine implements CpuHost {
+  readonly geo: Geometry;
+  readonly memory: PhysMemory;
+  readonly pages: PageArray;
+  /** The kernel's page tables (root pmd page in frame 0, named "pgd"). */
+  readonly init_mm: PageTable;
+  readonly cpuList: readonly Cpu[];
+  readonly pagingStructureCache: boolean;
+  readonly trackCaches: boolean;
+  /** Every page fault, in order. */
+  readonly faults: FaultRecord[] = [];
+  private readonly mms: PageTable[] = [];
+  private readonly locks = new Map<string, Lock>();
+  private readonly vars = new Map<string, Var>();
+
+  constructor(readonly options: MachineOptions) {
+    if (!Number.isInteger(options.cpus) || options.cpus < 1) throw new RangeError('cpus must be ≥ 1');
+    this.geo = new Geometry(options.ptesPerTable ?? 4);
+    this.memory = new PhysMemory(options.frames ?? 16, this.geo.ptesPerTable);
+    this.pages = new PageArray(this.memory);
+    this.pagingStructureCache = options.pagingStructureCache ?? false;
+    this.trackCaches = options.trackCaches ?? false;
+    this.init_mm = this.newMm('init_mm', 'pgd');
+    this.cpuList = Array.from({ length: options.cpus }, (_, i) => new Cpu(cpuId(i), this.init_mm, this));
+  }
+
+  cpu(i: number): Cpu {
+    const c = this.cpuList[i];
+    if (!c) throw new RangeError(`no cpu ${i} (machine has ${this.cpuList.length})`);
+    return c;
+  }
+  get cpus(): readonly Cpu[] {
+    return this.cpuList;
+  }
+  /** Setup: a new address space with its own pmd page. CPUs start on init_mm. */
+  newMm(name: string, rootName = `${name}.pmd`): PageTable {
+    const root = this.memory.allocFrame(rootName, 'pmd');
+    const mm = new PageTable(name, root, this.memory, this.geo);
+    this.mms.push(mm);
+    return mm;
+  }
+  /** Setup: point CPU `i` at `mm` (no Step; use cpu.switch_mm inside threads). */
+  setMm(i: number, mm: PageTable): void {
+    this.cpu(i).mm = mm;
+  }
+  page(f: Pfn): Page {
+    return this.pages.get(f);
+  }
+  /** A named spinlock (same name → same lock). */
+  spinlock(name: string): Lock {
+    return this.lock(name, 'spinlock');
+  }
+  mutex(name: string): Lock {
+    return this.lock(name, 'mutex');
+  }
+  /** A named model variable (`var:<name>`), for state the model keeps besides memory. */
+  var(name: string, init = 0): Var {
+    const existing = this.vars.get(name);
+    if (existing) return existing;
+    const v = new Var(name, init);
+    this.vars.set(name, v);
+    return v;
+  }
+  recordFault(f: FaultRecord): void {
+    this.faults.push(f);
+  }
+
+  /** Hardware actors to include in the program: IPI delivery per CPU, then speculation. */
+  actors(): ThreadSpec[] {
+    const out = this.cpuList.length > 1 ? this.cpuList.map((c) => ipiActor(c)) : [];
+    if (this.options.speculation) out.push(...speculationActors(this.cpuList, this.options.speculation));
+    return out;
+  }
+
+  // ---- queries for invariants ----
+
+  /** Every TLB entry of every CPU that translates `v`. */
+  translations(v: VirtAddr): { cpu: CpuId; entry: TlbEntry }[] {
+    return this.cpuList.flatMap((c) => c.tlb.translations(v).map((entry) => ({ cpu: c.id, entry })));
+  }
+
+  // ---- state descriptions ----
+
+  tlbView(c: Cpu): TlbView[] {
+    const m = this.memory;
+    return c.tlb.entries().map((e) => ({
+      va: hex(e.va),
+      size: e.size,
+      frame: m.frameName(e.pfn),
+      rw: e.rw,
+      dirty: e.dirty,
+      nx: e.nx,
+      cache: e.cacheType,
+      source: m.describe(e.source),
+    }));
+  }
+
+  /** Compact, JSON-able state for traces. */
+  snapshot(): MachineSnapshot {
+    const m = this.memory;
+    const name = (f: Pfn) => m.frameName(f);
+    const tables: Record<string, string[]> = {};
+    const data: Record<string, number[]> = {};
+    for (const f of m.allocatedFrames()) {
+      const role = m.role(f);
+      if (role === 'pmd' || role === 'pte') {
+        tables[`${m.frameName(f)} (${role})`] = m.contents(f).map((v) => describePte(v as pte_t, name));
+      } else {
+        data[m.frameName(f)] = m.contents(f);
+      }
+    }
+    const pages: Record<string, ReturnType<Page['state']>> = {};
+    for (const p of this.pages.all()) if (!p.isPristine()) pages[m.frameName(p.pfn)] = p.state();
+    const vars: Record<string, number> = {};
+    for (const [k, v] of this.vars) vars[k] = v.get();
+    return {
+      cpus: this.cpuList.map((c) => ({
+        cpu: c.id,
+        mm: c.mm.name,
+        irq: c.irqEnabled,
+        inInsn: c.inInsn,
+        tlb: this.tlbView(c).map((e) => `${e.size} ${e.va}→${e.frame} ${e.rw ? 'RW' : 'RO'}${e.dirty ? ' D' : ''}${e.cache !== 'WB' ? ` ${e.cache}` : ''} from ${e.source}`),
+        psc: c.tlb.pscEntries().map(([i, t]) => `pmd[${i}]→${name(t)}`),
+        ipiPending: c.ipiPending.map((r) => `${r.what} from cpu${r.from}`),
+        awaitingAcks: [...c.awaitingAcks].sort((a, b) => a - b),
+      })),
+      tables,
+      data,
+      free: this.allFrames().filter((f) => !m.isAllocated(f)).map(name),
+      pages,
+      locks: [...this.locks.values()].filter((l) => l.held).map((l) => `${l.name}${l.holder ? ` (${l.holder})` : ''}`),
+      vars,
+      faults: this.faults.map((f) => `cpu${f.cpu} ${f.access} ${hex(f.va)}: ${f.kind} (${f.why})`),
+      writesToFreedFrames: m.writesToFreedFrames.map((w) => `${m.describe(w.pa)} := ${w.value} by ${w.by}`),
+      cachedWB: this.trackCaches ? this.allFrames().filter((f) => m.isCachedWB(f)).map(name) : [],
+    };
+  }
+
+  /** Canonical string of the whole state (memory words, allocation, TLBs, pages, locks…). */
+  finalState(): string {
+    const m = this.memory;
+    return JSON.stringify({
+      mem: this.allFrames().map((f) => [m.isAllocated(f) ? 1 : 0, m.isCachedWB(f) ? 1 : 0, ...m.contents(f)]),
+      tlb: this.cpuList.map((c) => [
+        c.mm.name, c.irqEnabled, c.inInsn,
+        c.tlb.entries().map((e) => [e.va, e.size, e.pfn, e.rw, e.nx, e.cacheType, e.dirty, e.source]),
+        c.tlb.pscEntries(), c.ipiPending.map((r) => [r.from, r.flush]), [...c.awaitingAcks].sort((a, b) => a - b),
+      ]),
+      pages: this.pages.all().map((p) => (p.isPristine() ? 0 : [p.flags.get(), p._count.get(), p._mapcount.get(), p.first_page.get()])),
+      locks: [...this.locks.values()].map((l) => [l.name, l.held]),
+      vars: [...this.vars.values()].map((v) => [v.name, v.get()]),
+      faults: this.faults.map((f) => [f.cpu, f.va, f.access, f.kind]),
+      freedWrites: m.writesToFreedFrames.map((w) => [w.pa, w.value]),
+    });
+  }
+
+  private allFrames(): Pfn[] {
+    return Array.from({ length: this.memory.frameCount }, (_, i) => pfn(i));
+  }
+  private lock(name: string, kind: 'spinlock' | 'mutex'): Lock {
+    const existing = this.locks.get(name);
+    if (existing) {
+      if (existing.kind !== kind) throw new Error(`lock ${name} is a ${existing.kind}, not a ${kind}`);
+      return existing;
+    }
+    const l = new Lock(name, kind);
+    this.locks.set(name, l);
+    return l;
+  }
+}
+
+export interface MachineSnapshot {
+  readonly cpus: readonly {
+    cpu: number;
+    mm: string;
+    irq: boolean;
+    inInsn: boolean;
+    tlb: string[];
+    psc: string[];
+    ipiPending: string[];
+    awaitingAcks: number[];
+  }[];
+  readonly tables: Record<string, string[]>;
+  readonly data: Record<string, number[]>;
+  readonly free: string[];
+  readonly pages: Record<string, { count: number; mapcount: number; flags: string[]; first_page?: number }>;
+  readonly locks: string[];
+  readonly vars: Record<string, number>;
+  readonly faults: string[];
+  readonly writesToFreedFrames: string[];
+  readonly cachedWB: string[];
+}

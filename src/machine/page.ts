@@ -1,0 +1,163 @@
+// struct page: flags, _count, _mapcount, first_page — one Cell each, so a step on one field
+// does not conflict with a step on another. Locations: `page:<pfn>:flags|count|mapcount|first`.
+import { type Access, type Step, read, write } from '../engine/types.js';
+import * as A from './atomics.js';
+import type { Cpu, IrqFlags } from './cpu.js';
+import { bit_spin_lock, bit_spin_unlock } from './locks.js';
+import type { PhysMemory } from './memory.js';
+import { type Cell, mkStep, op } from './step.js';
+import { type Pfn, pfn as mkPfn } from './types.js';
+
+type Op<T> = Generator<Step, T, unknown>;
+
+// Page flag bit numbers (the order is the model's own; names are the kernel's).
+export const PG_locked = 0;
+export const PG_referenced = 1;
+export const PG_uptodate = 2;
+export const PG_dirty = 3;
+export const PG_lru = 4;
+export const PG_head = 5;
+export const PG_tail = 6;
+export const PG_compound_lock = 7;
+export const PG_swapbacked = 8;
+const FLAG_NAMES = ['locked', 'referenced', 'uptodate', 'dirty', 'lru', 'head', 'tail', 'compound_lock', 'swapbacked'];
+
+type Field = 'flags' | 'count' | 'mapcount' | 'first';
+
+class PageField implements Cell {
+  readonly loc: string;
+  value: number;
+  constructor(private readonly page: Page, readonly field: Field, init: number) {
+    this.loc = `page:${page.pfn}:${field}`;
+    this.value = init;
+  }
+  get name(): string {
+    const f = this.field === 'count' ? '_count' : this.field === 'mapcount' ? '_mapcount' : this.field === 'first' ? 'first_page' : 'flags';
+    return `${this.page.label}->${f}`;
+  }
+  get(): number {
+    return this.value;
+  }
+  set(v: number): void {
+    this.value = v;
+  }
+  readAccesses(): readonly Access[] {
+    return [read(this.loc)];
+  }
+  writeAccesses(): readonly Access[] {
+    return [write(this.loc)];
+  }
+}
+
+export class Page {
+  readonly flags: Cell;
+  readonly _count: Cell;
+  /** -1 when unmapped, as in the kernel (page_mapcount = _mapcount + 1). */
+  readonly _mapcount: Cell;
+  /** pfn of the head page for a tail (-1 otherwise). */
+  readonly first_page: Cell;
+  constructor(readonly pfn: Pfn, private readonly mem: PhysMemory) {
+    this.flags = new PageField(this, 'flags', 0);
+    this._count = new PageField(this, 'count', 0);
+    this._mapcount = new PageField(this, 'mapcount', -1);
+    this.first_page = new PageField(this, 'first', -1);
+  }
+  /** "page H" (frame name) for labels. */
+  get label(): string {
+    return `page ${this.mem.frameName(this.pfn)}`;
+  }
+  hasFlag(nr: number): boolean {
+    return (this.flags.get() & (1 << nr)) !== 0;
+  }
+  flagNames(): string[] {
+    return FLAG_NAMES.filter((_, i) => this.hasFlag(i));
+  }
+  /** Non-step state, for invariants and snapshots. */
+  state(): { count: number; mapcount: number; flags: string[]; first_page?: number } {
+    const s = { count: this._count.get(), mapcount: this._mapcount.get(), flags: this.flagNames() };
+    const fp = this.first_page.get();
+    return fp >= 0 ? { ...s, first_page: fp } : s;
+  }
+  isPristine(): boolean {
+    return this.flags.get() === 0 && this._count.get() === 0 && this._mapcount.get() === -1 && this.first_page.get() === -1;
+  }
+}
+
+/** mem_map: one struct page per frame. */
+export class PageArray {
+  private readonly pages: Page[];
+  constructor(mem: PhysMemory) {
+    this.pages = Array.from({ length: mem.frameCount }, (_, i) => new Page(mkPfn(i), mem));
+  }
+  get(f: Pfn): Page {
+    const p = this.pages[f];
+    if (!p) throw new RangeError(`no struct page for pfn ${f}`);
+    return p;
+  }
+  all(): readonly Page[] {
+    return this.pages;
+  }
+  /**
+   * Setup: make `head` and the next `nr - 1` frames one compound page (PG_head on the head,
+   * PG_tail + first_page on tails), as prep_compound_page does.
+   */
+  prep_compound_page(head: Pfn, nr: number): void {
+    const h = this.get(head);
+    h.flags.set(h.flags.get() | (1 << PG_head));
+    for (let i = 1; i < nr; i++) {
+      const t = this.get(mkPfn(head + i));
+      t.flags.set(t.flags.get() | (1 << PG_tail));
+      t.first_page.set(head);
+    }
+  }
+}
+
+// ---- Steps on struct page ----
+
+export const page_count = (p: Page): Op<number> => A.atomic_read(p._count);
+/** page_mapcount(): _mapcount + 1. */
+export function* page_mapcount(p: Page): Op<number> {
+  return (yield* A.atomic_read(p._mapcount)) + 1;
+}
+export const get_page = (p: Page): Op<void> => A.atomic_inc(p._count);
+export const get_page_unless_zero = (p: Page): Op<boolean> => A.atomic_inc_not_zero(p._count);
+/** Decrement _count; true when it reached 0. */
+export const put_page_testzero = (p: Page): Op<boolean> => A.atomic_dec_and_test(p._count);
+export const PageHead = (p: Page): Op<boolean> => A.test_bit(PG_head, p.flags);
+export const PageTail = (p: Page): Op<boolean> => A.test_bit(PG_tail, p.flags);
+export const SetPageTail = (p: Page): Op<void> => A.set_bit(PG_tail, p.flags);
+export const ClearPageTail = (p: Page): Op<void> => A.clear_bit(PG_tail, p.flags);
+export const SetPageHead = (p: Page): Op<void> => A.set_bit(PG_head, p.flags);
+export const ClearPageHead = (p: Page): Op<void> => A.clear_bit(PG_head, p.flags);
+export const SetPageDirty = (p: Page): Op<void> => A.set_bit(PG_dirty, p.flags);
+export const TestClearPageDirty = (p: Page): Op<boolean> => A.test_and_clear_bit(PG_dirty, p.flags);
+export const PageDirty = (p: Page): Op<boolean> => A.test_bit(PG_dirty, p.flags);
+/** true when the page lock was taken. */
+export function* trylock_page(p: Page): Op<boolean> {
+  return !(yield* A.test_and_set_bit(PG_locked, p.flags));
+}
+export const lock_page = (p: Page): Op<void> => bit_spin_lock(PG_locked, p.flags);
+export const unlock_page = (p: Page): Op<void> => bit_spin_unlock(PG_locked, p.flags);
+
+/** compound_head(): for a tail, its first_page (flags and first_page read in one step). */
+export function* compound_head(p: Page, pages: PageArray): Op<Page> {
+  return yield* op(
+    mkStep(`compound_head(${p.label})`, [read(p.flags.loc), read(p.first_page.loc)], (say) => {
+      const h = p.hasFlag(PG_tail) ? pages.get(mkPfn(p.first_page.get())) : p;
+      say(`→ ${h.label}`);
+      return h;
+    }),
+  );
+}
+/** compound_lock: bit spinlock PG_compound_lock in the head's flags. */
+export const compound_lock = (head: Page): Op<void> => bit_spin_lock(PG_compound_lock, head.flags);
+export const compound_unlock = (head: Page): Op<void> => bit_spin_unlock(PG_compound_lock, head.flags);
+export function* compound_lock_irqsave(cpu: Cpu, head: Page): Op<IrqFlags> {
+  const flags = yield* cpu.local_irq_save();
+  yield* compound_lock(head);
+  return flags;
+}
+export function* compound_unlock_irqrestore(cpu: Cpu, head: Page, flags: IrqFlags): Op<void> {
+  yield* compound_unlock(head);
+  yield* cpu.local_irq_restore(flags);
+}
