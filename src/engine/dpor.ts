@@ -24,8 +24,11 @@ interface Node {
 interface Event {
   readonly tid: ThreadId;
   readonly footprint: readonly Access[];
+  readonly conditional: boolean;
   readonly local: number; // index of this event among its thread's events, from 1
   readonly clock: Clock;
+  /** Clock of the thread's previous event (what orders this one before any race). */
+  readonly prevClock?: Clock;
 }
 
 export class DporStrategy implements Strategy {
@@ -85,34 +88,36 @@ export class DporStrategy implements Strategy {
   }
 
   afterStep(exec: Execution, record: EventRecord): void {
-    const n = exec.threadCount;
-    const tid = record.tid;
-    let prev: Event | undefined;
-    for (let i = this.events.length - 1; i >= 0; i--) {
-      if (this.events[i]!.tid === tid) {
-        prev = this.events[i];
-        break;
+    const event = this.makeEvent(exec.threadCount, record.tid, record.footprint, record.conditional);
+    this.events.push(event);
+    this.detectRaces(event);
+  }
+
+  endExecution(exec: Execution): void {
+    // A step still disabled when the execution ends never ran, so no race of it was seen; yet
+    // another thread's step may be what disabled it (a write it waits on, as a flag cleared
+    // under a waiting actor). Treat such a pending step as if it ran last and reverse its race
+    // with each step that disabled it, so the orders where it goes first are explored too.
+    if (!exec.failure || exec.failure.kind === 'deadlock') {
+      const depth = Math.min(this.depth, this.events.length);
+      for (let tid = 0; tid < exec.threadCount; tid++) {
+        if (!exec.pending(tid) || exec.isEnabled(tid)) continue;
+        const disablers: number[] = [];
+        for (let k = 0; k < depth; k++) {
+          const node = this.nodes[k]!;
+          const after = k + 1 < depth ? this.nodes[k + 1]!.enabled : [];
+          if (node.chosen !== tid && node.enabled.includes(tid) && !after.includes(tid)) disablers.push(k);
+        }
+        if (disablers.length === 0) continue;
+        const event = this.makeEvent(exec.threadCount, tid, exec.pendingFootprint(tid), true);
+        this.events.push(event);
+        for (const k of disablers) {
+          if (this.dep.dependent(this.events[k]!.footprint, event.footprint)) this.reverse(k, event);
+        }
+        this.events.pop();
       }
     }
-    const clock: Clock = prev ? [...prev.clock] : new Array<number>(n).fill(0);
-    const local = (prev?.local ?? 0) + 1;
-    for (const e of this.events) {
-      if (e.tid !== tid && this.dep.dependent(e.footprint, record.footprint)) join(clock, e.clock);
-    }
-    clock[tid] = local;
-    const event: Event = { tid, footprint: record.footprint, local, clock };
-    this.events.push(event);
-    // Walk back over earlier events: a dependent event not already ordered before this one
-    // (through its thread or a later racing event) is in a race with it. A race that cannot be
-    // reversed (the earlier event enabled this one, as a release enables an acquire) orders
-    // nothing: the search goes on to the events before it (the earlier acquire).
-    const ordered: Clock = prev ? [...prev.clock] : new Array<number>(n).fill(0);
-    for (let i = this.events.length - 2; i >= 0; i--) {
-      const e = this.events[i]!;
-      if (e.tid === tid || !this.dep.dependent(e.footprint, record.footprint)) continue;
-      if (ordered[e.tid]! >= e.local) continue;
-      if (this.reverse(i, event)) join(ordered, e.clock);
-    }
+    this.nodes.length = Math.min(this.nodes.length, this.depth);
   }
 
   save(): unknown {
@@ -141,8 +146,42 @@ export class DporStrategy implements Strategy {
     }
   }
 
-  endExecution(): void {
-    this.nodes.length = Math.min(this.nodes.length, this.depth);
+  /** The event for thread `tid` running a step with `footprint` after everything so far. */
+  private makeEvent(n: number, tid: ThreadId, footprint: readonly Access[], conditional: boolean): Event {
+    let prev: Event | undefined;
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      if (this.events[i]!.tid === tid) {
+        prev = this.events[i];
+        break;
+      }
+    }
+    const clock: Clock = prev ? [...prev.clock] : new Array<number>(n).fill(0);
+    const local = (prev?.local ?? 0) + 1;
+    for (const e of this.events) {
+      if (e.tid !== tid && this.dep.dependent(e.footprint, footprint)) join(clock, e.clock);
+    }
+    clock[tid] = local;
+    return { tid, footprint, conditional, local, clock, prevClock: prev?.clock };
+  }
+
+  /**
+   * Walks back over the events before `event` (the last one): a dependent event not already
+   * ordered before it (through its thread or a later racing event) is in a race with it. A race
+   * that settles nothing (the earlier event enabled this one, as a release enables an acquire)
+   * orders nothing: the search goes on to the events before it (the earlier acquire).
+   */
+  private detectRaces(event: Event): void {
+    const ordered: Clock = event.prevClock ? [...event.prevClock] : new Array<number>(event.clock.length).fill(0);
+    for (let i = this.events.length - 2; i >= 0; i--) {
+      const e = this.events[i]!;
+      if (e.tid === event.tid || !this.dep.dependent(e.footprint, event.footprint)) continue;
+      if (ordered[e.tid]! >= e.local) continue;
+      if (this.reverse(i, event)) join(ordered, e.clock);
+    }
+  }
+
+  private eventsOf(tid: ThreadId, upTo: number): number {
+    return countEvents(this.events, tid, upTo);
   }
 
   /** Race between events[i] and the new event j: schedule an initial of notdep(i).j at i.
@@ -176,13 +215,22 @@ export class DporStrategy implements Strategy {
     // Only a step that can run at the prefix can start the reversed sequence.
     const runnable = initials.filter((t) => node.enabled.includes(t));
     if (runnable.length === 0) return false;
-    // When j itself could not run at i (an IPI not yet sent, a lock still held), reversing this
-    // race alone may not be enough: the caller keeps looking for earlier races of j.
-    const jReady = node.enabled.includes(j.tid);
+    // A conditional step (a lock acquire, an IPI delivery) may have been enabled by e_i itself
+    // (the release, the send): then reversing this race alone places nothing, and the caller
+    // keeps looking for earlier races of j (the other acquire). It settles the race only when
+    // j was the very next step of its thread at i, and could run there.
+    const jReady = !j.conditional || (node.enabled.includes(j.tid) && this.eventsOf(j.tid, i) === j.local - 1);
     if (runnable.some((t) => node.backtrack.has(t) || node.sleep.has(t))) return jReady;
     node.backtrack.add(runnable.includes(j.tid) ? j.tid : Math.min(...runnable));
     return jReady;
   }
+}
+
+/** Number of events of thread `tid` among the first `upTo` events. */
+function countEvents(events: readonly Event[], tid: ThreadId, upTo: number): number {
+  let n = 0;
+  for (let k = 0; k < upTo; k++) if (events[k]!.tid === tid) n++;
+  return n;
 }
 
 function join(into: Clock, other: Clock): void {

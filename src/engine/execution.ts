@@ -15,6 +15,8 @@ export interface EventRecord {
   readonly label: string;
   readonly note?: string;
   readonly footprint: readonly Access[];
+  /** The step had an `enabled` condition (a lock acquire, a wait): it may have been blocked. */
+  readonly conditional: boolean;
 }
 
 export type ViolationKind = 'invariant' | 'deadlock' | 'step-bound' | 'error';
@@ -125,7 +127,7 @@ export class Execution {
       footprint = footprintOf(step);
       result = step.run();
     });
-    const event: EventRecord = { tid, label: step.label, note: step.note, footprint };
+    const event: EventRecord = { tid, label: step.label, note: step.note, footprint, conditional: step.enabled !== undefined };
     this.events.push(event);
     if (this.failure) return event;
     this.guard(tid, () => {

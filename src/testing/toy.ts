@@ -34,6 +34,10 @@ export class Shared {
       run: () => { this.locks[l] = me; },
     };
   }
+  /** Blocks until x holds v (a wait on a flag). */
+  await(x: number, v: number): Step<void> {
+    return { label: `await x${x}==${v}`, footprint: [read(`x${x}`)], enabled: () => this.vars[x] === v, run: () => undefined };
+  }
   unlock(l: number): Step<void> {
     return { label: `unlock l${l}`, footprint: [write(`l${l}`)], run: () => { this.locks[l] = null; } };
   }
@@ -47,10 +51,12 @@ export type Op =
   | { kind: 'store'; x: number; v: number }
   | { kind: 'cas'; x: number; expect: number; v: number }
   | { kind: 'inc'; x: number } // load then store (non-atomic)
+  | { kind: 'await'; x: number; v: number }
   | { kind: 'locked'; l: number; ops: Op[] };
 
 /** A program whose threads run the given op lists; locals are folded into the final state. */
-export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invariants: (s: Shared) => Invariant[] = () => []): () => Program {
+/** `actors` threads (the last ones) need not finish: an execution may end with them blocked. */
+export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invariants: (s: Shared) => Invariant[] = () => [], actors = 0): () => Program {
   return () => {
     const s = new Shared(nVars, nLocks);
     const seen: number[][] = threads.map(() => []);
@@ -66,6 +72,9 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
           case 'cas':
             seen[me]!.push((yield* perform(s.cas(op.x, op.expect, op.v))) ? 1 : 0);
             break;
+          case 'await':
+            yield* perform(s.await(op.x, op.v));
+            break;
           case 'inc': {
             const v = yield* perform(s.load(op.x));
             yield* perform(s.store(op.x, v + 1));
@@ -80,7 +89,7 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
       }
     }
     return {
-      threads: threads.map((ops, i) => ({ name: `t${i}`, body: () => runOps(ops, i) })),
+      threads: threads.map((ops, i) => ({ name: `t${i}`, body: () => runOps(ops, i), actor: i >= threads.length - actors })),
       invariants: invariants(s),
       finalState: () => `${s.state()}|${JSON.stringify(seen)}`,
       snapshot: () => ({ vars: [...s.vars] }),

@@ -64,6 +64,31 @@ describe('DPOR against DFS on random programs', () => {
     );
   });
 
+  it('agrees with DFS when steps wait on flags (awaits) and actors may stay blocked', () => {
+    const awaitArb = (nVars: number) =>
+      fc.tuple(fc.integer({ min: 0, max: nVars - 1 }), fc.integer({ min: 0, max: 2 })).map(([x, v]) => ({ kind: 'await', x, v }) as Op);
+    const arb = nVarsArb.chain((nVars) =>
+      fc
+        .tuple(
+          fc.array(fc.array(fc.oneof(opArb(nVars, true), awaitArb(nVars)), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 3 }),
+          fc.integer({ min: 0, max: 1 }),
+        )
+        .filter(([ts]) => ts.reduce((n, t) => n + steps(t), 0) <= 9)
+        .map(([threads, actors]) => ({ nVars, threads, actors })),
+    );
+    fc.assert(
+      fc.property(arb, ({ nVars, threads, actors }) => {
+        const make = toyProgram(threads, nVars, 2, () => [], actors);
+        const dfs = exploreProgram(make, { strategy: 'dfs', collectFinalStates: true });
+        const dpor = exploreProgram(make, { strategy: 'dpor', collectFinalStates: true });
+        expect(dpor.verdict).toBe(dfs.verdict);
+        if (dfs.verdict === 'holds') expect(dpor.finalStates).toEqual(dfs.finalStates);
+        expect(dpor.executions).toBeLessThanOrEqual(dfs.executions);
+      }),
+      { numRuns: 1000, seed: 5 },
+    );
+  });
+
   it('iterative preemption bounding agrees with DFS, and its violations have the fewest preemptions', () => {
     fc.assert(
       fc.property(programArb(true), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), ({ nVars, threads }, a, b) => {

@@ -124,3 +124,86 @@ describe('known answers', () => {
     }
   });
 });
+
+describe('steps disabled for the rest of an execution', () => {
+  /** thread0 writes x; an actor may act only while x is 0. If thread0 goes first, the actor
+   * never runs — DPOR must still explore the actor going first. */
+  const make = (): Program => {
+    let x = 0;
+    let y = 0;
+    return {
+      threads: [
+        { name: 'writer', body: function* () { yield* perform({ label: 'x = 1', footprint: [write('x')], run: () => void (x = 1) }); } },
+        {
+          name: 'actor',
+          actor: true,
+          body: function* () {
+            yield* perform({ label: 'y = 1 while x == 0', footprint: [read('x'), write('y')], enabled: () => x === 0, run: () => void (y = 1) });
+          },
+        },
+      ],
+      invariants: [],
+      finalState: () => `x=${x} y=${y}`,
+    };
+  };
+
+  it('DPOR reaches the states where the disabled step ran first, as DFS does', () => {
+    const dfs = exploreProgram(make, { strategy: 'dfs', collectFinalStates: true });
+    const dpor = exploreProgram(make, { strategy: 'dpor', collectFinalStates: true });
+    expect(dfs.finalStates).toEqual(['x=1 y=0', 'x=1 y=1']);
+    expect(dpor.finalStates).toEqual(dfs.finalStates);
+  });
+});
+
+describe('a write ordered after a read only through a lock release/acquire', () => {
+  // t0: x := 1; lock L; a := s; unlock L; lock P; unlock P
+  // t1: if (x == 1) { lock P; s := 1; lock L; s := 0; unlock L; unlock P }
+  // a = 1 needs t1's `lock P` before t0's: the race is between the two acquires, not between
+  // t0's release and t1's acquire (which t0's release enabled).
+  const make = (): Program => {
+    let x = 0;
+    let s = 0;
+    let a = -1;
+    const held: Record<string, boolean> = { L: false, P: false };
+    const lock = (l: string) => perform({ label: `lock ${l}`, footprint: [write(l)], enabled: () => !held[l], run: () => void (held[l] = true) });
+    const unlock = (l: string) => perform({ label: `unlock ${l}`, footprint: [write(l)], run: () => void (held[l] = false) });
+    const set = (name: 'x' | 's', v: number) => perform({ label: `${name} := ${v}`, footprint: [write(name)], run: () => void (name === 'x' ? (x = v) : (s = v)) });
+    return {
+      threads: [
+        {
+          name: 't0',
+          body: function* () {
+            yield* set('x', 1);
+            yield* lock('L');
+            a = yield* perform({ label: 'a := s', footprint: [read('s'), write('a')], run: () => s });
+            yield* unlock('L');
+            yield* lock('P');
+            yield* unlock('P');
+          },
+        },
+        {
+          name: 't1',
+          body: function* () {
+            if ((yield* perform({ label: 'read x', footprint: [read('x')], run: () => x })) !== 1) return;
+            yield* lock('P');
+            yield* set('s', 1);
+            yield* lock('L');
+            yield* set('s', 0);
+            yield* unlock('L');
+            yield* unlock('P');
+          },
+        },
+      ],
+      invariants: [],
+      finalState: () => `a=${a}`,
+    };
+  };
+
+  it('DPOR reaches a = 1 as DFS does', () => {
+    const dfs = exploreProgram(make, { strategy: 'dfs', collectFinalStates: true });
+    const dpor = exploreProgram(make, { strategy: 'dpor', collectFinalStates: true });
+    expect(dfs.finalStates).toEqual(['a=0', 'a=1']);
+    expect(dpor.finalStates).toEqual(dfs.finalStates);
+    expect(dpor.executions).toBe(5);
+  });
+});
