@@ -1,0 +1,503 @@
+// change_page_attr() on the x86 direct map: two CPUs change the attributes of two small pages
+// that share one large (PS) pmd entry, a third CPU uses those pages.
+//
+// The code followed is arch/x86/mm/pageattr.c after Suresh Siddha's ad5ca55f6bdb
+// ("x86, cpa: srlz cpa(), global flush tlb after splitting big page and before doing cpa",
+// 2.6.28; the same shape is still there in 4.x): __change_page_attr_set_clr() takes cpa_lock,
+// __change_page_attr() walks with lookup_address() and no lock, writes a 4K pte with
+// set_pte_atomic(), and for a large entry calls try_preserve_large_page() and then
+// split_large_page(), which drops cpa_lock to allocate, retakes it, takes pgd_lock, rechecks
+// lookup_address() == kpte, fills the new pte page from the large entry, installs it and flushes
+// locally (__split_large_page); the caller then does flush_tlb_all() before `goto repeat`
+// changes the 4K pte. change_page_attr_set_clr() finishes with cpa_flush_range(): a TLB flush
+// on every CPU, then clflush of each page when the cache type changed.
+// Variants turn off one piece each (see VARIANTS); seed 000 (Andi Kleen, Jan 2008) is the
+// thread where the 2.6.25 rewrite's split-on-demand and WBINVD costs were first argued over.
+import { type Access, type Program, type Step, type ThreadSpec, read, write } from '../src/engine/types.js';
+import {
+  type Cpu,
+  type IpiRequest,
+  type IrqFlags,
+  type Lookup,
+  Machine,
+  PAGE_KERNEL,
+  type Pfn,
+  type VirtAddr,
+  va,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_PCD,
+  _PAGE_PRESENT,
+  _PAGE_PSE,
+  _PAGE_PWT,
+  _PAGE_RW,
+  describePte,
+  hex,
+  cacheLoc,
+  memLoc,
+  mkStep,
+  op,
+  pfn_pte,
+  pgprot,
+  physAddr,
+  planWalk,
+  pte_clrlarge,
+  pte_flags,
+  pte_pfn,
+  type pte_t,
+  set_pte,
+  set_pte_atomic,
+  spin_lock,
+  spin_unlock,
+} from '../src/machine/index.js';
+import { applyWalk } from '../src/machine/walk.js';
+import { type Params, defineModel } from '../src/model.js';
+import { type CpaCall, type CpaState, cpaInvariants } from '../properties/cpa.js';
+
+type Op<T> = Generator<Step, T, unknown>;
+
+/** What a variant changes in the code; `fixed` is all defaults. */
+interface Flags {
+  /** __split_large_page rechecks lookup_address() == kpte under pgd_lock. */
+  readonly recheck: boolean;
+  /** flush_tlb_all() between the split and the 4K change (ad5ca55f6bdb). */
+  readonly flushAfterSplit: boolean;
+  /** cpa_flush_range(): TLB flush on every CPU before returning. */
+  readonly finalFlush: boolean;
+  /** cpa_flush_range(): clflush of each page when the cache type changed. */
+  readonly cacheFlush: boolean;
+  /** pgd_lock taken with spin_lock_irqsave() (2.6.2x) and the split's flush_tlb_all() issued under it. */
+  readonly pgdLockIrqsOff: boolean;
+  /** __change_page_attr_set_clr() serialises on cpa_lock (added by ad5ca55f6bdb). */
+  readonly cpaLock: boolean;
+}
+
+const FIXED: Flags = { recheck: true, flushAfterSplit: true, finalFlush: true, cacheFlush: true, pgdLockIrqsOff: false, cpaLock: true };
+
+const VARIANTS: Record<string, Partial<Flags>> = {
+  fixed: {},
+  'no-recheck': { recheck: false },
+  'no-flush-after-split': { flushAfterSplit: false },
+  'no-final-flush': { finalFlush: false },
+  'no-cache-flush': { cacheFlush: false },
+  // The 2.6.27 locking (no cpa_lock, pgd_lock with interrupts off) with the global flush after
+  // the split placed under pgd_lock: the deadlock that item 1 of the v2 cover letter of the
+  // ad5ca55f6bdb series fixes ("the deadlock associated with smp call function and
+  // spin_lock_irqsave() for pgd_lock", lkml 2008/9/23/383).
+  'pgd-lock-irqs-off': { pgdLockIrqsOff: true, cpaLock: false },
+};
+
+/** The page-table flags of a kernel page-table pointer (_KERNPG_TABLE: present, RW, A, D). */
+const _KERNPG_TABLE = pgprot(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY);
+const _PAGE_CACHE_MASK = _PAGE_PCD | _PAGE_PWT;
+/** What the third CPU's rodata_test writes (mm/rodata_test.c: a store that must fault). */
+const RODATA_TEST_VALUE = 0xbad;
+
+/** Re-label a machine operation's steps with the kernel function they run in. */
+function* within<T>(fn: string, g: Op<T>): Op<T> {
+  let r = g.next();
+  while (!r.done) {
+    const s = r.value;
+    const t: Step & { note?: string } = {
+      label: `${fn}: ${s.label}`,
+      footprint: s.footprint,
+      run: () => {
+        const v = s.run();
+        t.note = s.note;
+        return v;
+      },
+      ...(s.enabled ? { enabled: () => s.enabled!() } : {}),
+    };
+    r = g.next(yield t);
+  }
+  return r.value;
+}
+
+/**
+ * Footprint of a full flush of `cpu`'s TLB in the current state. A flush of an empty TLB (and
+ * paging-structure cache) changes nothing: it only has to stay ordered against a fill, so it
+ * reads every slot instead of writing the whole TLB. (The machine's own flush always writes
+ * `tlb:<cpu>`, which makes the two CPA callers' empty TLBs — flushed by their own
+ * __flush_tlb_all() and by each other's IPIs — look dependent and multiplies the executions
+ * about eightfold.)
+ */
+function flushFootprint(cpu: Cpu, vas: readonly VirtAddr[]): readonly Access[] {
+  if (cpu.tlb.entries().length > 0 || cpu.tlb.pscEntries().length > 0) return cpu.tlb.flushAllAccesses();
+  // Only the direct map's large page is mapped: no other slot can ever be filled.
+  const acc: Access[] = [read(cpu.tlb.slotLoc(vas[0]!, '2M')), read(cpu.tlb.pscLoc(0))];
+  for (const v of vas) acc.push(read(cpu.tlb.slotLoc(v, '4K')));
+  return acc;
+}
+
+/** __flush_tlb_all() on this CPU only. */
+function* localFlush(vas: readonly VirtAddr[], cpu: Cpu, label = 'local TLB flush'): Op<void> {
+  yield* op(mkStep(label, () => flushFootprint(cpu, vas), (say) => say(cpu.dropped(cpu.tlb.flushAll()))));
+}
+
+/**
+ * flush_tlb_all() / on_each_cpu(__cpa_flush_range): IPI every other CPU, flush locally, wait
+ * for every ack — the machine's shootdown, with the local flush's footprint from flushFootprint().
+ * Delivery is the machine's `ipi→cpuN` actor (interrupts on, between instructions).
+ */
+function* flushTlbAll(m: Machine, vas: readonly VirtAddr[], sender: Cpu, what: string): Op<void> {
+  const others = m.cpus.filter((c) => c !== sender);
+  const req: IpiRequest = { from: sender.id, flush: { kind: 'all' }, what };
+  yield* op(
+    mkStep(`${what}: send IPIs`, others.flatMap((c) => [write(c.ipiLoc), write(sender.ackLoc(c.id))]), (say) => {
+      for (const c of others) {
+        c.ipiPending.push(req);
+        sender.awaitingAcks.add(c.id);
+      }
+      say(`IPI → ${others.map((c) => c.name).join(', ')}`);
+    }),
+  );
+  yield* localFlush(vas, sender, `${what}: local flush`);
+  yield* op(
+    mkStep(`${what}: wait for acks`, others.map((c) => read(sender.ackLoc(c.id))), (say) => say('all acks in'), () => sender.awaitingAcks.size === 0),
+  );
+}
+
+/**
+ * The speculation the TLB application note is about: while `cpu` caches the 2M translation of
+ * `v`, a prefetch or speculative access walks the tables and caches a 4K translation of `v`
+ * too (at most `budget` times). Narrower than the machine's general speculation actor (param
+ * `speculation: 2`), which may fill at any moment and costs ~10× the executions; a fill at any
+ * other moment is what cpu2's own load already does.
+ */
+function splitSpeculation(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
+  const ctx = cpu.walkContext;
+  const step = (): Step =>
+    mkStep(
+      `speculative walk ${cpu.name} ${hex(v)} under a cached 2M entry`,
+      () => planWalk(ctx, v).accesses,
+      (say) => say(applyWalk(ctx, planWalk(ctx, v), `${cpu.name} (speculative walk)`)),
+      () => {
+        const ts = cpu.tlb.translations(v);
+        if (ts.length !== 1 || ts[0]!.size !== '2M') return false;
+        const plan = planWalk(ctx, v);
+        return plan.kind === 'fill' && plan.entry.size === '4K';
+      },
+    );
+  return {
+    name: `spec:${cpu.name}:${hex(v)}`,
+    actor: true,
+    body: function* () {
+      for (let i = 0; i < budget; i++) yield step();
+    },
+  };
+}
+
+function build(variant: string, params: Params): Program {
+  const flags: Flags = { ...FIXED, ...VARIANTS[variant] };
+  const E = params.ptes!;
+  // Frame 0 is init_mm's pmd page ("pgd"); D0..D(E-1) the direct-mapped data; then one free
+  // frame per CPA caller for split_large_page's alloc_pages().
+  const m = new Machine({
+    cpus: 3,
+    frames: 1 + E + 2,
+    ptesPerTable: E,
+    trackCaches: true,
+    pagingStructureCache: params.psc === 1,
+    // speculation 2: cpu2 may fill a translation of page 0 on its own at any moment.
+    speculation: params.speculation === 2 ? { vas: [va(0)], fills: 1, cpus: [2] } : undefined,
+  });
+  const frames: Pfn[] = [];
+  for (let i = 0; i < E; i++) frames.push(m.memory.allocFrame(`D${i}`, 'data'));
+  const vas = frames.map((_, i) => m.geo.addr(0, i));
+  // The direct map: one large entry, PAGE_KERNEL_LARGE (RW, NX, WB, A and D preset).
+  const pmdp = m.init_mm.mapLarge(vas[0]!, frames[0]!, PAGE_KERNEL);
+  // The kernel has used page 1 as ordinary WB memory: its lines are in the cache.
+  m.memory.setCachedWB(frames[1]!, true);
+  const cpaLock = m.spinlock('cpa_lock');
+  const pgdLock = m.spinlock('pgd_lock');
+  const tableFrames: Pfn[] = [m.init_mm.root, ...Array.from({ length: 2 }, (_, i) => (1 + E + i) as Pfn)];
+
+  const mkCall = (fn: string, cpu: number, page: number, maskSet: number, maskClr: number): CpaCall => ({
+    fn, cpu, page, addr: vas[page]!, maskSet, maskClr, returned: m.var(`cpa:ret:cpu${cpu}`),
+  });
+  // set_memory_ro(): change_page_attr_clear(addr, 1, __pgprot(_PAGE_RW));
+  // set_memory_uc(): change_page_attr_set(addr, 1, _PAGE_CACHE_UC) (PCD|PWT here).
+  const calls: CpaCall[] = [mkCall('set_memory_ro', 0, 0, 0, _PAGE_RW), mkCall('set_memory_uc', 1, 1, _PAGE_CACHE_MASK, 0)].slice(0, params.callers!);
+  const st: CpaState = { m, vas, frames, calls, tableFrames };
+
+  // pgd_lock sections. Each short critical section is one step — enabled while pgd_lock is
+  // free, taking (and, when the section ends there, dropping) it — since nothing inside waits
+  // and everything it touches is written only under pgd_lock or read by lockless walks. With
+  // pgd-lock-irqs-off the interrupt flag is saved before and restored after, as separate steps:
+  // a CPU then waits for pgd_lock with interrupts off (spin_lock_irqsave(), 2.6.2x).
+  type Section = 'take' | 'take-drop' | 'drop';
+  function* pgdSection<T>(cpu: Cpu, label: string, mode: Section, reads: () => readonly Access[], body: (say: (n: string) => void) => { value: T; drop?: boolean }): Op<T> {
+    return yield* op(
+      mkStep(
+        label,
+        () => [write(pgdLock.loc), ...reads()],
+        (say) => {
+          if (mode === 'drop' && !pgdLock.held) throw new Error(`${label}: pgd_lock is not held`);
+          const notes: string[] = [];
+          const r = body((n) => notes.push(n));
+          const drop = mode !== 'take' || r.drop === true;
+          pgdLock.held = !drop;
+          pgdLock.holder = drop ? undefined : cpu.name;
+          notes.push(drop ? 'pgd_lock released' : `pgd_lock held by ${cpu.name}`);
+          say(notes.join('; '));
+          return r.value;
+        },
+        mode === 'drop' ? undefined : () => !pgdLock.held,
+      ),
+    );
+  }
+  function* irqSave(cpu: Cpu, fn: string): Op<IrqFlags | null> {
+    return flags.pgdLockIrqsOff ? yield* within(fn, cpu.local_irq_save()) : null;
+  }
+  function* irqRestore(cpu: Cpu, fn: string, f: IrqFlags | null): Op<void> {
+    if (f !== null) yield* within(fn, cpu.local_irq_restore(f));
+  }
+  const lockName = (): string => (flags.pgdLockIrqsOff ? 'spin_lock_irqsave' : 'spin_lock');
+  const unlockName = (): string => (flags.pgdLockIrqsOff ? 'spin_unlock_irqrestore' : 'spin_unlock');
+  const show = (v: number): string => describePte(v, (x) => m.memory.frameName(x));
+
+  /** The new value of a 4K entry: (prot & ~mask_clr) | mask_set, pfn kept. */
+  const newPte = (c: CpaCall, old: pte_t): pte_t => {
+    const prot = (pte_flags(old) & ~c.maskClr) | c.maskSet;
+    return pfn_pte(pte_pfn(old), pgprot(prot));
+  };
+
+  /**
+   * try_preserve_large_page(): under pgd_lock, recheck lookup_address() == kpte (if someone
+   * split meanwhile: do_split = 1); one small page of a large one can never be preserved, so
+   * it always answers "split" here.
+   */
+  function* try_preserve_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<boolean> {
+    const fn = 'try_preserve_large_page';
+    const f = yield* irqSave(cpu, fn);
+    yield* pgdSection(cpu, `${fn}: ${lockName()}(pgd_lock); lookup_address(${hex(c.addr)}) == kpte?; ${unlockName()}(pgd_lock)`, 'take-drop', () => pmdp.readAccesses(), (say) => {
+      const w = m.init_mm.walk(c.addr);
+      say(w.kind === 'large' && w.pmdp.pa === seen.kpte.pa ? `${pmdp.name} still maps 2M; 1 of ${E} small pages → do_split = 1` : `${pmdp.name} no longer maps 2M (split meanwhile) → do_split = 1`);
+      return { value: undefined };
+    });
+    yield* irqRestore(cpu, fn, f);
+    return true;
+  }
+
+  /**
+   * split_large_page() (4.x shape, ad5ca55f6bdb): drop cpa_lock to allocate, retake it, then
+   * __split_large_page() under pgd_lock: recheck, fill, install, local flush.
+   */
+  function* split_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<void> {
+    const fn = 'split_large_page';
+    if (flags.cpaLock) yield* within(fn, spin_unlock(cpaLock));
+    const base = yield* within(fn, m.memory.alloc_page(`P${cpu.id}`, 'pte'));
+    if (flags.cpaLock) yield* within(fn, spin_lock(cpaLock, cpu.name));
+    if (base === null) throw new Error('split_large_page: out of memory');
+    const sfn = '__split_large_page';
+    const P = m.memory.frameName(base);
+    const words = Array.from({ length: E }, (_, i) => m.memory.word(physAddr(base, i)));
+    const f = yield* irqSave(cpu, sfn);
+    // spin_lock(&pgd_lock); "Check for races, another CPU might have split this page up for us
+    // already" (tmp != kpte → unlock, return 1); then fill the new page from the large entry:
+    // ref_prot = pgprot_large_2_4k(pmd_pgprot(*kpte)), ref_pfn = pmd_pfn(*kpte). Without the
+    // recheck this CPU fills from the large entry its own lookup_address() saw — the mildest
+    // form of the bug: the kernel would re-read *kpte, which may now point to the other CPU's
+    // pte page. The new page is private until installed, so the fill is part of the step.
+    const label = flags.recheck
+      ? `${sfn}: ${lockName()}(pgd_lock); lookup_address(${hex(c.addr)}) == kpte?; fill ${P}[0..${E - 1}] from *kpte`
+      : `${sfn}: ${lockName()}(pgd_lock); fill ${P}[0..${E - 1}] from the ${pmdp.name} value lookup_address() saw (no recheck)`;
+    const won = yield* pgdSection(cpu, label, 'take', () => [...(flags.recheck ? pmdp.readAccesses() : []), ...words.flatMap((w) => w.writeAccesses())], (say) => {
+      if (flags.recheck) {
+        const w = m.init_mm.walk(c.addr);
+        if (w.kind !== 'large' || w.pmdp.pa !== seen.kpte.pa) {
+          say(`lost the race: ${pmdp.name} is now ${show(w.pmd)}, not the 2M entry → ${unlockName()}, return 1`);
+          return { value: false, drop: true };
+        }
+      }
+      const large = (flags.recheck ? pmdp.get() : seen.pte) as pte_t;
+      const ref = pte_clrlarge(large);
+      m.memory.setRole(base, 'pte');
+      words.forEach((w, i) => w.set(pfn_pte((pte_pfn(ref) + i) as Pfn, pte_flags(ref)), sfn));
+      say(`${P} := ${E} × ${show(ref)} (pfn +0..${E - 1}) from ${show(large)}`);
+      return { value: true };
+    });
+    if (!won) {
+      yield* irqRestore(cpu, sfn, f);
+      yield* within(fn, m.memory.free_page(base)); // if (__split_large_page(...)) __free_page(base)
+      return;
+    }
+    // __set_pmd_pte(kpte, address, mk_pte(base, __pgprot(_KERNPG_TABLE)))
+    yield* within(sfn, set_pte(pmdp, pfn_pte(base, _KERNPG_TABLE), '__set_pmd_pte'));
+    // __flush_tlb_all(): local only ("Intel Atom errata AAH41 workaround"); spin_unlock(&pgd_lock)
+    const flushLocal = (say: (n: string) => void) => say(`local flush: ${cpu.dropped(cpu.tlb.flushAll())}`);
+    if (!flags.pgdLockIrqsOff) {
+      yield* pgdSection(cpu, `${sfn}: __flush_tlb_all (local); spin_unlock(pgd_lock)`, 'drop', () => flushFootprint(cpu, vas), (say) => {
+        flushLocal(say);
+        return { value: undefined };
+      });
+      return;
+    }
+    yield* localFlush(vas, cpu, `${sfn}: __flush_tlb_all (local)`);
+    yield* flushTlbAll(m, vas, cpu, `${sfn}: flush_tlb_all`); // the global flush still under pgd_lock, interrupts off
+    yield* pgdSection(cpu, `${sfn}: spin_unlock(pgd_lock)`, 'drop', () => [], () => ({ value: undefined }));
+    yield* irqRestore(cpu, sfn, f);
+  }
+
+  /** cpa_flush_range(): on_each_cpu(__cpa_flush_range), then clflush each present page if `cache`. */
+  function* cpa_flush_range(cpu: Cpu, c: CpaCall, cache: boolean): Op<void> {
+    const fn = 'cpa_flush_range';
+    if (flags.finalFlush) yield* flushTlbAll(m, vas, cpu, `${fn}: on_each_cpu(__cpa_flush_range)`);
+    if (cache && flags.cacheFlush) {
+      const l = yield* within(fn, m.init_mm.lookup_address(c.addr));
+      if (l && (l.pte & _PAGE_PRESENT) !== 0) yield* within(fn, m.memory.clflush(frames[c.page]!));
+    }
+  }
+
+  /** change_page_attr_set_clr() for one page. */
+  function* change_page_attr_set_clr(cpu: Cpu, c: CpaCall): Op<void> {
+    let flushtlb = false; // cpa->flags & CPA_FLUSHTLB
+    // __change_page_attr_set_clr(): spin_lock(&cpa_lock) around __change_page_attr()
+    if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_lock(cpaLock, cpu.name));
+    for (;;) {
+      // repeat: kpte = lookup_address(address, &level) — no lock
+      const fn = '__change_page_attr';
+      const l = yield* within(fn, m.init_mm.lookup_address(c.addr));
+      if (!l) throw new Error(`${c.fn}: ${hex(c.addr)} is not mapped`);
+      if (l.level === '4K') {
+        const nu = newPte(c, l.pte);
+        if (nu !== l.pte) {
+          yield* within(fn, set_pte_atomic(l.kpte, nu));
+          flushtlb = true;
+        }
+        break;
+      }
+      const doSplit = yield* try_preserve_large_page(cpu, c, l);
+      if (!doSplit) break;
+      yield* split_large_page(cpu, c, l);
+      // ad5ca55f6bdb: "global flush tlb after splitting big page and before doing cpa"
+      if (flags.flushAfterSplit) yield* flushTlbAll(m, vas, cpu, `${fn}: flush_tlb_all`);
+      // goto repeat
+    }
+    if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_unlock(cpaLock));
+    if (flushtlb) yield* cpa_flush_range(cpu, c, (c.maskSet & _PAGE_CACHE_MASK) !== 0);
+    const data = m.memory.word(physAddr(frames[c.page]!, 0));
+    yield* op(
+      // The footprint reads what the "after the call returned" invariants compare: the page's
+      // data, its entries and its cache flag, so DPOR orders every later change against it.
+      mkStep(`${c.fn}(${hex(c.addr)}) returns`, () => returnFootprint(c), (say) => {
+        c.returned.set(1);
+        c.contentsAtReturn = m.memory.contents(frames[c.page]!);
+        const leaf = m.init_mm.leaf(c.addr);
+        const f = frames[c.page]!;
+        const lines = (c.maskSet & _PAGE_CACHE_MASK) === 0 ? '' : `; ${m.memory.frameName(f)} ${m.memory.isCachedWB(f) ? 'still has WB lines cached (used as WB memory before the call)' : 'has no WB lines cached'}`;
+        say(`${leaf ? `${leaf.kpte.name} = ${describePte(leaf.pte, (x) => m.memory.frameName(x))}` : 'not mapped'}; ${data.name} = ${data.get()}${lines}`);
+      }),
+    );
+  }
+
+  /** Which translation cpu2's load used (for finalState: DPOR and DFS must see the same set). */
+  let loadVia = 'none';
+
+  function returnFootprint(c: CpaCall): readonly Access[] {
+    const f = frames[c.page]!;
+    const w = m.init_mm.walk(c.addr);
+    const acc: Access[] = [write(c.returned.loc), read(w.pmdp.loc)];
+    if (w.kind === 'table') acc.push(read(w.ptep.loc));
+    if ((c.maskSet & _PAGE_CACHE_MASK) !== 0) acc.push(read(cacheLoc(f)));
+    if ((c.maskClr & _PAGE_RW) !== 0) for (let i = 0; i < E; i++) acc.push(read(memLoc(physAddr(f, i))));
+    return acc;
+  }
+
+  function* caller(i: number): Op<void> {
+    const c = calls[i]!;
+    yield* change_page_attr_set_clr(m.cpu(c.cpu), c);
+  }
+
+  /** CPU 2: kernel code using the direct map, a fork (pgd_alloc), then rodata_test(). */
+  function* user(): Op<void> {
+    const cpu = m.cpu(2);
+    // Reads its data on page 0: fills a 2M or a 4K TLB entry, whichever the tables hold now.
+    yield* cpu.load(vas[0]!);
+    loadVia = cpu.tlb.lookup(vas[0]!)?.size ?? 'fault';
+    if (params.forks === 1) {
+      // pgd_alloc() → pgd_list_add() under pgd_lock (arch/x86/mm/pgtable.c)
+      const f = yield* irqSave(cpu, 'pgd_alloc');
+      yield* pgdSection(cpu, `pgd_alloc: ${lockName()}(pgd_lock); pgd_list_add(pgd); ${unlockName()}(pgd_lock)`, 'take-drop', () => [write('var:pgd_list')], (say) => {
+        say('new pgd on pgd_list');
+        return { value: undefined };
+      });
+      yield* irqRestore(cpu, 'pgd_alloc', f);
+    }
+    // rodata_test() (mm/rodata_test.c): once mark_rodata_ro() → set_memory_ro() has returned,
+    // a write to the read-only page must fault.
+    const ro = calls[0]!;
+    yield* op(
+      mkStep(`rodata_test: wait for ${ro.fn}(${hex(ro.addr)})`, [read(ro.returned.loc)], (say) => say(`${ro.fn} has returned`), () => ro.returned.get() === 1),
+    );
+    yield* within('rodata_test', cpu.store(vas[0]!, RODATA_TEST_VALUE));
+  }
+
+  return {
+    threads: [
+      ...calls.map((c, i) => ({ name: `cpu${c.cpu}`, body: () => caller(i) })),
+      { name: 'cpu2', body: user },
+      ...m.actors(),
+      ...(params.speculation === 1 ? [splitSpeculation(m.cpu(2), vas[0]!, 1)] : []),
+    ],
+    invariants: cpaInvariants(st),
+    finalState: () => JSON.stringify({ loadVia, machine: m.finalState() }),
+    snapshot: () => ({ ...m.snapshot(), returned: calls.filter((c) => c.returned.get() === 1).map((c) => `${c.fn}(${hex(c.addr)})`) }),
+  };
+}
+
+export const cpa = defineModel({
+  name: 'cpa',
+  title: 'change_page_attr: splitting a direct-map large page under concurrent set_memory_*()',
+  source:
+    'arch/x86/mm/pageattr.c: __change_page_attr_set_clr, __change_page_attr, try_preserve_large_page, split_large_page, ' +
+    'cpa_flush_range (2.6.28 after ad5ca55f6bdb "x86, cpa: srlz cpa(), global flush tlb after splitting big page"; lkml 2008/9/23/383)',
+  params: {
+    callers: { default: 2, min: 1, max: 2, description: 'CPA callers: cpu0 set_memory_ro(page 0), cpu1 set_memory_uc(page 1)' },
+    ptes: { default: 4, min: 2, max: 8, description: 'small pages per large page (and entries per table)' },
+    speculation: { default: 1, min: 0, max: 2, description: 'cpu2 speculative walks of page 0: 0 none, 1 a 4K fill while the 2M entry is cached, 2 any fill at any moment' },
+    forks: { default: 0, min: 0, max: 1, description: 'cpu2 runs pgd_alloc() (takes pgd_lock) before rodata_test' },
+    psc: { default: 0, min: 0, max: 1, description: 'CPUs cache pmd → pte-page pointers (paging-structure cache)' },
+  },
+  variants: [
+    { name: 'fixed', description: '2.6.28 / 4.x: cpa_lock, recheck under pgd_lock, flush_tlb_all after the split, final flush + clflush', expect: 'holds' },
+    {
+      name: 'no-recheck',
+      description: '__split_large_page without the lookup_address() == kpte recheck: both CPUs split; the second install overwrites the first CPU\'s pte page and its change (and leaks it)',
+      expect: { violates: 'no-lost-attribute-change' },
+    },
+    {
+      name: 'no-flush-after-split',
+      description: 'before ad5ca55f6bdb: the 4K pte is changed right after the split, while another CPU still holds the 2M entry',
+      expect: { violates: 'no-conflicting-translations' },
+    },
+    {
+      name: 'no-final-flush',
+      description: 'cpa_flush_range without the TLB flush: after set_memory_ro returns, cpu2 still writes through its stale RW entry',
+      expect: { violates: 'no-write-through-readonly' },
+    },
+    {
+      name: 'no-cache-flush',
+      description: 'cpa_flush_range without clflush: set_memory_uc returns with the frame\'s WB lines still cached',
+      expect: { violates: 'no-cache-type-alias' },
+    },
+    {
+      name: 'pgd-lock-irqs-off',
+      description: '2.6.27 locking (no cpa_lock, pgd_lock irqsave) with the split\'s flush_tlb_all sent under pgd_lock: the other caller spins on pgd_lock with interrupts off and never acks (item 1 of the v2 cover letter, lkml 2008/9/23/383)',
+      expect: { violates: 'deadlock' },
+    },
+  ],
+  invariants: [
+    { name: 'direct-map-identity', description: 'the direct map\'s va→pfn never changes' },
+    { name: 'no-lost-attribute-change', description: 'after set_memory_*() returns, the page tables carry its attribute' },
+    { name: 'no-conflicting-translations', description: 'no CPU holds a 2M and a 4K translation of one address that disagree' },
+    { name: 'no-cache-type-alias', description: 'no frame has WB lines cached after set_memory_uc() on it returned' },
+    { name: 'no-write-through-readonly', description: 'after set_memory_ro() returns nobody writes the page' },
+    { name: 'tlb-agrees-after-cpa', description: 'at the end, every TLB entry for a changed page agrees with the page tables' },
+    { name: 'deadlock', description: 'reported by the engine: no IPI wait while a CPU spins on pgd_lock with interrupts off' },
+  ],
+  maxSteps: 400,
+  build,
+});
+
+export default cpa;

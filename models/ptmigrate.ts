@@ -1,0 +1,350 @@
+// Page-table migration and the lost dirty bit (MODELS.md §4).
+//
+// Ross Biro, "[RFC/PATH 2/2] MM: Make Page Tables Relocatable -- relocation code" (linux-mm,
+// April/May 2008, against 2.6.25-rc9; never merged) copies a process's pte page O to a new page
+// N, points the pmd at N and frees O once every CPU has flushed. Jeremy Fitzhardinge's review
+// asked: "what happens if a process writes the page, causing its cpu to mark the (old,
+// in-limbo) pte dirty. Meanwhile someone else is scanning the pagetables looking for things to
+// evict. It check[s] the (shiny new) pte, finds it not dirty, and decides to evict the
+// apparently clean page." Ross: "Just before the free, we just have to copy the dirty bits
+// again" and "make the delimbo pte functions flush the tlb".
+//
+// Threads: writer CPUs storing to the data pages (their TLBs may start with D=0 entries filled
+// from O); the migrator (`migrate_pmd_entry` + `maybe_reload_tlb_mm` + `update_new_page_and_free`,
+// mm/migrate.c of the patch); a reclaim scanner shaped like `try_to_unmap_one` (mm/rmap.c,
+// 2.6.25): `ptep_clear_flush`, then decide from the old pte's D bit. One lock stands for
+// mm->page_table_lock and the pte lock (no split ptlocks), so reclaim and the migrator's
+// critical sections exclude each other and only the hardware races with them.
+import { type Access, type Program, type Step, type ThreadSpec, read } from '../src/engine/types.js';
+import * as M from '../src/machine/index.js';
+import { applyWalk, planWalk } from '../src/machine/walk.js';
+import { defineModel, type Params } from '../src/model.js';
+import {
+  type DataPage,
+  DROPPED_CLEAN,
+  NOT_MAPPED,
+  type PtmigrateState,
+  WRITTEN_BACK,
+  ptmigrateInvariants,
+} from '../properties/ptmigrate.js';
+
+type Op<T> = Generator<Step, T, unknown>;
+
+/** How one variant migrates and reads dirty state: a few flags consulted in one body. */
+interface Flavor {
+  /** 'copy-switch': the patch's order (copy, switch the pmd, flush after unlocking);
+   * 'clear-flush-copy': clear the pmd and flush first, like pmdp_collapse_flush (khugepaged). */
+  readonly order: 'copy-switch' | 'clear-flush-copy';
+  /** Ross's limbo bookkeeping: N->migrated_page and MMF_NEED_FLUSH. */
+  readonly limbo: boolean;
+  /** update_new_page_and_free: harvest A/D of O into N before the free. */
+  readonly harvest: 'none' | 'every-entry' | 'entry0-only';
+  /** The merge into N is one locked OR (else a plain read + set_pte). */
+  readonly atomicMerge: boolean;
+  /** Reclaim delimbos first (_delimbo_pte: flush, then harvest its entry). */
+  readonly readersDelimbo: boolean;
+  /** MMF_NEED_FLUSH cleared after the flush completed, or test-and-cleared before it started. */
+  readonly flagClear: 'after-flush' | 'before-flush';
+  /** Free O right after the switch, before the deferred flush (a pte_free outside mmu_gather's
+   * flush-then-free order); the harvest still reads O's stale words afterwards. */
+  readonly freeBeforeFlush: boolean;
+}
+
+const DELIMBO: Flavor = { order: 'copy-switch', limbo: true, harvest: 'every-entry', atomicMerge: true, readersDelimbo: true, flagClear: 'after-flush', freeBeforeFlush: false };
+const FLAVORS: Record<string, Flavor> = {
+  'no-delimbo': { ...DELIMBO, limbo: false, harvest: 'none', readersDelimbo: false },
+  delimbo: DELIMBO,
+  'nonatomic-merge': { ...DELIMBO, atomicMerge: false },
+  'clear-flush-copy': { ...DELIMBO, order: 'clear-flush-copy', limbo: false, harvest: 'none', readersDelimbo: false },
+  'harvest-entry0-only': { ...DELIMBO, harvest: 'entry0-only' },
+  'flag-cleared-before-flush': { ...DELIMBO, flagClear: 'before-flush' },
+  'reader-no-delimbo': { ...DELIMBO, readersDelimbo: false },
+  'free-before-flush': { ...DELIMBO, freeBeforeFlush: true },
+};
+
+const MMF_NEED_FLUSH = 0;
+const AD = M._PAGE_ACCESSED | M._PAGE_DIRTY;
+const adText = (bits: number): string => [bits & M._PAGE_ACCESSED ? 'A' : '', bits & M._PAGE_DIRTY ? 'D' : ''].filter(Boolean).join('|') || 'nothing';
+
+function build(variant: string, params: Params): Program {
+  const f = FLAVORS[variant];
+  if (!f) throw new Error(`ptmigrate: no variant ${variant}`);
+  const writers = params.cpus!;
+  const npages = params.pages!;
+  const stores = params.stores!;
+  const m = new M.Machine({ cpus: writers + 2, frames: 4 + npages, ptesPerTable: Math.max(npages, 1), pagingStructureCache: params.psc === 1 });
+  const mem = m.memory;
+  const geo = m.geo;
+  const mm = m.newMm('mm');
+  const O = mem.allocFrame('O', 'pte');
+  const pmdp = mm.populate(geo.addr(0), O);
+  const pages: DataPage[] = [];
+  for (let i = 0; i < npages; i++) {
+    const name = `D${i}`;
+    const frame = mem.allocFrame(name, 'data');
+    const v = geo.addr(0, i);
+    mm.mapPage(v, frame, M.PAGE_SHARED);
+    pages.push({ name, va: v, frame, backing: m.var(`backing:${name}`, 0), reclaim: m.var(`reclaim:${name}`, 0) });
+  }
+  for (let c = 0; c < writers; c++) {
+    m.setMm(c, mm);
+    // The writer ran before: its TLB holds D=0 entries (and the pmd → O pointer) filled from O.
+    if (params.warm === 1) for (const p of pages) applyWalk(m.cpu(c).walkContext, planWalk(m.cpu(c).walkContext, p.va), 'setup');
+  }
+  const migrator = m.cpu(writers);
+  const kswapd = m.cpu(writers + 1);
+  const ptl = m.spinlock('ptl');
+  /** N->migrated_page (0 = NULL; frame 0 is init_mm's pgd, never a pte page). */
+  const migratedPage = m.var('N->migrated_page', 0);
+  const mmFlags = m.var('mm->flags', 0);
+  let N: M.Pfn | null = null;
+  const state: PtmigrateState = {
+    machine: m,
+    O,
+    pages,
+    drops: [],
+    livePte: (p) => {
+      const w = mm.walk(p.va);
+      return w.kind === 'table' ? w.ptep : null;
+    },
+  };
+  const show = (v: number): string => M.describePte(v, (x) => mem.frameName(x));
+  const entry = (table: M.Pfn, i: number): M.PtePtr => mem.word(M.physAddr(table, i));
+  const rmw = (c: M.Cell): Access[] => [...c.readAccesses(), ...c.writeAccesses()];
+
+  /** One step of a plain copy loop: `set_pte(dest_pte + i, src_pte[i])` (migrate_pmd_entry). */
+  function* copyPte(i: number, to: M.Pfn): Op<void> {
+    const from = entry(O, i);
+    const dst = entry(to, i);
+    yield* M.op(M.mkStep(`copy ${from.name} → ${dst.name}`, [...from.readAccesses(), ...dst.writeAccesses()], (say) => {
+      const v = from.get();
+      dst.set(v, `copy ${dst.name}`);
+      say(`${dst.name} := ${show(v)}`);
+    }));
+  }
+
+  /** arch_copy_cpu_bits_pte(old, new): exchange-clear A|D in O[i], then OR them into N[i]. */
+  function* harvest(i: number, why: string): Op<void> {
+    const o = entry(O, i);
+    const n = entry(N!, i);
+    const bits = yield* M.op(M.mkStep(`${why}: harvest A|D of ${o.name} (xchg-clear)`, rmw(o), (say) => {
+      const old = o.get() as M.pte_t;
+      o.set(M.pte_clear_flags(old, AD), `harvest ${o.name}`);
+      say(`${o.name}: ${show(old)} → ${show(o.get())}; harvested ${adText(M.pte_flags(old) & AD)}`);
+      return M.pte_flags(old) & AD;
+    }));
+    if (bits === 0) return;
+    if (f.atomicMerge) {
+      yield* M.op(M.mkStep(`${why}: merge ${adText(bits)} into ${n.name} (locked OR)`, rmw(n), (say) => {
+        const cur = n.get() as M.pte_t;
+        if (M.pte_none(cur)) return say(`${n.name} is none (page unmapped): nothing to merge into`);
+        n.set(M.pte_set_flags(cur, bits), `merge ${n.name}`);
+        say(`${n.name}: ${show(cur)} → ${show(n.get())}`);
+      }));
+      return;
+    }
+    const cur = yield* M.op(M.mkStep(`${why}: read ${n.name} for a plain merge`, n.readAccesses(), (say) => {
+      const v = n.get() as M.pte_t;
+      say(`${n.name} = ${show(v)}`);
+      return v;
+    }));
+    if (M.pte_none(cur)) return;
+    yield* M.set_pte(n, M.pte_set_flags(cur, bits), `${why}: merge ${adText(bits)} by plain set_pte`);
+  }
+
+  function* setMigratedPage(v: number): Op<void> {
+    yield* M.op(M.mkStep(`N->migrated_page = ${v ? 'O' : 'NULL'}`, migratedPage.writeAccesses(), (say) => {
+      migratedPage.set(v);
+      say(v ? 'N is in limbo: O may still be used by stale TLB entries' : 'limbo over');
+    }));
+  }
+
+  /** maybe_reload_tlb_mm(mm) (the patch's MMF_NEED_FLUSH helpers). */
+  function* maybeReloadTlbMm(cpu: M.Cpu, who: string): Op<void> {
+    if (f.flagClear === 'before-flush') {
+      // As posted: `if (test_and_clear_bit(MMF_NEED_FLUSH, &mm->flags)) flush_tlb_mm(mm);`
+      const was = yield* M.op(M.mkStep(`${who}: test_and_clear_bit(MMF_NEED_FLUSH)`, rmw(mmFlags), (say) => {
+        const w = (mmFlags.get() & (1 << MMF_NEED_FLUSH)) !== 0;
+        mmFlags.set(mmFlags.get() & ~(1 << MMF_NEED_FLUSH));
+        say(w ? 'was set: cleared now, flush not yet done' : 'already clear: skip the flush');
+        return w;
+      }));
+      if (was) yield* cpu.flush_tlb_mm(mm);
+      return;
+    }
+    const set = yield* M.op(M.mkStep(`${who}: test_bit(MMF_NEED_FLUSH)`, mmFlags.readAccesses(), (say) => {
+      const w = (mmFlags.get() & (1 << MMF_NEED_FLUSH)) !== 0;
+      say(w ? 'set: flush needed' : 'clear: a completed flush already covered the switch');
+      return w;
+    }));
+    if (!set) return;
+    yield* cpu.flush_tlb_mm(mm);
+    yield* M.op(M.mkStep(`${who}: clear_bit(MMF_NEED_FLUSH) after the flush`, rmw(mmFlags), (say) => {
+      mmFlags.set(mmFlags.get() & ~(1 << MMF_NEED_FLUSH));
+      say('flag cleared');
+    }));
+  }
+
+  /** The migrator: migrate_page_tables_mm for one pte page. */
+  function* migrate(): Op<void> {
+    const n = yield* mem.alloc_page('N', 'pte');
+    if (n === null) throw new Error('ptmigrate: out of frames');
+    N = n;
+    yield* M.spin_lock(ptl, 'migrate');
+    if (f.order === 'clear-flush-copy') {
+      // pmdp_collapse_flush (mm/pgtable-generic.c): get-and-clear the pmd, flush every CPU; then
+      // O is detached and no CPU can set A/D in it: copy with the final bits. Faults wait on the
+      // lock (khugepaged holds mmap_lock and the anon_vma lock for the same effect).
+      yield* M.pte_xchg(pmdp, M.__pte(0));
+      yield* migrator.flush_tlb_mm(mm);
+      for (let i = 0; i < geo.ptesPerTable; i++) yield* copyPte(i, n);
+      yield* M.pmd_populate(pmdp, n);
+      yield* M.spin_unlock(ptl);
+      yield* mem.free_page(O);
+      return;
+    }
+    // migrate_pmd_entry: plain copy loop, record the limbo, pmd_populate, maybe_need_flush_mm.
+    for (let i = 0; i < geo.ptesPerTable; i++) yield* copyPte(i, n);
+    if (f.limbo) yield* setMigratedPage(O);
+    yield* M.pmd_populate(pmdp, n);
+    if (f.limbo) {
+      yield* M.op(M.mkStep('maybe_need_flush_mm: set_bit(MMF_NEED_FLUSH)', rmw(mmFlags), (say) => {
+        mmFlags.set(mmFlags.get() | (1 << MMF_NEED_FLUSH));
+        say('flush deferred');
+      }));
+    }
+    yield* M.spin_unlock(ptl);
+    if (f.freeBeforeFlush) yield* mem.free_page(O);
+    // migrate_page_tables_mm: maybe_reload_tlb_mm(mm) (synchronize_rcu() is not modelled).
+    if (f.limbo) yield* maybeReloadTlbMm(migrator, 'migrate');
+    else yield* migrator.flush_tlb_mm(mm);
+    if (f.harvest !== 'none') {
+      // update_new_page_and_free: `for (i = 0; i < PTRS_PER_PTE; i++) arch_copy_cpu_bits_pte(old, new);`
+      // — as posted, old/new are never advanced, so only entry 0 is merged.
+      yield* M.spin_lock(ptl, 'migrate');
+      for (let i = 0; i < geo.ptesPerTable; i++) yield* harvest(f.harvest === 'entry0-only' ? 0 : i, `update_new_page_and_free i=${i}`);
+      yield* setMigratedPage(0);
+      yield* M.spin_unlock(ptl);
+    }
+    if (!f.freeBeforeFlush) yield* mem.free_page(O);
+  }
+
+  /** try_to_unmap_one + shrink_page_list for one page. */
+  function* reclaim(p: DataPage): Op<void> {
+    const i = geo.pteIndex(p.va);
+    yield* M.spin_lock(ptl, 'kswapd');
+    // page_check_address (+ _delimbo_pte): find the live pte page under the lock.
+    const fp = (): Access[] => [read(pmdp.loc), ...(f.readersDelimbo ? migratedPage.readAccesses() : [])];
+    const found = yield* M.op(M.mkStep(`page_check_address(${p.name})${f.readersDelimbo ? ' + _delimbo_pte' : ''}`, fp, (say) => {
+      const pmd = pmdp.get() as M.pte_t;
+      const table = M.pte_pfn(pmd);
+      const limbo = f.readersDelimbo && migratedPage.get() !== 0 && table === N;
+      say(`pmd → ${mem.frameName(table)}${limbo ? ' (in limbo: migrated from O)' : ''}`);
+      return { table, limbo };
+    }));
+    if (found.limbo) {
+      yield* maybeReloadTlbMm(kswapd, '_delimbo_pte');
+      yield* harvest(i, '_delimbo_pte');
+    }
+    // ptep_clear_flush: xchg the live pte with 0, then flush the page on every CPU.
+    const ptep = entry(found.table, i);
+    const pteval = yield* M.ptep_get_and_clear(ptep);
+    if (M.pte_none(pteval)) {
+      yield* M.spin_unlock(ptl);
+      p.reclaim.set(NOT_MAPPED);
+      return;
+    }
+    yield* kswapd.flush_tlb_range(p.va, M.va(p.va + M.PAGE_SIZE), mm);
+    yield* M.spin_unlock(ptl);
+    const word = mem.word(M.physAddr(p.frame, 0));
+    const fp2 = [...word.readAccesses(), ...p.backing.readAccesses(), ...p.backing.writeAccesses(), ...p.reclaim.writeAccesses()];
+    if (M.pte_dirty(pteval)) {
+      // "Move the dirty bit to the physical page now the pte is gone." → pageout.
+      yield* M.op(M.mkStep(`shrink_page_list: ${p.name} dirty (${ptep.name}) → pageout`, fp2, (say) => {
+        p.backing.set(word.get());
+        p.reclaim.set(WRITTEN_BACK);
+        say(`backing store of ${p.name} := ${word.get()}; page freed`);
+      }));
+      return;
+    }
+    yield* M.op(M.mkStep(`shrink_page_list: ${p.name} clean (${ptep.name}) → drop without write-back`, fp2, (say) => {
+      state.drops.push({ page: p.name, mem: word.get(), backing: p.backing.get(), pte: show(pteval) });
+      p.reclaim.set(DROPPED_CLEAN);
+      say(`memory ${word.get()}, backing store ${p.backing.get()}${word.get() !== p.backing.get() ? ' → DATA LOST' : ''}`);
+    }));
+  }
+
+  /** A writer CPU; a fault is handled under the lock (waiting with interrupts on). */
+  function* writer(c: number): Op<void> {
+    const cpu = m.cpu(c);
+    for (let s = 0; s < stores; s++) {
+      for (const p of pages) {
+        const value = 1 + (c * stores + s) * npages + pages.indexOf(p);
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const r = yield* cpu.store(p.va, value);
+          if (r.ok) break;
+          // handle_mm_fault: take the lock, look again. A cleared pmd (clear-flush-copy) is
+          // back once the migrator unlocks: retry. An evicted page would need swap-in (not
+          // modelled): the store is abandoned and never counts as completed.
+          yield* M.spin_lock(ptl, cpu.name);
+          const back = yield* M.op(M.mkStep(`handle_mm_fault(${M.hex(p.va)}): look up the pte`, () => {
+            const w = mm.walk(p.va);
+            return w.kind === 'table' ? [read(w.pmdp.loc), read(w.ptep.loc)] : [read(w.pmdp.loc)];
+          }, (say) => {
+            const w = mm.walk(p.va);
+            const ok = w.kind === 'table' && M.pte_present(w.pte);
+            say(ok ? `${w.kind === 'table' ? w.ptep.name : ''} present again: retry` : `${w.kind === 'table' ? `${w.ptep.name} is none` : 'pmd empty'}: page evicted (swap-in not modelled), store abandoned`);
+            return ok;
+          }));
+          yield* M.spin_unlock(ptl);
+          if (!back) break;
+        }
+      }
+    }
+  }
+
+  const threads: ThreadSpec[] = [];
+  for (let c = 0; c < writers; c++) threads.push({ name: `cpu${c}`, body: () => writer(c) });
+  threads.push({ name: `cpu${writers} migrate`, body: migrate });
+  // kswapd scans the last `reclaim` pages (the others are checked at the end: a dirty page must
+  // still look dirty to a later scan).
+  const scanned = pages.slice(Math.max(0, npages - params.reclaim!));
+  threads.push({ name: `cpu${writers + 1} kswapd`, body: function* () { for (const p of scanned) yield* reclaim(p); } });
+  threads.push(...m.actors());
+  return {
+    threads,
+    invariants: ptmigrateInvariants(state),
+    finalState: () => `${m.finalState()}|${JSON.stringify(state.drops)}`,
+    snapshot: () => ({ ...m.snapshot(), drops: state.drops }),
+  };
+}
+
+export const ptmigrate = defineModel({
+  name: 'ptmigrate',
+  title: 'Page-table migration: the lost dirty bit (Ross Biro, 2008)',
+  source: 'Ross Biro, "MM: Make Page Tables Relocatable" v2 (linux-mm, 2008, 2.6.25-rc9) and Jeremy Fitzhardinge\'s review; try_to_unmap_one (mm/rmap.c); pmdp_collapse_flush (mm/pgtable-generic.c)',
+  params: {
+    cpus: { default: 1, min: 1, max: 3, description: 'writer CPUs running the mm' },
+    pages: { default: 2, min: 1, max: 4, description: 'data pages mapped by the pte page (and entries per pte page)' },
+    stores: { default: 1, min: 1, max: 3, description: 'stores per page per writer CPU' },
+    reclaim: { default: 1, min: 0, max: 4, description: 'pages kswapd scans (the last ones); the others are checked at the end' },
+    warm: { default: 0, min: 0, max: 1, description: '1: writers start with D=0 TLB entries filled from O' },
+    psc: { default: 1, min: 0, max: 1, description: '1: CPUs cache the pmd → pte-page pointer (paging-structure cache)' },
+  },
+  variants: [
+    { name: 'no-delimbo', expect: { violates: 'no-lost-dirty-bit' }, description: 'copy, switch, flush, free; nothing harvested: D set in O after the copy never reaches N' },
+    { name: 'delimbo', expect: 'holds', description: 'after the flush, xchg-clear A/D of every O entry and OR it atomically into N; reclaim flushes and merges first; flag cleared after the flush' },
+    { name: 'nonatomic-merge', expect: { violates: 'no-lost-dirty-bit' }, description: 'the merge into N is a plain read + set_pte: a D set by the hardware in N in between is overwritten' },
+    { name: 'clear-flush-copy', expect: 'holds', description: 'clear the pmd and flush every CPU before copying (pmdp_collapse_flush); faults wait' },
+    { name: 'harvest-entry0-only', expect: { violates: 'no-lost-dirty-bit' }, description: 'as posted: the harvest loop never advances its pointers, only entry 0 is merged' },
+    { name: 'flag-cleared-before-flush', expect: { violates: 'no-lost-dirty-bit' }, description: 'as posted: MMF_NEED_FLUSH test-and-cleared before the flush completed; a second reader skips the flush' },
+    { name: 'free-before-flush', expect: { violates: 'no-write-to-freed-pagetable' }, description: 'O is freed right after the switch, before the deferred flush: a stale D=0 entry makes the hardware set D in the freed page' },
+    { name: 'reader-no-delimbo', expect: { violates: 'no-lost-dirty-bit' }, description: 'reclaim reads N without delimbo (no flush + merge first) while O is still in limbo' },
+  ],
+  invariants: [
+    { name: 'no-lost-dirty-bit', description: 'a completed store is written back or seen dirty by every later dirty check; reclaim never drops a page whose memory differs from its backing store' },
+    { name: 'no-write-to-freed-pagetable', description: 'the hardware never writes a pte page after it was freed' },
+  ],
+  build,
+});
+export default ptmigrate;

@@ -1,0 +1,481 @@
+// THP refcounts: get_page/put_page on a tail page against __split_huge_page_refcount
+// (MODELS.md §5; notes in /tmp/research/thp.md; thread: Andrea Arcangeli to Christoph Lameter,
+// linux-mm, 17 Mar 2010: "put_page has to serialize against split_huge_page_refcount and it
+// uses the 'compound_lock' per-head-page bit spinlock to achieve it").
+//
+// One anonymous compound page (head H, tails T1..Tn) mapped by one pmd (M = 1). Threads:
+// - cpu0, the split's caller (2.6.38 `__split_huge_page_pmd`: get_page(head) — taken before the
+//   run —, split_huge_page(head), then optionally put_page(head));
+// - cpu1.. pin a tail with get_user_pages_fast (irqs off: the split's TLB-flush IPI waits for it)
+//   and release it with put_page;
+// - optionally one more CPU doing a speculative get_page_unless_zero + put_page on a pfn
+//   (compaction, memory-failure, an RCU page-cache lookup).
+// The ledger of references held (properties/thp-refcount.ts) is updated right after the count
+// step that takes or drops each reference, i.e. atomically with it.
+import type { Program, Step, ThreadSpec } from '../src/engine/types.js';
+import { type Params, defineModel } from '../src/model.js';
+import {
+  type Cpu, type Page, type Pfn, type PtePtr, Machine, PAGE_SHARED, PG_locked, __pte, atomic_add, atomic_add_unless,
+  atomic_dec, atomic_inc, atomic_set, atomic_sub, ClearPageHead, ClearPageTail, cmpxchg, compound_head, compound_lock,
+  compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, op,
+  page_count, page_mapcount, PageTail, pfn_pte, pgprot, pmd_large, pmd_populate, pmd_present, pte_clrpresent, ptep_get,
+  type pte_t, pte_pfn, pte_present, put_page_testzero, set_pte, spin_lock, spin_lock_irq, spin_lock_irqsave, spin_unlock,
+  spin_unlock_irq, spin_unlock_irqrestore, unlock_page, va,
+} from '../src/machine/index.js';
+import { RefLedger, thpRefcountInvariants } from '../properties/thp-refcount.js';
+
+type Op<T> = Generator<Step, T, unknown>;
+
+/** How the variant's kernel code behaves. */
+interface Flavour {
+  /** put_page on a tail: 'none' = head then tail, unserialised; '2.6.38' = put_compound_page; 'v2' = head only. */
+  readonly put: 'none' | '2.6.38' | 'v2';
+  /** v2 before Feb 2018: __split_huge_page_tail unfreezes the tail (page_ref_inc) before clear_compound_head. */
+  readonly unfreezeFirst?: boolean;
+  /** The variant brings a speculative getter (the `speculative` value used when the parameter is 0). */
+  readonly speculative?: number;
+}
+const FLAVOURS: Record<string, Flavour> = {
+  'no-compound-lock': { put: 'none' },
+  'compound-lock': { put: '2.6.38' },
+  'refcount-v2': { put: 'v2' },
+  'v2-unfreeze-before-clear': { put: 'v2', unfreezeFirst: true, speculative: 2 },
+};
+
+/** x86 _PAGE_BIT_SPLITTING = _PAGE_BIT_UNUSED1 (2.6.38 arch/x86/include/asm/pgtable_types.h). */
+const _PAGE_SPLITTING = 1 << 9;
+const pmd_trans_splitting = (v: number): boolean => (v & _PAGE_SPLITTING) !== 0;
+
+const wrapped = new WeakSet<Step>();
+/** Prefix the labels of `g`'s steps with the kernel function they belong to (innermost wins). */
+function* within<T>(fn: string, g: Op<T>): Op<T> {
+  let r = g.next();
+  while (!r.done) {
+    const s = r.value;
+    if (wrapped.has(s)) {
+      r = g.next(yield s);
+      continue;
+    }
+    const w: { label: string; footprint: Step['footprint']; run: () => unknown; note?: string; enabled?: () => boolean } = {
+      label: `${fn}: ${s.label}`,
+      footprint: s.footprint,
+      run: () => {
+        const x = s.run();
+        w.note = s.note;
+        return x;
+      },
+    };
+    if (s.enabled) w.enabled = () => s.enabled!();
+    wrapped.add(w);
+    r = g.next(yield w);
+  }
+  return r.value;
+}
+
+function build(variant: string, p: Params): Program {
+  const f = FLAVOURS[variant];
+  if (!f) throw new Error(`unknown variant ${variant}`);
+  const v2 = f.put === 'v2';
+  const { tails, pinners } = p as { tails: number; pinners: number };
+  const speculative = p.speculative || (f.speculative ?? 0);
+  const m = new Machine({ cpus: 1 + pinners + (speculative ? 1 : 0), frames: 8, ptesPerTable: tails + 1 });
+  const geo = m.geo;
+
+  // ---- setup: one anonymous THP mapped by one pmd, as do_huge_pmd_anonymous_page leaves it ----
+  const names = ['H', ...Array.from({ length: tails }, (_, i) => `T${i + 1}`)];
+  const frames: Pfn[] = names.map((n) => m.memory.allocFrame(n, 'data'));
+  m.pages.prep_compound_page(frames[0]!, tails + 1);
+  const pages = frames.map((x) => m.page(x));
+  const H = pages[0]!;
+  const PT = m.memory.allocFrame('PT', 'pte'); // the pte page deposited at fault time (get_pmd_huge_pte)
+  const pmdp: PtePtr = m.init_mm.mapLarge(va(0), frames[0]!, PAGE_SHARED);
+  const hugePmd = pmdp.get();
+  const g = new RefLedger(pages, names, v2 ? 'head-only' : 'tail-and-head');
+  H._mapcount.set(0); // one pmd mapping: page_mapcount(head) = 1
+  H._count.set(2);
+  g.add(H, 'map');
+  g.add(H, 'caller'); // __split_huge_page_pmd: get_page(page) under page_table_lock
+  if (v2) H.flags.set(H.flags.get() | (1 << PG_locked)); // split_huge_page_to_list: the caller holds lock_page(head)
+  const anonVma = m.spinlock('anon_vma');
+  const ptl = m.spinlock('page_table_lock');
+  const lru = m.spinlock('lru_lock');
+  const tailOf = (k: number): Page => pages[1 + ((k - 1) % tails)]!;
+  if (!p.gup) {
+    // Pins taken before the run (get_page on a tail: 2.6.38 counts it on both, v2 on the head).
+    for (let k = 1; k <= pinners; k++) {
+      const t = tailOf(k);
+      if (!v2) t._count.set(t._count.get() + 1);
+      H._count.set(H._count.get() + 1);
+      g.add(t, `cpu${k} pin`);
+    }
+  }
+  const ptep = (i: number): PtePtr => m.init_mm.pte_offset(PT, geo.addr(0, i));
+  const showPmd = (v: number): string =>
+    `${describePte(v, (x) => m.memory.frameName(x))}${pmd_trans_splitting(v) ? ' SPLITTING' : ''}`;
+  /** READ_ONCE(*pmdp), with the entry decoded in the note. */
+  const read_pmd = (what: string): Op<pte_t> =>
+    op(mkStep(`${what} = *pmdp (${pmdp.name})`, pmdp.readAccesses(), (say) => {
+      const v = pmdp.get() as pte_t;
+      say(showPmd(v));
+      return v;
+    }));
+
+  // ---- put_page (mm/swap.c) ----
+  /** What each CPU's code did, in its own order (final states and snapshots). */
+  const trail: Record<string, string[]> = {};
+  const did = (cpu: Cpu, what: string): void => void (trail[cpu.name] ??= []).push(what);
+  /** Bookkeeping after a step that may end an operation. */
+  const done = (cpu: Cpu, end: boolean, pg: Page, zero: boolean): void => {
+    if (zero) g.freed.push(`${g.names[g.index(pg)]} (by ${cpu.name})`);
+    if (end) g.busy.delete(cpu.name);
+  };
+  const put_page = (cpu: Cpu, pg: Page, who: string, end = true): Op<void> => within('put_page', put_page_body(cpu, pg, who, end));
+  function* put_page_body(cpu: Cpu, pg: Page, who: string, end: boolean): Op<void> {
+    // put_page(): if PageCompound → put_compound_page(): if (unlikely(PageTail(page))) page_head = page->first_page …
+    const head = yield* compound_head(pg, m.pages);
+    if (head === pg || f.put === 'v2') {
+      // Not a tail, or v2 (4.5 put_page: page = compound_head(page); if (put_page_testzero(page)) __put_page(page)).
+      const z = yield* put_page_testzero(head);
+      g.drop(pg, who);
+      did(cpu, head === pg ? `put ${g.names[g.index(pg)]}` : `put ${g.names[g.index(pg)]} on the head`);
+      return done(cpu, end, head, z);
+    }
+    if (f.put === 'none') yield* within('put_compound_page (no compound_lock)', put_tail_unlocked(cpu, pg, head, who, end));
+    else yield* within('put_compound_page', put_compound_page(cpu, pg, head, who, end));
+  }
+  /** Nothing orders this against the split: drop the head's share, then the tail's. */
+  function* put_tail_unlocked(cpu: Cpu, pg: Page, head: Page, who: string, end: boolean): Op<void> {
+    const zh = yield* put_page_testzero(head);
+    g.drop(pg, who);
+    g.busy.add(cpu.name);
+    if (zh) g.freed.push(`H (by ${cpu.name})`);
+    const z = yield* put_page_testzero(pg);
+    did(cpu, 'put tail, unlocked');
+    return done(cpu, end, pg, z);
+  }
+  /** 2.6.38 mm/swap.c put_compound_page(), tail branch: "__split_huge_page_refcount can run under us". */
+  function* put_compound_page(cpu: Cpu, pg: Page, head: Page, who: string, end: boolean): Op<void> {
+    // smp_rmb(); if (likely(PageTail(page) && get_page_unless_zero(page_head))) — a speculative head ref
+    const got = (yield* PageTail(pg)) && (yield* get_page_unless_zero(head));
+    if (!got) {
+      // "page_head is a dangling pointer" / the split already ran: out_put_single.
+      const z = yield* put_page_testzero(pg);
+      g.drop(pg, who);
+      did(cpu, 'put tail: no longer a tail');
+      return done(cpu, end, pg, z);
+    }
+    const mine = `${cpu.name} head ref`;
+    g.drop(pg, who);
+    g.add(head, mine);
+    g.busy.add(cpu.name);
+    const flags = yield* compound_lock_irqsave(cpu, head);
+    if (!(yield* PageTail(pg))) {
+      // "__split_huge_page_refcount run before us": unlock, out_put_head, out_put_single.
+      yield* compound_unlock_irqrestore(cpu, head, flags);
+      yield* put_page_testzero(head);
+      g.drop(head, mine);
+      const z = yield* put_page_testzero(pg);
+      did(cpu, 'put tail: split ran first');
+      return done(cpu, end, pg, z);
+    }
+    yield* put_page_testzero(head); // "if (put_page_testzero(page_head)) VM_BUG_ON(1)": the speculative ref
+    g.drop(head, mine);
+    yield* atomic_dec(pg._count); // "__split_huge_page_refcount will wait now"
+    yield* compound_unlock_irqrestore(cpu, head, flags);
+    const z = yield* put_page_testzero(head); // the real head put, after unlocking
+    did(cpu, 'put tail under compound_lock');
+    return done(cpu, end, head, z);
+  }
+
+  // ---- get_user_pages_fast (2.6.38 arch/x86/mm/gup.c; v2: 4.5 mm/gup.c) ----
+  /** gup_pmd_range for one address, interrupts off; true when a pin was taken. */
+  function* gup_pmd_range(cpu: Cpu, pg: Page, who: string): Op<false | 'pmd' | 'pte'> {
+    const pmd = yield* read_pmd('pmd');
+    // 2.6.38: "if (pmd_none(pmd) || pmd_trans_splitting(pmd)) return 0;" — why pmdp_splitting_flush
+    // has to flush the TLB: its IPI waits for this irq-off section.
+    if (!pmd_present(pmd) || (!v2 && pmd_trans_splitting(pmd))) return false;
+    if (pmd_large(pmd)) return (yield* within('gup_huge_pmd', gup_huge_pmd(cpu, pg, who, pmd))) && 'pmd';
+    return (yield* within('gup_pte_range', gup_pte_range(pg, who, pmd))) && 'pte';
+  }
+  function* gup_huge_pmd(cpu: Cpu, pg: Page, who: string, pmd: pte_t): Op<boolean> {
+    if (v2) {
+      // page_cache_add_speculative(head, refs), then "if (unlikely(pmd_val(orig) != pmd_val(*pmdp)))" undo.
+      if (!(yield* atomic_add_unless(H._count, 1, 0))) return false;
+      g.add(pg, who);
+      if ((yield* read_pmd('recheck pmd')) === pmd) return true;
+      const z = yield* put_page_testzero(H);
+      g.drop(pg, who);
+      done(cpu, false, H, z);
+      return false;
+    }
+    // if (PageTail(page)) get_huge_page_tail(page); … get_head_page_multiple(head, refs);
+    if (yield* PageTail(pg)) {
+      yield* atomic_inc(pg._count);
+      g.busy.add(cpu.name);
+    }
+    yield* atomic_add(H._count, 1);
+    g.add(pg, who);
+    g.busy.delete(cpu.name);
+    return true;
+  }
+  function* gup_pte_range(pg: Page, who: string, pmd: pte_t): Op<boolean> {
+    const pte = yield* ptep_get(m.init_mm.pte_offset(pte_pfn(pmd), geo.addr(0, g.index(pg))));
+    if (!pte_present(pte)) return false;
+    const page = m.page(pte_pfn(pte));
+    if (v2) {
+      const head = yield* compound_head(page, m.pages); // page_cache_get_speculative(compound_head(page))
+      if (!(yield* atomic_add_unless(head._count, 1, 0))) return false;
+      g.add(page, who);
+      return true; // this pte never changes again in the model: its recheck is left out
+    }
+    yield* atomic_inc(page._count); // get_page(): atomic_inc(&page->_count); PageTail(page) is clear by now
+    g.add(page, who);
+    return true;
+  }
+  function* get_user_pages_fast(cpu: Cpu, pg: Page, who: string): Op<void> {
+    for (;;) {
+      yield* cpu.local_irq_disable();
+      const ok = yield* gup_pmd_range(cpu, pg, who);
+      yield* cpu.local_irq_enable();
+      did(cpu, ok ? `gup via ${ok}` : 'gup_fast failed');
+      if (ok) return;
+      // Slow path: get_user_pages → follow_page finds the split in progress and waits for it.
+      if (v2) yield* within('pmd_migration_entry_wait', wait_on_page_locked(H));
+      else yield* within('wait_split_huge_page', anon_vma_lock_unlock(cpu));
+    }
+  }
+  /** wait_split_huge_page(anon_vma, pmd): anon_vma_lock(); anon_vma_unlock(); */
+  function* anon_vma_lock_unlock(cpu: Cpu): Op<void> {
+    yield* spin_lock(anonVma, cpu.name);
+    yield* spin_unlock(anonVma);
+  }
+  /** Not in the machine: sleep until PG_locked is clear (one step, enabled once it is). */
+  function* wait_on_page_locked(pg: Page): Op<void> {
+    yield* op(mkStep(`wait_on_page_locked(${pg.label})`, [...pg.flags.readAccesses()], (say) => say('page unlocked'), () => !pg.hasFlag(PG_locked)));
+  }
+
+  // ---- the splitter, 2.6.38 mm/huge_memory.c split_huge_page → __split_huge_page ----
+  const splitter = m.cpu(0);
+  const S = splitter.name;
+  const largeEnd = va(geo.largePageSize);
+  function* __split_huge_page_splitting(): Op<void> {
+    yield* spin_lock(ptl, S);
+    // pmdp_splitting_flush: set_bit(_PAGE_BIT_SPLITTING, pmdp); flush_tlb_range(…) — the IPI
+    // cannot be taken while a gup_fast runs with interrupts off.
+    yield* op(mkStep(`pmdp_splitting_flush: set _PAGE_SPLITTING in ${pmdp.name}`, [...pmdp.readAccesses(), ...pmdp.writeAccesses()], (say) => {
+      const old = pmdp.get();
+      pmdp.set(old | _PAGE_SPLITTING, 'pmdp_splitting_flush');
+      say(`${pmdp.name}: ${showPmd(old)} → ${showPmd(pmdp.get())}`);
+    }));
+    yield* splitter.flush_tlb_range(va(0), largeEnd);
+    yield* spin_unlock(ptl);
+  }
+  function* __split_huge_page_refcount(): Op<void> {
+    yield* spin_lock_irq(splitter, lru);
+    yield* compound_lock(H);
+    for (let i = 1; i <= tails; i++) {
+      const t = pages[i]!;
+      const tc = yield* page_count(t); // "tail_page->_count cannot change"
+      yield* atomic_sub(H._count, tc); // atomic_sub(atomic_read(&page_tail->_count), &page->_count)
+      g.busy.add(S);
+      g.inSplit = true; // BUG_ON(page_count(page) <= 0)
+      const mc = yield* page_mapcount(H);
+      yield* atomic_add(t._count, mc + 1); // atomic_add(page_mapcount(page) + 1, &page_tail->_count)
+      yield* ClearPageTail(t); // smp_mb(); page_tail->flags &= ~PAGE_FLAGS_CHECK_AT_PREP
+      for (let k = 0; k < mc; k++) g.add(t, 'map');
+      g.add(t, 'split tmp');
+      yield* atomic_set(t._mapcount, mc - 1); // page_tail->_mapcount = page->_mapcount
+    }
+    yield* ClearPageHead(H); // ClearPageCompound(page)
+    yield* compound_unlock(H);
+    yield* spin_unlock_irq(splitter, lru);
+    for (let i = 1; i <= tails; i++) {
+      // BUG_ON(page_count(page_tail) <= 0); put_page(page_tail): drop the temporary references
+      yield* put_page(splitter, pages[i]!, 'split tmp', i === tails && !p.dropHeadPin);
+    }
+    g.inSplit = false;
+  }
+  /** Fill the deposited pte page, pmd_mknotpresent + flush (AMD erratum 383), pmd_populate. */
+  function* __split_huge_page_map(): Op<void> {
+    yield* spin_lock(ptl, S);
+    for (let i = 0; i <= tails; i++) yield* set_pte(ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
+    yield* set_pte(pmdp, __pte(pte_clrpresent(__pte(pmdp.get()))), 'set_pmd_at(pmd_mknotpresent)');
+    yield* splitter.flush_tlb_range(va(0), largeEnd);
+    yield* pmd_populate(pmdp, PT);
+    yield* spin_unlock(ptl);
+  }
+  function* split_huge_page_2638(): Op<void> {
+    yield* spin_lock(anonVma, S); // page_lock_anon_vma(page)
+    yield* within('__split_huge_page_splitting', __split_huge_page_splitting());
+    yield* within('__split_huge_page_refcount', __split_huge_page_refcount());
+    yield* within('__split_huge_page_map', __split_huge_page_map());
+    yield* spin_unlock(anonVma);
+  }
+
+  // ---- the splitter, refcount v2 (4.5+ split_huge_page_to_list, read in its 4.18 form) ----
+  /** remove_migration_ptes: get_page(new); page_add_anon_rmap(); set the entry back. */
+  function* remap_page(split: boolean, endBusy: boolean): Op<void> {
+    yield* spin_lock(ptl, S);
+    const last = split ? tails : 0;
+    for (let i = 0; i <= last; i++) {
+      yield* atomic_inc(pages[i]!._count);
+      g.add(pages[i]!, 'map');
+      if (i === last && endBusy) g.busy.delete(S);
+      yield* atomic_inc(pages[i]!._mapcount);
+      if (split) yield* set_pte(ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
+    }
+    if (split) yield* pmd_populate(pmdp, PT);
+    else yield* set_pte(pmdp, __pte(hugePmd), 'set_pmd_at (migration entry removed)');
+    yield* spin_unlock(ptl);
+  }
+  /** unmap_page(head): the pmd becomes a migration entry (flushed); rmap and the mapping's ref go. */
+  function* unmap_page(): Op<void> {
+    yield* spin_lock(ptl, S);
+    yield* set_pte(pmdp, pfn_pte(frames[0]!, pgprot(0)), 'set_pmd_migration_entry');
+    yield* splitter.flush_tlb_range(va(0), largeEnd);
+    yield* atomic_dec(H._mapcount); // page_remove_rmap(page, true)
+    yield* spin_unlock(ptl);
+    yield* put_page(splitter, H, 'map', false);
+    g.busy.add(S);
+  }
+  /** __split_huge_page_tail(head, i): the tail becomes a page of its own with one temporary ref. */
+  function* __split_huge_page_tail(t: Page): Op<void> {
+    if (f.unfreezeFirst) yield* atomic_inc(t._count); // 4.5 (8df651c7059e "thp: cleanup split_huge_page()"): page_ref_inc(page_tail)
+    yield* ClearPageTail(t); // clear_compound_head(page_tail)
+    if (f.unfreezeFirst) g.add(t, 'split tmp');
+    else {
+      // Khlebnikov, "mm/huge_memory.c: reorder operations in __split_huge_page_tail()" (Feb 2018):
+      // "clear_compound_head() also must be called before unfreezing page reference because after
+      // successful get_page_unless_zero() might follow put_page() which needs correct compound_head()."
+      yield* atomic_set(t._count, 1); // page_ref_unfreeze(page_tail, 1)
+      g.add(t, 'split tmp');
+    }
+  }
+  function* split_huge_page_v2(): Op<void> {
+    // can_split_huge_page(): total_mapcount(head) == page_count(head) - extra_pins - 1
+    const mc0 = yield* within('can_split_huge_page', page_mapcount(H));
+    const c0 = yield* within('can_split_huge_page', page_count(H));
+    if (mc0 !== c0 - 1) return did(splitter, '-EBUSY (can_split_huge_page)');
+    yield* within('unmap_page', unmap_page());
+    const flags = yield* spin_lock_irqsave(splitter, lru);
+    const mc = yield* page_mapcount(H);
+    // if (!mapcount && page_ref_freeze(head, 1 + extra_pins))
+    const frozen = mc === 0 && (yield* within('page_ref_freeze', cmpxchg(H._count, 1, 0))) === 1;
+    if (!frozen) {
+      yield* spin_unlock_irqrestore(splitter, lru, flags);
+      yield* within('remap_page', remap_page(false, !p.dropHeadPin)); // -EBUSY: the mapping is restored
+      return did(splitter, '-EBUSY (page_ref_freeze)');
+    }
+    g.frozen = true;
+    g.inSplit = true;
+    did(splitter, 'split');
+    // __split_huge_page: for (i = HPAGE_PMD_NR - 1; i >= 1; i--) __split_huge_page_tail(head, i, …)
+    for (let i = tails; i >= 1; i--) yield* within('__split_huge_page_tail', __split_huge_page_tail(pages[i]!));
+    yield* within('__split_huge_page', ClearPageHead(H)); // ClearPageCompound(head)
+    yield* within('__split_huge_page', atomic_inc(H._count)); // page_ref_inc(head): unfrozen, the caller's ref
+    g.frozen = false;
+    yield* spin_unlock_irqrestore(splitter, lru, flags);
+    yield* within('remap_page', remap_page(true, false));
+    for (let i = 1; i <= tails; i++) yield* put_page(splitter, pages[i]!, 'split tmp', i === tails && !p.dropHeadPin);
+    g.inSplit = false;
+  }
+
+  // ---- threads ----
+  const threads: ThreadSpec[] = [
+    {
+      name: `${S} split`,
+      body: function* () {
+        if (v2) {
+          yield* within('split_huge_page_to_list', split_huge_page_v2());
+          yield* unlock_page(H);
+        } else yield* within('split_huge_page', split_huge_page_2638());
+        if (p.dropHeadPin) yield* put_page(splitter, H, 'caller'); // __split_huge_page_pmd: put_page(page)
+      },
+    },
+  ];
+  for (let k = 1; k <= pinners; k++) {
+    const cpu = m.cpu(k);
+    const t = tailOf(k);
+    const who = `${cpu.name} pin`;
+    threads.push({
+      name: `${cpu.name} gup`,
+      body: function* () {
+        if (p.gup) yield* within('get_user_pages_fast', get_user_pages_fast(cpu, t, who));
+        yield* put_page(cpu, t, who);
+      },
+    });
+  }
+  if (speculative) {
+    const cpu = m.cpu(pinners + 1);
+    const target = speculative === 1 ? H : pages[tails]!;
+    const who = `${cpu.name} spec`;
+    threads.push({
+      name: `${cpu.name} spec`,
+      body: function* () {
+        const got = yield* within('get_page_unless_zero', get_page_unless_zero(target));
+        did(cpu, got ? 'speculative ref taken' : 'get_page_unless_zero failed');
+        if (!got) return;
+        g.add(target, who);
+        g.busy.add(cpu.name);
+        yield* put_page(cpu, target, who);
+      },
+    });
+  }
+  threads.push(...m.actors());
+
+  return {
+    threads,
+    invariants: thpRefcountInvariants(g),
+    finalState: () => `${m.finalState()}|${JSON.stringify(g.refs)}|${JSON.stringify(Object.entries(trail).sort())}`,
+    snapshot: () => {
+      const s = m.snapshot();
+      const did = Object.fromEntries(Object.entries(trail).map(([k, v]) => [k, v.join('; ')]));
+      return { refcounts: g.view(), did, pages: s.pages, tables: s.tables, locks: s.locks, cpus: s.cpus.map((c) => ({ cpu: c.cpu, irq: c.irq, ipiPending: c.ipiPending })) };
+    },
+  };
+}
+
+export const thpRefcount = defineModel({
+  name: 'thp-refcount',
+  title: 'THP refcounts: get_page/put_page on tail pages vs __split_huge_page_refcount',
+  source:
+    'mm/huge_memory.c __split_huge_page_refcount, mm/swap.c put_compound_page, arch/x86/mm/gup.c (2.6.38, Andrea Arcangeli); ' +
+    'split_huge_page_to_list / page_ref_freeze (refcount v2, Kirill A. Shutemov, v4.5); ' +
+    'linux-mm "compound_lock" thread (Mar 2010); Khlebnikov, "reorder operations in __split_huge_page_tail()" (Feb 2018)',
+  params: {
+    tails: { default: 1, min: 1, max: 2, description: 'tail pages in the compound page' },
+    pinners: { default: 1, min: 0, max: 2, description: 'CPUs that pin a tail (T1, T2, T1, …) and release it with put_page' },
+    gup: { default: 1, min: 0, max: 1, description: '1: pins are taken with get_user_pages_fast during the run; 0: held from before' },
+    speculative: { default: 0, min: 0, max: 2, description: 'a CPU doing get_page_unless_zero + put_page: 0 off, 1 on the head pfn, 2 on the last tail pfn' },
+    dropHeadPin: { default: 1, min: 0, max: 1, description: "the split's caller drops its head pin after the split" },
+  },
+  variants: [
+    {
+      name: 'no-compound-lock',
+      description: 'put_page on a tail drops the head, then the tail, with nothing against the split, which moves the pin off the head a second time',
+      expect: { violates: 'no-free-while-referenced' },
+    },
+    {
+      name: 'compound-lock',
+      description: '2.6.38 put_compound_page: speculative head ref, compound_lock_irqsave, recheck PageTail under the lock',
+      expect: 'holds',
+    },
+    {
+      name: 'refcount-v2',
+      description: '2016 rework (with the 2018 tail-unfreeze order): pins on the head only; the split freezes the head count and fails with -EBUSY while pinned',
+      expect: 'holds',
+    },
+    {
+      name: 'v2-unfreeze-before-clear',
+      description: 'refcount v2 as merged (4.5–4.15): a tail is unfrozen before clear_compound_head, so a speculative get_page_unless_zero on it (always on here) is followed by a put_page that drops the head',
+      expect: { violates: 'no-free-while-referenced' },
+    },
+  ],
+  invariants: [
+    { name: 'head-positive-during-split', description: "the head's count never drops to 0 during the split (the kernel's BUG_ON)" },
+    { name: 'no-free-while-referenced', description: 'no count reaches 0 while the page is mapped or pinned' },
+    { name: 'refcount-consistent', description: "every page's count equals the references held on it, at every quiescent point and at the end" },
+  ],
+  build,
+});
+export default thpRefcount;

@@ -1,0 +1,417 @@
+// vmap — lazy TLB flushing, vm_unmap_aliases and Xen pinning (MODELS.md §3).
+//
+// Nick Piggin's vmap rewrite (db64fe02258f, 2.6.28, mm/vmalloc.c; RFC "[rfc][patch] mm: vmap
+// rewrite", linux-mm 5 Jun 2008) stopped flushing the TLB on every vunmap: the area is only
+// marked VM_LAZY_FREE, its pte stays in place (until 64141da58724, 2.6.37) and
+// __purge_vmap_area_lazy() clears and flushes lazy areas in batches. "XEN and PAT and such do
+// not like deferred TLB flushing. They just need to call vm_unmap_aliases()" (the RFC). Xen's
+// xen_alloc_ptpage() called it only for highmem pages until Jeremy Fitzhardinge's "xen: make
+// sure stray alias mappings are gone before pinning" (linux-mm, 28 Oct 2008): "there can be
+// vmalloc aliases even for non-high pages, so we must do the flush unconditionally".
+//
+// The machine: 2 CPUs. pmd[0] → pte page DM, the direct map of the two lowmem frames A (0x0)
+// and C (0x1000); frame H is highmem (no direct-map address). pmd[1] → pte page VM, the
+// vmalloc area: `slots` one-page vmap_areas from VMALLOC_START = 0x4000.
+// - cpu0 (a vm_map_ram user such as NFS readdir / XFS buffers): vmap(A), store through the
+//   alias (its TLB caches 0x4000→A RW), vunmap, __free_page(A), then vmap(C) — with one slot,
+//   alloc_vmap_area must purge the lazy area first (or reuses the address).
+// - cpu1 (Xen, pte_alloc_one + xen_alloc_ptpage on a pinned mm): get_zeroed_page() — A if cpu0
+//   freed it already, else the highmem frame H — then [vm_unmap_aliases], make the direct map of
+//   the page read-only, and pin it as an L1 table. With `pat` = 1 it is set_memory_uc() instead
+//   (change_page_attr_set_clr() also starts with vm_unmap_aliases()).
+import { type Program, type Step, read, write } from '../src/engine/types.js';
+import { shootdown } from '../src/machine/ipi.js';
+import {
+  type Cpu,
+  Machine,
+  PAGE_KERNEL,
+  type Pfn,
+  type PtePtr,
+  type Var,
+  type VirtAddr,
+  atomic_add,
+  atomic_read,
+  atomic_sub,
+  hex,
+  mk_pte,
+  mkStep,
+  op,
+  pfn,
+  pte_clear,
+  pte_set_cachetype,
+  pte_wrprotect,
+  type pte_t,
+  set_pte,
+  spin_lock,
+  spin_trylock,
+  spin_unlock,
+  va,
+} from '../src/machine/index.js';
+import { defineModel } from '../src/model.js';
+import { REUSE_GHOST, VUA_GHOST, type VmapState, mappingsOf, vmapInvariants } from '../properties/vmap.js';
+
+type Op<T> = Generator<Step, T, unknown>;
+
+/** How a variant's kernel behaves: a few flags consulted in the one model body below. */
+interface Flavour {
+  /** Where xen_alloc_ptpage (and CPA) call vm_unmap_aliases(). */
+  readonly unmapAliases: 'always' | 'highmem-only' | 'never';
+  /** 64141da58724 (2.6.37): vunmap clears the ptes at once; only the TLB flush is lazy. */
+  readonly eagerClear: boolean;
+  /** '2.6.28': purge_lock, flush, then free; 'rfc': no purge_lock; 'free-before-flush'. */
+  readonly purge: '2.6.28' | 'rfc' | 'free-before-flush';
+}
+
+const FLAVOURS: Record<string, Flavour> = {
+  fixed: { unmapAliases: 'always', eagerClear: false, purge: '2.6.28' },
+  'highmem-only-unmap-aliases': { unmapAliases: 'highmem-only', eagerClear: false, purge: '2.6.28' },
+  'no-unmap-aliases': { unmapAliases: 'never', eagerClear: false, purge: '2.6.28' },
+  'reuse-before-flush': { unmapAliases: 'always', eagerClear: false, purge: 'free-before-flush' },
+  'rfc-no-purge-lock': { unmapAliases: 'always', eagerClear: false, purge: 'rfc' },
+  'eager-clear': { unmapAliases: 'always', eagerClear: true, purge: '2.6.28' },
+  'eager-clear-no-unmap-aliases': { unmapAliases: 'never', eagerClear: true, purge: '2.6.28' },
+};
+
+// vmap_area->flags, as one state per slot (`var:vmap_area@<addr>`); FREE = not in the rbtree.
+const FREE = 0;
+const BUSY = 1; // in the tree, mapped (VM_VM_AREA)
+const LAZY = 2; // VM_LAZY_FREE: vunmapped, not yet purged — the address is not reusable
+const FREEING = 3; // VM_LAZY_FREEING: collected by a purge, on its private valist
+const STATE_NAMES = ['free', 'busy', 'VM_LAZY_FREE', 'VM_LAZY_FREEING'];
+
+interface Slot {
+  readonly addr: VirtAddr;
+  readonly ptep: PtePtr;
+  readonly state: Var;
+  /** Frame mapped by the last vmap of this slot (bookkeeping for notes and the ghost check). */
+  frame: Pfn | null;
+}
+
+function build(variant: string, p: Readonly<Record<string, number>>): Program {
+  const fl = FLAVOURS[variant];
+  if (!fl) throw new Error(`vmap: no variant ${variant}`);
+  const m = new Machine({ cpus: 2, frames: 6 });
+  const mem = m.memory;
+  const DM = mem.allocFrame('DM', 'pte');
+  const VM = mem.allocFrame('VM', 'pte');
+  const A = mem.allocFrame('A', 'data');
+  const C = mem.allocFrame('C', 'data');
+  const H = pfn(5);
+  const names = new Map<Pfn, string>([[A, 'A'], [C, 'C'], [H, 'H']]);
+  mem.name(H, 'H');
+  const VMALLOC_START = m.geo.addr(1, 0);
+  m.init_mm.populate(va(0), DM);
+  m.init_mm.populate(VMALLOC_START, VM);
+  // The direct map (lowmem): __va(A) = 0x0, __va(C) = 0x1000. H has none: it is highmem.
+  const lowmem = new Map<Pfn, VirtAddr>([[A, m.geo.addr(0, 0)], [C, m.geo.addr(0, 1)]]);
+  const directPte = new Map<Pfn, PtePtr>();
+  for (const [f, v] of lowmem) directPte.set(f, m.init_mm.mapPage(v, f, PAGE_KERNEL));
+
+  const slots: Slot[] = Array.from({ length: p.slots! }, (_, i) => {
+    const addr = m.geo.addr(1, i);
+    return { addr, ptep: m.init_mm.pte_offset(VM, addr), state: m.var(`vmap_area@${hex(addr)}`, FREE), frame: null };
+  });
+  const vmap_lazy_nr = m.var('vmap_lazy_nr');
+  const lazyMax = p.lazyMax!; // lazy_max_pages()
+  const vmap_area_lock = m.spinlock('vmap_area_lock');
+  const purge_lock = m.spinlock('purge_lock');
+  const pinned = new Map<Pfn, Var>([A, C, H].map((f) => [f, m.var(`pinned:${names.get(f)}`)]));
+  const reuseGhost = m.var('ghost.reuse');
+  const vuaGhost = m.var('ghost.vm_unmap_aliases');
+  /** Every vunmap so far: the address and the page it mapped (ghost, for vm_unmap_aliases). */
+  const vunmapped: { addr: VirtAddr; frame: Pfn }[] = [];
+
+  const st: VmapState = {
+    machine: m,
+    kernelVas: [...lowmem.values(), ...slots.map((s) => s.addr)],
+    pteLocs: [`mem:${DM}:`, `mem:${VM}:`],
+    pinned: () => [...pinned].filter(([, v]) => v.get() === 1).map(([f]) => f),
+    dataFrames: [A, C, H],
+    reuseViolation: null,
+    vuaViolation: null,
+  };
+  const fname = (f: Pfn) => mem.frameName(f);
+  const tlbReads = (v: VirtAddr) => m.cpus.flatMap((c) => c.tlb.lookupAccesses(v));
+  const holders = (v: VirtAddr) =>
+    m.translations(v).map(({ cpu, entry }) => `cpu${cpu} TLB ${hex(v)}→${fname(entry.pfn)} ${entry.rw ? 'RW' : 'RO'}`);
+
+  // ---- mm/vmalloc.c (2.6.28) ----
+
+  /** alloc_vmap_area(): lowest free slot under vmap_area_lock; on overflow purge once and retry. */
+  function* alloc_vmap_area(cpu: Cpu): Op<Slot | null> {
+    const lowestFree = () => slots.find((s) => s.state.get() === FREE);
+    let purged = false;
+    for (;;) {
+      yield* spin_lock(vmap_area_lock, cpu.name);
+      const fp = () => {
+        const s = lowestFree();
+        const acc = slots.map((x) => read(x.state.loc));
+        if (s) {
+          acc.push(write(s.state.loc), ...tlbReads(s.addr));
+          if (m.translations(s.addr).length > 0) acc.push(write(reuseGhost.loc));
+        }
+        return acc;
+      };
+      const got = yield* op(
+        mkStep('alloc_vmap_area: search the vmap_area rbtree', fp, (say) => {
+          const s = lowestFree();
+          if (!s) {
+            say(`no free address (${slots.map((x) => STATE_NAMES[x.state.get()]).join(', ')})`);
+            return null;
+          }
+          s.state.set(BUSY);
+          const stale = holders(s.addr);
+          if (stale.length > 0) {
+            st.reuseViolation = `alloc_vmap_area handed ${hex(s.addr)} to ${cpu.name} again while ${stale.join('; ')} — the flush covering its old mapping has not completed`;
+            reuseGhost.set(1);
+          }
+          say(`__insert_vmap_area: ${hex(s.addr)}${stale.length ? ` (still cached: ${stale.join('; ')})` : ''}`);
+          return s;
+        }),
+      );
+      yield* spin_unlock(vmap_area_lock);
+      if (got || purged) return got; // second failure: "vmap allocation failed", -EBUSY
+      yield* purge_vmap_area_lazy(cpu);
+      purged = true;
+    }
+  }
+
+  /** vmap() / vm_map_ram() of one page: alloc_vmap_area + vmap_page_range (set_pte_at). */
+  function* vmap(cpu: Cpu, page: Pfn): Op<Slot | null> {
+    const s = yield* alloc_vmap_area(cpu);
+    if (!s) return null;
+    yield* set_pte(s.ptep, mk_pte(page, PAGE_KERNEL), `vmap_page_range(${hex(s.addr)}): set_pte_at`);
+    s.frame = page;
+    return s;
+  }
+
+  /**
+   * vunmap() → remove_vm_area → free_unmap_vmap_area (2.6.28): mark lazy, count, maybe purge;
+   * no pte clear, no flush. 64141da58724: free_unmap_vmap_area_noflush clears the pte first.
+   * (find_vmap_area's lookup under vmap_area_lock changes nothing here and is left out.)
+   */
+  function* vunmap(cpu: Cpu, s: Slot): Op<void> {
+    if (fl.eagerClear) yield* pte_clear(s.ptep); // unmap_vmap_area → vunmap_page_range, TLB left dirty
+    yield* op(
+      mkStep(`free_unmap_vmap_area(${hex(s.addr)}): va->flags |= VM_LAZY_FREE`, [write(s.state.loc)], (say) => {
+        s.state.set(LAZY);
+        vunmapped.push({ addr: s.addr, frame: s.frame! });
+        const pte = m.init_mm.leaf(s.addr);
+        say(`lazy: ${pte ? `pte ${s.ptep.name} still maps ${hex(s.addr)}→${fname(s.frame!)}` : 'pte cleared'}, no TLB flush`);
+      }),
+    );
+    yield* atomic_add(vmap_lazy_nr, 1);
+    // if (unlikely(atomic_read(&vmap_lazy_nr) > lazy_max_pages())) try_purge_vmap_area_lazy();
+    if ((yield* atomic_read(vmap_lazy_nr)) > lazyMax) {
+      if (fl.purge === 'rfc') yield* purge_vmap_area_lazy(cpu);
+      else yield* __purge_vmap_area_lazy(cpu, false, false);
+    }
+  }
+
+  /** purge_vmap_area_lazy(): the sync purge (alloc_vmap_area on overflow). */
+  function* purge_vmap_area_lazy(cpu: Cpu): Op<void> {
+    yield* __purge_vmap_area_lazy(cpu, true, false);
+  }
+
+  /**
+   * __purge_vmap_area_lazy(&start, &end, sync, force_flush), 2.6.28: under purge_lock (trylock
+   * unless sync/force), collect VM_LAZY_FREE areas (clearing their ptes), flush the kernel range
+   * on every CPU, then free the areas — the addresses become reusable only after the flush.
+   * 'rfc': the RFC's version has no purge_lock, collects under vmap_area_lock and always
+   * flushes (an empty range when it found nothing). 'free-before-flush': frees before flushing.
+   * flush_tlb_kernel_range is the machine's ranged flush (on 2.6.28 x86 it was flush_tlb_all,
+   * which would hide the RFC's defect; ranged flushes as on ia64, where the RFC was measured,
+   * or on x86 since 3.6, do not).
+   */
+  function* __purge_vmap_area_lazy(cpu: Cpu, sync: boolean, force: boolean): Op<void> {
+    const rfc = fl.purge === 'rfc';
+    if (rfc) yield* spin_lock(vmap_area_lock, cpu.name);
+    else if (!sync && !force) {
+      if (!(yield* spin_trylock(purge_lock, cpu.name))) return;
+    } else yield* spin_lock(purge_lock, cpu.name);
+    const valist: Slot[] = [];
+    for (const s of slots) {
+      // list_for_each_entry_rcu(va, &vmap_area_list, list) if (va->flags & VM_LAZY_FREE)
+      const fp = () => (s.state.get() === LAZY ? [read(s.state.loc), write(s.state.loc)] : [read(s.state.loc)]);
+      const lazy = yield* op(
+        mkStep(`__purge_vmap_area_lazy: list walk, va ${hex(s.addr)}`, fp, (say) => {
+          if (s.state.get() !== LAZY) {
+            say(`${STATE_NAMES[s.state.get()]}: skip`);
+            return false;
+          }
+          s.state.set(FREEING);
+          say('VM_LAZY_FREE → VM_LAZY_FREEING, onto valist');
+          return true;
+        }),
+      );
+      if (!lazy) continue;
+      valist.push(s);
+      if (!fl.eagerClear) yield* pte_clear(s.ptep); // unmap_vmap_area (removed by 64141da58724)
+    }
+    if (rfc) yield* spin_unlock(vmap_area_lock);
+    const nr = valist.length;
+    if (nr) yield* atomic_sub(vmap_lazy_nr, nr);
+    if (fl.purge === 'free-before-flush') yield* freeAreas(cpu, valist);
+    if (nr || force || rfc) {
+      if (nr) yield* cpu.flush_tlb_kernel_range(valist[0]!.addr, va(valist[nr - 1]!.addr + 4096));
+      else yield* shootdown(cpu, { kind: 'range', start: va(0), end: va(0) }, 'all', 'flush_tlb_kernel_range(ULONG_MAX, 0) (empty range)');
+    }
+    if (fl.purge !== 'free-before-flush') yield* freeAreas(cpu, valist);
+    if (!rfc) yield* spin_unlock(purge_lock);
+  }
+
+  /** spin_lock(&vmap_area_lock); __free_vmap_area(va) for each; spin_unlock. */
+  function* freeAreas(cpu: Cpu, valist: readonly Slot[]): Op<void> {
+    if (valist.length === 0) return;
+    yield* spin_lock(vmap_area_lock, cpu.name);
+    const label = `__free_vmap_area: rb_erase ${valist.map((s) => hex(s.addr)).join(', ')}`;
+    yield* op(
+      mkStep(label, valist.map((s) => write(s.state.loc)), (say) => {
+        for (const s of valist) s.state.set(FREE);
+        const cached = valist.flatMap((s) => holders(s.addr));
+        say(`address reusable${cached.length ? ` — still cached: ${cached.join('; ')}` : ''}`);
+      }),
+    );
+    yield* spin_unlock(vmap_area_lock);
+  }
+
+  /**
+   * vm_unmap_aliases(): walk every CPU's vmap_block_queue for dirty ranges (none: the model's
+   * vmaps take the vmap_area path), then __purge_vmap_area_lazy(&start, &end, 1, flush) — sync,
+   * so a purge already in flight on another CPU finishes first. The last step checks the promise.
+   */
+  function* vm_unmap_aliases(cpu: Cpu): Op<void> {
+    const before = yield* op(
+      mkStep("vm_unmap_aliases: walk each cpu's vmap_block_queue (no vmap_blocks)", slots.map((s) => read(s.state.loc)), (say) => {
+        say(vunmapped.length ? `vunmapped so far: ${vunmapped.map((x) => `${hex(x.addr)}→${fname(x.frame)}`).join(', ')}` : 'nothing vunmapped yet');
+        return [...vunmapped];
+      }),
+    );
+    if (fl.purge === 'rfc') yield* purge_vmap_area_lazy(cpu);
+    else yield* __purge_vmap_area_lazy(cpu, true, false);
+    const left = () => before.flatMap((x) => mappingsOf(st, x.frame, () => true).filter((d) => d.includes(hex(x.addr))));
+    const fp = () => {
+      const acc = before.flatMap((x) => [read(slots.find((s) => s.addr === x.addr)!.ptep.loc), ...tlbReads(x.addr)]);
+      if (left().length > 0) acc.push(write(vuaGhost.loc));
+      return acc;
+    };
+    yield* op(
+      mkStep('vm_unmap_aliases returns', fp, (say) => {
+        const l = left();
+        if (l.length > 0) {
+          st.vuaViolation = `vm_unmap_aliases returned on ${cpu.name} but a page vunmapped before the call is still mapped: ${l.join('; ')}`;
+          vuaGhost.set(1);
+        }
+        say(l.length ? `still mapped: ${l.join('; ')}` : 'no alias left');
+      }),
+    );
+  }
+
+  // ---- the threads ----
+
+  /** cpu0: a vm_map_ram user (NFS readdir, XFS buffers) that frees its page after vunmap. */
+  function* vmapUser(): Op<void> {
+    const cpu = m.cpu(0);
+    const a = yield* vmap(cpu, A);
+    if (!a) return;
+    yield* cpu.store(a.addr, 1); // touch the buffer: the TLB caches the alias RW
+    yield* vunmap(cpu, a);
+    yield* mem.free_page(A); // __vunmap(addr, 1) / vfree: __free_page right after the lazy unmap
+    if (p.nextVmap) yield* vmap(cpu, C); // the next buffer: with one slot, alloc_vmap_area purges (or reuses)
+  }
+
+  /** cpu1: pte_alloc_one() + xen_alloc_ptpage(mm, pfn, PT_PTE) on a pinned mm (or set_memory_uc). */
+  function* pagetableOwner(): Op<void> {
+    const cpu = m.cpu(1);
+    const P = yield* mem.get_zeroed_page(); // alloc_page(GFP_KERNEL|__GFP_ZERO): lowest free frame
+    if (P === null) return;
+    mem.name(P, names.get(P) ?? `pfn${P}`); // keep the frame's name in notes
+    const dmPte = directPte.get(P);
+    if (p.pat) {
+      // set_memory_uc(__va(P), 1) → change_page_attr_set_clr(): vm_unmap_aliases() first (2.6.28).
+      if (!dmPte) return; // highmem: no direct-map address to change
+      if (fl.unmapAliases !== 'never') yield* vm_unmap_aliases(cpu);
+      yield* set_pte(dmPte, pte_set_cachetype(dmPte.get() as pte_t, 'UC'), 'change_page_attr: __change_page_attr');
+      yield* cpu.flush_tlb_all(); // cpa_flush_all (the cache flush is not modelled)
+      return;
+    }
+    // xen_alloc_ptpage(): Jeremy's fix calls vm_unmap_aliases() before the PageHighMem() test.
+    if (fl.unmapAliases === 'always') yield* vm_unmap_aliases(cpu);
+    if (dmPte) {
+      // make_lowmem_page_readonly(__va(pfn)): HYPERVISOR_update_va_mapping(va, pte_wrprotect(pte), 0)
+      yield* set_pte(dmPte, pte_wrprotect(dmPte.get() as pte_t), 'make_lowmem_page_readonly: update_va_mapping');
+    } else if (fl.unmapAliases === 'highmem-only') {
+      yield* vm_unmap_aliases(cpu); // kmap_flush_unused(); vm_unmap_aliases(); — highmem only
+    }
+    const pin = pinned.get(P)!;
+    yield* op(
+      mkStep(`pin_pagetable_pfn(MMUEXT_PIN_L1_TABLE, ${fname(P)})`, [write(pin.loc)], (say) => {
+        pin.set(1);
+        const rw = mappingsOf(st, P, (w) => w);
+        say(`Xen pins ${fname(P)} as an L1 table${rw.length ? ` — writable: ${rw.join('; ')}` : ''}`);
+      }),
+    );
+  }
+
+  return {
+    threads: [
+      { name: 'cpu0', body: vmapUser },
+      { name: 'cpu1', body: pagetableOwner },
+      ...m.actors(),
+    ],
+    invariants: vmapInvariants(st),
+    finalState: () => m.finalState(),
+    snapshot: () => ({
+      ...m.snapshot(),
+      vmap_areas: slots.map((s) => `${hex(s.addr)} ${STATE_NAMES[s.state.get()]}${s.frame !== null && s.state.get() !== FREE ? ` (${fname(s.frame)})` : ''}`),
+    }),
+  };
+}
+
+export const vmap = defineModel({
+  name: 'vmap',
+  title: 'Lazy vmap TLB flushing, vm_unmap_aliases and Xen page-table pinning',
+  source:
+    'mm/vmalloc.c vmap rewrite db64fe02258f (2.6.28; RFC linux-mm 5 Jun 2008); Xen xen_alloc_ptpage and ' +
+    '"xen: make sure stray alias mappings are gone before pinning" (28 Oct 2008); 64141da58724 (2.6.37)',
+  params: {
+    slots: { default: 1, min: 1, max: 4, description: 'one-page vmap_areas in the vmalloc range (1: the second vmap must purge or reuse)' },
+    lazyMax: { default: 1, min: 0, max: 4, description: 'lazy_max_pages(): vunmap purges when more pages than this are lazy' },
+    nextVmap: { default: 1, min: 0, max: 1, description: '1: cpu0 vmaps a second buffer (C) after freeing A — the reuse and the concurrent purge' },
+    pat: { default: 0, min: 0, max: 1, description: '1: cpu1 calls set_memory_uc (PAT/CPA) instead of pinning for Xen' },
+  },
+  variants: [
+    { name: 'fixed', description: '2.6.28 lazy vunmap (ptes left in place); Xen calls vm_unmap_aliases before every pin', expect: 'holds' },
+    {
+      name: 'highmem-only-unmap-aliases',
+      description: 'the original xen_alloc_ptpage: vm_unmap_aliases only for highmem, so a lowmem page keeps its writable lazy vmalloc alias when pinned',
+      expect: { violates: 'no-stale-alias-on-pinned-pagetable' },
+    },
+    { name: 'no-unmap-aliases', description: 'no vm_unmap_aliases at all before pinning (nor before CPA)', expect: { violates: 'no-stale-alias-on-pinned-pagetable' } },
+    {
+      name: 'reuse-before-flush',
+      description: '__purge_vmap_area_lazy frees the areas before flush_tlb_kernel_range: an address is handed out while a CPU still caches its old mapping',
+      expect: { violates: 'no-reuse-before-flush' },
+    },
+    {
+      name: 'rfc-no-purge-lock',
+      description: "the RFC's purge without purge_lock: vm_unmap_aliases finds nothing lazy (another CPU's purge collected it) and returns before that purge's flush",
+      expect: { violates: 'no-alias-after-vm-unmap-aliases' },
+    },
+    { name: 'eager-clear', description: '64141da58724 (2.6.37): vunmap clears the pte at once, the TLB flush stays lazy; Xen calls vm_unmap_aliases', expect: 'holds' },
+    {
+      name: 'eager-clear-no-unmap-aliases',
+      description: '64141da58724 without vm_unmap_aliases: no pte alias, but a CPU keeps a writable TLB entry (real Xen flushes TLBs itself on the type change; the model demands it of the guest)',
+      expect: { violates: 'no-stale-alias-on-pinned-pagetable' },
+    },
+  ],
+  invariants: [
+    { name: 'no-stale-alias-on-pinned-pagetable', description: 'a pinned page-table page has no writable mapping: no RW pte and no RW TLB entry on any CPU' },
+    { name: 'no-reuse-before-flush', description: 'a vmalloc address is handed out again only after a flush covering its old mapping completed on every CPU' },
+    { name: 'no-alias-after-vm-unmap-aliases', description: 'after vm_unmap_aliases returns, nothing maps a page that was vunmapped before the call' },
+    { name: 'no-cache-type-alias', description: 'no frame has two live mappings (ptes or TLB entries) with different cache types' },
+  ],
+  build,
+});
+
+export default vmap;

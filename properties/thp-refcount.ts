@@ -1,0 +1,168 @@
+// Refcount invariants for a transparent huge page (MODELS.md §5, models/thp-refcount.ts).
+//
+// The model keeps a ledger of the references each actor *holds* (the pmd mapping, the split
+// caller's head pin, gup pins on a tail, the splitter's temporary tail references, speculative
+// references) and updates it atomically with the count operation that takes or gives up each
+// one. The invariants compare every struct page's `_count` with what that ledger says it should
+// be under the kernel's accounting rules — never with an old total: raw sums are not conserved
+// across `__split_huge_page_refcount` (the mapping's one reference on the head becomes one on
+// every subpage).
+//
+// Accounting (who counts a reference where):
+// - 2.6.38 (Andrea Arcangeli's THP): a reference on a tail that is still PageTail is counted on
+//   the tail *and* on the head (`get_page`: `atomic_inc(&page->_count); if (PageTail(page))
+//   atomic_inc(&page->first_page->_count)`). So `head._count = M + p0 + Σpi`, `tail_i._count = pi`.
+// - refcount v2 (Kirill Shutemov, v4.5): every reference on a compound page is taken on the head
+//   (`get_page(page)` → `page = compound_head(page)`); a tail's own `_count` stays 0.
+// - Once a tail's PageTail is clear it is a page of its own: it counts exactly what it holds.
+//
+// Ledger changes only ever ride on steps that write a watched location (a `_count` or a tail's
+// flags), so DPOR keeps every ordering the invariants could tell apart.
+import type { Invariant } from '../src/engine/types.js';
+import { PG_tail, type Page } from '../src/machine/page.js';
+
+export type Accounting = 'tail-and-head' | 'head-only';
+
+/** What the invariants read from the model. Index 0 is the head, 1.. the tails. */
+export interface ThpRefState {
+  readonly pages: readonly Page[];
+  readonly accounting: Accounting;
+  /** Short names for messages ("H", "T1"). */
+  readonly names: readonly string[];
+  /** Holders of a reference on each page ("map", "caller", "cpu1 gup", "split tmp"). */
+  readonly refs: readonly string[][];
+  /** Threads inside a refcount operation (counts in flux): quiescent when empty. */
+  readonly busy: ReadonlySet<string>;
+  /** Inside `__split_huge_page_refcount` (2.6.38) / `__split_huge_page` (v2). */
+  inSplit: boolean;
+  /** v2: the head's count is frozen at 0 by `page_ref_freeze` (owned by the splitter). */
+  frozen: boolean;
+}
+
+/** Is page `i` still part of the compound page (the head, or a tail with PageTail set)? */
+export function isCompoundPart(s: ThpRefState, i: number): boolean {
+  return i === 0 || s.pages[i]!.hasFlag(PG_tail);
+}
+
+/** The `_count` page `i` should have for the references held now. */
+export function expectedCount(s: ThpRefState, i: number): number {
+  if (i === 0) {
+    let n = s.refs[0]!.length;
+    for (let t = 1; t < s.pages.length; t++) if (isCompoundPart(s, t)) n += s.refs[t]!.length;
+    return n;
+  }
+  if (isCompoundPart(s, i) && s.accounting === 'head-only') return 0;
+  return s.refs[i]!.length;
+}
+
+/** The references page `i`'s count must cover (for the head: also those on compound tails). */
+function heldBy(s: ThpRefState, i: number): string[] {
+  const held: string[] = [...s.refs[i]!];
+  if (i === 0) {
+    for (let t = 1; t < s.pages.length; t++) {
+      if (isCompoundPart(s, t)) held.push(...s.refs[t]!.map((h) => `${h} on ${s.names[t]}`));
+    }
+  } else if (isCompoundPart(s, i) && s.accounting === 'head-only') return [];
+  return held;
+}
+
+/** "H: _count 1, expected 2 (held by map, caller)". */
+function describe(s: ThpRefState, i: number): string {
+  const held = heldBy(s, i);
+  const by = held.length ? `held by ${held.join(', ')}` : 'nothing held';
+  return `${s.names[i]}: _count ${s.pages[i]!._count.get()}, expected ${expectedCount(s, i)} (${by})`;
+}
+
+/** Locations the invariants read: every `_count`, and the tails' flags (PageTail). */
+export function watchedLocations(s: ThpRefState): string[] {
+  return s.pages.flatMap((p, i) => (i === 0 ? [p._count.loc] : [p._count.loc, p.flags.loc]));
+}
+
+/** The kernel's `BUG_ON(page_count(page) <= 0)` inside `__split_huge_page_refcount`. */
+export function headPositiveDuringSplit(s: ThpRefState): Invariant {
+  return {
+    name: 'head-positive-during-split',
+    description: "the head's _count never drops to 0 or below while the split runs (the kernel's BUG_ON(page_count(page) <= 0)); a v2 head frozen by page_ref_freeze is exempt",
+    watch: [s.pages[0]!._count.loc],
+    check: () => {
+      if (!s.inSplit || s.frozen) return null;
+      const c = s.pages[0]!._count.get();
+      return c > 0 ? null : `BUG_ON(page_count(head) <= 0) in the split: ${describe(s, 0)}`;
+    },
+  };
+}
+
+/** No count reaches 0 (or below) while references that it must cover are held. */
+export function noFreeWhileReferenced(s: ThpRefState): Invariant {
+  return {
+    name: 'no-free-while-referenced',
+    description: 'no _count reaches 0 while the page is mapped or pinned (it would be freed under its users), and none goes negative',
+    watch: watchedLocations(s),
+    check: () => {
+      for (let i = 0; i < s.pages.length; i++) {
+        if (s.frozen && isCompoundPart(s, i)) continue;
+        const c = s.pages[i]!._count.get();
+        if (c < 0) return `${s.names[i]}: _count went negative (${describe(s, i)})`;
+        if (c === 0 && expectedCount(s, i) > 0) return `${s.names[i]} freed while referenced: ${describe(s, i)}`;
+      }
+      return null;
+    },
+  };
+}
+
+/** At every quiescent point (no thread inside a get/put/split) and at the end, counts = refs held. */
+export function refcountConsistent(s: ThpRefState): Invariant {
+  return {
+    name: 'refcount-consistent',
+    description: "at every quiescent point and at the end, every page's _count equals the references held on it (2.6.38: a tail pin counts on the tail and the head; v2: on the head only)",
+    watch: watchedLocations(s),
+    check: () => {
+      if (s.busy.size > 0) return null;
+      const bad: string[] = [];
+      for (let i = 0; i < s.pages.length; i++) {
+        if (s.pages[i]!._count.get() !== expectedCount(s, i)) bad.push(describe(s, i));
+      }
+      return bad.length ? bad.join('; ') : null;
+    },
+  };
+}
+
+/** The ledger a model keeps (implements ThpRefState): holders per page, busy threads, split state. */
+export class RefLedger implements ThpRefState {
+  readonly refs: string[][];
+  readonly busy = new Set<string>();
+  inSplit = false;
+  frozen = false;
+  /** Pages whose count reached 0 and that the kernel would have freed ("H (by cpu0)"). */
+  readonly freed: string[] = [];
+  constructor(readonly pages: readonly Page[], readonly names: readonly string[], readonly accounting: Accounting) {
+    this.refs = pages.map(() => []);
+  }
+  index(p: Page): number {
+    const i = this.pages.indexOf(p);
+    if (i < 0) throw new Error(`model bug: ${p.label} is not part of the huge page`);
+    return i;
+  }
+  add(p: Page, who: string): void {
+    const r = this.refs[this.index(p)]!;
+    r.push(who);
+    r.sort();
+  }
+  drop(p: Page, who: string): void {
+    const r = this.refs[this.index(p)]!;
+    const k = r.indexOf(who);
+    if (k < 0) throw new Error(`model bug: ${who} holds no reference on ${p.label}`);
+    r.splice(k, 1);
+  }
+  /** For snapshots, one line per page: "expected 3 (map, caller, cpu1 pin on T1)". */
+  view(): Record<string, string | boolean> {
+    const o: Record<string, string | boolean> = {};
+    this.names.forEach((n, i) => (o[n] = `expected ${expectedCount(this, i)} (${heldBy(this, i).join(', ') || 'nothing held'})`));
+    return { ...o, busy: [...this.busy].sort().join(', ') || 'none', inSplit: this.inSplit, frozen: this.frozen, freed: this.freed.join(', ') || 'none' };
+  }
+}
+
+/** In reporting order: the most specific symptom first. */
+export function thpRefcountInvariants(s: ThpRefState): Invariant[] {
+  return [headPositiveDuringSplit(s), noFreeWhileReferenced(s), refcountConsistent(s)];
+}

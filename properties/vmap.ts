@@ -1,0 +1,132 @@
+// Invariants of lazy vmap TLB flushing (MODELS.md §3): a pinned page-table page has no
+// writable alias, an address is reused only after its flush, vm_unmap_aliases leaves nothing
+// mapped, and no frame is mapped with two cache types. They read the model's state through
+// `VmapState`, which models/vmap.ts builds once per execution.
+import type { Invariant } from '../src/engine/types.js';
+import {
+  type Machine,
+  type Pfn,
+  type VirtAddr,
+  hex,
+  type pte_t,
+  pte_cachetype,
+  pte_pfn,
+  pte_present,
+  pte_write,
+} from '../src/machine/index.js';
+
+export interface VmapState {
+  readonly machine: Machine;
+  /** Every kernel address the model can map: the direct map and the vmalloc slots. */
+  readonly kernelVas: readonly VirtAddr[];
+  /** Location prefixes of the pte pages behind `kernelVas` (`mem:<pfn>:`). */
+  readonly pteLocs: readonly string[];
+  /** Frames Xen has pinned as page tables (`var:pinned:<frame>` is 1). */
+  pinned(): readonly Pfn[];
+  /** Data frames (candidates for aliases). */
+  readonly dataFrames: readonly Pfn[];
+  /** Set by alloc_vmap_area when it hands out an address some TLB still translates. */
+  reuseViolation: string | null;
+  /** Set when vm_unmap_aliases returns while a page vunmapped before the call is still mapped. */
+  vuaViolation: string | null;
+}
+
+/** Locations the ghost records live at (written only by the step that records a violation). */
+export const REUSE_GHOST = 'var:ghost.reuse';
+export const VUA_GHOST = 'var:ghost.vm_unmap_aliases';
+
+/** Every mapping of frame `f` in the kernel page tables and in every CPU's TLB, described. */
+export function mappingsOf(s: VmapState, f: Pfn, want: (rw: boolean) => boolean): string[] {
+  const m = s.machine;
+  const name = (x: Pfn) => m.memory.frameName(x);
+  const out: string[] = [];
+  for (const v of s.kernelVas) {
+    const leaf = m.init_mm.leaf(v);
+    if (leaf && pte_present(leaf.pte) && pte_pfn(leaf.pte) === f && want(pte_write(leaf.pte))) {
+      out.push(`pte ${leaf.kpte.name} maps ${hex(v)}→${name(f)} ${pte_write(leaf.pte) ? 'RW' : 'RO'}`);
+    }
+    for (const { cpu, entry } of m.translations(v)) {
+      const c = m.cpu(cpu);
+      if (c.tlb.frameOf(entry, v) === f && want(entry.rw)) out.push(`cpu${cpu} TLB ${hex(v)}→${name(f)} ${entry.rw ? 'RW' : 'RO'}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * no-stale-alias-on-pinned-pagetable: a page Xen pinned as a page table has no writable
+ * mapping — no RW pte anywhere in the kernel tables (Xen refuses: "Attempt to create linear
+ * p.t. with write perms") and no RW entry in any CPU's TLB.
+ */
+export function noStaleAliasOnPinnedPagetable(s: VmapState): Invariant {
+  return {
+    name: 'no-stale-alias-on-pinned-pagetable',
+    description: 'a pinned page-table page has no writable mapping: no RW pte and no RW TLB entry on any CPU',
+    watch: ['var:pinned:', 'tlb:', ...s.pteLocs],
+    check: () => {
+      for (const f of s.pinned()) {
+        const rw = mappingsOf(s, f, (w) => w);
+        if (rw.length > 0) return `page-table page ${s.machine.memory.frameName(f)} is pinned but still writable: ${rw.join('; ')}`;
+      }
+      return null;
+    },
+  };
+}
+
+/**
+ * no-reuse-before-flush: alloc_vmap_area hands an address out again only after the flush that
+ * covers its old mapping completed on every CPU (no TLB still translates it). Recorded by the
+ * allocation step, which reads every CPU's TLB slot for the address.
+ */
+export function noReuseBeforeFlush(s: VmapState): Invariant {
+  return {
+    name: 'no-reuse-before-flush',
+    description: 'a vmalloc address is handed out again only after a flush covering its old mapping completed on every CPU',
+    watch: [REUSE_GHOST],
+    check: () => s.reuseViolation,
+  };
+}
+
+/**
+ * no-alias-after-vm-unmap-aliases: when vm_unmap_aliases returns, no pte and no TLB entry maps
+ * a page at an address vunmapped before the call (recorded by its return step).
+ */
+export function noAliasAfterVmUnmapAliases(s: VmapState): Invariant {
+  return {
+    name: 'no-alias-after-vm-unmap-aliases',
+    description: 'after vm_unmap_aliases returns, nothing maps a page that was vunmapped before the call',
+    watch: [VUA_GHOST],
+    check: () => s.vuaViolation,
+  };
+}
+
+/** no-cache-type-alias: no frame has two live mappings (ptes or TLB entries) with different cache types. */
+export function noCacheTypeAlias(s: VmapState): Invariant {
+  return {
+    name: 'no-cache-type-alias',
+    description: 'no frame has two live mappings (ptes or TLB entries) with different cache types',
+    watch: ['tlb:', ...s.pteLocs],
+    check: () => {
+      const m = s.machine;
+      for (const f of s.dataFrames) {
+        const seen = new Map<string, string>();
+        for (const v of s.kernelVas) {
+          const leaf = m.init_mm.leaf(v);
+          if (leaf && pte_pfn(leaf.pte) === f) seen.set(pte_cachetype(leaf.pte as pte_t), `pte ${leaf.kpte.name} (${hex(v)})`);
+          for (const { cpu, entry } of m.translations(v)) {
+            if (m.cpu(cpu).tlb.frameOf(entry, v) === f) seen.set(entry.cacheType, `cpu${cpu} TLB (${hex(v)})`);
+          }
+        }
+        if (seen.size > 1) {
+          const all = [...seen.entries()].map(([t, where]) => `${t} via ${where}`).join(', ');
+          return `frame ${m.memory.frameName(f)} is mapped with different cache types: ${all}`;
+        }
+      }
+      return null;
+    },
+  };
+}
+
+export function vmapInvariants(s: VmapState): Invariant[] {
+  return [noStaleAliasOnPinnedPagetable(s), noReuseBeforeFlush(s), noAliasAfterVmUnmapAliases(s), noCacheTypeAlias(s)];
+}
