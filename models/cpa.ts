@@ -223,8 +223,8 @@ function build(variant: string, params: Params): Program {
   // pgd_lock sections. Each short critical section is one step — enabled while pgd_lock is
   // free, taking (and, when the section ends there, dropping) it — since nothing inside waits
   // and everything it touches is written only under pgd_lock or read by lockless walks. With
-  // pgd-lock-irqs-off the interrupt flag is saved before and restored after, as separate steps:
-  // a CPU then waits for pgd_lock with interrupts off (spin_lock_irqsave(), 2.6.2x).
+  // pgd-lock-irqs-off, spin_lock_irqsave() is local_irq_save then spin_lock (2.6.2x), as the
+  // machine's spin_lock_irqsave does it: a CPU then waits for pgd_lock with interrupts off.
   type Section = 'take' | 'take-drop' | 'drop';
   function* pgdSection<T>(cpu: Cpu, label: string, mode: Section, reads: () => readonly Access[], body: (say: (n: string) => void) => { value: T; drop?: boolean }): Op<T> {
     return yield* op(
@@ -252,8 +252,6 @@ function build(variant: string, params: Params): Program {
   function* irqRestore(cpu: Cpu, fn: string, f: IrqFlags | null): Op<void> {
     if (f !== null) yield* within(fn, cpu.local_irq_restore(f));
   }
-  const lockName = (): string => (flags.pgdLockIrqsOff ? 'spin_lock_irqsave' : 'spin_lock');
-  const unlockName = (): string => (flags.pgdLockIrqsOff ? 'spin_unlock_irqrestore' : 'spin_unlock');
   const show = (v: number): string => describePte(v, (x) => m.memory.frameName(x));
 
   /** The new value of a 4K entry: (prot & ~mask_clr) | mask_set, pfn kept. */
@@ -270,7 +268,7 @@ function build(variant: string, params: Params): Program {
   function* try_preserve_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<boolean> {
     const fn = 'try_preserve_large_page';
     const f = yield* irqSave(cpu, fn);
-    yield* pgdSection(cpu, `${fn}: ${lockName()}(pgd_lock); lookup_address(${hex(c.addr)}) == kpte?; ${unlockName()}(pgd_lock)`, 'take-drop', () => pmdp.readAccesses(), (say) => {
+    yield* pgdSection(cpu, `${fn}: spin_lock(pgd_lock); lookup_address(${hex(c.addr)}) == kpte?; spin_unlock(pgd_lock)`, 'take-drop', () => pmdp.readAccesses(), (say) => {
       const w = m.init_mm.walk(c.addr);
       say(w.kind === 'large' && w.pmdp.pa === seen.kpte.pa ? `${pmdp.name} still maps 2M; 1 of ${E} small pages → do_split = 1` : `${pmdp.name} no longer maps 2M (split meanwhile) → do_split = 1`);
       return { value: undefined };
@@ -300,13 +298,13 @@ function build(variant: string, params: Params): Program {
     // form of the bug: the kernel would re-read *kpte, which may now point to the other CPU's
     // pte page. The new page is private until installed, so the fill is part of the step.
     const label = flags.recheck
-      ? `${sfn}: ${lockName()}(pgd_lock); lookup_address(${hex(c.addr)}) == kpte?; fill ${P}[0..${E - 1}] from *kpte`
-      : `${sfn}: ${lockName()}(pgd_lock); fill ${P}[0..${E - 1}] from the ${pmdp.name} value lookup_address() saw (no recheck)`;
+      ? `${sfn}: spin_lock(pgd_lock); lookup_address(${hex(c.addr)}) == kpte?; fill ${P}[0..${E - 1}] from *kpte`
+      : `${sfn}: spin_lock(pgd_lock); fill ${P}[0..${E - 1}] from the ${pmdp.name} value lookup_address() saw (no recheck)`;
     const won = yield* pgdSection(cpu, label, 'take', () => [...(flags.recheck ? pmdp.readAccesses() : []), ...words.flatMap((w) => w.writeAccesses())], (say) => {
       if (flags.recheck) {
         const w = m.init_mm.walk(c.addr);
         if (w.kind !== 'large' || w.pmdp.pa !== seen.kpte.pa) {
-          say(`lost the race: ${pmdp.name} is now ${show(w.pmd)}, not the 2M entry → ${unlockName()}, return 1`);
+          say(`lost the race: ${pmdp.name} is now ${show(w.pmd)}, not the 2M entry → spin_unlock, return 1`);
           return { value: false, drop: true };
         }
       }
@@ -418,7 +416,7 @@ function build(variant: string, params: Params): Program {
     if (params.forks === 1) {
       // pgd_alloc() → pgd_list_add() under pgd_lock (arch/x86/mm/pgtable.c)
       const f = yield* irqSave(cpu, 'pgd_alloc');
-      yield* pgdSection(cpu, `pgd_alloc: ${lockName()}(pgd_lock); pgd_list_add(pgd); ${unlockName()}(pgd_lock)`, 'take-drop', () => [write('var:pgd_list')], (say) => {
+      yield* pgdSection(cpu, `pgd_alloc: spin_lock(pgd_lock); pgd_list_add(pgd); spin_unlock(pgd_lock)`, 'take-drop', () => [write('var:pgd_list')], (say) => {
         say('new pgd on pgd_list');
         return { value: undefined };
       });

@@ -22,7 +22,6 @@ import { defineModel, type Params } from '../src/model.js';
 import {
   type DataPage,
   DROPPED_CLEAN,
-  NOT_MAPPED,
   type PtmigrateState,
   WRITTEN_BACK,
   ptmigrateInvariants,
@@ -222,7 +221,10 @@ function build(variant: string, params: Params): Program {
       // update_new_page_and_free: `for (i = 0; i < PTRS_PER_PTE; i++) arch_copy_cpu_bits_pte(old, new);`
       // — as posted, old/new are never advanced, so only entry 0 is merged.
       yield* M.spin_lock(ptl, 'migrate');
-      for (let i = 0; i < geo.ptesPerTable; i++) yield* harvest(f.harvest === 'entry0-only' ? 0 : i, `update_new_page_and_free i=${i}`);
+      for (let i = 0; i < geo.ptesPerTable; i++) {
+        const stuck = f.harvest === 'entry0-only';
+        yield* harvest(stuck ? 0 : i, `update_new_page_and_free i=${i}${stuck && i > 0 ? ' (old/new not advanced)' : ''}`);
+      }
       yield* setMigratedPage(0);
       yield* M.spin_unlock(ptl);
     }
@@ -237,11 +239,19 @@ function build(variant: string, params: Params): Program {
     const fp = (): Access[] => [read(pmdp.loc), ...(f.readersDelimbo ? migratedPage.readAccesses() : [])];
     const found = yield* M.op(M.mkStep(`page_check_address(${p.name})${f.readersDelimbo ? ' + _delimbo_pte' : ''}`, fp, (say) => {
       const pmd = pmdp.get() as M.pte_t;
+      if (!M.pmd_present(pmd)) {
+        say('pmd empty: page not mapped here');
+        return null;
+      }
       const table = M.pte_pfn(pmd);
       const limbo = f.readersDelimbo && migratedPage.get() !== 0 && table === N;
       say(`pmd → ${mem.frameName(table)}${limbo ? ' (in limbo: migrated from O)' : ''}`);
       return { table, limbo };
     }));
+    if (found === null) {
+      yield* M.spin_unlock(ptl); // not mapped here: nothing to reclaim
+      return;
+    }
     if (found.limbo) {
       yield* maybeReloadTlbMm(kswapd, '_delimbo_pte');
       yield* harvest(i, '_delimbo_pte');
@@ -250,8 +260,7 @@ function build(variant: string, params: Params): Program {
     const ptep = entry(found.table, i);
     const pteval = yield* M.ptep_get_and_clear(ptep);
     if (M.pte_none(pteval)) {
-      yield* M.spin_unlock(ptl);
-      p.reclaim.set(NOT_MAPPED);
+      yield* M.spin_unlock(ptl); // not mapped here: nothing to reclaim
       return;
     }
     yield* kswapd.flush_tlb_range(p.va, M.va(p.va + M.PAGE_SIZE), mm);

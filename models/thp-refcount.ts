@@ -11,14 +11,24 @@
 // - optionally one more CPU doing a speculative get_page_unless_zero + put_page on a pfn
 //   (compaction, memory-failure, an RCU page-cache lookup).
 // The ledger of references held (properties/thp-refcount.ts) is updated right after the count
-// step that takes or drops each reference, i.e. atomically with it.
+// step that takes or drops each reference, i.e. atomically with it, and only after steps that
+// write a watched location (a _count or a tail's flags), so DPOR never hides a state it could see.
+//
+// Variants: `no-compound-lock` (put_compound_page with compound_lock and its PageTail recheck
+// taken out: drop the head, then the tail), `compound-lock` (2.6.38), `refcount-v2` (4.5+, with
+// the Feb 2018 clear-before-unfreeze order), `v2-unfreeze-before-clear` (v2 as merged in 4.5).
+// Simplifications, each harmless to the counts: v2's unmap_page turns the pmd itself into a
+// migration entry and -EBUSY restores the pmd (4.x first splits the pmd into migration ptes);
+// v2's gup_pte_range skips its pte recheck (the pte never changes after the split here); the
+// slow gup path is only its wait for the split (wait_split_huge_page / pmd_migration_entry_wait)
+// followed by a retry of the fast path.
 import type { Program, Step, ThreadSpec } from '../src/engine/types.js';
 import { type Params, defineModel } from '../src/model.js';
 import {
   type Cpu, type Page, type Pfn, type PtePtr, Machine, PAGE_SHARED, PG_locked, __pte, atomic_add, atomic_add_unless,
   atomic_dec, atomic_inc, atomic_set, atomic_sub, ClearPageHead, ClearPageTail, cmpxchg, compound_head, compound_lock,
   compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, op,
-  page_count, page_mapcount, PageTail, pfn_pte, pgprot, pmd_large, pmd_populate, pmd_present, pte_clrpresent, ptep_get,
+  page_count, page_mapcount, PageTail, pfn_pte, pgprot, pmd_large, pmd_populate, pmd_present, pte_clrpresent,
   type pte_t, pte_pfn, pte_present, put_page_testzero, set_pte, spin_lock, spin_lock_irq, spin_lock_irqsave, spin_unlock,
   spin_unlock_irq, spin_unlock_irqrestore, unlock_page, va,
 } from '../src/machine/index.js';
@@ -112,13 +122,14 @@ function build(variant: string, p: Params): Program {
   const ptep = (i: number): PtePtr => m.init_mm.pte_offset(PT, geo.addr(0, i));
   const showPmd = (v: number): string =>
     `${describePte(v, (x) => m.memory.frameName(x))}${pmd_trans_splitting(v) ? ' SPLITTING' : ''}`;
-  /** READ_ONCE(*pmdp), with the entry decoded in the note. */
-  const read_pmd = (what: string): Op<pte_t> =>
-    op(mkStep(`${what} = *pmdp (${pmdp.name})`, pmdp.readAccesses(), (say) => {
-      const v = pmdp.get() as pte_t;
+  /** READ_ONCE(*entry), with the entry decoded in the note. */
+  const read_entry = (what: string, e: PtePtr): Op<pte_t> =>
+    op(mkStep(`${what} (${e.name})`, e.readAccesses(), (say) => {
+      const v = e.get() as pte_t;
       say(showPmd(v));
       return v;
     }));
+  const read_pmd = (what: string): Op<pte_t> => read_entry(`${what} = *pmdp`, pmdp);
 
   // ---- put_page (mm/swap.c) ----
   /** What each CPU's code did, in its own order (final states and snapshots). */
@@ -219,7 +230,7 @@ function build(variant: string, p: Params): Program {
     return true;
   }
   function* gup_pte_range(pg: Page, who: string, pmd: pte_t): Op<boolean> {
-    const pte = yield* ptep_get(m.init_mm.pte_offset(pte_pfn(pmd), geo.addr(0, g.index(pg))));
+    const pte = yield* read_entry('pte = *ptep', m.init_mm.pte_offset(pte_pfn(pmd), geo.addr(0, g.index(pg))));
     if (!pte_present(pte)) return false;
     const page = m.page(pte_pfn(pte));
     if (v2) {
@@ -387,7 +398,7 @@ function build(variant: string, p: Params): Program {
       body: function* () {
         if (v2) {
           yield* within('split_huge_page_to_list', split_huge_page_v2());
-          yield* unlock_page(H);
+          yield* within('unlock_page', unlock_page(H));
         } else yield* within('split_huge_page', split_huge_page_2638());
         if (p.dropHeadPin) yield* put_page(splitter, H, 'caller'); // __split_huge_page_pmd: put_page(page)
       },

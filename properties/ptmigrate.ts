@@ -20,7 +20,6 @@ import {
 export const RESIDENT = 0;
 export const WRITTEN_BACK = 1;
 export const DROPPED_CLEAN = 2;
-export const NOT_MAPPED = 3;
 
 /** Reclaim dropped a page as clean: the memory and backing-store contents at that moment. */
 export interface DropRecord {
