@@ -3,7 +3,6 @@
 export function flatten(x: unknown, prefix = '', out: Map<string, string> = new Map()): Map<string, string> {
   if (x !== null && typeof x === 'object') {
     const entries = Array.isArray(x) ? x.map((v, i) => [String(i), v] as const) : Object.entries(x as Record<string, unknown>);
-    if (entries.length === 0) out.set(prefix, Array.isArray(x) ? '[]' : '{}');
     for (const [k, v] of entries) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   } else if (x !== undefined) {
     out.set(prefix, typeof x === 'string' ? x : JSON.stringify(x));
