@@ -14,19 +14,36 @@ export class Dependence {
     this.prefixes = [...new Set(perStep.flatMap((i) => i.watch ?? []))].sort();
   }
 
+  private readonly cache = new Map<string, boolean>();
+
   visible(loc: string): boolean {
-    return this.watchAll || this.prefixes.some((p) => loc.startsWith(p));
+    if (this.watchAll) return true;
+    let v = this.cache.get(loc);
+    if (v === undefined) {
+      v = this.prefixes.some((p) => loc.startsWith(p));
+      this.cache.set(loc, v);
+    }
+    return v;
+  }
+
+  /** Per footprint: does it write a visible location? (Footprints are compared many times.) */
+  private readonly writesVisibleCache = new WeakMap<readonly Access[], boolean>();
+
+  private writesVisible(f: readonly Access[]): boolean {
+    let v = this.writesVisibleCache.get(f);
+    if (v === undefined) {
+      v = f.some((x) => x.write && this.visible(x.loc));
+      this.writesVisibleCache.set(f, v);
+    }
+    return v;
   }
 
   dependent(a: readonly Access[], b: readonly Access[]): boolean {
-    let aVisible = false;
     for (const x of a) {
-      if (x.write && !aVisible && this.visible(x.loc)) aVisible = true;
       for (const y of b) {
         if (x.loc === y.loc && (x.write || y.write)) return true;
       }
     }
-    if (!aVisible) return false;
-    return b.some((y) => y.write && this.visible(y.loc));
+    return this.writesVisible(a) && this.writesVisible(b);
   }
 }
