@@ -12,7 +12,7 @@ import { makeTrace } from '../trace/format.js';
 import type { ExploreArgs } from './args.js';
 import type { JobMessage, JobResult, JobResume } from './job.js';
 import { junitXml, writeAtomic } from './output.js';
-import { Progress } from './progress.js';
+import { type Budget, Progress } from './progress.js';
 import { type Io, printOne, printTable, jsonReport } from './report.js';
 
 const CHECKPOINT_FORMAT = 'mmcheck-checkpoint';
@@ -55,6 +55,11 @@ export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger): P
   const worker = new Worker(fileURLToPath(workerUrl()), { workerData: { args, resume, stop } });
   let current = '';
   let progress: Progress | undefined;
+  const sampling = args.strategy === 'random' || args.strategy === 'pct';
+  const budget: Budget = {
+    executions: args.maxExecutions ?? (sampling ? args.samples ?? 1000 : undefined),
+    timeMs: args.timeLimitS === undefined ? undefined : args.timeLimitS * 1000,
+  };
   let lastSign = Date.now();
   let interruptedAt: JobResume['current'] | undefined;
   let failure: Error | undefined;
@@ -85,7 +90,7 @@ export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger): P
         switch (m.type) {
           case 'start':
             current = m.key;
-            progress = new Progress(io, m.key);
+            progress = new Progress(io.isTTY, m.key, budget);
             log.info({ job: m.key, strategy: args.strategy }, 'explore start');
             break;
           case 'progress':

@@ -1,24 +1,43 @@
 // Progress on stderr while a long exploration runs — only when stderr is a terminal, so
 // pipes and CI logs stay clean. Wall-clock time here is for display only.
 import type { Progress as Stats } from '../engine/explore.js';
-import type { Io } from './report.js';
+
+/** What bounds the run, when something does: then an estimate of what is left can be shown. */
+export interface Budget {
+  readonly executions?: number;
+  readonly timeMs?: number;
+}
+
+export function progressLine(what: string, p: Stats, budget: Budget): string {
+  const rate = p.elapsedMs > 0 ? (p.executions * 1000) / p.elapsedMs : 0;
+  let line = `${what}: ${p.executions}${budget.executions ? `/${budget.executions}` : ''} executions, ${Math.round(rate)}/s, ${(p.elapsedMs / 1000).toFixed(1)}s elapsed`;
+  const left: number[] = [];
+  if (budget.executions && rate > 0) left.push(((budget.executions - p.executions) / rate) * 1000);
+  if (budget.timeMs) left.push(budget.timeMs - p.elapsedMs);
+  if (left.length) line += `, ~${Math.max(0, Math.min(...left) / 1000).toFixed(0)}s left at most`;
+  return line;
+}
 
 export class Progress {
   private shown = false;
-  private lastDraw = 0;
+  private lastDraw = -Infinity;
 
-  constructor(private readonly io: Io, private readonly what: string) {}
+  constructor(
+    private readonly isTTY: boolean,
+    private readonly what: string,
+    private readonly budget: Budget = {},
+    private readonly write: (s: string) => void = (s) => void process.stderr.write(s),
+  ) {}
 
   update(p: Stats): void {
-    if (!this.io.isTTY) return;
-    if (p.elapsedMs - this.lastDraw < 250) return;
+    if (!this.isTTY || p.elapsedMs - this.lastDraw < 250) return;
     this.lastDraw = p.elapsedMs;
-    const rate = p.elapsedMs > 0 ? Math.round((p.executions * 1000) / p.elapsedMs) : 0;
-    process.stderr.write(`\r${this.what}: ${p.executions} executions, ${rate}/s, ${(p.elapsedMs / 1000).toFixed(1)}s elapsed   `);
+    this.write(`\r\x1b[K${progressLine(this.what, p, this.budget)}`);
     this.shown = true;
   }
 
   done(): void {
-    if (this.shown) process.stderr.write('\r\x1b[K');
+    if (this.shown) this.write('\r\x1b[K');
+    this.shown = false;
   }
 }
