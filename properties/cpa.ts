@@ -9,9 +9,10 @@
 // page's data words, so a store is ordered against it; page tables and cache flags change only
 // under cpa_lock/pgd_lock or by steps ordered through the return. So DPOR, which keeps every
 // order of dependent steps, reaches a violating state whenever any interleaving does.
-// Watching `tlb:`/`mem:` instead makes every TLB fill and flush mutually dependent and costs
-// ~70× the executions for the same verdicts (checked: test/models/cpa.test.ts pins both
-// reductions' final states against DFS on a smaller configuration).
+// Watching `tlb:`/`mem:` instead makes every TLB fill, flush and data access mutually
+// dependent: same verdicts, but the fixed variant no longer finishes in 30 minutes (an earlier
+// version of the model: 24,260 executions instead of 2,877). test/models/cpa.test.ts checks
+// DPOR's final states and verdicts against DFS on a smaller configuration.
 import type { Invariant } from '../src/engine/types.js';
 import {
   type Cell,
@@ -76,8 +77,6 @@ function entryDiff(a: TlbEntry, fa: Pfn, b: TlbEntry, fb: Pfn): string | null {
 
 export function cpaInvariants(st: CpaState): Invariant[] {
   const { m } = st;
-  const tablePrefixes = st.tableFrames.map((f) => `mem:${f}:`);
-  const dataPrefixes = st.frames.map((f) => `mem:${f}:`);
   const name = (f: Pfn) => m.memory.frameName(f);
   const describe = (e: TlbEntry) => m.cpu(0).describe(e);
   const show = (p: PtePtr) => describePte(p.get(), name);
