@@ -96,6 +96,12 @@ export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger): P
           case 'progress':
             progress?.update(m.stats);
             break;
+          case 'minimising':
+            progress?.done();
+            log.info({ job: m.key }, 'minimising the counterexample');
+            break;
+          case 'heartbeat':
+            break;
           case 'result':
             progress?.done();
             results.push(m.result);

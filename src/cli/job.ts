@@ -22,6 +22,8 @@ export interface JobResult extends ModelResult {
 export type JobMessage =
   | { readonly type: 'start'; readonly key: string }
   | { readonly type: 'progress'; readonly key: string; readonly stats: Stats }
+  | { readonly type: 'minimising'; readonly key: string }
+  | { readonly type: 'heartbeat'; readonly key: string }
   | { readonly type: 'result'; readonly result: JobResult }
   | { readonly type: 'interrupted'; readonly key: string; readonly checkpoint: Checkpoint; readonly partial: JobResult }
   | { readonly type: 'usage-error'; readonly message: string }
@@ -61,7 +63,9 @@ export async function runJob(args: ExploreArgs, resume: JobResume | undefined, s
       });
       if (r.violation && args.minimise) {
         const params = r.params;
-        r = { ...r, violation: minimise(() => t.model.build(variant, params), r.violation, { maxSteps: maxSteps ?? 2000 }) };
+        post({ type: 'minimising', key });
+        const onProgress = () => post({ type: 'heartbeat', key });
+        r = { ...r, violation: minimise(() => t.model.build(variant, params), r.violation, { maxSteps: maxSteps ?? 2000, onProgress }) };
       }
       const result: JobResult = { ...r, ...(t.modelPath ? { modelPath: t.modelPath } : {}) };
       if (r.verdict === 'interrupted' && r.checkpoint) {

@@ -4,13 +4,15 @@
 import { countPreemptions } from '../engine/dfs.js';
 import { Execution, type Failure } from '../engine/execution.js';
 import { DfsStrategy } from '../engine/dfs.js';
-import { run, type Violation } from '../engine/explore.js';
+import { type Progress, run, type Violation } from '../engine/explore.js';
 import type { Program, ThreadId } from '../engine/types.js';
 
 export interface MinimiseOptions {
   readonly maxSteps: number;
   /** Executions each preemption bound may use before minimisation settles for what it has. */
   readonly budgetPerBound?: number;
+  /** Called as minimisation goes on (a heartbeat for the CLI's stall watchdog). */
+  readonly onProgress?: (p: Progress) => void;
 }
 
 const sameFailure = (a: Failure, b: Failure) => a.kind === b.kind && a.invariant === b.invariant;
@@ -22,13 +24,14 @@ export function minimise(make: () => Program, found: Violation, o: MinimiseOptio
       maxSteps: o.maxSteps,
       maxExecutions: o.budgetPerBound ?? 20_000,
       accept: (f) => sameFailure(f, found),
+      onProgress: o.onProgress,
     });
     if (r.violation) {
       best = r.violation;
       break;
     }
   }
-  return shrinkSteps(make, best, o.maxSteps);
+  return shrinkSteps(make, best, o.maxSteps, o.onProgress);
 }
 
 /** Re-runs a schedule; the violation it ends in, if it is the same kind as `want`. */
@@ -53,14 +56,17 @@ function attempt(make: () => Program, schedule: readonly ThreadId[], want: Failu
   };
 }
 
-function shrinkSteps(make: () => Program, v: Violation, maxSteps: number): Violation {
+function shrinkSteps(make: () => Program, v: Violation, maxSteps: number, onProgress?: (p: Progress) => void): Violation {
   let best = v;
+  let attempts = 0;
   let improved = true;
   while (improved) {
     improved = false;
     for (let i = best.schedule.length - 1; i >= 0; i--) {
       const candidate = [...best.schedule.slice(0, i), ...best.schedule.slice(i + 1)];
       const got = attempt(make, candidate, best, maxSteps);
+      attempts++;
+      onProgress?.({ executions: attempts, steps: 0, elapsedMs: 0 });
       if (got && got.schedule.length < best.schedule.length && got.preemptions <= best.preemptions) {
         best = got;
         improved = true;
