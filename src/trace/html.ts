@@ -23,23 +23,28 @@ export function renderHtml(trace: TraceFile, replay: TraceReplay): string {
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table.lane{border-collapse:collapse;margin:1em 0}
-table.lane td,table.lane th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;min-width:12em}
-td.n{min-width:2em;text-align:right;color:#666}
+table.lane td,table.lane th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;min-width:10em;max-width:18em}
+td.n,table.lane th:first-child{min-width:2em;width:2em;text-align:right;color:#666}
 tr.current{background:#fff6c8}
 tr.violation td.op{background:#ffd6d6}
 .note{color:#555;font-size:12px}
 #verdict{background:#ffd6d6;border:1px solid #c33;padding:8px;white-space:pre-wrap}
-#state{background:#f4f4f4;padding:8px;white-space:pre;font:12px monospace;max-height:40em;overflow:auto}
+.main{display:flex;gap:1.5em;align-items:flex-start}
+#side{position:sticky;top:0;flex:1;min-width:22em}
+#side h2{font-size:16px;margin:1em 0 .5em}
+#state{background:#f4f4f4;padding:8px;white-space:pre;font:12px monospace;max-height:90vh;overflow:auto}
 </style></head><body>
 <h1>${esc(trace.model)} / ${esc(trace.variant)}</h1>
 <p>params ${esc(JSON.stringify(trace.params))} · ${trace.schedule.length} steps · ${trace.preemptions} preemptions</p>
 <div id="verdict">${esc(verdict)}</div>
 <p><label>step <input id="slider" type="range" min="0" max="${replay.trace.length}" value="0"> <span id="stepno">0</span> / ${replay.trace.length}</label></p>
+<div class="main">
 <table class="lane"><thead><tr><th>#</th>${head}</tr></thead><tbody>
 ${rows}
 </tbody></table>
-<h2>Machine state after step <span id="statestep">0</span></h2>
-<div id="state"></div>
+<div id="side"><h2>Machine state after step <span id="statestep">0</span></h2>
+<div id="state"></div></div>
+</div>
 <script>
 const snapshots = ${data};
 const slider = document.getElementById('slider');
