@@ -29,7 +29,7 @@ export class Dependence {
   /** Per footprint: does it write a visible location? (Footprints are compared many times.) */
   private readonly writesVisibleCache = new WeakMap<readonly Access[], boolean>();
 
-  private writesVisible(f: readonly Access[]): boolean {
+  writesVisible(f: readonly Access[]): boolean {
     let v = this.writesVisibleCache.get(f);
     if (v === undefined) {
       v = f.some((x) => x.write && this.visible(x.loc));

@@ -36,6 +36,10 @@ export class DporStrategy implements Strategy {
   readonly exhaustive = true;
   private readonly nodes: Node[] = [];
   private events: Event[] = [];
+  /** Happens-before summaries of the current execution, per location (see makeEvent). */
+  private clocks = new LocationClocks();
+  /** Last event of each thread in the current execution. */
+  private last: (Event | undefined)[] = [];
   private depth = 0;
   private started = false;
   /** Executions abandoned because every enabled thread was asleep (redundant). */
@@ -46,6 +50,8 @@ export class DporStrategy implements Strategy {
   beginExecution(): boolean {
     this.depth = 0;
     this.events = [];
+    this.clocks = new LocationClocks();
+    this.last = [];
     if (!this.started) {
       this.started = true;
       return true;
@@ -90,6 +96,8 @@ export class DporStrategy implements Strategy {
   afterStep(exec: Execution, record: EventRecord): void {
     const event = this.makeEvent(exec.threadCount, record.tid, record.footprint, record.conditional);
     this.events.push(event);
+    this.last[record.tid] = event;
+    this.clocks.record(event.footprint, event.clock, this.dep.writesVisible(event.footprint));
     this.detectRaces(event);
   }
 
@@ -148,18 +156,11 @@ export class DporStrategy implements Strategy {
 
   /** The event for thread `tid` running a step with `footprint` after everything so far. */
   private makeEvent(n: number, tid: ThreadId, footprint: readonly Access[], conditional: boolean): Event {
-    let prev: Event | undefined;
-    for (let i = this.events.length - 1; i >= 0; i--) {
-      if (this.events[i]!.tid === tid) {
-        prev = this.events[i];
-        break;
-      }
-    }
+    const prev = this.last[tid];
     const clock: Clock = prev ? [...prev.clock] : new Array<number>(n).fill(0);
     const local = (prev?.local ?? 0) + 1;
-    for (const e of this.events) {
-      if (e.tid !== tid && this.dep.dependent(e.footprint, footprint)) join(clock, e.clock);
-    }
+    // The join of every earlier dependent event's clock, from per-location summaries.
+    this.clocks.joinDependencies(clock, footprint, this.dep.writesVisible(footprint));
     clock[tid] = local;
     return { tid, footprint, conditional, local, clock, prevClock: prev?.clock };
   }
@@ -231,6 +232,45 @@ function countEvents(events: readonly Event[], tid: ThreadId, upTo: number): num
   let n = 0;
   for (let k = 0; k < upTo; k++) if (events[k]!.tid === tid) n++;
   return n;
+}
+
+/**
+ * Per location, the clock of the last write and the join of the reads since: an event's
+ * dependencies are exactly the last write of each location it reads, and the last write plus
+ * the later reads of each location it writes (earlier ones are ordered before those). Writes
+ * to watched locations are all mutually dependent, so they form one more chain.
+ */
+class LocationClocks {
+  private readonly lastWrite = new Map<string, Clock>();
+  private readonly readsSince = new Map<string, Clock>();
+  private lastVisibleWrite: Clock | undefined;
+
+  joinDependencies(into: Clock, footprint: readonly Access[], writesVisible: boolean): void {
+    for (const a of footprint) {
+      const w = this.lastWrite.get(a.loc);
+      if (w) join(into, w);
+      if (a.write) {
+        const r = this.readsSince.get(a.loc);
+        if (r) join(into, r);
+      }
+    }
+    if (writesVisible && this.lastVisibleWrite) join(into, this.lastVisibleWrite);
+  }
+
+  record(footprint: readonly Access[], clock: Clock, writesVisible: boolean): void {
+    for (const a of footprint) {
+      if (a.write) continue;
+      const r = this.readsSince.get(a.loc);
+      if (r) join(r, clock);
+      else this.readsSince.set(a.loc, [...clock]);
+    }
+    for (const a of footprint) {
+      if (!a.write) continue;
+      this.lastWrite.set(a.loc, clock);
+      this.readsSince.delete(a.loc);
+    }
+    if (writesVisible) this.lastVisibleWrite = clock;
+  }
 }
 
 function join(into: Clock, other: Clock): void {
