@@ -19,10 +19,22 @@
 //   freed it already, else the highmem frame H — then [vm_unmap_aliases], make the direct map of
 //   the page read-only, and pin it as an L1 table. With `pat` = 1 it is set_memory_uc() instead
 //   (change_page_attr_set_clr() also starts with vm_unmap_aliases()).
+// - `vmRam` = 1: cpu0 maps its buffers with vm_map_ram()/vm_unmap_ram() — the per-cpu vmap_block
+//   front end of db64fe02258f. pmd[2] → pte page VB holds cpu0's one vmap_block, VMAP_BBMAP_BITS
+//   scaled down to 2 pages (0x8000, 0x9000). vb_alloc() hands out pages of the block's alloc_map;
+//   a block with no free space left (vb->free == 0) is list_del_rcu'd from the cpu's vbq->free.
+//   vb_free() only marks the range in vb->dirty_map: the pte stays (2.6.28) and nothing is flushed.
+//   vm_unmap_aliases() clears and flushes every dirty range it finds before it purges. Until
+//   v6.5 it looked only at the blocks on vbq->free, so a dirty range of a fully used block kept
+//   its alias: Thomas Gleixner, "mm/vmalloc: prevent stale TLBs in fully utilized blocks"
+//   (fc1e0d980037, v6.5) — variant `vb-full-block-skipped`. The model's other variants walk
+//   every block (as the fixed kernel does); cpu0 never dirties a whole block, so free_vmap_block()
+//   is not modelled.
 import { type Program, type Step, read, write } from '../src/engine/types.js';
 import { shootdown } from '../src/machine/ipi.js';
 import {
   type Cpu,
+  type Lock,
   Machine,
   PAGE_KERNEL,
   type Pfn,
@@ -60,6 +72,14 @@ interface Flavour {
   readonly eagerClear: boolean;
   /** '2.6.28': purge_lock, flush, then free; 'rfc': no purge_lock; 'free-before-flush'. */
   readonly purge: '2.6.28' | 'rfc' | 'free-before-flush';
+  /**
+   * Which vmap_blocks vm_unmap_aliases() looks at for dirty ranges: 'all' every block of every
+   * cpu (fc1e0d980037, v6.5); 'free-list' only those on vbq->free (2.6.28 .. v6.4), which a block
+   * leaves when its free space is used up.
+   */
+  readonly vbWalk?: 'all' | 'free-list';
+  /** The variant is about the vmap_block front end: cpu0 uses vm_map_ram whatever `vmRam` says. */
+  readonly vmRam?: boolean;
 }
 
 const FLAVOURS: Record<string, Flavour> = {
@@ -70,7 +90,27 @@ const FLAVOURS: Record<string, Flavour> = {
   'rfc-no-purge-lock': { unmapAliases: 'always', eagerClear: false, purge: 'rfc' },
   'eager-clear': { unmapAliases: 'always', eagerClear: true, purge: '2.6.28' },
   'eager-clear-no-unmap-aliases': { unmapAliases: 'never', eagerClear: true, purge: '2.6.28' },
+  'vb-full-block-skipped': { unmapAliases: 'always', eagerClear: false, purge: '2.6.28', vbWalk: 'free-list', vmRam: true },
 };
+
+// The vmap_block's place on cpu0's vmap_block_queue (`var:vb@<addr>.list`).
+const VB_NONE = 0; // not created yet (no new_vmap_block)
+const VB_ON_FREE_LIST = 1; // on vbq->free: vb->free > 0
+const VB_FULL = 2; // vb->free == 0: list_del_rcu'd from vbq->free (still in vmap_block_tree)
+/** VMAP_BBMAP_BITS, scaled down: pages per vmap_block. */
+const VB_PAGES = 2;
+
+interface VmapBlock {
+  readonly addr: VirtAddr; // vb->va->va_start
+  readonly pages: readonly { readonly addr: VirtAddr; readonly ptep: PtePtr }[];
+  readonly list: Var; // VB_NONE | VB_ON_FREE_LIST | VB_FULL
+  readonly alloc_map: Var; // bitmap, bit i = page i handed out by vb_alloc
+  readonly dirty_map: Var; // bitmap, bit i = page i vb_free'd (never cleared, as in 2.6.28)
+  readonly lock: Lock; // vb->lock
+  readonly vbqLock: Lock; // cpu0's vbq->lock
+  /** Frame mapped at each page (bookkeeping for notes). */
+  readonly frames: (Pfn | null)[];
+}
 
 // vmap_area->flags, as one state per slot (`var:vmap_area@<addr>`); FREE = not in the rbtree.
 const FREE = 0;
@@ -90,13 +130,15 @@ interface Slot {
 function build(variant: string, p: Readonly<Record<string, number>>): Program {
   const fl = FLAVOURS[variant];
   if (!fl) throw new Error(`vmap: no variant ${variant}`);
-  const m = new Machine({ cpus: 2, frames: 6 });
+  const vmRam = fl.vmRam === true || p.vmRam === 1;
+  const m = new Machine({ cpus: 2, frames: vmRam ? 7 : 6 });
   const mem = m.memory;
   const DM = mem.allocFrame('DM', 'pte');
   const VM = mem.allocFrame('VM', 'pte');
   const A = mem.allocFrame('A', 'data');
   const C = mem.allocFrame('C', 'data');
-  const H = pfn(5);
+  const VB = vmRam ? mem.allocFrame('VB', 'pte') : null; // pte page of the vmap_block range
+  const H = pfn(vmRam ? 6 : 5); // the lowest frame left free: get_zeroed_page's pick while A is in use
   const names = new Map<Pfn, string>([[A, 'A'], [C, 'C'], [H, 'H']]);
   mem.name(H, 'H');
   const VMALLOC_START = m.geo.addr(1, 0);
@@ -111,6 +153,29 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     const addr = m.geo.addr(1, i);
     return { addr, ptep: m.init_mm.pte_offset(VM, addr), state: m.var(`vmap_area@${hex(addr)}`, FREE), frame: null };
   });
+  // cpu0's vmap_block (vm_map_ram): new_vmap_block() creates it on first use.
+  let vb: VmapBlock | null = null;
+  if (VB !== null) {
+    const base = m.geo.addr(2, 0);
+    m.init_mm.populate(base, VB);
+    const pages = Array.from({ length: VB_PAGES }, (_, i) => {
+      const addr = m.geo.addr(2, i);
+      return { addr, ptep: m.init_mm.pte_offset(VB, addr) };
+    });
+    const n = `vb@${hex(base)}`;
+    vb = {
+      addr: base,
+      pages,
+      list: m.var(`${n}.list`, VB_NONE),
+      alloc_map: m.var(`${n}.alloc_map`),
+      dirty_map: m.var(`${n}.dirty_map`),
+      lock: m.spinlock(`${n}.lock`),
+      vbqLock: m.spinlock('vmap_block_queue@cpu0.lock'),
+      frames: pages.map(() => null),
+    };
+  }
+  /** The pte behind every vmalloc address the model maps (vmap_area slots and vmap_block pages). */
+  const ptepOf = new Map<VirtAddr, PtePtr>([...slots.map((s): [VirtAddr, PtePtr] => [s.addr, s.ptep]), ...(vb ? vb.pages.map((x): [VirtAddr, PtePtr] => [x.addr, x.ptep]) : [])]);
   const vmap_lazy_nr = m.var('vmap_lazy_nr');
   const lazyMax = p.lazyMax!; // lazy_max_pages()
   const vmap_area_lock = m.spinlock('vmap_area_lock');
@@ -123,8 +188,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
 
   const st: VmapState = {
     machine: m,
-    kernelVas: [...lowmem.values(), ...slots.map((s) => s.addr)],
-    pteLocs: [`mem:${DM}:`, `mem:${VM}:`],
+    kernelVas: [...lowmem.values(), ...slots.map((s) => s.addr), ...(vb ? vb.pages.map((x) => x.addr) : [])],
+    pteLocs: [`mem:${DM}:`, `mem:${VM}:`, ...(VB !== null ? [`mem:${VB}:`] : [])],
     pinned: () => [...pinned].filter(([, v]) => v.get() === 1).map(([f]) => f),
     dataFrames: [A, C, H],
     reuseViolation: null,
@@ -221,9 +286,10 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    * flushes (an empty range when it found nothing). 'free-before-flush': frees before flushing.
    * flush_tlb_kernel_range is the machine's ranged flush (on 2.6.28 x86 it was flush_tlb_all,
    * which would hide the RFC's defect; ranged flushes as on ia64, where the RFC was measured,
-   * or on x86 since 3.6, do not).
+   * or on x86 since 3.6, do not). `range`: the [*start, *end) vm_unmap_aliases widened over the
+   * dirty vmap_block ranges it found (with force_flush = 1).
    */
-  function* __purge_vmap_area_lazy(cpu: Cpu, sync: boolean, force: boolean): Op<void> {
+  function* __purge_vmap_area_lazy(cpu: Cpu, sync: boolean, force: boolean, range: readonly [VirtAddr, VirtAddr] | null = null): Op<void> {
     const rfc = fl.purge === 'rfc';
     if (rfc) yield* spin_lock(vmap_area_lock, cpu.name);
     else if (!sync && !force) {
@@ -253,7 +319,10 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     if (nr) yield* atomic_sub(vmap_lazy_nr, nr);
     if (fl.purge === 'free-before-flush') yield* freeAreas(cpu, valist);
     if (nr || force || rfc) {
-      if (nr) yield* cpu.flush_tlb_kernel_range(valist[0]!.addr, va(valist[nr - 1]!.addr + 4096));
+      // *start = min(*start, va->va_start); *end = max(*end, va->va_end)
+      const starts = [...valist.map((s) => s.addr), ...(range ? [range[0]] : [])];
+      const ends = [...valist.map((s) => va(s.addr + 4096)), ...(range ? [range[1]] : [])];
+      if (starts.length) yield* cpu.flush_tlb_kernel_range(va(Math.min(...starts)), va(Math.max(...ends)));
       else yield* shootdown(cpu, { kind: 'range', start: va(0), end: va(0) }, 'all', 'flush_tlb_kernel_range(ULONG_MAX, 0) (empty range)');
     }
     if (fl.purge !== 'free-before-flush') yield* freeAreas(cpu, valist);
@@ -275,23 +344,160 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     yield* spin_unlock(vmap_area_lock);
   }
 
+  // ---- the per-cpu vmap_block front end (mm/vmalloc.c, db64fe02258f, 2.6.28) ----
+
   /**
-   * vm_unmap_aliases(): walk every CPU's vmap_block_queue for dirty ranges (none: the model's
-   * vmaps take the vmap_area path), then __purge_vmap_area_lazy(&start, &end, 1, flush) — sync,
+   * vb_alloc(size = 1 page) on cpu0: rcu walk of this cpu's vbq->free; under vb->lock
+   * bitmap_find_free_region(vb->alloc_map); if that used the block's last free page
+   * (vb->free == 1UL << order) list_del_rcu it from vbq->free under vbq->lock. Nothing on the
+   * list: new_vmap_block() and `goto again`.
+   */
+  function* vb_alloc(cpu: Cpu, b: VmapBlock): Op<number> {
+    for (;;) {
+      const onList = yield* op(
+        mkStep(`vb_alloc: list_for_each_entry_rcu(vb, &vbq->free) on ${cpu.name}`, [read(b.list.loc)], (say) => {
+          const l = b.list.get();
+          say(l === VB_ON_FREE_LIST ? `vmap_block ${hex(b.addr)} has free space` : l === VB_FULL ? 'no block with free space' : 'empty: no vmap_block yet');
+          return l === VB_ON_FREE_LIST;
+        }),
+      );
+      if (onList) {
+        yield* spin_lock(b.lock, cpu.name);
+        const i = yield* op(
+          mkStep(`vb_alloc: bitmap_find_free_region(vb->alloc_map) in ${hex(b.addr)}`, [read(b.alloc_map.loc), write(b.alloc_map.loc)], (say) => {
+            const map = b.alloc_map.get();
+            const idx = b.pages.findIndex((_, k) => (map & (1 << k)) === 0);
+            if (idx < 0) {
+              say('no free page');
+              return -1;
+            }
+            b.alloc_map.set(map | (1 << idx));
+            const left = b.pages.length - popcount(map | (1 << idx));
+            say(`page ${idx}: ${hex(b.pages[idx]!.addr)}, vb->free = ${left}`);
+            return idx;
+          }),
+        );
+        if (i >= 0 && popcount(b.alloc_map.get()) === b.pages.length) {
+          // if (vb->free == 1UL << order) list_del_rcu(&vb->free_list) under vbq->lock
+          yield* spin_lock(b.vbqLock, cpu.name);
+          yield* op(
+            mkStep(`vb_alloc: list_del_rcu(&vb->free_list) ${hex(b.addr)}`, [write(b.list.loc)], (say) => {
+              b.list.set(VB_FULL);
+              const dirty = b.pages.filter((_, k) => b.dirty_map.get() & (1 << k)).map((x) => hex(x.addr));
+              say(`vb->free == 0: off vbq->free (still in vmap_block_tree)${dirty.length ? `; dirty: ${dirty.join(', ')}` : ''}`);
+            }),
+          );
+          yield* spin_unlock(b.vbqLock);
+        }
+        yield* spin_unlock(b.lock);
+        if (i >= 0) return i;
+      }
+      // new_vmap_block(): alloc_vmap_area(VMAP_BLOCK_SIZE) — the model's block has its own
+      // range (pte page VB), so it never competes with the one-page slots — radix_tree_insert
+      // into vmap_block_tree, then list_add_rcu(&vb->free_list, &vbq->free) under vbq->lock.
+      if (b.list.get() !== VB_NONE) throw new Error('vmap: cpu0 used up its vmap_block (the model maps at most VMAP_BBMAP_BITS pages)');
+      yield* spin_lock(b.vbqLock, cpu.name);
+      yield* op(
+        mkStep(`new_vmap_block: ${hex(b.addr)}..${hex(va(b.addr + b.pages.length * 4096))}, list_add_rcu onto vbq->free`, [write(b.list.loc)], (say) => {
+          b.list.set(VB_ON_FREE_LIST);
+          say(`vb->free = ${b.pages.length}, vb->dirty = 0`);
+        }),
+      );
+      yield* spin_unlock(b.vbqLock);
+    }
+  }
+
+  /** vm_map_ram(&page, 1): vb_alloc + vmap_page_range (set_pte_at). */
+  function* vm_map_ram(cpu: Cpu, b: VmapBlock, page: Pfn): Op<number> {
+    const i = yield* vb_alloc(cpu, b);
+    const x = b.pages[i]!;
+    yield* set_pte(x.ptep, mk_pte(page, PAGE_KERNEL), `vm_map_ram: vmap_page_range(${hex(x.addr)}) set_pte_at`);
+    b.frames[i] = page;
+    return i;
+  }
+
+  /**
+   * vm_unmap_ram(addr, 1) → vb_free (2.6.28): under vb->lock bitmap_allocate_region(vb->dirty_map)
+   * and vb->dirty += 1. No pte clear, no flush (64141da58724: vb_free clears the pte first, the
+   * TLB stays dirty). A whole block dirty would free_vmap_block(): not reached in the model.
+   */
+  function* vm_unmap_ram(cpu: Cpu, b: VmapBlock, i: number): Op<void> {
+    const x = b.pages[i]!;
+    if (fl.eagerClear) yield* pte_clear(x.ptep); // vb_free: vunmap_page_range(addr, addr + size)
+    yield* spin_lock(b.lock, cpu.name);
+    yield* op(
+      mkStep(`vb_free(${hex(x.addr)}): bitmap_allocate_region(vb->dirty_map)`, [read(b.dirty_map.loc), write(b.dirty_map.loc)], (say) => {
+        b.dirty_map.set(b.dirty_map.get() | (1 << i));
+        vunmapped.push({ addr: x.addr, frame: b.frames[i]! });
+        const dirty = popcount(b.dirty_map.get());
+        if (dirty === b.pages.length) throw new Error('vmap: whole vmap_block dirty — free_vmap_block is not modelled');
+        const pte = m.init_mm.leaf(x.addr);
+        say(`vb->dirty = ${dirty}; lazy: ${pte ? `pte ${x.ptep.name} still maps ${hex(x.addr)}→${fname(b.frames[i]!)}` : 'pte cleared'}, no TLB flush`);
+      }),
+    );
+    yield* spin_unlock(b.lock);
+  }
+
+  /**
+   * vm_unmap_aliases(), the vmap_block part: for_each_possible_cpu, rcu walk of the cpu's blocks
+   * — vbq->free only (2.6.28 .. v6.4), or every block (fc1e0d980037, v6.5) — and under vb->lock,
+   * for each dirty run [s, e): vunmap_page_range(s, e) (2.6.28; gone with 64141da58724), widen
+   * [start, end), flush = 1. Only cpu0 has a block in the model (cpu1's queue is empty).
+   */
+  function* vbFlushDirty(cpu: Cpu, b: VmapBlock): Op<[VirtAddr, VirtAddr] | null> {
+    const freeListOnly = fl.vbWalk === 'free-list';
+    const visit = yield* op(
+      mkStep(`vm_unmap_aliases: rcu walk cpu0's ${freeListOnly ? 'vbq->free' : 'vmap_blocks'}`, [read(b.list.loc)], (say) => {
+        const l = b.list.get();
+        if (l === VB_NONE) {
+          say('no vmap_block');
+          return false;
+        }
+        if (l === VB_FULL && freeListOnly) {
+          const dirty = b.pages.filter((_, k) => b.dirty_map.get() & (1 << k)).map((x) => hex(x.addr));
+          say(`vmap_block ${hex(b.addr)} is full (vb->free == 0): not on vbq->free, skipped${dirty.length ? ` — its dirty ${dirty.join(', ')} not flushed` : ''}`);
+          return false;
+        }
+        say(`vmap_block ${hex(b.addr)}${l === VB_FULL ? ' (full)' : ''}`);
+        return true;
+      }),
+    );
+    if (!visit) return null;
+    yield* spin_lock(b.lock, cpu.name);
+    const dirty = yield* op(
+      mkStep(`vm_unmap_aliases: find_first_bit(vb->dirty_map) in ${hex(b.addr)}`, [read(b.dirty_map.loc)], (say) => {
+        const d = b.pages.map((_, k) => k).filter((k) => b.dirty_map.get() & (1 << k));
+        say(d.length ? `dirty: ${d.map((k) => hex(b.pages[k]!.addr)).join(', ')}` : 'nothing dirty');
+        return d;
+      }),
+    );
+    for (const k of dirty) if (!fl.eagerClear) yield* pte_clear(b.pages[k]!.ptep); // vunmap_page_range(s, e)
+    yield* spin_unlock(b.lock);
+    if (dirty.length === 0) return null;
+    return [b.pages[dirty[0]!]!.addr, va(b.pages[dirty[dirty.length - 1]!]!.addr + 4096)];
+  }
+
+  /**
+   * vm_unmap_aliases(): walk every CPU's vmap_block_queue for dirty ranges (none unless
+   * `vmRam`: otherwise the model's vmaps take the vmap_area path), then __purge_vmap_area_lazy(&start, &end, 1, flush) — sync,
    * so a purge already in flight on another CPU finishes first. The last step checks the promise.
    */
   function* vm_unmap_aliases(cpu: Cpu): Op<void> {
+    const label = vb ? 'vm_unmap_aliases' : "vm_unmap_aliases: walk each cpu's vmap_block_queue (no vmap_blocks)";
+    const beforeFp = [...slots.map((s) => read(s.state.loc)), ...(vb ? [read(vb.dirty_map.loc)] : [])];
     const before = yield* op(
-      mkStep("vm_unmap_aliases: walk each cpu's vmap_block_queue (no vmap_blocks)", slots.map((s) => read(s.state.loc)), (say) => {
+      mkStep(label, beforeFp, (say) => {
         say(vunmapped.length ? `vunmapped so far: ${vunmapped.map((x) => `${hex(x.addr)}→${fname(x.frame)}`).join(', ')}` : 'nothing vunmapped yet');
         return [...vunmapped];
       }),
     );
-    if (fl.purge === 'rfc') yield* purge_vmap_area_lazy(cpu);
+    const range = vb ? yield* vbFlushDirty(cpu, vb) : null;
+    if (range) yield* __purge_vmap_area_lazy(cpu, true, true, range); // (&start, &end, 1, flush)
+    else if (fl.purge === 'rfc') yield* purge_vmap_area_lazy(cpu);
     else yield* __purge_vmap_area_lazy(cpu, true, false);
     const left = () => before.flatMap((x) => mappingsOf(st, x.frame, () => true).filter((d) => d.includes(hex(x.addr))));
     const fp = () => {
-      const acc = before.flatMap((x) => [read(slots.find((s) => s.addr === x.addr)!.ptep.loc), ...tlbReads(x.addr)]);
+      const acc = before.flatMap((x) => [read(ptepOf.get(x.addr)!.loc), ...tlbReads(x.addr)]);
       if (left().length > 0) acc.push(write(vuaGhost.loc));
       return acc;
     };
@@ -312,6 +518,15 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   /** cpu0: a vm_map_ram user (NFS readdir, XFS buffers) that frees its page after vunmap. */
   function* vmapUser(): Op<void> {
     const cpu = m.cpu(0);
+    if (vb) {
+      // vmRam: NFS readdir / XFS buffers really use vm_map_ram(pages, count, node, prot).
+      const i = yield* vm_map_ram(cpu, vb, A);
+      yield* cpu.store(vb.pages[i]!.addr, 1); // the TLB caches the alias RW
+      yield* vm_unmap_ram(cpu, vb, i);
+      yield* mem.free_page(A);
+      if (p.nextVmap) yield* vm_map_ram(cpu, vb, C); // the next buffer: takes the block's last free page
+      return;
+    }
     const a = yield* vmap(cpu, A);
     if (!a) return;
     yield* cpu.store(a.addr, 1); // touch the buffer: the TLB caches the alias RW
@@ -364,8 +579,22 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     snapshot: () => ({
       ...m.snapshot(),
       vmap_areas: slots.map((s) => `${hex(s.addr)} ${STATE_NAMES[s.state.get()]}${s.frame !== null && s.state.get() !== FREE ? ` (${fname(s.frame)})` : ''}`),
+      ...(vb ? { vmap_block: vbDescribe(vb) } : {}),
     }),
   };
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let y = x; y; y &= y - 1) n++;
+  return n;
+}
+
+function vbDescribe(b: VmapBlock): string {
+  const l = b.list.get();
+  if (l === VB_NONE) return 'none';
+  const bits = (v: Var) => b.pages.map((_, k) => ((v.get() >> k) & 1 ? '1' : '0')).join('');
+  return `${hex(b.addr)} ${l === VB_FULL ? 'full (off vbq->free)' : 'on vbq->free'} alloc_map ${bits(b.alloc_map)} dirty_map ${bits(b.dirty_map)}`;
 }
 
 export const vmap = defineModel({
@@ -373,12 +602,19 @@ export const vmap = defineModel({
   title: 'Lazy vmap TLB flushing, vm_unmap_aliases and Xen page-table pinning',
   source:
     'mm/vmalloc.c vmap rewrite db64fe02258f (2.6.28; RFC linux-mm 5 Jun 2008); Xen xen_alloc_ptpage and ' +
-    '"xen: make sure stray alias mappings are gone before pinning" (28 Oct 2008); 64141da58724 (2.6.37)',
+    '"xen: make sure stray alias mappings are gone before pinning" (28 Oct 2008); 64141da58724 (2.6.37); ' +
+    'vmap_block: "mm/vmalloc: prevent stale TLBs in fully utilized blocks" fc1e0d980037 (v6.5)',
   params: {
     slots: { default: 1, min: 1, max: 4, description: 'one-page vmap_areas in the vmalloc range (1: the second vmap must purge or reuse)' },
     lazyMax: { default: 1, min: 0, max: 4, description: 'lazy_max_pages(): vunmap purges when more pages than this are lazy' },
     nextVmap: { default: 1, min: 0, max: 1, description: '1: cpu0 vmaps a second buffer (C) after freeing A — the reuse and the concurrent purge' },
     pat: { default: 0, min: 0, max: 1, description: '1: cpu1 calls set_memory_uc (PAT/CPA) instead of pinning for Xen' },
+    vmRam: {
+      default: 0,
+      min: 0,
+      max: 1,
+      description: "1: cpu0 uses vm_map_ram/vm_unmap_ram (the per-cpu vmap_block front end, 2 pages per block) instead of vmap/vunmap (variant vb-full-block-skipped sets it)",
+    },
   },
   variants: [
     { name: 'fixed', description: '2.6.28 lazy vunmap (ptes left in place); Xen calls vm_unmap_aliases before every pin', expect: 'holds' },
@@ -403,6 +639,12 @@ export const vmap = defineModel({
       name: 'eager-clear-no-unmap-aliases',
       description: '64141da58724 without vm_unmap_aliases: no pte alias, but a CPU keeps a writable TLB entry (real Xen flushes TLBs itself on the type change; the model demands it of the guest)',
       expect: { violates: 'no-stale-alias-on-pinned-pagetable' },
+    },
+    {
+      name: 'vb-full-block-skipped',
+      description:
+        'vm_map_ram (vmRam forced): vm_unmap_aliases walks only vbq->free, so the dirty range of a fully used vmap_block keeps its RW pte and TLB alias (fixed in v6.5, fc1e0d980037)',
+      expect: { violates: 'no-alias-after-vm-unmap-aliases' },
     },
   ],
   invariants: [

@@ -6,7 +6,7 @@ import { exploreProgram } from '../../src/engine/explore.js';
 import { explore, resolveParams } from '../../src/index.js';
 import vmap from '../../models/vmap.js';
 
-/** DPOR executions per variant at the default parameters (slots 1, lazyMax 1, nextVmap 1, pat 0). */
+/** DPOR executions per variant at the default parameters (slots 1, lazyMax 1, nextVmap 1, pat 0, vmRam 0). */
 const DPOR: Record<string, number> = {
   fixed: 278,
   'highmem-only-unmap-aliases': 10,
@@ -15,6 +15,7 @@ const DPOR: Record<string, number> = {
   'rfc-no-purge-lock': 31,
   'eager-clear': 278,
   'eager-clear-no-unmap-aliases': 10,
+  'vb-full-block-skipped': 1, // forces vmRam 1: the first schedule (cpu0 runs to the end first) shows it
 };
 
 describe('vmap: every variant shows what it declares (DPOR, no bound)', () => {
@@ -75,6 +76,36 @@ describe('vmap scenarios', () => {
   it('with lazy_max_pages 0 every vunmap purges at once: even no-unmap-aliases holds', () => {
     const r = explore(vmap, { variant: 'no-unmap-aliases', params: { nextVmap: 0, lazyMax: 0 } });
     expect(r).toMatchObject({ verdict: 'holds', executions: 14 });
+  });
+});
+
+describe('vmap: the vmap_block front end (vmRam 1: vm_map_ram / vm_unmap_ram)', () => {
+  it('vm_unmap_aliases skips the full block: its dirty range keeps the RW alias of A', () => {
+    const r = explore(vmap, { variant: 'vb-full-block-skipped' });
+    expect(r.violation?.message).toBe(
+      'vm_unmap_aliases returned on cpu1 but a page vunmapped before the call is still mapped: pte VB[0] maps 0x8000→A RW; cpu0 TLB 0x8000→A RW',
+    );
+  });
+
+  it('the block must be full: without the second buffer it stays on vbq->free and the gap holds', () => {
+    expect(explore(vmap, { variant: 'vb-full-block-skipped', params: { nextVmap: 0 } })).toMatchObject({ verdict: 'holds', executions: 15 });
+  });
+
+  it('walking every vmap_block (fc1e0d980037) holds, with and without eager pte clearing, and for CPA', () => {
+    expect(explore(vmap, { variant: 'fixed', params: { vmRam: 1 } })).toMatchObject({ verdict: 'holds', executions: 102 });
+    expect(explore(vmap, { variant: 'eager-clear', params: { vmRam: 1 } })).toMatchObject({ verdict: 'holds', executions: 93 });
+    expect(explore(vmap, { variant: 'fixed', params: { vmRam: 1, pat: 1 } })).toMatchObject({ verdict: 'holds', executions: 81 });
+  });
+
+  it('without vm_unmap_aliases the lazy vm_unmap_ram alias reaches the pin', () => {
+    const r = explore(vmap, { variant: 'no-unmap-aliases', params: { vmRam: 1 } });
+    expect(r.violation?.message).toBe('page-table page A is pinned but still writable: pte VB[0] maps 0x8000→A RW; cpu0 TLB 0x8000→A RW');
+    const e = explore(vmap, { variant: 'eager-clear-no-unmap-aliases', params: { vmRam: 1 } });
+    expect(e.violation?.message).toBe('page-table page A is pinned but still writable: cpu0 TLB 0x8000→A RW');
+  });
+
+  it('DFS finds the full-block gap too', () => {
+    expect(explore(vmap, { variant: 'vb-full-block-skipped', strategy: 'dfs' })).toMatchObject({ verdict: 'violated', executions: 1 });
   });
 });
 
