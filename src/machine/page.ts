@@ -5,7 +5,7 @@ import * as A from './atomics.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import { bit_spin_lock, bit_spin_unlock } from './locks.js';
 import type { PhysMemory } from './memory.js';
-import { type Cell, mkStep, op } from './step.js';
+import { type Cell, mkStep, op, WordAt } from './step.js';
 import { type Pfn, pfn as mkPfn } from './types.js';
 
 type Op<T> = Generator<Step, T, unknown>;
@@ -24,28 +24,13 @@ const FLAG_NAMES = ['locked', 'referenced', 'uptodate', 'dirty', 'lru', 'head', 
 
 type Field = 'flags' | 'count' | 'mapcount' | 'first';
 
-class PageField implements Cell {
-  readonly loc: string;
-  value: number;
+class PageField extends WordAt {
   constructor(private readonly page: Page, readonly field: Field, init: number) {
-    this.loc = `page:${page.pfn}:${field}`;
-    this.value = init;
+    super(`page:${page.pfn}:${field}`, init);
   }
   get name(): string {
     const f = this.field === 'count' ? '_count' : this.field === 'mapcount' ? '_mapcount' : this.field === 'first' ? 'first_page' : 'flags';
     return `${this.page.label}->${f}`;
-  }
-  get(): number {
-    return this.value;
-  }
-  set(v: number): void {
-    this.value = v;
-  }
-  readAccesses(): readonly Access[] {
-    return [read(this.loc)];
-  }
-  writeAccesses(): readonly Access[] {
-    return [write(this.loc)];
   }
 }
 

@@ -49,14 +49,10 @@ export interface Cell {
   writeAccesses(): readonly Access[];
 }
 
-/** A named shared variable that belongs to the model (`var:<name>`). */
-export class Var implements Cell {
-  readonly loc: Loc;
-  private value: number;
-  constructor(readonly name: string, init = 0, prefix = 'var') {
-    this.loc = `${prefix}:${name}`;
-    this.value = init;
-  }
+/** A plain word at one location: read and written whole. */
+export abstract class WordAt implements Cell {
+  abstract readonly name: string;
+  constructor(readonly loc: Loc, protected value: number) {}
   get(): number {
     return this.value;
   }
@@ -68,5 +64,12 @@ export class Var implements Cell {
   }
   writeAccesses(): readonly Access[] {
     return [write(this.loc)];
+  }
+}
+
+/** A named shared variable that belongs to the model (`var:<name>`). */
+export class Var extends WordAt {
+  constructor(readonly name: string, init = 0, prefix = 'var') {
+    super(`${prefix}:${name}`, init);
   }
 }
