@@ -67,7 +67,7 @@ export class DfsStrategy implements Strategy {
   }
 
   save(): unknown {
-    return { started: this.started, pruned: this.pruned, stack: this.stack.map((n) => ({ ...n, preemptions: n.preemptions === Infinity ? -1 : n.preemptions })) };
+    return { started: this.started, pruned: this.pruned, stack: this.stack.map((n) => ({ ...n, options: [...n.options] })) };
   }
 
   restore(state: unknown): void {

@@ -111,10 +111,6 @@ export class Execution {
   }
 
   /** True once nothing can run: either every thread finished or the execution is stuck. */
-  get finished(): boolean {
-    return this.failure !== null || this.enabled().length === 0;
-  }
-
   /** Runs thread `tid`'s pending step atomically, then checks the per-step invariants. */
   step(tid: ThreadId): EventRecord {
     const t = this.threads[tid];

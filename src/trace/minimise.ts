@@ -1,10 +1,9 @@
 // Counterexample minimisation before a trace is written: first the fewest preemptions (iterative
 // preemption bounding, looking only for the same invariant), then the fewest steps (drop steps
 // from the schedule, as fast-check shrinks, while the same invariant still fails).
-import { countPreemptions } from '../engine/dfs.js';
 import { Execution, type Failure } from '../engine/execution.js';
 import { DfsStrategy } from '../engine/dfs.js';
-import { type Progress, run, type Violation } from '../engine/explore.js';
+import { type Progress, run, toViolation, type Violation } from '../engine/explore.js';
 import type { Program, ThreadId } from '../engine/types.js';
 
 export interface MinimiseOptions {
@@ -47,13 +46,7 @@ function attempt(make: () => Program, schedule: readonly ThreadId[], want: Failu
   }
   if (!exec.failure && exec.enabled().length === 0) exec.finish();
   if (!exec.failure || !sameFailure(exec.failure, want)) return null;
-  const sched = exec.events.map((e) => e.tid);
-  return {
-    ...exec.failure,
-    schedule: sched,
-    trace: exec.events.map((e) => ({ tid: e.tid, thread: exec.threadName(e.tid), label: e.label, note: e.note })),
-    preemptions: countPreemptions(sched, enabledSets),
-  };
+  return toViolation(exec, enabledSets);
 }
 
 function shrinkSteps(make: () => Program, v: Violation, maxSteps: number, onProgress?: (p: Progress) => void): Violation {
