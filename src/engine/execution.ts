@@ -9,6 +9,10 @@ import {
   type ThreadId,
   footprintOf,
 } from './types.js';
+import { AccessRecord, FootprintError, recording, uncovered, unaudited, unwatched } from './audit.js';
+import { EngineError, ModelError } from './errors.js';
+
+export { EngineError } from './errors.js';
 
 export interface EventRecord {
   readonly tid: ThreadId;
@@ -35,17 +39,41 @@ interface ThreadState {
   pending: Step | null;
 }
 
-/** Thrown for misuse of the engine by a strategy (a bug in mmcheck, not in the model). */
-export class EngineError extends Error {}
+/**
+ * Thrown inside a step by `assume` when its condition is false: the execution is *blocked* —
+ * not a violation, not a complete execution (GenMC's `__VERIFIER_assume`). Not an Error, so a
+ * model's own `catch (e: Error)` does not swallow it by accident.
+ */
+export class AssumptionFailed {
+  constructor(readonly reason: string) {}
+}
+
+/** Blocks the current execution unless `cond` holds; call it inside a step's `run`. */
+export function assumeHolds(cond: boolean, reason = 'assumption failed'): void {
+  if (!cond) throw new AssumptionFailed(reason);
+}
+
+export interface ExecutionOptions {
+  readonly maxSteps: number;
+  /** Compare every access with the declared footprint / watch (default true). */
+  readonly audit?: boolean;
+}
 
 export class Execution {
   readonly program: Program;
   readonly events: EventRecord[] = [];
   failure: Failure | null = null;
+  /** Set when a step's assumption failed: the execution ends, neither complete nor violated. */
+  blocked: string | null = null;
+  readonly maxSteps: number;
+  private readonly audit: boolean;
   private readonly threads: ThreadState[];
   private readonly stepInvariants: readonly Invariant[];
 
-  constructor(make: () => Program, readonly maxSteps: number) {
+  constructor(make: () => Program, options: ExecutionOptions | number) {
+    const o = typeof options === 'number' ? { maxSteps: options } : options;
+    this.maxSteps = o.maxSteps;
+    this.audit = o.audit ?? true;
     this.program = make();
     this.stepInvariants = this.program.invariants.filter((i) => !i.atEnd);
     this.threads = this.program.threads.map((spec) => ({
@@ -60,8 +88,8 @@ export class Execution {
       this.guard(tid, () => {
         const t = this.threads[tid]!;
         t.gen = spec.body();
-        const first = t.gen.next();
-        t.pending = first.done ? null : first.value;
+        if (!isGenerator(t.gen)) throw new ModelError(`thread ${spec.name}: its body must be a generator function (function* …), got ${describe(t.gen)}`);
+        t.pending = this.nextStep(t, this.advance(t, undefined));
       });
     });
     if (!this.failure) this.checkInvariants(this.stepInvariants);
@@ -87,7 +115,11 @@ export class Execution {
   pendingFootprint(tid: ThreadId): readonly Access[] {
     const step = this.threads[tid]!.pending;
     if (!step) throw new EngineError(`thread ${tid} has no pending step`);
-    return footprintOf(step);
+    let fp: readonly Access[] = [];
+    this.guard(tid, () => {
+      fp = unaudited(() => footprintOf(step));
+    });
+    return fp;
   }
 
   isEnabled(tid: ThreadId): boolean {
@@ -96,7 +128,15 @@ export class Execution {
     if (!step.enabled) return true;
     let ok = false;
     this.guard(tid, () => {
-      ok = step.enabled!();
+      if (!this.audit) {
+        ok = step.enabled!();
+        return;
+      }
+      const rec = new AccessRecord();
+      ok = recording(rec, () => step.enabled!());
+      if (rec.reads.length === 0 && rec.writes.length === 0) return;
+      const bad = uncovered(rec, unaudited(() => footprintOf(step)), true);
+      if (bad) throw new FootprintError(`the enabled condition of "${this.threads[tid]!.name}: ${step.label}" ${bad}${bad.startsWith('writes') ? ' (an enabled condition must not change state)' : ''}`);
     });
     return ok && !this.failure;
   }
@@ -104,7 +144,7 @@ export class Execution {
   /** Threads whose next step can run now, in id order (the scheduler's choices). */
   enabled(): ThreadId[] {
     const out: ThreadId[] = [];
-    for (let tid = 0; tid < this.threads.length && !this.failure; tid++) {
+    for (let tid = 0; tid < this.threads.length && !this.failure && this.blocked === null; tid++) {
       if (this.isEnabled(tid)) out.push(tid);
     }
     return out;
@@ -115,22 +155,32 @@ export class Execution {
   step(tid: ThreadId): EventRecord {
     const t = this.threads[tid];
     if (!t || !t.pending) throw new EngineError(`thread ${tid} cannot step: it has finished`);
-    if (this.failure) throw new EngineError('stepping a failed execution');
+    if (this.failure || this.blocked !== null) throw new EngineError('stepping an execution that has ended');
     const step = t.pending;
     let footprint: readonly Access[] = [];
     let result: unknown;
     this.guard(tid, () => {
-      footprint = footprintOf(step);
-      result = step.run();
+      footprint = unaudited(() => footprintOf(step));
+      if (!this.audit) {
+        result = step.run();
+        return;
+      }
+      const rec = new AccessRecord();
+      try {
+        result = recording(rec, () => step.run());
+      } finally {
+        // Checked even when run threw: an assumption or a model error after an undeclared access.
+        const bad = uncovered(rec, footprint, false);
+        if (bad) throw new FootprintError(`step "${t.name}: ${step.label}" ${bad}; add it to the step's footprint`);
+      }
     });
     const event: EventRecord = { tid, label: step.label, note: step.note, footprint, conditional: step.enabled !== undefined };
     this.events.push(event);
-    if (this.failure) return event;
+    if (this.failure || this.blocked !== null) return event;
     this.guard(tid, () => {
-      const next = t.gen.next(result);
-      t.pending = next.done ? null : next.value;
+      t.pending = this.nextStep(t, this.advance(t, result));
     });
-    if (this.failure) return event;
+    if (this.failure || this.blocked !== null) return event;
     this.checkInvariants(this.stepInvariants);
     if (!this.failure && this.events.length >= this.maxSteps && this.enabled().length > 0) {
       this.failure = {
@@ -144,7 +194,7 @@ export class Execution {
 
   /** Called when no thread is enabled: a deadlock if a non-actor thread has not finished. */
   finish(): void {
-    if (this.failure) return;
+    if (this.failure || this.blocked !== null) return;
     const stuck = this.threads
       .map((t, tid) => ({ t, tid }))
       .filter(({ t }) => t.pending !== null && !t.actor);
@@ -160,14 +210,48 @@ export class Execution {
     return this.program.finalState?.();
   }
 
+  /** Resumes a thread up to its next step. Thread code between steps is not atomic with
+   * anything, so shared state it touches there is a model error. */
+  private advance(t: ThreadState, result: unknown): IteratorResult<Step, void> {
+    if (!this.audit) return t.gen.next(result);
+    const rec = new AccessRecord();
+    const r = recording(rec, () => t.gen.next(result));
+    const loc = rec.writes[0] ?? rec.reads[0];
+    if (loc !== undefined) {
+      const what = rec.writes.length ? 'writes' : 'reads';
+      throw new FootprintError(`thread ${t.name} ${what} ${loc} between steps (after "${this.events.at(-1)?.label ?? 'its start'}"); shared state may only be touched inside a step's run()`);
+    }
+    return r;
+  }
+
+  /** The pending step a thread's generator produced; anything but a Step is a model error. */
+  private nextStep(t: ThreadState, r: IteratorResult<Step, void>): Step | null {
+    if (r.done) return null;
+    const s = r.value as unknown;
+    if (!isStep(s)) {
+      throw new ModelError(
+        `thread ${t.name} yielded ${describe(s)}, not a Step` +
+          (s === undefined || isGenerator(s) ? ' — did you write `yield` where `yield*` was meant (yield* op(…), yield* cell.load())?' : ' (a thread yields Steps: { label, footprint, run })'),
+      );
+    }
+    return s;
+  }
+
   private checkInvariants(list: readonly Invariant[]): void {
     for (const inv of list) {
       let msg: string | null = null;
+      const rec = this.audit && !inv.atEnd ? new AccessRecord() : null;
       try {
-        msg = inv.check();
+        msg = recording(rec, () => inv.check());
       } catch (e) {
+        if (e instanceof ModelError || e instanceof EngineError) throw e;
         this.failure = { kind: 'error', invariant: 'model-error', message: `invariant ${inv.name} threw: ${errText(e)}` };
         return;
+      }
+      if (rec) {
+        if (rec.writes.length > 0) throw new FootprintError(`invariant ${inv.name} writes ${rec.writes[0]}: an invariant must only read`);
+        const loc = inv.watch === undefined ? null : unwatched(rec, inv.watch);
+        if (loc !== null) throw new FootprintError(`invariant ${inv.name} reads ${loc}, which its watch list (${inv.watch!.map((w) => JSON.stringify(w)).join(', ') || 'empty'}) does not cover; add it to watch`);
       }
       if (msg !== null) {
         this.failure = { kind: 'invariant', invariant: inv.name, message: msg };
@@ -180,7 +264,11 @@ export class Execution {
     try {
       fn();
     } catch (e) {
-      if (e instanceof EngineError) throw e;
+      if (e instanceof EngineError || e instanceof ModelError) throw e;
+      if (e instanceof AssumptionFailed) {
+        this.blocked = `${this.threads[tid]?.name ?? `thread ${tid}`}: ${e.reason}`;
+        return;
+      }
       this.failure = {
         kind: 'error',
         invariant: 'model-error',
@@ -188,6 +276,23 @@ export class Execution {
       };
     }
   }
+}
+
+function isStep(x: unknown): x is Step {
+  if (typeof x !== 'object' || x === null) return false;
+  const s = x as Record<string, unknown>;
+  return typeof s.label === 'string' && typeof s.run === 'function' && (Array.isArray(s.footprint) || typeof s.footprint === 'function');
+}
+
+function isGenerator(x: unknown): x is ThreadBody {
+  return typeof x === 'object' && x !== null && typeof (x as Record<string, unknown>).next === 'function' && typeof (x as Record<PropertyKey, unknown>)[Symbol.iterator] === 'function';
+}
+
+function describe(x: unknown): string {
+  if (x === undefined || x === null) return String(x);
+  if (isGenerator(x)) return 'a generator';
+  if (typeof x === 'object') return 'an object without label, footprint and run';
+  return `a ${typeof x}`;
 }
 
 export function errText(e: unknown): string {
