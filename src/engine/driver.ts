@@ -1,0 +1,199 @@
+// The driver: the one execution loop. It runs executions, asks a strategy for every choice,
+// records every step, and turns the outcome into a verdict. Exploration, replay, minimisation
+// and the vitest matchers all go through `runExecution`.
+//
+// It is also the cursor (loom's `Path`): while an execution follows the schedule of the one
+// before it, a deterministic model must offer the same enabled threads and run the same steps
+// (label, note, footprint). Stateless search is only sound under that assumption — every
+// execution re-runs its prefix to reach the next branch — so a difference is a model error.
+import { countPreemptions } from './dfs.js';
+import { NondeterminismError } from './errors.js';
+import { type EventRecord, Execution } from './execution.js';
+import { type ExploreOptions, type ExploreResult, DEFAULT_MAX_STEPS, type Violation } from './results.js';
+import { CheckpointError, type Strategy } from './strategy.js';
+import type { Access, Program, ThreadId } from './types.js';
+
+/** One execution's record, for the next execution's determinism check. */
+interface Path {
+  readonly events: readonly EventRecord[];
+  /** Enabled threads before each step, and at the end (where nothing was enabled). */
+  readonly enabled: readonly (readonly ThreadId[])[];
+}
+
+export interface ExecutionOutcome {
+  /** The strategy gave up on this execution (sleep-set blocked, bound-pruned). */
+  readonly abandoned: boolean;
+  /** Enabled threads before each step (and before the end). */
+  readonly enabled: readonly (readonly ThreadId[])[];
+}
+
+/** Checks an execution against the previous one while they share a schedule. */
+export class Cursor {
+  private prev: Path | null = null;
+
+  /** Runs one execution to its end under `strategy`'s choices. */
+  runExecution(exec: Execution, strategy: Strategy, afterStep?: (event: EventRecord) => void): ExecutionOutcome {
+    const prev = this.prev;
+    const enabledSets: ThreadId[][] = [];
+    let following = prev !== null;
+    let abandoned = false;
+    for (let d = 0; !exec.failure && exec.blocked === null; d++) {
+      const enabled = exec.enabled();
+      if (exec.failure || exec.blocked !== null) break;
+      enabledSets.push(enabled);
+      if (following && d < prev!.enabled.length && !sameThreads(prev!.enabled[d]!, enabled)) {
+        throw nondeterministic(exec, d, `the threads able to run were ${names(exec, prev!.enabled[d]!)}`, `they are ${names(exec, enabled)}`);
+      }
+      if (enabled.length === 0) {
+        exec.finish();
+        break;
+      }
+      const tid = strategy.choose(exec, enabled);
+      if (tid === null) {
+        abandoned = true;
+        break;
+      }
+      const was = following && d < prev!.events.length ? prev!.events[d]! : undefined;
+      if (was && was.tid !== tid) following = false;
+      const event = exec.step(tid);
+      if (following && was) checkSameStep(exec, d, was, event);
+      else following = false;
+      strategy.afterStep?.(exec, event);
+      afterStep?.(event);
+    }
+    this.prev = { events: exec.events, enabled: enabledSets };
+    return { abandoned, enabled: enabledSets };
+  }
+}
+
+function checkSameStep(exec: Execution, d: number, was: EventRecord, now: EventRecord): void {
+  const what = (e: EventRecord) => `\`${exec.threadName(e.tid)}: ${e.label}\`${e.note ? ` (${e.note})` : ''}`;
+  if (was.label !== now.label || was.note !== now.note) throw nondeterministic(exec, d, `step ${d + 1} was ${what(was)}`, `it is ${what(now)}`);
+  if (!sameFootprint(was.footprint, now.footprint)) {
+    throw nondeterministic(exec, d, `step ${d + 1} (${what(now)}) touched ${fpText(was.footprint)}`, `it touches ${fpText(now.footprint)}`);
+  }
+}
+
+function nondeterministic(exec: Execution, d: number, then: string, now: string): NondeterminismError {
+  return new NondeterminismError(
+    `the model is not deterministic: on the same schedule, ${d === 0 ? 'at the start' : `after step ${d}`} ${then}, now ${now}. ` +
+      `A model must build fresh state in build() and take no input from outside it (a counter kept between executions, Math.random, the clock)`,
+  );
+}
+
+function sameThreads(a: readonly ThreadId[], b: readonly ThreadId[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameFootprint(a: readonly Access[], b: readonly Access[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.loc !== b[i]!.loc || a[i]!.write !== b[i]!.write) return false;
+  return true;
+}
+
+const names = (exec: Execution, tids: readonly ThreadId[]) => (tids.length ? tids.map((t) => exec.threadName(t)).join(', ') : 'none');
+const fpText = (f: readonly Access[]) => `[${f.map((a) => `${a.write ? 'w' : 'r'} ${a.loc}`).join(', ')}]`;
+
+/** Explores with `strategy` until it has nothing left, a violation, a budget or a stop. */
+export function run(make: () => Program, strategy: Strategy, o: ExploreOptions): ExploreResult {
+  const now = o.now ?? (() => performance.now());
+  const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit: o.audit ?? true };
+  const states = new Set<string>();
+  const cursor = new Cursor();
+  let executions = 0;
+  let blocked = 0;
+  let steps = 0;
+  let maxDepth = 0;
+  let previousMs = 0;
+  if (o.resume) {
+    if (o.resume.strategy !== strategy.name) throw new CheckpointError(`checkpoint is for strategy ${o.resume.strategy}, not ${strategy.name}`);
+    strategy.restore(o.resume.state);
+    ({ executions, steps, maxDepth, elapsedMs: previousMs } = o.resume);
+    blocked = o.resume.blocked ?? 0;
+  }
+  const t0 = now() - previousMs;
+  let lastProgress = now();
+  let violation: Violation | undefined;
+  let stopped: 'interrupted' | 'bounded' | undefined;
+  let cut: string | undefined;
+  let threads: readonly string[] = make().threads.map((t) => t.name);
+  let ended = 0;
+  while (true) {
+    if (o.shouldStop?.()) {
+      stopped = 'interrupted';
+      break;
+    }
+    if (o.maxExecutions !== undefined && executions + blocked >= o.maxExecutions) {
+      stopped = 'bounded';
+      cut = `max executions ${o.maxExecutions}`;
+      break;
+    }
+    if (o.timeLimitMs !== undefined && now() - t0 >= o.timeLimitMs) {
+      stopped = 'bounded';
+      cut = `time limit ${Math.round(o.timeLimitMs / 1000)} s`;
+      break;
+    }
+    if (!strategy.beginExecution()) break;
+    const exec = new Execution(make, execOptions);
+    threads = Array.from({ length: exec.threadCount }, (_, t) => exec.threadName(t));
+    const { abandoned, enabled } = cursor.runExecution(exec, strategy);
+    steps += exec.events.length;
+    strategy.endExecution(exec);
+    maxDepth = Math.max(maxDepth, exec.events.length);
+    if (o.onProgress) {
+      // Every 1000 executions, and at least twice a second — counting abandoned and blocked
+      // executions too, so a long stretch of them is never mistaken for a hung model.
+      const t = now();
+      if (++ended % 1000 === 0 || t - lastProgress >= 500) {
+        lastProgress = t;
+        o.onProgress({ executions, steps, elapsedMs: t - t0 });
+      }
+    }
+    if (abandoned) continue;
+    if (exec.blocked !== null) {
+      blocked++;
+      continue;
+    }
+    executions++;
+    o.onExecution?.(exec.events, exec);
+    if (exec.failure && (o.accept?.(exec.failure) ?? true)) {
+      violation = toViolation(exec, enabled);
+      break;
+    }
+    if (o.collectFinalStates && !exec.failure) {
+      const st = exec.finalState();
+      if (st !== undefined) states.add(st);
+    }
+  }
+  const verdict = violation ? 'violated' : stopped ?? (strategy.exhaustive ? 'holds' : 'bounded');
+  const sleepBlocked = 'sleepBlocked' in strategy && typeof strategy.sleepBlocked === 'number' ? strategy.sleepBlocked : 0;
+  return {
+    verdict,
+    strategy: strategy.name,
+    executions,
+    blocked,
+    sleepBlocked,
+    steps,
+    maxDepth,
+    elapsedMs: now() - t0,
+    violation,
+    cut: verdict === 'bounded' ? cut ?? strategy.cut : undefined,
+    finalStates: o.collectFinalStates ? [...states].sort() : undefined,
+    threads,
+    checkpoint:
+      stopped === 'interrupted' ? { strategy: strategy.name, executions, blocked, steps, maxDepth, elapsedMs: now() - t0, state: strategy.save() } : undefined,
+  };
+}
+
+export function toViolation(exec: Execution, enabledSets: readonly (readonly ThreadId[])[]): Violation {
+  const schedule = exec.events.map((e) => e.tid);
+  return {
+    ...exec.failure!,
+    schedule,
+    trace: exec.events.map((e) => ({ tid: e.tid, thread: exec.threadName(e.tid), label: e.label, note: e.note })),
+    preemptions: countPreemptions(schedule, enabledSets),
+  };
+}

@@ -1,0 +1,99 @@
+// What an exploration is asked to do and what it reports: plain data shared by the driver, the
+// strategies' registry, the CLI and the test-runner integration.
+import type { EventRecord, Execution, Failure } from './execution.js';
+import type { ThreadId } from './types.js';
+
+export type StrategyName = 'dfs' | 'dpor' | 'bounded' | 'random' | 'pct';
+export const STRATEGIES: readonly StrategyName[] = ['dpor', 'dfs', 'bounded', 'random', 'pct'];
+
+export interface ExploreOptions {
+  strategy?: StrategyName;
+  /** Steps after which an execution counts as a livelock. */
+  maxSteps?: number;
+  /** Stop (verdict "bounded") after this many executions. */
+  maxExecutions?: number;
+  /** Stop (verdict "bounded") after this long; elapsed time never steers a choice. */
+  timeLimitMs?: number;
+  /** For `bounded`: the largest preemption bound tried (0, 1, … up to it). For `dfs`: a fixed bound. */
+  preemptionBound?: number;
+  /** For `random` / `pct`. */
+  seed?: string;
+  /** For `random` / `pct`: executions to sample. */
+  samples?: number;
+  /** For `pct`: bug depth d. */
+  pctDepth?: number;
+  /** Check every access against the declared footprints and watch lists (default true). */
+  audit?: boolean;
+  /** Record the canonical final state of every complete execution (for cross-checks). */
+  collectFinalStates?: boolean;
+  /** Polled between executions; true stops with verdict "interrupted". */
+  shouldStop?: () => boolean;
+  onProgress?: (p: Progress) => void;
+  /** Called with the steps of every complete execution (for cross-checks and statistics). */
+  onExecution?: (events: readonly EventRecord[], exec: Execution) => void;
+  /** Only failures this accepts end the search; others count as ordinary executions
+   * (used to look for a smaller counterexample of one particular invariant). */
+  accept?: (f: Failure) => boolean;
+  /** Continue an interrupted exploration from its checkpoint. */
+  resume?: Checkpoint;
+  /** Source of elapsed time (for reports and the time limit only). */
+  now?: () => number;
+}
+
+export interface Progress {
+  readonly executions: number;
+  readonly steps: number;
+  readonly elapsedMs: number;
+}
+
+export interface TraceStep {
+  readonly tid: ThreadId;
+  readonly thread: string;
+  readonly label: string;
+  readonly note?: string;
+}
+
+export interface Violation extends Failure {
+  /** Thread chosen at each step. */
+  readonly schedule: readonly ThreadId[];
+  readonly trace: readonly TraceStep[];
+  readonly preemptions: number;
+}
+
+/** Where an interrupted exploration stood, as plain JSON: enough to continue it exactly. */
+export interface Checkpoint {
+  readonly strategy: string;
+  readonly executions: number;
+  /** Executions ended by a failed `assume` (absent in checkpoints of older versions). */
+  readonly blocked?: number;
+  readonly steps: number;
+  readonly maxDepth: number;
+  readonly elapsedMs: number;
+  readonly state: unknown;
+}
+
+export type Verdict = 'holds' | 'violated' | 'bounded' | 'interrupted';
+
+export interface ExploreResult {
+  readonly verdict: Verdict;
+  readonly strategy: string;
+  /** Complete executions run (each to its end or to a violation). */
+  readonly executions: number;
+  /** Executions ended by a failed `assume`: explored, but neither complete nor violating. */
+  readonly blocked: number;
+  /** DPOR executions abandoned as redundant by sleep sets (not counted in `executions`). */
+  readonly sleepBlocked: number;
+  /** Steps run, counting the replayed prefixes of stateless search. */
+  readonly steps: number;
+  readonly maxDepth: number;
+  readonly elapsedMs: number;
+  readonly violation?: Violation;
+  /** Why the search was not exhaustive, when verdict is "bounded". */
+  readonly cut?: string;
+  readonly finalStates?: readonly string[];
+  readonly threads: readonly string[];
+  /** Present when interrupted: pass it as `resume` to continue. */
+  readonly checkpoint?: Checkpoint;
+}
+
+export const DEFAULT_MAX_STEPS = 2000;
