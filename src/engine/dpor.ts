@@ -4,6 +4,7 @@
 // before it, unless some initial is already there or asleep.
 import type { EventRecord, Execution } from './execution.js';
 import { checkpointField, isArray, isBool, isNumber, type Strategy } from './strategy.js';
+import { dporState, parseState } from './checkpoint-schema.js';
 import type { Access, ThreadId } from './types.js';
 import { Dependence } from './dependence.js';
 
@@ -144,12 +145,12 @@ export class DporStrategy implements Strategy {
   }
 
   restore(state: unknown): void {
-    this.started = checkpointField(state, 'started', isBool);
-    this.sleepBlocked = checkpointField(state, 'sleepBlocked', isNumber);
-    type Saved = { enabled: ThreadId[]; backtrack: ThreadId[]; done: ThreadId[]; sleep: [ThreadId, Access[]][]; chosen: ThreadId; pending: [ThreadId, Access[]][] };
-    const nodes = checkpointField(state, 'nodes', isArray) as Saved[];
+    // Validated as a whole before anything changes: a damaged node restores nothing.
+    const s = parseState(dporState, state, this.name);
+    this.started = s.started;
+    this.sleepBlocked = s.sleepBlocked;
     this.nodes.length = 0;
-    for (const n of nodes) {
+    for (const n of s.nodes) {
       this.nodes.push({ enabled: n.enabled, backtrack: new Set(n.backtrack), done: new Set(n.done), sleep: new Map(n.sleep), chosen: n.chosen, pending: new Map(n.pending) });
     }
   }
