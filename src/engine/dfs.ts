@@ -3,6 +3,8 @@
 // that could have gone on more than `bound` times.
 import type { Execution } from './execution.js';
 import { checkpointField, isArray, isBool, type Strategy } from './strategy.js';
+import { dfsState, parseState } from './checkpoint-schema.js';
+import { CheckpointError } from './strategy.js';
 import type { ThreadId } from './types.js';
 
 interface Node {
@@ -71,11 +73,14 @@ export class DfsStrategy implements Strategy {
   }
 
   restore(state: unknown): void {
-    this.started = checkpointField(state, 'started', isBool);
-    this.pruned = checkpointField(state, 'pruned', isBool);
-    const stack = checkpointField(state, 'stack', isArray) as Node[];
+    // Validated as a whole before anything changes: a damaged stack restores nothing.
+    const s = parseState(dfsState, state, this.name);
+    const over = s.stack.findIndex((n) => n.preemptions > this.preemptionBound);
+    if (over >= 0) throw new CheckpointError(`checkpoint state of ${this.name} field "stack.${over}": ${s.stack[over]!.preemptions} preemptions exceed the bound`);
+    this.started = s.started;
+    this.pruned = s.pruned;
     this.stack.length = 0;
-    this.stack.push(...stack.map((n) => ({ ...n, options: [...n.options] })));
+    this.stack.push(...s.stack.map((n) => ({ ...n, options: [...n.options] })));
   }
 
   endExecution(): void {

@@ -4,6 +4,7 @@
 import seedrandom from 'seedrandom';
 import type { EventRecord, Execution } from './execution.js';
 import { checkpointField, isNumber, type Strategy } from './strategy.js';
+import { parseState, pctState } from './checkpoint-schema.js';
 import type { ThreadId } from './types.js';
 
 export class PctStrategy implements Strategy {
@@ -56,10 +57,10 @@ export class PctStrategy implements Strategy {
   }
 
   restore(state: unknown): void {
-    this.runs = checkpointField(state, 'runs', isNumber);
-    this.maxLength = checkpointField(state, 'maxLength', isNumber);
-    const rng = checkpointField(state, 'rng', (x): x is seedrandom.State.Arc4 => typeof x === 'object' && x !== null);
-    this.rng = seedrandom('', { state: rng });
+    const s = parseState(pctState, state, this.name);
+    this.runs = s.runs;
+    this.maxLength = s.maxLength;
+    this.rng = seedrandom('', { state: s.rng });
   }
 
   private assignPriorities(n: number): void {

@@ -3,6 +3,7 @@
 import seedrandom from 'seedrandom';
 import type { Execution } from './execution.js';
 import { checkpointField, isNumber, type Strategy } from './strategy.js';
+import { parseState, randomState } from './checkpoint-schema.js';
 import type { ThreadId } from './types.js';
 
 export class RandomStrategy implements Strategy {
@@ -32,8 +33,8 @@ export class RandomStrategy implements Strategy {
   }
 
   restore(state: unknown): void {
-    this.runs = checkpointField(state, 'runs', isNumber);
-    const rng = checkpointField(state, 'rng', (x): x is seedrandom.State.Arc4 => typeof x === 'object' && x !== null);
-    this.rng = seedrandom('', { state: rng });
+    const s = parseState(randomState, state, this.name);
+    this.runs = s.runs;
+    this.rng = seedrandom('', { state: s.rng });
   }
 }
