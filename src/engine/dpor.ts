@@ -104,25 +104,17 @@ export class DporStrategy implements Strategy {
 
   endExecution(exec: Execution): void {
     // A step still disabled when the execution ends never ran, so no race of it was seen; yet
-    // another thread's step may be what disabled it (a write it waits on, as a flag cleared
-    // under a waiting actor). Treat such a pending step as if it ran last and reverse its race
-    // with each step that disabled it, so the orders where it goes first are explored too.
+    // another thread's step may be what disabled it (a write it waits on, a lock taken under a
+    // waiting actor) — whether that step ran before the wait became the thread's next step or
+    // after. Treat each such pending step as if it ran last and reverse its races with every
+    // earlier dependent step, so the orders where it goes first are explored too.
     if (!exec.failure || exec.failure.kind === 'deadlock') {
-      const depth = Math.min(this.depth, this.events.length);
+      this.events.length = Math.min(this.depth, this.events.length);
       for (let tid = 0; tid < exec.threadCount; tid++) {
         if (!exec.pending(tid) || exec.isEnabled(tid)) continue;
-        const disablers: number[] = [];
-        for (let k = 0; k < depth; k++) {
-          const node = this.nodes[k]!;
-          const after = k + 1 < depth ? this.nodes[k + 1]!.enabled : [];
-          if (node.chosen !== tid && node.enabled.includes(tid) && !after.includes(tid)) disablers.push(k);
-        }
-        if (disablers.length === 0) continue;
         const event = this.makeEvent(exec.threadCount, tid, exec.pendingFootprint(tid), true);
         this.events.push(event);
-        for (const k of disablers) {
-          if (this.dep.dependent(this.events[k]!.footprint, event.footprint)) this.reverse(k, event);
-        }
+        this.detectRaces(event, tid);
         this.events.pop();
       }
     }
@@ -172,12 +164,15 @@ export class DporStrategy implements Strategy {
    * that settles nothing (the earlier event enabled this one, as a release enables an acquire)
    * orders nothing: the search goes on to the events before it (the earlier acquire).
    */
-  private detectRaces(event: Event): void {
+  private detectRaces(event: Event, pendingOf?: ThreadId): void {
     const ordered: Clock = event.prevClock ? [...event.prevClock] : new Array<number>(event.clock.length).fill(0);
     for (let i = this.events.length - 2; i >= 0; i--) {
       const e = this.events[i]!;
       if (e.tid === event.tid || !this.dep.dependent(e.footprint, event.footprint)) continue;
       if (ordered[e.tid]! >= e.local) continue;
+      // A step that never ran (still disabled at the end) can only be brought before e by
+      // running its thread there: where that thread could not run, reversing settles nothing.
+      if (pendingOf !== undefined && !this.nodes[i]?.enabled.includes(pendingOf)) continue;
       if (this.reverse(i, event)) join(ordered, e.clock);
     }
   }
