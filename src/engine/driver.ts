@@ -18,6 +18,8 @@ interface Path {
   readonly events: readonly EventRecord[];
   /** Enabled threads before each step, and at the end (where nothing was enabled). */
   readonly enabled: readonly (readonly ThreadId[])[];
+  /** Each thread's first step (name, label, footprint), as text. */
+  readonly start: readonly string[];
 }
 
 export interface ExecutionOutcome {
@@ -34,6 +36,13 @@ export class Cursor {
   /** Runs one execution to its end under `strategy`'s choices. */
   runExecution(exec: Execution, strategy: Strategy, afterStep?: (event: EventRecord) => void): ExecutionOutcome {
     const prev = this.prev;
+    // Every execution starts from the same state: each thread's first step is the same one.
+    const start = startOf(exec);
+    if (prev !== null) {
+      for (let t = 0; t < Math.max(start.length, prev.start.length); t++) {
+        if (start[t] !== prev.start[t]) throw nondeterministic(exec, 0, `thread ${t}'s first step was ${prev.start[t] ?? 'none'}`, `it is ${start[t] ?? 'none'}`);
+      }
+    }
     const enabledSets: ThreadId[][] = [];
     let following = prev !== null;
     let abandoned = false;
@@ -61,9 +70,18 @@ export class Cursor {
       strategy.afterStep?.(exec, event);
       afterStep?.(event);
     }
-    this.prev = { events: exec.events, enabled: enabledSets };
+    this.prev = { events: exec.events, enabled: enabledSets, start };
     return { abandoned, enabled: enabledSets };
   }
+}
+
+function startOf(exec: Execution): string[] {
+  const out: string[] = [];
+  for (let t = 0; t < exec.threadCount; t++) {
+    const step = exec.pending(t);
+    out.push(`\`${exec.threadName(t)}: ${step ? `${step.label}\` ${fpText(exec.pendingFootprint(t))}` : '(finished)`'}`);
+  }
+  return out;
 }
 
 function checkSameStep(exec: Execution, d: number, was: EventRecord, now: EventRecord): void {

@@ -37,15 +37,30 @@ interface ThreadState {
   readonly actor: boolean;
   gen: ThreadBody;
   pending: Step | null;
+  /** Why the thread stopped on a failed assumption; null while it has not. */
+  assumeFailed: string | null;
 }
 
 /**
- * Thrown inside a step by `assume` when its condition is false: the execution is *blocked* —
- * not a violation, not a complete execution (GenMC's `__VERIFIER_assume`). Not an Error, so a
- * model's own `catch (e: Error)` does not swallow it by accident.
+ * Thrown inside a step by `assume` when its condition is false (GenMC's `__VERIFIER_assume`).
+ * The thread stops there for good and the others go on, so partial-order reduction still sees
+ * every race of the assuming step; the execution then ends *blocked* — not a violation, not a
+ * complete execution. Sound because the failed step wrote nothing (checked): every state the
+ * others reach after it is reached with the assuming thread simply not yet run. Not an Error,
+ * so a model's own `catch (e: Error)` does not swallow it by accident.
  */
 export class AssumptionFailed {
   constructor(readonly reason: string) {}
+}
+
+/** Thrown inside a step by `assert` when its condition is false: a violation of `name`. */
+export class AssertionViolated {
+  constructor(readonly name: string, readonly message: string) {}
+}
+
+/** Fails the execution (a violation named `name`) unless `cond` holds; call it inside a step's `run`. */
+export function assertHolds(cond: boolean, name: string, message: string): void {
+  if (!cond) throw new AssertionViolated(name, message);
 }
 
 /** Blocks the current execution unless `cond` holds; call it inside a step's `run`. */
@@ -81,6 +96,7 @@ export class Execution {
       actor: spec.actor === true,
       gen: undefined as unknown as ThreadBody,
       pending: null,
+      assumeFailed: null,
     }));
     // Start every thread up to its first shared operation, in declaration order.
     this.program.threads.forEach((spec, tid) => {
@@ -168,14 +184,23 @@ export class Execution {
       const rec = new AccessRecord();
       try {
         result = recording(rec, () => step.run());
+      } catch (e) {
+        if (e instanceof AssumptionFailed && rec.writes.length > 0) {
+          throw new ModelError(`step "${t.name}: ${step.label}" wrote ${rec.writes[0]} before its assumption failed: assume before any write in a step`);
+        }
+        throw e;
       } finally {
         // Checked even when run threw: an assumption or a model error after an undeclared access.
         const bad = uncovered(rec, footprint, false);
         if (bad) throw new FootprintError(`step "${t.name}: ${step.label}" ${bad}; add it to the step's footprint`);
       }
-    });
+    }, step);
     const event: EventRecord = { tid, label: step.label, note: step.note, footprint, conditional: step.enabled !== undefined };
     this.events.push(event);
+    if (t.assumeFailed !== null) {
+      t.pending = null;
+      return event;
+    }
     if (this.failure || this.blocked !== null) return event;
     this.guard(tid, () => {
       t.pending = this.nextStep(t, this.advance(t, result));
@@ -195,6 +220,11 @@ export class Execution {
   /** Called when no thread is enabled: a deadlock if a non-actor thread has not finished. */
   finish(): void {
     if (this.failure || this.blocked !== null) return;
+    const assumed = this.threads.filter((t) => t.assumeFailed !== null);
+    if (assumed.length > 0) {
+      this.blocked = assumed.map((t) => `${t.name}: ${t.assumeFailed}`).join('; ');
+      return;
+    }
     const stuck = this.threads
       .map((t, tid) => ({ t, tid }))
       .filter(({ t }) => t.pending !== null && !t.actor);
@@ -260,13 +290,19 @@ export class Execution {
     }
   }
 
-  private guard(tid: ThreadId, fn: () => void): void {
+  /** Runs model code; its exceptions become failures. `running` is the step whose `run` this is. */
+  private guard(tid: ThreadId, fn: () => void, running?: Step): void {
     try {
       fn();
     } catch (e) {
       if (e instanceof EngineError || e instanceof ModelError) throw e;
+      if (e instanceof AssertionViolated) {
+        this.failure = { kind: 'invariant', invariant: e.name, message: e.message };
+        return;
+      }
       if (e instanceof AssumptionFailed) {
-        this.blocked = `${this.threads[tid]?.name ?? `thread ${tid}`}: ${e.reason}`;
+        if (!running) throw new ModelError(`${this.threads[tid]?.name ?? `thread ${tid}`}: assume may only be called inside a step's run()`);
+        this.threads[tid]!.assumeFailed = e.reason;
         return;
       }
       this.failure = {

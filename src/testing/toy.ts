@@ -1,57 +1,112 @@
-// A tiny shared-memory language (variables, loads, stores, CAS, locks) for testing and
-// benchmarking the engine itself, and for generating random programs.
+// A tiny shared-memory language (variables, loads, stores, CAS, locks, waits, assume, assert)
+// for testing and benchmarking the engine itself, and for generating random programs. Its
+// shared state reports every access to the audit, like the machine's.
+import { noteRead, noteWrite } from '../engine/audit.js';
+import { assertHolds, assumeHolds } from '../engine/execution.js';
 import { type Invariant, type Program, type Step, type ThreadBody, perform, read, write } from '../engine/types.js';
 
 export class Shared {
-  readonly vars: number[];
-  readonly locks: (number | null)[];
+  private readonly values: number[];
+  private readonly owners: (number | null)[];
+  private readonly varLoc: string[];
+  private readonly lockLoc: string[];
   constructor(nVars: number, nLocks = 0) {
-    this.vars = new Array<number>(nVars).fill(0);
-    this.locks = new Array<number | null>(nLocks).fill(null);
+    this.values = new Array<number>(nVars).fill(0);
+    this.owners = new Array<number | null>(nLocks).fill(null);
+    this.varLoc = this.values.map((_, i) => `x${i}`);
+    this.lockLoc = this.owners.map((_, i) => `l${i}`);
+  }
+  /** The value of x, noted as a read. */
+  get(x: number): number {
+    noteRead(this.varLoc[x]!);
+    return this.values[x]!;
+  }
+  private set(x: number, v: number): void {
+    noteWrite(this.varLoc[x]!);
+    this.values[x] = v;
+  }
+  get vars(): readonly number[] {
+    return this.values.map((_, i) => this.get(i));
   }
   load(x: number): Step<number> {
-    return { label: `load x${x}`, footprint: [read(`x${x}`)], run: () => this.vars[x]! };
+    return { label: `load x${x}`, footprint: [read(this.varLoc[x]!)], run: () => this.get(x) };
+  }
+  /** Loads x[x_i mod n]: a footprint that depends on the state it is evaluated in. */
+  loadIndirect(i: number): Step<number> {
+    const target = () => this.values[i]! % this.values.length;
+    return {
+      label: `load x[x${i}]`,
+      footprint: () => [read(this.varLoc[i]!), read(this.varLoc[target()]!)],
+      run: () => this.get(this.get(i) % this.values.length),
+    };
   }
   store(x: number, v: number): Step<void> {
-    return { label: `store x${x}=${v}`, footprint: [write(`x${x}`)], run: () => { this.vars[x] = v; } };
+    return { label: `store x${x}=${v}`, footprint: [write(this.varLoc[x]!)], run: () => this.set(x, v) };
   }
   cas(x: number, expect: number, v: number): Step<boolean> {
     return {
       label: `cas x${x} ${expect}->${v}`,
-      footprint: [write(`x${x}`)],
+      // A failing CAS only reads: its footprint is computed in the state it runs in.
+      footprint: () => [this.values[x] === expect ? write(this.varLoc[x]!) : read(this.varLoc[x]!)],
       run: () => {
-        if (this.vars[x] !== expect) return false;
-        this.vars[x] = v;
+        if (this.get(x) !== expect) return false;
+        this.set(x, v);
         return true;
       },
     };
   }
   lock(l: number, me: number): Step<void> {
+    const loc = this.lockLoc[l]!;
     return {
       label: `lock l${l}`,
-      footprint: [write(`l${l}`)],
-      enabled: () => this.locks[l] === null,
-      run: () => { this.locks[l] = me; },
+      footprint: [write(loc)],
+      enabled: () => {
+        noteRead(loc);
+        return this.owners[l] === null;
+      },
+      run: () => {
+        noteWrite(loc);
+        this.owners[l] = me;
+      },
+    };
+  }
+  unlock(l: number): Step<void> {
+    const loc = this.lockLoc[l]!;
+    return {
+      label: `unlock l${l}`,
+      footprint: [write(loc)],
+      run: () => {
+        noteWrite(loc);
+        this.owners[l] = null;
+      },
     };
   }
   /** Blocks until x holds v (a wait on a flag). */
   await(x: number, v: number): Step<void> {
-    return { label: `await x${x}==${v}`, footprint: [read(`x${x}`)], enabled: () => this.vars[x] === v, run: () => undefined };
+    return { label: `await x${x}==${v}`, footprint: [read(this.varLoc[x]!)], enabled: () => this.get(x) === v, run: () => undefined };
   }
-  unlock(l: number): Step<void> {
-    return { label: `unlock l${l}`, footprint: [write(`l${l}`)], run: () => { this.locks[l] = null; } };
+  /** Goes on only in executions where x holds v; elsewhere the execution is blocked. */
+  assume(x: number, v: number): Step<void> {
+    return { label: `assume x${x}==${v}`, footprint: [read(this.varLoc[x]!)], run: () => assumeHolds(this.get(x) === v, `x${x} != ${v}`) };
+  }
+  /** Fails the execution (violation "assert") when x holds v. */
+  assertNot(x: number, v: number): Step<void> {
+    return { label: `assert x${x}!=${v}`, footprint: [read(this.varLoc[x]!)], run: () => assertHolds(this.get(x) !== v, 'assert', `x${x} == ${v}`) };
   }
   state(): string {
-    return JSON.stringify(this.vars);
+    return JSON.stringify(this.values);
   }
 }
 
 export type Op =
   | { kind: 'load'; x: number }
+  | { kind: 'loadIndirect'; x: number }
   | { kind: 'store'; x: number; v: number }
   | { kind: 'cas'; x: number; expect: number; v: number }
   | { kind: 'inc'; x: number } // load then store (non-atomic)
   | { kind: 'await'; x: number; v: number }
+  | { kind: 'assume'; x: number; v: number }
+  | { kind: 'assertNot'; x: number; v: number }
   | { kind: 'locked'; l: number; ops: Op[] };
 
 /** A program whose threads run the given op lists; locals are folded into the final state. */
@@ -66,6 +121,9 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
           case 'load':
             seen[me]!.push(yield* perform(s.load(op.x)));
             break;
+          case 'loadIndirect':
+            seen[me]!.push(yield* perform(s.loadIndirect(op.x)));
+            break;
           case 'store':
             yield* perform(s.store(op.x, op.v));
             break;
@@ -74,6 +132,12 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
             break;
           case 'await':
             yield* perform(s.await(op.x, op.v));
+            break;
+          case 'assume':
+            yield* perform(s.assume(op.x, op.v));
+            break;
+          case 'assertNot':
+            yield* perform(s.assertNot(op.x, op.v));
             break;
           case 'inc': {
             const v = yield* perform(s.load(op.x));
@@ -92,7 +156,7 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
       threads: threads.map((ops, i) => ({ name: `t${i}`, body: () => runOps(ops, i), actor: i >= threads.length - actors })),
       invariants: invariants(s),
       finalState: () => `${s.state()}|${JSON.stringify(seen)}`,
-      snapshot: () => ({ vars: [...s.vars] }),
+      snapshot: () => ({ vars: JSON.parse(s.state()) as number[] }),
     };
   };
 }
