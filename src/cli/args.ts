@@ -1,13 +1,16 @@
-// Command-line parsing: node:util parseArgs, strict, with every failure a UsageError.
+// Command-line parsing: node:util parseArgs, strict, with every failure a UsageError. A flag
+// given twice, an empty value, an out-of-range number or a parameter named like a prototype
+// key is refused rather than silently resolved.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { STRATEGIES, type StrategyName } from '../engine/explore.js';
 import { UsageError } from '../model.js';
+import { PROTOTYPE_KEYS } from '../schema/json.js';
+import { quoteField } from '../schema/text.js';
 
-export interface ExploreArgs {
-  readonly command: 'explore';
-  readonly target?: string;
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** What decides the search itself: saved in a checkpoint, never changed by --resume. */
+export interface SearchArgs {
   readonly variant?: string;
   readonly strategy: StrategyName;
   readonly preemptionBound?: number;
@@ -16,22 +19,35 @@ export interface ExploreArgs {
   readonly timeLimitS?: number;
   readonly seed: string;
   readonly samples?: number;
-  readonly params: Record<string, number>;
+  readonly params: Readonly<Record<string, number>>;
+  readonly minimise: boolean;
+}
+
+export interface ExploreArgs {
+  readonly command: 'explore';
+  /** A built-in model name or a model file, as given on the command line. */
+  readonly target?: string;
+  readonly search: SearchArgs;
   readonly out: string;
   readonly json: boolean;
   readonly junit?: string;
   readonly logLevel: string;
   readonly writeTraces: boolean;
-  readonly minimise: boolean;
   readonly checkpoint: string;
   /** Seconds without any sign of progress after which a model counts as hung. */
   readonly stallTimeoutS: number;
+  /** Heap limit of the exploring worker, in MB: a model that exhausts it is stopped cleanly. */
+  readonly maxMemoryMb: number;
   readonly resume?: string;
+  /** With --resume: the model file the checkpoint was made from, named by the user. */
+  readonly model?: string;
 }
 
 export interface ReplayArgs {
   readonly command: 'replay';
   readonly trace: string;
+  /** The model file to replay against, named by the user (a trace never names code to run). */
+  readonly model?: string;
   readonly html?: string;
   readonly json: boolean;
   readonly logLevel: string;
@@ -52,27 +68,126 @@ export const USAGE = `usage:
   mmcheck list [--json]
   mmcheck explore [MODEL|FILE] [--variant V] [--strategy dpor|dfs|bounded|random|pct]
                   [--preemption-bound N] [--max-executions N] [--max-steps N] [--time-limit S]
-                  [--seed S] [--samples N] [--param k=v ...] [--out DIR] [--no-trace]
-                  [--no-minimise] [--checkpoint FILE] [--stall-timeout S]
-  mmcheck explore --resume CHECKPOINT
-                  [--json] [--junit FILE] [--log-level L]
-  mmcheck replay TRACE [--html FILE] [--json] [--log-level L]`;
+                  [--seed S] [--samples N] [--param k=v ...] [--no-minimise]
+                  [--out DIR] [--no-trace] [--json] [--junit FILE] [--checkpoint FILE]
+                  [--stall-timeout S] [--max-memory MB] [--log-level L]
+  mmcheck explore --resume CHECKPOINT [--model FILE] [--out DIR] [--no-trace] [--json]
+                  [--junit FILE] [--checkpoint FILE] [--stall-timeout S] [--max-memory MB] [--log-level L]
+  mmcheck replay TRACE [--model FILE] [--html FILE] [--json] [--log-level L]`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function int(name: string, v: string | undefined, min: number): number | undefined {
+/** Flags that change the search: a checkpoint holds them, so --resume takes none of them. */
+const SEARCH_FLAGS = ['variant', 'strategy', 'preemption-bound', 'max-executions', 'max-steps', 'time-limit', 'seed', 'samples', 'param', 'no-minimise'];
+
+const EXPLORE_OPTIONS: OptionsConfig = {
+  variant: { type: 'string' },
+  strategy: { type: 'string' },
+  'preemption-bound': { type: 'string' },
+  'max-executions': { type: 'string' },
+  'max-steps': { type: 'string' },
+  'time-limit': { type: 'string' },
+  seed: { type: 'string' },
+  samples: { type: 'string' },
+  param: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  'no-trace': { type: 'boolean' },
+  'no-minimise': { type: 'boolean' },
+  checkpoint: { type: 'string' },
+  resume: { type: 'string' },
+  model: { type: 'string' },
+  'stall-timeout': { type: 'string' },
+  'max-memory': { type: 'string' },
+  json: { type: 'boolean' },
+  junit: { type: 'string' },
+  'log-level': { type: 'string' },
+};
+
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+function int(name: string, v: unknown, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} takes a whole number >= ${min}, got "${v}"`);
-  return Number(v);
+  const s = String(v);
+  if (!/^\d{1,16}$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`--${name} takes a whole number from ${min} to ${max}, got "${quoteField(s, 40)}"`);
+  return Number(s);
 }
 
-function parse(argv: string[], options: OptionsConfig) {
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function parse(argv: string[], options: OptionsConfig): { values: Values; positionals: string[] } {
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-    throw new UsageError(msg.replace(/\. To specify a positional argument.*$/, ''));
+    throw new UsageError(quoteField(msg.replace(/\. To specify a positional argument.*$/, ''), 300));
   }
+  const seen = new Set<string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== 'option') continue;
+    // parseArgs lets the last of a repeated flag win; a CI script with two --seed is a mistake.
+    if (seen.has(t.name) && options[t.name]?.multiple !== true) throw new UsageError(`--${t.name} given more than once`);
+    seen.add(t.name);
+    if (options[t.name]?.type === 'string' && t.value === '') throw new UsageError(`--${t.name} needs a value, got an empty string`);
+  }
+  return { values: parsed.values as Values, positionals: parsed.positionals };
+}
+
+function params(given: unknown): Record<string, number> {
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const p of Array.isArray(given) ? given : []) {
+    const m = /^([A-Za-z][\w-]{0,63})=(\d{1,15})$/.exec(String(p));
+    if (!m) throw new UsageError(`--param takes name=integer, got "${quoteField(String(p), 80)}"`);
+    const [, name, value] = m as unknown as [string, string, string];
+    if (PROTOTYPE_KEYS.has(name)) throw new UsageError(`--param ${name} is not a parameter name`);
+    if (Object.hasOwn(out, name)) throw new UsageError(`--param ${name} given more than once`);
+    out[name] = Number(value);
+  }
+  return { ...out };
+}
+
+function explore(rest: string[]): ExploreArgs {
+  const { values, positionals } = parse(rest, EXPLORE_OPTIONS);
+  if (positionals.length > 1) throw new UsageError(`explore takes at most one model, got ${quoteField(positionals.join(' '), 200)}`);
+  const resume = str(values.resume);
+  if (resume !== undefined) {
+    const bad = SEARCH_FLAGS.find((f) => values[f] !== undefined);
+    if (bad) throw new UsageError(`--resume continues the checkpoint's search: --${bad} cannot change it`);
+    if (positionals.length) throw new UsageError('--resume takes no model argument (name a model file with --model FILE)');
+  } else if (values.model !== undefined) {
+    throw new UsageError('--model goes with --resume; to explore a model file, name it: mmcheck explore FILE');
+  }
+  const strategy = str(values.strategy) ?? 'dpor';
+  if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new UsageError(`unknown strategy "${quoteField(strategy, 40)}" (strategies: ${STRATEGIES.join(', ')})`);
+  const seed = str(values.seed) ?? '0';
+  if (!/^[\w.:-]{1,64}$/.test(seed)) throw new UsageError(`--seed takes up to 64 letters, digits and . _ : -, got "${quoteField(seed, 40)}"`);
+  if (values.variant !== undefined && positionals.length === 0) throw new UsageError('--variant needs a model');
+  return {
+    command: 'explore',
+    target: positionals[0],
+    search: {
+      variant: str(values.variant),
+      strategy: strategy as StrategyName,
+      preemptionBound: int('preemption-bound', values['preemption-bound'], 0, 1000),
+      maxExecutions: int('max-executions', values['max-executions'], 1, Number.MAX_SAFE_INTEGER),
+      maxSteps: int('max-steps', values['max-steps'], 1, 10_000_000),
+      timeLimitS: int('time-limit', values['time-limit'], 1, 10_000_000),
+      seed,
+      samples: int('samples', values.samples, 1, Number.MAX_SAFE_INTEGER),
+      params: params(values.param),
+      minimise: values['no-minimise'] !== true,
+    },
+    out: str(values.out) ?? 'traces',
+    json: values.json === true,
+    junit: str(values.junit),
+    logLevel: logLevel(values['log-level']),
+    writeTraces: values['no-trace'] !== true,
+    checkpoint: str(values.checkpoint) ?? 'mmcheck-checkpoint.json',
+    stallTimeoutS: int('stall-timeout', values['stall-timeout'], 1, 86_400) ?? 30,
+    maxMemoryMb: int('max-memory', values['max-memory'], 16, 1_048_576) ?? 4096,
+    resume,
+    model: str(values.model),
+  };
 }
 
 export function parseCommandLine(argv: string[]): Args {
@@ -80,74 +195,20 @@ export function parseCommandLine(argv: string[]): Args {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'list') {
     const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
-    if (positionals.length) throw new UsageError(`list takes no arguments, got "${positionals[0]}"`);
+    if (positionals.length) throw new UsageError(`list takes no arguments, got "${quoteField(positionals[0]!, 80)}"`);
     return { command: 'list', json: values.json === true };
   }
   if (command === 'replay') {
-    const { values, positionals } = parse(rest, { html: { type: 'string' }, json: { type: 'boolean' }, 'log-level': { type: 'string' } });
+    const { values, positionals } = parse(rest, { html: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' }, 'log-level': { type: 'string' } });
     if (positionals.length !== 1) throw new UsageError('replay takes exactly one trace file');
-    return { command: 'replay', trace: positionals[0]!, html: values.html as string | undefined, json: values.json === true, logLevel: logLevel(values['log-level']) };
+    return { command: 'replay', trace: positionals[0]!, model: str(values.model), html: str(values.html), json: values.json === true, logLevel: logLevel(values['log-level']) };
   }
-  if (command === 'explore') {
-    const { values, positionals } = parse(rest, {
-      variant: { type: 'string' },
-      strategy: { type: 'string' },
-      'preemption-bound': { type: 'string' },
-      'max-executions': { type: 'string' },
-      'max-steps': { type: 'string' },
-      'time-limit': { type: 'string' },
-      seed: { type: 'string' },
-      samples: { type: 'string' },
-      param: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      'no-trace': { type: 'boolean' },
-      'no-minimise': { type: 'boolean' },
-      checkpoint: { type: 'string' },
-      resume: { type: 'string' },
-      'stall-timeout': { type: 'string' },
-      json: { type: 'boolean' },
-      junit: { type: 'string' },
-      'log-level': { type: 'string' },
-    });
-    if (positionals.length > 1) throw new UsageError(`explore takes at most one model, got ${positionals.join(' ')}`);
-    const strategy = (values.strategy as string | undefined) ?? 'dpor';
-    if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new UsageError(`unknown strategy "${strategy}" (strategies: ${STRATEGIES.join(', ')})`);
-    const params: Record<string, number> = {};
-    for (const p of (values.param as string[] | undefined) ?? []) {
-      const m = /^([A-Za-z][\w-]*)=(\d+)$/.exec(p);
-      if (!m) throw new UsageError(`--param takes name=integer, got "${p}"`);
-      params[m[1]!] = Number(m[2]);
-    }
-    if (values.variant !== undefined && positionals.length === 0) throw new UsageError('--variant needs a model');
-    if (values.resume !== undefined && rest.length !== 2) throw new UsageError('--resume takes a checkpoint file and no other options (the checkpoint holds them)');
-    return {
-      command: 'explore',
-      target: positionals[0],
-      variant: values.variant as string | undefined,
-      strategy: strategy as StrategyName,
-      preemptionBound: int('preemption-bound', values['preemption-bound'] as string | undefined, 0),
-      maxExecutions: int('max-executions', values['max-executions'] as string | undefined, 1),
-      maxSteps: int('max-steps', values['max-steps'] as string | undefined, 1),
-      timeLimitS: int('time-limit', values['time-limit'] as string | undefined, 1),
-      seed: (values.seed as string | undefined) ?? '0',
-      samples: int('samples', values.samples as string | undefined, 1),
-      params,
-      out: (values.out as string | undefined) ?? 'traces',
-      json: values.json === true,
-      junit: values.junit as string | undefined,
-      logLevel: logLevel(values['log-level']),
-      writeTraces: values['no-trace'] !== true,
-      minimise: values['no-minimise'] !== true,
-      checkpoint: (values.checkpoint as string | undefined) ?? 'mmcheck-checkpoint.json',
-      stallTimeoutS: int('stall-timeout', values['stall-timeout'] as string | undefined, 1) ?? 30,
-      resume: values.resume as string | undefined,
-    };
-  }
-  throw new UsageError(`unknown command "${command}" (commands: explore, replay, list)`);
+  if (command === 'explore') return explore(rest);
+  throw new UsageError(`unknown command "${quoteField(command, 80)}" (commands: explore, replay, list)`);
 }
 
 function logLevel(v: unknown): string {
-  const level = (v as string | undefined) ?? 'warn';
-  if (!LOG_LEVELS.includes(level)) throw new UsageError(`unknown log level "${level}" (levels: ${LOG_LEVELS.join(', ')})`);
+  const level = str(v) ?? 'warn';
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`unknown log level "${quoteField(level, 40)}" (levels: ${LOG_LEVELS.join(', ')})`);
   return level;
 }

@@ -1,29 +1,24 @@
-// `mmcheck explore`: runs the job in a worker thread, shows progress, writes traces, reports.
-// Ctrl-C stops after the current execution and writes a checkpoint (`--resume` continues it);
-// a second Ctrl-C aborts. A worker that shows no progress for --stall-timeout seconds is
-// stuck inside one step — a model loop that never yields — and is stopped with a clear error.
-import { existsSync, readFileSync } from 'node:fs';
+// `mmcheck explore`: checks every output path, runs the job in a worker thread, shows progress,
+// writes traces, reports. Ctrl-C or SIGTERM stops after the current execution and writes a
+// checkpoint (`--resume` continues it); a second signal aborts at once. A worker that shows no
+// progress for --stall-timeout seconds is stuck inside one step — a model loop that never
+// yields — and a worker that exhausts its heap (--max-memory) is stopped, each with a clear error.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { UsageError } from '../model.js';
+import { quoteField } from '../schema/text.js';
 import { makeTrace } from '../trace/format.js';
 import type { ExploreArgs } from './args.js';
-import type { JobMessage, JobResult, JobResume } from './job.js';
+import { type CheckpointFile, type CurrentVariant, type ModelRef, type SavedResult, checkpointText, readCheckpoint } from './checkpoint.js';
+import { Aborted, EXIT, exploreStatus, type Signal, signalStatus } from './exit.js';
+import type { JobInput, JobMessage, JobResult } from './job.js';
+import { looksLikePath } from './load.js';
 import { junitXml, writeAtomic } from './output.js';
+import { checkOutputDir, checkOutputFile, displayPath, relativeModelPath, resolveModelPath, sameFile, shellWord, traceFile } from './paths.js';
 import { type Budget, Progress } from './progress.js';
-import { type Io, printOne, printTable, jsonReport } from './report.js';
-
-const CHECKPOINT_FORMAT = 'mmcheck-checkpoint';
-
-interface CheckpointFile {
-  readonly format: typeof CHECKPOINT_FORMAT;
-  readonly version: 1;
-  readonly args: ExploreArgs;
-  readonly completed: readonly JobResult[];
-  readonly current?: JobResume['current'];
-}
+import { type Io, jsonText, printOne, printTable, jsonReport } from './report.js';
 
 function workerUrl(): URL {
   const here = import.meta.url;
@@ -31,127 +26,238 @@ function workerUrl(): URL {
   return here.endsWith('.ts') ? new URL('../../dist/src/cli/worker.js', here) : new URL('./worker.js', here);
 }
 
-function readCheckpoint(file: string): CheckpointFile {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(existsSync(file) ? `checkpoint ${file} is not JSON` : `cannot read checkpoint file ${file}`);
-  }
-  const c = data as Partial<CheckpointFile>;
-  if (c?.format !== CHECKPOINT_FORMAT || c.version !== 1 || typeof c.args !== 'object' || !Array.isArray(c.completed)) {
-    throw new UsageError(`${file} is not an mmcheck checkpoint (version 1)`);
-  }
-  return c as CheckpointFile;
+/** What the run needs to know beyond its arguments: the job, and how a checkpoint names the model. */
+interface Setup {
+  readonly job: JobInput;
+  readonly saved?: CheckpointFile;
 }
 
-export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger): Promise<number> {
-  const saved = given.resume ? readCheckpoint(given.resume) : undefined;
-  const args = saved ? { ...saved.args, resume: undefined } : given;
-  const results: JobResult[] = [...(saved?.completed ?? [])];
-  const resume: JobResume | undefined = saved ? { completed: saved.completed.map((r) => `${r.model}/${r.variant}`), current: saved.current } : undefined;
+function freshSetup(args: ExploreArgs): Setup {
+  return { job: { target: args.target, search: args.search } };
+}
 
+function resumeSetup(args: ExploreArgs, file: string): Setup {
+  const saved = readCheckpoint(file);
+  const ref = saved.model;
+  const resume = { completed: saved.completed, current: saved.current };
+  if ('all' in ref || 'builtin' in ref) {
+    if (args.model !== undefined) throw new UsageError(`checkpoint ${quoteField(file)} is of ${'all' in ref ? 'every built-in model' : `the built-in model ${quoteField(ref.builtin, 80)}`}: leave out --model`);
+    return 'all' in ref
+      ? { saved, job: { search: saved.search, resume } }
+      : { saved, job: { target: ref.builtin, search: saved.search, resume: { ...resume, model: { name: ref.builtin } } } };
+  }
+  if (args.model === undefined) {
+    const named = displayPath(resolveModelPath(file, ref.file.path));
+    throw new UsageError(
+      `checkpoint ${quoteField(file)} was made from the model file ${quoteField(named)}; mmcheck runs no code a checkpoint names. To continue it with that file: npx mmcheck explore --resume ${shellWord(file)} --model ${shellWord(named)}`,
+    );
+  }
+  if (!looksLikePath(args.model)) throw new UsageError(`--model takes a model file (a path), got "${quoteField(args.model, 80)}"`);
+  return { saved, job: { target: args.model, search: saved.search, resume: { ...resume, model: { name: ref.name, sha256: ref.file.sha256 } } } };
+}
+
+/** Every output path, checked before exploring: a bad one fails now, not after the search. */
+function preflight(args: ExploreArgs): void {
+  if (args.writeTraces) checkOutputDir(args.out, '--out');
+  if (args.junit !== undefined) checkOutputFile(args.junit, '--junit');
+  checkOutputFile(args.checkpoint, '--checkpoint');
+  if (args.junit !== undefined && sameFile(args.junit, args.checkpoint)) throw new UsageError('--junit and --checkpoint name the same file');
+}
+
+interface Outcome {
+  readonly results: JobResult[];
+  /** Set when the run was stopped by a signal before finishing. */
+  readonly signal?: Signal;
+  readonly current?: CurrentVariant;
+  readonly loaded?: Extract<JobMessage, { type: 'loaded' }>;
+}
+
+function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Logger): Promise<Outcome> {
   const stop = new SharedArrayBuffer(4);
-  const worker = new Worker(fileURLToPath(workerUrl()), { workerData: { args, resume, stop } });
+  const worker = new Worker(fileURLToPath(workerUrl()), { workerData: { job, stop }, resourceLimits: { maxOldGenerationSizeMb: args.maxMemoryMb } });
+  const results: JobResult[] = [];
+  const search = job.search;
+  const sampling = search.strategy === 'random' || search.strategy === 'pct';
+  const budget: Budget = {
+    executions: search.maxExecutions ?? (sampling ? search.samples ?? 1000 : undefined),
+    timeMs: search.timeLimitS === undefined ? undefined : search.timeLimitS * 1000,
+  };
   let current = '';
   let progress: Progress | undefined;
-  const sampling = args.strategy === 'random' || args.strategy === 'pct';
-  const budget: Budget = {
-    executions: args.maxExecutions ?? (sampling ? args.samples ?? 1000 : undefined),
-    timeMs: args.timeLimitS === undefined ? undefined : args.timeLimitS * 1000,
-  };
   let lastSign = Date.now();
-  let interruptedAt: JobResume['current'] | undefined;
   let failure: Error | undefined;
-  let sigints = 0;
+  let signal: Signal | undefined;
+  let stopped: CurrentVariant | undefined;
+  let stoppedEarly = false;
+  let loaded: Outcome['loaded'];
 
-  const onSigint = () => {
-    sigints++;
-    if (sigints === 1) {
+  const onSignal = (s: Signal) => {
+    if (signal === undefined) {
+      signal = s;
       Atomics.store(new Int32Array(stop), 0, 1);
-      io.err('mmcheck: stopping after the current execution (Ctrl-C again to abort)');
+      io.err(`mmcheck: stopping after the current execution (${s === 'SIGINT' ? 'Ctrl-C' : s} again to abort)`);
     } else {
-      failure = new UsageError('aborted');
+      failure = new Aborted(signal);
       void worker.terminate();
     }
   };
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   const watchdog = setInterval(() => {
-    if (Date.now() - lastSign > args.stallTimeoutS * 1000) {
+    // Any message counts as a sign of life: results, progress, minimisation heartbeats.
+    if (failure === undefined && Date.now() - lastSign > args.stallTimeoutS * 1000) {
       failure = new UsageError(`${current || 'model'} made no progress for ${args.stallTimeoutS} s: a loop in model code that never yields a step? (every loop must yield; see --max-steps for loops that do)`);
       void worker.terminate();
     }
   }, 250);
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: JobMessage) => {
-        lastSign = Date.now();
-        switch (m.type) {
-          case 'start':
-            current = m.key;
-            progress = new Progress(io.isTTY, m.key, budget);
-            log.info({ job: m.key, strategy: args.strategy }, 'explore start');
-            break;
-          case 'progress':
-            progress?.update(m.stats);
-            break;
-          case 'minimising':
-            progress?.done();
-            log.info({ job: m.key }, 'minimising the counterexample');
-            break;
-          case 'heartbeat':
-            break;
-          case 'result':
-            progress?.done();
-            results.push(m.result);
-            log.info({ job: `${m.result.model}/${m.result.variant}`, verdict: m.result.verdict, executions: m.result.executions, steps: m.result.steps, elapsedMs: Math.round(m.result.elapsedMs) }, 'explore end');
-            break;
-          case 'interrupted':
-            progress?.done();
-            interruptedAt = { key: m.key, checkpoint: m.checkpoint };
-            results.push(m.partial);
-            break;
-          case 'usage-error':
-            failure = new UsageError(m.message);
-            break;
-          case 'done':
-            break;
-        }
-      });
-      worker.on('error', reject);
-      worker.on('exit', () => resolve());
+  const onMessage = (m: JobMessage) => {
+    lastSign = Date.now();
+    switch (m.type) {
+      case 'loaded':
+        loaded = m;
+        break;
+      case 'start':
+        current = m.key;
+        progress?.done();
+        progress = new Progress(io.isTTY, m.key, budget);
+        log.info({ job: m.key, strategy: search.strategy }, 'explore start');
+        break;
+      case 'progress':
+        progress?.update(m.stats);
+        break;
+      case 'minimising':
+        progress?.done();
+        progress = new Progress(io.isTTY, `${m.key} minimising`, { timeMs: m.timeLeftMs });
+        log.info({ job: m.key }, 'minimising the counterexample');
+        break;
+      case 'heartbeat':
+        progress?.update(m.stats);
+        break;
+      case 'result':
+        progress?.done();
+        results.push(m.result);
+        log.info({ job: `${m.result.model}/${m.result.variant}`, verdict: m.result.verdict, executions: m.result.executions, steps: m.result.steps, elapsedMs: Math.round(m.result.elapsedMs) }, 'explore end');
+        break;
+      case 'interrupted':
+        progress?.done();
+        stopped = m.current;
+        stoppedEarly = true;
+        if (m.partial) results.push(m.partial);
+        break;
+      case 'usage-error':
+        failure ??= new UsageError(m.message);
+        break;
+      case 'done':
+        break;
+    }
+  };
+
+  return new Promise<Outcome>((resolve, reject) => {
+    worker.on('message', onMessage);
+    worker.on('error', (e: Error) => {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        failure ??= new UsageError(`${current || 'the model'} ran out of memory (the explorer's heap limit is ${args.maxMemoryMb} MB; raise it with --max-memory MB, or make the model smaller)`);
+      } else if (failure === undefined) reject(e);
     });
-  } finally {
-    clearInterval(watchdog);
-    process.off('SIGINT', onSigint);
-    progress?.done();
-  }
-  if (failure) throw failure;
+    worker.on('exit', () => {
+      clearInterval(watchdog);
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+      progress?.done();
+      if (failure) reject(failure);
+      // A signal that came after the last variant finished interrupted nothing.
+      else resolve({ results, signal: stoppedEarly ? signal : undefined, current: stopped, loaded });
+    });
+  });
+}
 
-  const interrupted = interruptedAt !== undefined || sigints > 0;
-  if (interrupted) {
-    const finished = results.filter((r) => r.verdict !== 'interrupted');
-    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, version: 1, args, completed: finished, current: interruptedAt };
-    writeAtomic(args.checkpoint, `${JSON.stringify(file)}\n`);
-    io.err(`mmcheck: interrupted; continue with: npx mmcheck explore --resume ${args.checkpoint}`);
-  }
+/** How the next checkpoint names the model, or undefined when it cannot (not loaded yet). */
+function modelRef(job: JobInput, args: ExploreArgs, loaded: Outcome['loaded']): ModelRef | undefined {
+  if (job.target === undefined) return { all: true };
+  if (!loaded) return undefined;
+  if (!loaded.file) return { builtin: loaded.model };
+  return { name: loaded.model, file: { path: relativeModelPath(args.checkpoint, loaded.file.path), sha256: loaded.file.sha256 } };
+}
 
-  const tracePaths = new Map<JobResult, string>();
+function toSaved(r: JobResult): SavedResult {
+  const v = r.violation;
+  return {
+    model: r.model,
+    variant: r.variant,
+    params: { ...r.params },
+    expected: r.expected,
+    asExpected: r.asExpected,
+    verdict: r.verdict as SavedResult['verdict'],
+    strategy: r.strategy,
+    executions: r.executions,
+    blocked: r.blocked,
+    sleepBlocked: r.sleepBlocked,
+    steps: r.steps,
+    maxDepth: r.maxDepth,
+    elapsedMs: r.elapsedMs,
+    ...(r.minimiseMs === undefined ? {} : { minimiseMs: r.minimiseMs }),
+    ...(r.cut === undefined ? {} : { cut: r.cut }),
+    threads: [...r.threads],
+    maxSteps: r.maxSteps,
+    ...(v ? { violation: { kind: v.kind, invariant: v.invariant, message: v.message, schedule: [...v.schedule], trace: v.trace.map((s) => ({ tid: s.tid, thread: s.thread, label: s.label, ...(s.note ? { note: s.note } : {}) })), preemptions: v.preemptions } } : {}),
+  };
+}
+
+/** The command that continues this run, with the output options it was given. */
+function resumeCommand(args: ExploreArgs, loaded: Outcome['loaded']): string {
+  const words = ['npx', 'mmcheck', 'explore', '--resume', args.checkpoint];
+  if (loaded?.file) words.push('--model', displayPath(loaded.file.path));
+  if (args.out !== 'traces') words.push('--out', args.out);
+  if (!args.writeTraces) words.push('--no-trace');
+  if (args.junit !== undefined) words.push('--junit', args.junit);
+  if (args.json) words.push('--json');
+  return words.map(shellWord).join(' ');
+}
+
+function writeCheckpoint(setup: Setup, args: ExploreArgs, o: Outcome, io: Io): void {
+  const model = modelRef(setup.job, args, o.loaded);
+  if (!model) {
+    io.err('mmcheck: interrupted before the model was loaded: nothing to continue');
+    return;
+  }
+  const completed = o.results.filter((r) => r.verdict !== 'interrupted').map(toSaved);
+  writeAtomic(args.checkpoint, checkpointText({ model, search: setup.job.search, completed, ...(o.current ? { current: o.current } : {}) }));
+  io.err(`mmcheck: interrupted; continue with: ${resumeCommand(args, o.loaded)}`);
+}
+
+function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Logger): Map<JobResult, string> {
+  const written = new Map<JobResult, string>();
+  if (!args.writeTraces) return written;
+  const taken = new Set<string>();
   for (const r of results) {
-    if (!r.violation || !args.writeTraces) continue;
-    const file = path.join(args.out, `${r.model}-${r.variant}.json`);
-    const trace = makeTrace({ model: r.model, modelPath: r.modelPath, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads }, r.violation);
+    if (!r.violation) continue;
+    const file = traceFile(args.out, r.stem, taken);
+    taken.add(path.resolve(file));
+    const modelFile = r.modelFile ? { path: relativeModelPath(file, r.modelFile.path), sha256: r.modelFile.sha256 } : undefined;
+    const trace = makeTrace({ model: r.model, modelFile, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads, maxSteps: r.maxSteps }, r.violation);
     writeAtomic(file, `${JSON.stringify(trace, null, 2)}\n`);
-    tracePaths.set(r, file);
+    written.set(r, file);
     log.info({ file }, 'trace written');
   }
-  if (args.junit) writeAtomic(args.junit, junitXml(results));
-  const single = args.target !== undefined && args.variant !== undefined;
-  if (args.json) io.out(JSON.stringify(jsonReport(results, tracePaths, interrupted), null, 2));
-  else if (single && results.length === 1) printOne(results[0]!, tracePaths.get(results[0]!), io);
-  else printTable(results, tracePaths, io);
-  if (interrupted) return 130;
-  if (single) return results[0]?.verdict === 'violated' ? 1 : 0;
-  return results.every((r) => r.asExpected) ? 0 : 1;
+  return written;
+}
+
+export async function exploreCommand(args: ExploreArgs, io: Io, log: Logger): Promise<number> {
+  const setup = args.resume !== undefined ? resumeSetup(args, args.resume) : freshSetup(args);
+  preflight(args);
+  const outcome = await runWorker(setup.job, args, io, log);
+  if (outcome.signal) writeCheckpoint(setup, args, outcome, io);
+  const { results } = outcome;
+  if (results.length === 0 && !outcome.signal) throw new UsageError('no variant was explored');
+  const traces = writeTraces(results, args, log);
+  if (args.junit !== undefined) writeAtomic(args.junit, junitXml(results));
+  const single = setup.job.target !== undefined && setup.job.search.variant !== undefined;
+  if (args.json) io.out(jsonText(jsonReport(results, traces, outcome.signal !== undefined)));
+  else if (single && results.length === 1) printOne(results[0]!, traces.get(results[0]!), io);
+  else printTable(results, traces, io);
+  if (outcome.signal) return signalStatus(outcome.signal);
+  return results.length ? exploreStatus(results, single) : EXIT.usage;
 }

@@ -1,20 +1,20 @@
-// mmcheck's command line: list, explore, replay. Exit codes: 0 as expected / no violation,
-// 1 violation (or a variant not showing what it declares), 2 bad usage or input.
-import { readFileSync } from 'node:fs';
+// mmcheck's command line: list, explore, replay. Exit codes (README "Exit codes", exit.ts):
+// 0 as expected / no violation, 1 violation, 2 bad usage or input, 3 a bug in mmcheck,
+// 4 bounded (unproven), 130/143 interrupted by SIGINT/SIGTERM.
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { builtinModels } from '../../models/index.js';
 import { ReplayDivergence } from '../engine/replay.js';
 import { CheckpointError } from '../engine/strategy.js';
-import { swimLane } from '../trace/render.js';
-import { replayTrace } from '../trace/replay.js';
-import { TraceError, parseTrace } from '../trace/format.js';
 import { expectationText, UsageError } from '../model.js';
-import { loadModel } from './load.js';
-import { writeAtomic } from './output.js';
-import { parseCommandLine, type ReplayArgs, USAGE } from './args.js';
+import { JsonInputError } from '../schema/json.js';
+import { safeLine, safeText } from '../schema/text.js';
+import { TraceError } from '../trace/format.js';
+import { parseCommandLine, USAGE } from './args.js';
+import { Aborted, EXIT, signalStatus } from './exit.js';
 import { exploreCommand } from './explore-command.js';
-import { type Io, VERSION } from './report.js';
+import { replayCommand } from './replay-command.js';
+import { type Io, jsonText, VERSION } from './report.js';
 
 export type { Io } from './report.js';
 
@@ -24,13 +24,22 @@ const processIo: Io = {
   isTTY: process.stderr.isTTY === true,
 };
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/** Everything printed passes here: no control character from a model or a file reaches the
+ * terminal raw (newlines and tabs of multi-line output are kept). */
+function sanitised(io: Io): Io {
+  return { out: (t) => io.out(safeText(t)), err: (t) => io.err(safeText(t)), isTTY: io.isTTY };
+}
+
+const isInputError = (e: unknown) => e instanceof UsageError || e instanceof TraceError || e instanceof ReplayDivergence || e instanceof CheckpointError || e instanceof JsonInputError;
+
+export async function main(argv: string[], rawIo: Io = processIo): Promise<number> {
+  const io = sanitised(rawIo);
   try {
     const args = parseCommandLine(argv);
     switch (args.command) {
       case 'help':
         io.out(USAGE);
-        return 0;
+        return EXIT.ok;
       case 'list':
         return list(args.json, io);
       case 'explore':
@@ -39,12 +48,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await replayCommand(args, io);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof TraceError || e instanceof ReplayDivergence || e instanceof CheckpointError) {
+    if (e instanceof Aborted) {
       io.err(`mmcheck: ${e.message}`);
-      return 2;
+      return signalStatus(e.signal);
+    }
+    if (isInputError(e)) {
+      io.err(`mmcheck: ${safeLine((e as Error).message)}`);
+      return EXIT.usage;
     }
     io.err(`mmcheck: internal error (a bug in mmcheck, please report it): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    return 3;
+    return EXIT.internal;
   }
 }
 
@@ -65,8 +78,8 @@ function list(json: boolean, io: Io): number {
     params: Object.entries(m.params).map(([name, p]) => ({ name, ...p })),
   }));
   if (json) {
-    io.out(JSON.stringify({ mmcheck: VERSION, models }, null, 2));
-    return 0;
+    io.out(jsonText({ mmcheck: VERSION, models }));
+    return EXIT.ok;
   }
   for (const m of models) {
     io.out(`${m.name} — ${m.title}\n  source: ${m.source}`);
@@ -80,30 +93,5 @@ function list(json: boolean, io: Io): number {
     }
     io.out('');
   }
-  return 0;
-}
-
-async function replayCommand(args: ReplayArgs, io: Io): Promise<number> {
-  let text: string;
-  try {
-    text = readFileSync(args.trace, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read trace file ${args.trace}`);
-  }
-  const trace = parseTrace(text);
-  const { model } = await loadModel(trace.modelPath ?? trace.model);
-  const result = replayTrace(model, trace);
-  if (args.html) {
-    const { renderHtml } = await import('../trace/html.js');
-    writeAtomic(args.html, renderHtml(trace, result));
-  }
-  if (args.json) {
-    io.out(JSON.stringify({ mmcheck: VERSION, trace: args.trace, reproduced: true, failure: result.failure, steps: result.trace, snapshots: result.snapshots }, null, 2));
-    return 0;
-  }
-  io.out(`${trace.model}/${trace.variant} ${JSON.stringify(trace.params)} — ${trace.schedule.length} steps, ${trace.preemptions} preemptions`);
-  if (!result.hashMatches) io.out('(note: the model changed shape since this trace was written, but every step still matches)');
-  io.out('');
-  io.out(swimLane(result.threads, result.trace, result.snapshots, result.failure));
-  return 0;
+  return EXIT.ok;
 }

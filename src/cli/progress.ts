@@ -1,6 +1,7 @@
 // Progress on stderr while a long exploration runs — only when stderr is a terminal, so
 // pipes and CI logs stay clean. Wall-clock time here is for display only.
 import type { Progress as Stats } from '../engine/explore.js';
+import { quoteField } from '../schema/text.js';
 
 /** What bounds the run, when something does: then an estimate of what is left can be shown. */
 export interface Budget {
@@ -10,7 +11,7 @@ export interface Budget {
 
 export function progressLine(what: string, p: Stats, budget: Budget): string {
   const rate = p.elapsedMs > 0 ? (p.executions * 1000) / p.elapsedMs : 0;
-  let line = `${what}: ${p.executions}${budget.executions ? `/${budget.executions}` : ''} executions, ${Math.round(rate)}/s, ${(p.elapsedMs / 1000).toFixed(1)}s elapsed`;
+  let line = `${quoteField(what, 120)}: ${p.executions}${budget.executions ? `/${budget.executions}` : ''} executions, ${Math.round(rate)}/s, ${(p.elapsedMs / 1000).toFixed(1)}s elapsed`;
   const left: number[] = [];
   if (budget.executions && rate > 0) left.push(((budget.executions - p.executions) / rate) * 1000);
   if (budget.timeMs) left.push(budget.timeMs - p.elapsedMs);

@@ -9,7 +9,14 @@ export interface Io {
   readonly isTTY: boolean;
 }
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../schema/version.js';
+import { VERSION } from '../schema/version.js';
+
+/** JSON for a terminal: JSON.stringify escapes C0 controls; this also escapes C1 and bidi
+ * controls (as \uXXXX, still valid JSON, same strings) so the output never steers a terminal. */
+export function jsonText(x: unknown): string {
+  return JSON.stringify(x, null, 2).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 export function jsonReport(results: readonly ModelResult[], traces: Map<ModelResult, string>, interrupted: boolean) {
   return {

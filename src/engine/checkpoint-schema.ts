@@ -89,6 +89,7 @@ export const engineCheckpoint = z
   .object({
     strategy: z.string().regex(/^(dpor|dfs|random|pct|dfs\(preemptions<=\d{1,9}\))$/, 'must be a strategy name'),
     executions: count,
+    blocked: count.optional(),
     steps: count,
     maxDepth: count,
     elapsedMs: z.number().nonnegative('must not be negative').finite(),

@@ -2,6 +2,7 @@
 // the machine, and the violated invariant explained at the end.
 import type { Failure } from '../engine/execution.js';
 import type { TraceStep } from '../engine/explore.js';
+import { safeText } from '../schema/text.js';
 import { snapshotChanges } from './diff.js';
 
 const COL = 30;
@@ -27,17 +28,18 @@ function wrap(text: string, width: number): string[] {
 export function swimLane(threads: readonly string[], trace: readonly TraceStep[], snapshots: readonly unknown[], failure: Failure | null): string {
   const used = [...new Set(trace.map((s) => s.tid))].sort((a, b) => a - b);
   const lanes = used.length ? used : threads.map((_, i) => i);
-  const head = `step  ${lanes.map((t) => (threads[t] ?? `t${t}`).padEnd(COL)).join(' │ ')}`;
+  const head = `step  ${lanes.map((t) => safeText(threads[t] ?? `t${t}`).padEnd(COL)).join(' │ ')}`;
   const lines = [head, '-'.repeat(head.length)];
   trace.forEach((s, i) => {
-    const text = s.note ? `${s.label} → ${s.note}` : s.label;
+    // Labels and notes come from model code (and, through traces, from files): no raw escapes.
+    const text = safeText(s.note ? `${s.label} → ${s.note}` : s.label);
     const cell = wrap(text, COL);
     cell.forEach((c, k) => {
       const cols = lanes.map((t) => (t === s.tid ? c : '').padEnd(COL));
       lines.push(`${k === 0 ? String(i + 1).padStart(4) : '    '}  ${cols.join(' │ ')}`.trimEnd());
     });
     const changes = snapshots.length > i + 1 ? snapshotChanges(snapshots[i], snapshots[i + 1]) : [];
-    for (const ch of changes) lines.push(`        · ${ch}`);
+    for (const ch of changes) lines.push(`        · ${safeText(ch)}`);
   });
   lines.push('');
   if (failure) lines.push(explain(failure, trace.length));
@@ -46,6 +48,10 @@ export function swimLane(threads: readonly string[], trace: readonly TraceStep[]
 }
 
 export function explain(f: Failure, steps: number): string {
+  return safeText(explainRaw(f, steps));
+}
+
+function explainRaw(f: Failure, steps: number): string {
   switch (f.kind) {
     case 'invariant':
       return `VIOLATION after step ${steps}: invariant ${f.invariant}\n  ${f.message}`;

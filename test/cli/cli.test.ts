@@ -35,7 +35,7 @@ describe('mmcheck command line', () => {
     expect(r.out).toContain('counterexample: 4 steps, 1 preemptions');
     const file = path.join(out, 'lost-update-plain.json');
     expect(r.out).toContain(`npx mmcheck replay ${file}`);
-    const rep = await cli('replay', file);
+    const rep = await cli('replay', file, '--model', example);
     expect(rep.code).toBe(0);
     expect(rep.out).toContain('VIOLATION after step 4: invariant no-lost-update');
     expect(rep.out).toContain('counter is 1 after 2 increments');
@@ -109,25 +109,25 @@ describe('mmcheck command line', () => {
     it('names the wrong format or version', async () => {
       const { trace } = await validTrace();
       expect((await cli('replay', write({ ...trace, format: 'other' }))).err).toMatch(/not an mmcheck trace/);
-      expect((await cli('replay', write({ ...trace, version: 2 }))).err).toMatch(/unsupported trace version 2/);
+      expect((await cli('replay', write({ ...trace, version: 3 }))).err).toMatch(/unsupported trace version 3/);
     });
 
     it('names an unknown model', async () => {
       const { trace } = await validTrace();
-      const r = await cli('replay', write({ ...trace, modelPath: undefined, model: 'nosuch' }));
+      const r = await cli('replay', write({ ...trace, modelFile: undefined, model: 'nosuch' }));
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/unknown model "nosuch"/);
+      expect(r.err).toMatch(/trace names model "nosuch", which is not a built-in model/);
     });
 
     it('reports a schedule that no longer fits as a divergence with its step', async () => {
       const { trace } = await validTrace();
       const steps = trace.steps as { thread: string; label: string }[];
       const changed = { ...trace, steps: steps.map((s, i) => (i === 2 ? { ...s, label: 'store stats->tx = 7' } : s)) };
-      const r = await cli('replay', write(changed));
+      const r = await cli('replay', write(changed), '--model', example);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(/^mmcheck: trace diverges at step 3: expected "cpu1: store stats->tx = 7", got "cpu1: store stats->tx = 1"/);
-      const short = { ...trace, schedule: (trace.schedule as number[]).slice(0, 3), steps: steps.slice(0, 3) };
-      const r2 = await cli('replay', write(short));
+      const short = { ...trace, schedule: (trace.schedule as number[]).slice(0, 3), steps: steps.slice(0, 3), violation: { ...(trace.violation as object), step: 3 } };
+      const r2 = await cli('replay', write(short), '--model', example);
       expect(r2.err).toMatch(/^mmcheck: trace diverges at step 3: expected violation of no-lost-update, got no violation/);
     });
   });

@@ -59,8 +59,9 @@ describe('broken models and interruptions', () => {
     }
     expect(existsSync(checkpoint)).toBe(true);
 
-    const resumed = mmcheck(['explore', '--resume', checkpoint]);
-    expect(resumed.status).toBe(0);
+    const resumed = mmcheck(['explore', '--resume', checkpoint, '--model', fixture('long-model.ts'), '--json', '--no-trace']);
+    // 200,000 executions do not exhaust the model: a bounded search, exit 4.
+    expect(resumed.status).toBe(4);
     const final = JSON.parse(resumed.stdout).results[0];
     expect(final.verdict).toBe(whole.verdict);
     expect(final.executions).toBe(whole.executions);
