@@ -42,6 +42,7 @@ import {
   physAddr,
   planWalk,
   pte_clrlarge,
+  pmd_large,
   pte_flags,
   pte_pfn,
   type pte_t,
@@ -50,6 +51,7 @@ import {
   spin_lock,
   spin_unlock,
 } from '../src/machine/index.js';
+import { unaudited } from '../src/engine/audit.js';
 import { applyWalk } from '../src/machine/walk.js';
 import { type Params, defineModel } from '../src/model.js';
 import { type CpaCall, type CpaState, cpaInvariants } from '../properties/cpa.js';
@@ -114,24 +116,18 @@ function* within<T>(fn: string, g: Op<T>): Op<T> {
 }
 
 /**
- * Footprint of a full flush of `cpu`'s TLB in the current state. A flush of an empty TLB (and
- * paging-structure cache) changes nothing: it only has to stay ordered against a fill, so it
- * reads every slot instead of writing the whole TLB. (The machine's own flush always writes
- * `tlb:<cpu>`, which makes the two CPA callers' empty TLBs — flushed by their own
- * __flush_tlb_all() and by each other's IPIs — look dependent and multiplies the executions
- * about eightfold.)
+ * Footprint of a full flush of `cpu`'s TLB in the current state: the machine's. A flush of an
+ * empty TLB (the two CPA callers' TLBs stay empty: they walk in software) only reads its slots,
+ * so the callers' own __flush_tlb_all() and each other's IPIs do not look dependent (writing
+ * `tlb:<cpu>` there multiplied the executions about eightfold).
  */
-function flushFootprint(cpu: Cpu, vas: readonly VirtAddr[]): readonly Access[] {
-  if (cpu.tlb.entries().length > 0 || cpu.tlb.pscEntries().length > 0) return cpu.tlb.flushAllAccesses();
-  // Only the direct map's large page is mapped: no other slot can ever be filled.
-  const acc: Access[] = [read(cpu.tlb.slotLoc(vas[0]!, '2M')), read(cpu.tlb.pscLoc(0))];
-  for (const v of vas) acc.push(read(cpu.tlb.slotLoc(v, '4K')));
-  return acc;
+function flushFootprint(cpu: Cpu): readonly Access[] {
+  return cpu.tlb.flushAllAccesses();
 }
 
 /** __flush_tlb_all() on this CPU only. */
 function* localFlush(vas: readonly VirtAddr[], cpu: Cpu, label = 'local TLB flush'): Op<void> {
-  yield* op(mkStep(label, () => flushFootprint(cpu, vas), (say) => say(cpu.dropped(cpu.tlb.flushAll()))));
+  yield* op(mkStep(label, () => flushFootprint(cpu), (say) => say(cpu.dropped(cpu.tlb.flushAll()))));
 }
 
 /**
@@ -145,8 +141,8 @@ function* flushTlbAll(m: Machine, vas: readonly VirtAddr[], sender: Cpu, what: s
   yield* op(
     mkStep(`${what}: send IPIs`, others.flatMap((c) => [write(c.ipiLoc), write(sender.ackLoc(c.id))]), (say) => {
       for (const c of others) {
-        c.ipiPending.push(req);
-        sender.awaitingAcks.add(c.id);
+        c.postIpi(req);
+        sender.expectAck(c.id);
       }
       say(`IPI → ${others.map((c) => c.name).join(', ')}`);
     }),
@@ -261,6 +257,15 @@ function build(variant: string, params: Params): Program {
   };
 
   /**
+   * The recheck `lookup_address(address) == kpte` for a large entry `seen`: reads the pmd only
+   * (for a pte page lookup_address returns a pointer into it without reading the pte).
+   */
+  const stillLarge = (seen: Lookup): { same: boolean; pmd: pte_t } => {
+    const pmd = pmdp.get() as pte_t;
+    return { same: pmd_large(pmd) && pmdp.pa === seen.kpte.pa, pmd };
+  };
+
+  /**
    * try_preserve_large_page(): under pgd_lock, recheck lookup_address() == kpte (if someone
    * split meanwhile: do_split = 1); one small page of a large one can never be preserved, so
    * it always answers "split" here.
@@ -269,8 +274,7 @@ function build(variant: string, params: Params): Program {
     const fn = 'try_preserve_large_page';
     const f = yield* irqSave(cpu, fn);
     yield* pgdSection(cpu, `${fn}: spin_lock(pgd_lock); lookup_address(${hex(c.addr)}) == kpte?; spin_unlock(pgd_lock)`, 'take-drop', () => pmdp.readAccesses(), (say) => {
-      const w = m.init_mm.walk(c.addr);
-      say(w.kind === 'large' && w.pmdp.pa === seen.kpte.pa ? `${pmdp.name} still maps 2M; 1 of ${E} small pages → do_split = 1` : `${pmdp.name} no longer maps 2M (split meanwhile) → do_split = 1`);
+      say(stillLarge(seen).same ? `${pmdp.name} still maps 2M; 1 of ${E} small pages → do_split = 1` : `${pmdp.name} no longer maps 2M (split meanwhile) → do_split = 1`);
       return { value: undefined };
     });
     yield* irqRestore(cpu, fn, f);
@@ -302,9 +306,9 @@ function build(variant: string, params: Params): Program {
       : `${sfn}: spin_lock(pgd_lock); fill ${P}[0..${E - 1}] from the ${pmdp.name} value lookup_address() saw (no recheck)`;
     const won = yield* pgdSection(cpu, label, 'take', () => [...(flags.recheck ? pmdp.readAccesses() : []), ...words.flatMap((w) => w.writeAccesses())], (say) => {
       if (flags.recheck) {
-        const w = m.init_mm.walk(c.addr);
-        if (w.kind !== 'large' || w.pmdp.pa !== seen.kpte.pa) {
-          say(`lost the race: ${pmdp.name} is now ${show(w.pmd)}, not the 2M entry → spin_unlock, return 1`);
+        const now = stillLarge(seen);
+        if (!now.same) {
+          say(`lost the race: ${pmdp.name} is now ${show(now.pmd)}, not the 2M entry → spin_unlock, return 1`);
           return { value: false, drop: true };
         }
       }
@@ -325,7 +329,7 @@ function build(variant: string, params: Params): Program {
     // __flush_tlb_all(): local only ("Intel Atom errata AAH41 workaround"); spin_unlock(&pgd_lock)
     const flushLocal = (say: (n: string) => void) => say(`local flush: ${cpu.dropped(cpu.tlb.flushAll())}`);
     if (!flags.pgdLockIrqsOff) {
-      yield* pgdSection(cpu, `${sfn}: __flush_tlb_all (local); spin_unlock(pgd_lock)`, 'drop', () => flushFootprint(cpu, vas), (say) => {
+      yield* pgdSection(cpu, `${sfn}: __flush_tlb_all (local); spin_unlock(pgd_lock)`, 'drop', () => flushFootprint(cpu), (say) => {
         flushLocal(say);
         return { value: undefined };
       });
@@ -380,11 +384,12 @@ function build(variant: string, params: Params): Program {
       // data, its entries and its cache flag, so DPOR orders every later change against it.
       mkStep(`${c.fn}(${hex(c.addr)}) returns`, () => returnFootprint(c), (say) => {
         c.returned.set(1);
-        c.contentsAtReturn = m.memory.contents(frames[c.page]!);
+        if ((c.maskClr & _PAGE_RW) !== 0) c.contentsAtReturn = m.memory.contents(frames[c.page]!);
         const leaf = m.init_mm.leaf(c.addr);
         const f = frames[c.page]!;
         const lines = (c.maskSet & _PAGE_CACHE_MASK) === 0 ? '' : `; ${m.memory.frameName(f)} ${m.memory.isCachedWB(f) ? 'still has WB lines cached (used as WB memory before the call)' : 'has no WB lines cached'}`;
-        say(`${leaf ? `${leaf.kpte.name} = ${describePte(leaf.pte, (x) => m.memory.frameName(x))}` : 'not mapped'}; ${data.name} = ${data.get()}${lines}`);
+        const word = unaudited(() => data.get()); // for the note: set_memory_uc's footprint leaves the data out
+        say(`${leaf ? `${leaf.kpte.name} = ${describePte(leaf.pte, (x) => m.memory.frameName(x))}` : 'not mapped'}; ${data.name} = ${word}${lines}`);
       }),
     );
   }
@@ -411,8 +416,8 @@ function build(variant: string, params: Params): Program {
   function* user(): Op<void> {
     const cpu = m.cpu(2);
     // Reads its data on page 0: fills a 2M or a 4K TLB entry, whichever the tables hold now.
-    yield* cpu.load(vas[0]!);
-    loadVia = cpu.tlb.lookup(vas[0]!)?.size ?? 'fault';
+    const r = yield* cpu.load(vas[0]!);
+    loadVia = r.ok ? r.via : 'fault';
     if (params.forks === 1) {
       // pgd_alloc() → pgd_list_add() under pgd_lock (arch/x86/mm/pgtable.c)
       const f = yield* irqSave(cpu, 'pgd_alloc');

@@ -310,7 +310,9 @@ function build(variant: string, p: Params): Program {
   function* __split_huge_page_map(): Op<void> {
     yield* spin_lock(ptl, S);
     for (let i = 0; i <= tails; i++) yield* set_pte(ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
-    yield* set_pte(pmdp, __pte(pte_clrpresent(__pte(pmdp.get()))), 'set_pmd_at(pmd_mknotpresent)');
+    // set_pmd_at(mm, address, pmd, pmd_mknotpresent(*pmd)): a load of *pmd, then the store.
+    const huge = yield* read_pmd('pmd_mknotpresent(*pmd)');
+    yield* set_pte(pmdp, __pte(pte_clrpresent(huge)), 'set_pmd_at(pmd_mknotpresent)');
     yield* splitter.flush_tlb_range(va(0), largeEnd);
     yield* pmd_populate(pmdp, PT);
     yield* spin_unlock(ptl);

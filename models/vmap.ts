@@ -58,9 +58,12 @@ import {
   spin_trylock,
   spin_unlock,
   va,
+  memPrefix,
+  describePte,
 } from '../src/machine/index.js';
+import { unaudited } from '../src/engine/audit.js';
 import { defineModel } from '../src/model.js';
-import { REUSE_GHOST, VUA_GHOST, type VmapState, mappingsOf, vmapInvariants } from '../properties/vmap.js';
+import { type VmapState, mappingsAt, mappingsOf, vmapInvariants } from '../properties/vmap.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
@@ -186,11 +189,15 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   /** Every vunmap so far: the address and the page it mapped (ghost, for vm_unmap_aliases). */
   const vunmapped: { addr: VirtAddr; frame: Pfn }[] = [];
 
+  const kernelVas = [...lowmem.values(), ...slots.map((s) => s.addr), ...(vb ? vb.pages.map((x) => x.addr) : [])];
   const st: VmapState = {
     machine: m,
-    kernelVas: [...lowmem.values(), ...slots.map((s) => s.addr), ...(vb ? vb.pages.map((x) => x.addr) : [])],
-    pteLocs: [`mem:${DM}:`, `mem:${VM}:`, ...(VB !== null ? [`mem:${VB}:`] : [])],
+    kernelVas,
+    tableLocs: [...new Set(kernelVas.map((v) => m.init_mm.pmdp(v).loc)), ...[DM, VM, ...(VB !== null ? [VB] : [])].map(memPrefix)],
     pinned: () => [...pinned].filter(([, v]) => v.get() === 1).map(([f]) => f),
+    pinnedLocs: [...pinned.values()].map((v) => v.loc),
+    reuseGhost,
+    vuaGhost,
     dataFrames: [A, C, H],
     reuseViolation: null,
     vuaViolation: null,
@@ -199,6 +206,15 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   const tlbReads = (v: VirtAddr) => m.cpus.flatMap((c) => c.tlb.lookupAccesses(v));
   const holders = (v: VirtAddr) =>
     m.translations(v).map(({ cpu, entry }) => `cpu${cpu} TLB ${hex(v)}→${fname(entry.pfn)} ${entry.rw ? 'RW' : 'RO'}`);
+
+  /** Read an entry before changing it (the kernel's `*pte` ahead of the update: its own step). */
+  function* readPte(ptep: PtePtr, label: string): Op<pte_t> {
+    return yield* op(mkStep(label, ptep.readAccesses(), (say) => {
+      const v = ptep.get() as pte_t;
+      say(`${ptep.name} = ${describePte(v, fname)}`);
+      return v;
+    }));
+  }
 
   // ---- mm/vmalloc.c (2.6.28) ----
 
@@ -261,7 +277,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       mkStep(`free_unmap_vmap_area(${hex(s.addr)}): va->flags |= VM_LAZY_FREE`, [write(s.state.loc)], (say) => {
         s.state.set(LAZY);
         vunmapped.push({ addr: s.addr, frame: s.frame! });
-        const pte = m.init_mm.leaf(s.addr);
+        const pte = unaudited(() => m.init_mm.leaf(s.addr)); // for the note only
         say(`lazy: ${pte ? `pte ${s.ptep.name} still maps ${hex(s.addr)}→${fname(s.frame!)}` : 'pte cleared'}, no TLB flush`);
       }),
     );
@@ -337,7 +353,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     yield* op(
       mkStep(label, valist.map((s) => write(s.state.loc)), (say) => {
         for (const s of valist) s.state.set(FREE);
-        const cached = valist.flatMap((s) => holders(s.addr));
+        const cached = unaudited(() => valist.flatMap((s) => holders(s.addr))); // for the note only
         say(`address reusable${cached.length ? ` — still cached: ${cached.join('; ')}` : ''}`);
       }),
     );
@@ -363,27 +379,29 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       );
       if (onList) {
         yield* spin_lock(b.lock, cpu.name);
-        const i = yield* op(
+        // vb->free is computed in the same vb->lock section as the bitmap search.
+        const { i, full } = yield* op(
           mkStep(`vb_alloc: bitmap_find_free_region(vb->alloc_map) in ${hex(b.addr)}`, [read(b.alloc_map.loc), write(b.alloc_map.loc)], (say) => {
             const map = b.alloc_map.get();
             const idx = b.pages.findIndex((_, k) => (map & (1 << k)) === 0);
             if (idx < 0) {
               say('no free page');
-              return -1;
+              return { i: -1, full: false };
             }
             b.alloc_map.set(map | (1 << idx));
             const left = b.pages.length - popcount(map | (1 << idx));
             say(`page ${idx}: ${hex(b.pages[idx]!.addr)}, vb->free = ${left}`);
-            return idx;
+            return { i: idx, full: left === 0 };
           }),
         );
-        if (i >= 0 && popcount(b.alloc_map.get()) === b.pages.length) {
+        if (i >= 0 && full) {
           // if (vb->free == 1UL << order) list_del_rcu(&vb->free_list) under vbq->lock
           yield* spin_lock(b.vbqLock, cpu.name);
           yield* op(
             mkStep(`vb_alloc: list_del_rcu(&vb->free_list) ${hex(b.addr)}`, [write(b.list.loc)], (say) => {
               b.list.set(VB_FULL);
-              const dirty = b.pages.filter((_, k) => b.dirty_map.get() & (1 << k)).map((x) => hex(x.addr));
+              // For the note only: the dirty map is outside this step's footprint.
+              const dirty = unaudited(() => b.pages.filter((_, k) => b.dirty_map.get() & (1 << k)).map((x) => hex(x.addr)));
               say(`vb->free == 0: off vbq->free (still in vmap_block_tree)${dirty.length ? `; dirty: ${dirty.join(', ')}` : ''}`);
             }),
           );
@@ -395,10 +413,10 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       // new_vmap_block(): alloc_vmap_area(VMAP_BLOCK_SIZE) — the model's block has its own
       // range (pte page VB), so it never competes with the one-page slots — radix_tree_insert
       // into vmap_block_tree, then list_add_rcu(&vb->free_list, &vbq->free) under vbq->lock.
-      if (b.list.get() !== VB_NONE) throw new Error('vmap: cpu0 used up its vmap_block (the model maps at most VMAP_BBMAP_BITS pages)');
       yield* spin_lock(b.vbqLock, cpu.name);
       yield* op(
         mkStep(`new_vmap_block: ${hex(b.addr)}..${hex(va(b.addr + b.pages.length * 4096))}, list_add_rcu onto vbq->free`, [write(b.list.loc)], (say) => {
+          if (b.list.get() !== VB_NONE) throw new Error('vmap: cpu0 used up its vmap_block (the model maps at most VMAP_BBMAP_BITS pages)');
           b.list.set(VB_ON_FREE_LIST);
           say(`vb->free = ${b.pages.length}, vb->dirty = 0`);
         }),
@@ -431,7 +449,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
         vunmapped.push({ addr: x.addr, frame: b.frames[i]! });
         const dirty = popcount(b.dirty_map.get());
         if (dirty === b.pages.length) throw new Error('vmap: whole vmap_block dirty — free_vmap_block is not modelled');
-        const pte = m.init_mm.leaf(x.addr);
+        const pte = unaudited(() => m.init_mm.leaf(x.addr)); // for the note only
         say(`vb->dirty = ${dirty}; lazy: ${pte ? `pte ${x.ptep.name} still maps ${hex(x.addr)}→${fname(b.frames[i]!)}` : 'pte cleared'}, no TLB flush`);
       }),
     );
@@ -454,7 +472,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
           return false;
         }
         if (l === VB_FULL && freeListOnly) {
-          const dirty = b.pages.filter((_, k) => b.dirty_map.get() & (1 << k)).map((x) => hex(x.addr));
+          const dirty = unaudited(() => b.pages.filter((_, k) => b.dirty_map.get() & (1 << k)).map((x) => hex(x.addr))); // note only
           say(`vmap_block ${hex(b.addr)} is full (vb->free == 0): not on vbq->free, skipped${dirty.length ? ` — its dirty ${dirty.join(', ')} not flushed` : ''}`);
           return false;
         }
@@ -495,9 +513,9 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     if (range) yield* __purge_vmap_area_lazy(cpu, true, true, range); // (&start, &end, 1, flush)
     else if (fl.purge === 'rfc') yield* purge_vmap_area_lazy(cpu);
     else yield* __purge_vmap_area_lazy(cpu, true, false);
-    const left = () => before.flatMap((x) => mappingsOf(st, x.frame, () => true).filter((d) => d.includes(hex(x.addr))));
+    const left = () => before.flatMap((x) => mappingsAt(st, x.addr, x.frame, () => true));
     const fp = () => {
-      const acc = before.flatMap((x) => [read(ptepOf.get(x.addr)!.loc), ...tlbReads(x.addr)]);
+      const acc = before.flatMap((x) => [read(m.init_mm.pmdp(x.addr).loc), read(ptepOf.get(x.addr)!.loc), ...tlbReads(x.addr)]);
       if (left().length > 0) acc.push(write(vuaGhost.loc));
       return acc;
     };
@@ -546,7 +564,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       // set_memory_uc(__va(P), 1) → change_page_attr_set_clr(): vm_unmap_aliases() first (2.6.28).
       if (!dmPte) return; // highmem: no direct-map address to change
       if (fl.unmapAliases !== 'never') yield* vm_unmap_aliases(cpu);
-      yield* set_pte(dmPte, pte_set_cachetype(dmPte.get() as pte_t, 'UC'), 'change_page_attr: __change_page_attr');
+      const old = yield* readPte(dmPte, 'change_page_attr: __change_page_attr: old_pte = *kpte');
+      yield* set_pte(dmPte, pte_set_cachetype(old, 'UC'), 'change_page_attr: __change_page_attr');
       yield* cpu.flush_tlb_all(); // cpa_flush_all (the cache flush is not modelled)
       return;
     }
@@ -554,7 +573,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     if (fl.unmapAliases === 'always') yield* vm_unmap_aliases(cpu);
     if (dmPte) {
       // make_lowmem_page_readonly(__va(pfn)): HYPERVISOR_update_va_mapping(va, pte_wrprotect(pte), 0)
-      yield* set_pte(dmPte, pte_wrprotect(dmPte.get() as pte_t), 'make_lowmem_page_readonly: update_va_mapping');
+      const old = yield* readPte(dmPte, 'make_lowmem_page_readonly: ptev = *lookup_address(__va(pfn))');
+      yield* set_pte(dmPte, pte_wrprotect(old), 'make_lowmem_page_readonly: update_va_mapping');
     } else if (fl.unmapAliases === 'highmem-only') {
       yield* vm_unmap_aliases(cpu); // kmap_flush_unused(); vm_unmap_aliases(); — highmem only
     }
@@ -562,7 +582,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     yield* op(
       mkStep(`pin_pagetable_pfn(MMUEXT_PIN_L1_TABLE, ${fname(P)})`, [write(pin.loc)], (say) => {
         pin.set(1);
-        const rw = mappingsOf(st, P, (w) => w);
+        const rw = unaudited(() => mappingsOf(st, P, (w) => w)); // for the note; the invariant checks it
         say(`Xen pins ${fname(P)} as an L1 table${rw.length ? ` — writable: ${rw.join('; ')}` : ''}`);
       }),
     );

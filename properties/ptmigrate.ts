@@ -11,7 +11,6 @@ import {
   type pte_t,
   describePte,
   hex,
-  paPfn,
   physAddr,
   pte_dirty,
 } from '../src/machine/index.js';
@@ -99,7 +98,10 @@ export function noLostDirtyBit(s: PtmigrateState): Invariant[] {
   return [atDrop, atEnd];
 }
 
-/** no-write-to-freed-pagetable: the hardware (A/D updates) never writes a freed pte page. */
+/**
+ * no-write-to-freed-pagetable: the hardware (A/D updates) never writes a freed pte page. O is
+ * the only page-table page the model frees, so the check reads O's words only.
+ */
 export function noWriteToFreedPagetable(s: PtmigrateState): Invariant {
   return {
     name: 'no-write-to-freed-pagetable',
@@ -107,7 +109,7 @@ export function noWriteToFreedPagetable(s: PtmigrateState): Invariant {
     watch: [`mem:${s.O}:`],
     check: () => {
       const mem = s.machine.memory;
-      const w = mem.writesToFreedFrames.find((x) => mem.role(paPfn(x.pa)) === 'pte' && x.by.includes('hardware'));
+      const w = mem.writesToFreedFrame(s.O).find((x) => x.by.includes('hardware'));
       if (!w) return null;
       return `${mem.describe(w.pa)} written after its pte page was freed: ${describePte(w.value, (f) => mem.frameName(f))} by ${w.by}`;
     },

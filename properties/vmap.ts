@@ -4,6 +4,7 @@
 // `VmapState`, which models/vmap.ts builds once per execution.
 import type { Invariant } from '../src/engine/types.js';
 import {
+  type Cell,
   type Machine,
   type Pfn,
   type VirtAddr,
@@ -19,10 +20,16 @@ export interface VmapState {
   readonly machine: Machine;
   /** Every kernel address the model can map: the direct map and the vmalloc slots. */
   readonly kernelVas: readonly VirtAddr[];
-  /** Location prefixes of the pte pages behind `kernelVas` (`mem:<pfn>:`). */
-  readonly pteLocs: readonly string[];
+  /** Locations of the page tables behind `kernelVas`: their pmd entries and the words of their
+   * pte pages (`mem:<pfn>:` prefixes), minted by the machine. */
+  readonly tableLocs: readonly string[];
   /** Frames Xen has pinned as page tables (`var:pinned:<frame>` is 1). */
   pinned(): readonly Pfn[];
+  /** The locations `pinned()` reads. */
+  readonly pinnedLocs: readonly string[];
+  /** Ghost words written (to 1) only by the step that records `reuseViolation` / `vuaViolation`. */
+  readonly reuseGhost: Cell;
+  readonly vuaGhost: Cell;
   /** Data frames (candidates for aliases). */
   readonly dataFrames: readonly Pfn[];
   /** Set by alloc_vmap_area when it hands out an address some TLB still translates. */
@@ -31,24 +38,23 @@ export interface VmapState {
   vuaViolation: string | null;
 }
 
-/** Locations the ghost records live at (written only by the step that records a violation). */
-export const REUSE_GHOST = 'var:ghost.reuse';
-export const VUA_GHOST = 'var:ghost.vm_unmap_aliases';
-
 /** Every mapping of frame `f` in the kernel page tables and in every CPU's TLB, described. */
 export function mappingsOf(s: VmapState, f: Pfn, want: (rw: boolean) => boolean): string[] {
+  return s.kernelVas.flatMap((v) => mappingsAt(s, v, f, want));
+}
+
+/** The mappings of frame `f` at address `v` only: reads v's pmd and pte and every TLB's slots for v. */
+export function mappingsAt(s: VmapState, v: VirtAddr, f: Pfn, want: (rw: boolean) => boolean): string[] {
   const m = s.machine;
   const name = (x: Pfn) => m.memory.frameName(x);
   const out: string[] = [];
-  for (const v of s.kernelVas) {
-    const leaf = m.init_mm.leaf(v);
-    if (leaf && pte_present(leaf.pte) && pte_pfn(leaf.pte) === f && want(pte_write(leaf.pte))) {
-      out.push(`pte ${leaf.kpte.name} maps ${hex(v)}→${name(f)} ${pte_write(leaf.pte) ? 'RW' : 'RO'}`);
-    }
-    for (const { cpu, entry } of m.translations(v)) {
-      const c = m.cpu(cpu);
-      if (c.tlb.frameOf(entry, v) === f && want(entry.rw)) out.push(`cpu${cpu} TLB ${hex(v)}→${name(f)} ${entry.rw ? 'RW' : 'RO'}`);
-    }
+  const leaf = m.init_mm.leaf(v);
+  if (leaf && pte_present(leaf.pte) && pte_pfn(leaf.pte) === f && want(pte_write(leaf.pte))) {
+    out.push(`pte ${leaf.kpte.name} maps ${hex(v)}→${name(f)} ${pte_write(leaf.pte) ? 'RW' : 'RO'}`);
+  }
+  for (const { cpu, entry } of m.translations(v)) {
+    const c = m.cpu(cpu);
+    if (c.tlb.frameOf(entry, v) === f && want(entry.rw)) out.push(`cpu${cpu} TLB ${hex(v)}→${name(f)} ${entry.rw ? 'RW' : 'RO'}`);
   }
   return out;
 }
@@ -62,7 +68,7 @@ export function noStaleAliasOnPinnedPagetable(s: VmapState): Invariant {
   return {
     name: 'no-stale-alias-on-pinned-pagetable',
     description: 'a pinned page-table page has no writable mapping: no RW pte and no RW TLB entry on any CPU',
-    watch: ['var:pinned:', 'tlb:', ...s.pteLocs],
+    watch: [...s.pinnedLocs, 'tlb:', ...s.tableLocs],
     check: () => {
       for (const f of s.pinned()) {
         const rw = mappingsOf(s, f, (w) => w);
@@ -82,8 +88,8 @@ export function noReuseBeforeFlush(s: VmapState): Invariant {
   return {
     name: 'no-reuse-before-flush',
     description: 'a vmalloc address is handed out again only after a flush covering its old mapping completed on every CPU',
-    watch: [REUSE_GHOST],
-    check: () => s.reuseViolation,
+    watch: [s.reuseGhost.loc],
+    check: () => (s.reuseGhost.get() === 1 ? s.reuseViolation : null),
   };
 }
 
@@ -95,8 +101,8 @@ export function noAliasAfterVmUnmapAliases(s: VmapState): Invariant {
   return {
     name: 'no-alias-after-vm-unmap-aliases',
     description: 'after vm_unmap_aliases returns, nothing maps a page that was vunmapped before the call',
-    watch: [VUA_GHOST],
-    check: () => s.vuaViolation,
+    watch: [s.vuaGhost.loc],
+    check: () => (s.vuaGhost.get() === 1 ? s.vuaViolation : null),
   };
 }
 
@@ -105,7 +111,7 @@ export function noCacheTypeAlias(s: VmapState): Invariant {
   return {
     name: 'no-cache-type-alias',
     description: 'no frame has two live mappings (ptes or TLB entries) with different cache types',
-    watch: ['tlb:', ...s.pteLocs],
+    watch: ['tlb:', ...s.tableLocs],
     check: () => {
       const m = s.machine;
       for (const f of s.dataFrames) {

@@ -6,10 +6,15 @@
 // [translate, (locked A|D update on the source entry, if the cached D is clear), write data].
 // The first and last step of an instruction write `cpu:<id>:insn`; IPIs are delivered only
 // while no instruction is in progress.
+//
+// The CPU's own state (interrupt flag, instruction in progress, cr3, IPI queue, acks) reports
+// every access to the engine's access audit under the locations below; notes for traces that
+// mention state outside a step's footprint are built unaudited (they never affect behaviour).
+import { noteRead, noteWrite, unaudited } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
 import * as ipi from './ipi.js';
 import { type PhysMemory, cacheLoc } from './memory.js';
-import type { PageTable } from './pagetable.js';
+import type { PageTable, PgLevel } from './pagetable.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, describePte, type pte_t, pte_present, pte_set_flags, pte_write } from './pte.js';
 import { mkStep, op } from './step.js';
 import { Tlb, type TlbEntry } from './tlb.js';
@@ -30,7 +35,7 @@ export interface FaultRecord {
 
 /** What load/store return. A fault is also recorded in `machine.faults`. */
 export type AccessResult<T> =
-  | { readonly ok: true; readonly value: T }
+  | { readonly ok: true; readonly value: T; /** the size of the TLB entry the access went through */ readonly via: PgLevel }
   | { readonly ok: false; readonly fault: PageFaultKind; readonly why: string };
 
 /** Saved interrupt state from local_irq_save. */
@@ -52,26 +57,100 @@ type Translated = { readonly ok: true; readonly entry: TlbEntry } | { readonly o
 export class Cpu {
   readonly tlb: Tlb;
   readonly name: string;
-  /** Interrupts enabled (`irq:<id>`). */
-  irqEnabled = true;
-  /** Inside a load/store (`cpu:<id>:insn`). */
-  inInsn = false;
-  /** Shootdown requests not yet handled (`ipi:<id>`). */
-  readonly ipiPending: ipi.IpiRequest[] = [];
-  /** CPUs whose ack this CPU is waiting for (`ack:<id>:<target>`). */
-  readonly awaitingAcks = new Set<CpuId>();
+  readonly insnLoc: Loc;
+  readonly irqLoc: Loc;
+  readonly ipiLoc: Loc;
+  readonly cr3Loc: Loc;
+  readonly faultLoc: Loc;
+  private readonly ackLocs: Loc[] = [];
+  private irq = true;
+  private insn = false;
+  private root: PageTable;
+  private readonly ipiQueue: ipi.IpiRequest[] = [];
+  private readonly acks = new Set<CpuId>();
 
-  constructor(readonly id: CpuId, public mm: PageTable, readonly host: CpuHost) {
+  constructor(readonly id: CpuId, mm: PageTable, readonly host: CpuHost) {
     this.tlb = new Tlb(id, host.geo);
     this.name = `cpu${id}`;
+    this.insnLoc = `cpu:${id}:insn`;
+    this.irqLoc = `irq:${id}`;
+    this.ipiLoc = `ipi:${id}`;
+    this.cr3Loc = `cr3:${id}`;
+    this.faultLoc = `fault:${id}`;
+    this.root = mm;
   }
 
-  get insnLoc(): Loc { return `cpu:${this.id}:insn`; }
-  get irqLoc(): Loc { return `irq:${this.id}`; }
-  get ipiLoc(): Loc { return `ipi:${this.id}`; }
-  get cr3Loc(): Loc { return `cr3:${this.id}`; }
-  get faultLoc(): Loc { return `fault:${this.id}`; }
-  ackLoc(target: CpuId): Loc { return `ack:${this.id}:${target}`; }
+  ackLoc(target: CpuId): Loc {
+    return (this.ackLocs[target] ??= `ack:${this.id}:${target}`);
+  }
+
+  /** Interrupts enabled (`irq:<id>`). */
+  get irqEnabled(): boolean {
+    noteRead(this.irqLoc);
+    return this.irq;
+  }
+  set irqEnabled(on: boolean) {
+    noteWrite(this.irqLoc);
+    this.irq = on;
+  }
+  /** Inside a load/store (`cpu:<id>:insn`). */
+  get inInsn(): boolean {
+    noteRead(this.insnLoc);
+    return this.insn;
+  }
+  set inInsn(v: boolean) {
+    noteWrite(this.insnLoc);
+    this.insn = v;
+  }
+  /** The mm this CPU runs (its cr3, `cr3:<id>`). */
+  get mm(): PageTable {
+    noteRead(this.cr3Loc);
+    return this.root;
+  }
+  set mm(next: PageTable) {
+    noteWrite(this.cr3Loc);
+    this.root = next;
+  }
+  /**
+   * The mm, read by this CPU's own thread between its steps (flush_tlb_mm() defaulting to
+   * current->active_mm). Not audited: only this CPU's own switch_mm writes its cr3, so no other
+   * thread's step can change what its own code reads here.
+   */
+  get ownMm(): PageTable {
+    return this.root;
+  }
+
+  /** Shootdown requests not yet handled (`ipi:<id>`). */
+  get ipiPending(): readonly ipi.IpiRequest[] {
+    noteRead(this.ipiLoc);
+    return this.ipiQueue;
+  }
+  /** Queue a shootdown request on this CPU (the sender's step). */
+  postIpi(r: ipi.IpiRequest): void {
+    noteWrite(this.ipiLoc);
+    this.ipiQueue.push(r);
+  }
+  /** Take every pending request (the delivery step). */
+  takeIpis(): ipi.IpiRequest[] {
+    noteWrite(this.ipiLoc);
+    return this.ipiQueue.splice(0);
+  }
+
+  /** CPUs whose ack this CPU is waiting for (reads every `ack:<id>:<target>`). */
+  get awaitingAcks(): ReadonlySet<CpuId> {
+    for (const c of this.host.cpuList) if (c !== this) noteRead(this.ackLoc(c.id));
+    return this.acks;
+  }
+  /** The sender starts waiting for `target`'s ack. */
+  expectAck(target: CpuId): void {
+    noteWrite(this.ackLoc(target));
+    this.acks.add(target);
+  }
+  /** `target` acked this CPU's request. */
+  acked(target: CpuId): void {
+    noteWrite(this.ackLoc(target));
+    this.acks.delete(target);
+  }
 
   get walkContext(): WalkContext {
     return { tlb: this.tlb, mm: this.mm, cr3Loc: this.cr3Loc, psc: this.host.pagingStructureCache };
@@ -94,7 +173,7 @@ export class Cpu {
         return x;
       }),
     );
-    return { ok: true, value };
+    return { ok: true, value, via: t.entry.size };
   }
 
   /** Store `value` at `v`. */
@@ -122,7 +201,7 @@ export class Cpu {
           say(`${word.name}: ${old} → ${value}${freed}`);
         }),
       );
-      return { ok: true, value: undefined };
+      return { ok: true, value: undefined, via: entry.size };
     }
   }
 
@@ -185,11 +264,14 @@ export class Cpu {
         const nu: TlbEntry = { ...entry, dirty: true };
         const kept = this.tlb.update(entry, nu);
         const notes = [`D set in ${src.name}`];
-        const live = this.mm.leaf(v);
-        if (!live) notes.push('(stale TLB entry: nothing maps the address now)');
-        else if (live.kpte.pa !== entry.source) notes.push(`(stale TLB entry: live entry is ${live.kpte.name})`);
-        if (!mem.isAllocated(paPfn(entry.source))) notes.push(`— ${mem.frameName(paPfn(entry.source))} is a FREED frame`);
         if (!kept) notes.push('(TLB entry was evicted meanwhile)');
+        // The note looks at the live tables, outside the footprint: it never affects behaviour.
+        unaudited(() => {
+          const live = this.mm.leaf(v);
+          if (!live) notes.push('(stale TLB entry: nothing maps the address now)');
+          else if (live.kpte.pa !== entry.source) notes.push(`(stale TLB entry: live entry is ${live.kpte.name})`);
+          if (!mem.isAllocated(paPfn(entry.source))) notes.push(`— ${mem.frameName(paPfn(entry.source))} is a FREED frame`);
+        });
         say(notes.join(' '));
         return nu;
       }),
@@ -233,7 +315,7 @@ export class Cpu {
   }
   /** Flush this CPU's whole TLB (__flush_tlb_all). */
   *flushTlbLocal(): Op<void> {
-    yield* op(mkStep('local TLB flush', this.tlb.flushAllAccesses(), (say) => say(this.dropped(this.tlb.flushAll()))));
+    yield* op(mkStep('local TLB flush', () => this.tlb.flushAllAccesses(), (say) => say(this.dropped(this.tlb.flushAll()))));
   }
   dropped(gone: readonly TlbEntry[]): string {
     return gone.length === 0 ? 'nothing cached' : `dropped ${gone.map((e) => this.describe(e)).join('; ')}`;
@@ -241,7 +323,7 @@ export class Cpu {
 
   /** Load a new root (cr3 write): the whole TLB is flushed. */
   *switch_mm(next: PageTable): Op<void> {
-    yield* op(mkStep(`switch_mm → ${next.name}`, [write(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
+    yield* op(mkStep(`switch_mm → ${next.name}`, () => [write(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
       this.mm = next;
       say(`now on ${next.name}; ${this.dropped(this.tlb.flushAll())}`);
     }));
@@ -266,7 +348,7 @@ export class Cpu {
     return yield* op(mkStep(label, [write(this.irqLoc)], (say) => {
       const was = this.irqEnabled;
       this.irqEnabled = on;
-      say(`interrupts ${on ? 'on' : 'off'}${this.ipiPending.length && on ? ' (IPI pending)' : ''}`);
+      say(`interrupts ${on ? 'on' : 'off'}${on && unaudited(() => this.ipiQueue.length > 0) ? ' (IPI pending)' : ''}`);
       return was;
     }));
   }
@@ -284,14 +366,14 @@ export class Cpu {
   /** Flush one page on every CPU running this CPU's mm. */
   *flush_tlb_page(v: VirtAddr): Op<void> {
     const start = va(v - (v % PAGE_SIZE));
-    yield* ipi.shootdown(this, { kind: 'range', start, end: va(start + PAGE_SIZE) }, this.mm, `flush_tlb_page(${hex(v)})`);
+    yield* ipi.shootdown(this, { kind: 'range', start, end: va(start + PAGE_SIZE) }, this.ownMm, `flush_tlb_page(${hex(v)})`);
   }
   /** Flush [start, end) on every CPU running `mm` (default: this CPU's). */
-  *flush_tlb_range(start: VirtAddr, end: VirtAddr, mm: PageTable = this.mm): Op<void> {
+  *flush_tlb_range(start: VirtAddr, end: VirtAddr, mm: PageTable = this.ownMm): Op<void> {
     yield* ipi.shootdown(this, { kind: 'range', start, end }, mm, `flush_tlb_range(${hex(start)}, ${hex(end)})`);
   }
   /** Flush the whole TLB of every CPU running `mm` (default: this CPU's). */
-  *flush_tlb_mm(mm: PageTable = this.mm): Op<void> {
+  *flush_tlb_mm(mm: PageTable = this.ownMm): Op<void> {
     yield* ipi.shootdown(this, { kind: 'all' }, mm, `flush_tlb_mm(${mm.name})`);
   }
 }

@@ -1,7 +1,7 @@
 // The simulated x86 machine: public API. See API.md in this directory.
 export * from './types.js';
 export { mkStep, op, Var, type Cell, type NotedStep } from './step.js';
-export { PhysMemory, type WordCell, type FrameRole, type FreedFrameWrite, memLoc, frameLoc, cacheLoc, ALLOC_LOC } from './memory.js';
+export { PhysMemory, type WordCell, type FrameRole, type FreedFrameWrite, memLoc, memPrefix, frameLoc, cacheLoc, ALLOC_LOC } from './memory.js';
 export * from './pte.js';
 export { PageTable, type Walk, type Lookup, type PgLevel } from './pagetable.js';
 export { Tlb, type TlbEntry } from './tlb.js';

@@ -25,7 +25,7 @@ export interface IpiRequest {
   readonly what: string;
 }
 
-/** Locations a flush of `req` on `cpu` touches. */
+/** Locations a flush of `req` on `cpu` touches, in the current state. */
 export function flushAccesses(cpu: Cpu, req: FlushRequest): Access[] {
   if (req.kind === 'all') return cpu.tlb.flushAllAccesses();
   const seen = new Set<string>();
@@ -66,15 +66,16 @@ export function* shootdown(sender: Cpu, flush: FlushRequest, targets: 'all' | Pa
       mkStep(`${what}: send IPIs`, fp, (say) => {
         const chosen = others.filter((c) => targets === 'all' || c.mm === targets);
         for (const c of chosen) {
-          c.ipiPending.push({ from: sender.id, flush, what });
-          sender.awaitingAcks.add(c.id);
+          c.postIpi({ from: sender.id, flush, what });
+          sender.expectAck(c.id);
         }
         say(chosen.length ? `IPI → ${chosen.map((c) => c.name).join(', ')}` : 'no other CPU to flush');
       }),
     );
   }
-  if (targets === 'all' || sender.mm === targets) {
-    yield* op(mkStep(`${what}: local flush`, flushAccesses(sender, flush), (say) => say(applyFlush(sender, flush))));
+  // The sender's own cr3, read by its own thread: see Cpu.ownMm.
+  if (targets === 'all' || sender.ownMm === targets) {
+    yield* op(mkStep(`${what}: local flush`, () => flushAccesses(sender, flush), (say) => say(applyFlush(sender, flush))));
   }
   if (others.length > 0) {
     yield* op(
@@ -95,7 +96,11 @@ export function ipiActor(cpu: Cpu): ThreadSpec {
     const acc: Access[] = [read(cpu.irqLoc), read(cpu.insnLoc), read(cpu.ipiLoc)];
     if (cpu.ipiPending.length === 0) return acc;
     acc.push(write(cpu.ipiLoc));
-    for (const r of cpu.ipiPending) acc.push(write(cpus[r.from]!.ackLoc(cpu.id)), ...flushAccesses(cpu, r.flush));
+    const reqs = cpu.ipiPending;
+    const full = reqs.some((r) => r.flush.kind === 'all');
+    for (const r of reqs) acc.push(write(cpus[r.from]!.ackLoc(cpu.id)));
+    if (full) acc.push(...flushAccesses(cpu, { kind: 'all' }));
+    else for (const r of reqs) acc.push(...flushAccesses(cpu, r.flush));
     return acc;
   };
   const deliver = (): Step =>
@@ -104,11 +109,17 @@ export function ipiActor(cpu: Cpu): ThreadSpec {
       fp,
       (say) => {
         const notes: string[] = [];
-        for (const r of cpu.ipiPending) {
-          notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, r.flush)}`);
-          cpus[r.from]!.awaitingAcks.delete(cpu.id);
+        const reqs = cpu.takeIpis();
+        // One full flush covers every request; the footprint was made the same way.
+        const full = reqs.some((r) => r.flush.kind === 'all');
+        let flushed = false;
+        for (const r of reqs) {
+          if (!full) notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, r.flush)}`);
+          else if (!flushed) notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, { kind: 'all' })}`);
+          else notes.push(`${r.what} from cpu${r.from}: covered by the full flush`);
+          flushed = full;
+          cpus[r.from]!.acked(cpu.id);
         }
-        cpu.ipiPending.length = 0;
         say(notes.join('; '));
       },
       () => cpu.ipiPending.length > 0 && cpu.irqEnabled && !cpu.inInsn,

@@ -2,6 +2,7 @@
 // step (the engine sees "spinning" as blocked, and reports a deadlock when nothing can run).
 // Location: `lock:<name>` (written by acquire, release and trylock). Bit spinlocks live in a
 // Cell (a struct page flags word) and touch that word.
+import { noteRead, noteWrite } from '../engine/audit.js';
 import type { Step } from '../engine/types.js';
 import { write } from '../engine/types.js';
 import type { Cpu, IrqFlags } from './cpu.js';
@@ -11,13 +12,22 @@ type Op<T> = Generator<Step, T, unknown>;
 
 export type LockKind = 'spinlock' | 'mutex';
 
+/** A spinlock or mutex at `lock:<name>`; reading or changing `held` is reported to the audit. */
 export class Lock {
   readonly loc: string;
-  held = false;
-  /** Name of the thread/CPU that holds it, when the caller said (for snapshots). */
+  private taken = false;
+  /** Name of the thread/CPU that holds it, when the caller said (for snapshots only). */
   holder: string | undefined;
   constructor(readonly name: string, readonly kind: LockKind) {
     this.loc = `lock:${name}`;
+  }
+  get held(): boolean {
+    noteRead(this.loc);
+    return this.taken;
+  }
+  set held(v: boolean) {
+    noteWrite(this.loc);
+    this.taken = v;
   }
 }
 export type spinlock_t = Lock;

@@ -1,6 +1,7 @@
 // The simulated x86 machine: physical memory, struct pages, page-table roots, CPUs with TLBs,
 // IPI delivery, locks and model variables. Build one per execution (inside `make()`), set up the
 // page tables with the plain helpers, then hand the threads and `machine.actors()` to the engine.
+import { noteRead, noteWrite } from '../engine/audit.js';
 import type { ThreadSpec } from '../engine/types.js';
 import { Cpu, type CpuHost, type FaultRecord } from './cpu.js';
 import { ipiActor } from './ipi.js';
@@ -50,8 +51,7 @@ export class Machine implements CpuHost {
   readonly cpuList: readonly Cpu[];
   readonly pagingStructureCache: boolean;
   readonly trackCaches: boolean;
-  /** Every page fault, in order. */
-  readonly faults: FaultRecord[] = [];
+  private readonly faultLog: FaultRecord[] = [];
   private readonly mms: PageTable[] = [];
   private readonly locks = new Map<string, Lock>();
   private readonly vars = new Map<string, Var>();
@@ -104,8 +104,14 @@ export class Machine implements CpuHost {
     this.vars.set(name, v);
     return v;
   }
+  /** Every page fault, in order (reads every CPU's `fault:<cpu>`: the log grows by faults). */
+  get faults(): readonly FaultRecord[] {
+    for (const c of this.cpuList) noteRead(c.faultLoc);
+    return this.faultLog;
+  }
   recordFault(f: FaultRecord): void {
-    this.faults.push(f);
+    noteWrite(this.cpu(f.cpu).faultLoc);
+    this.faultLog.push(f);
   }
 
   /** Hardware actors to include in the program: IPI delivery per CPU, then speculation. */

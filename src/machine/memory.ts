@@ -3,7 +3,10 @@
 //
 // Locations: `mem:<pfn>:<i>` one word; `frame:<pfn>` whether the frame is allocated (read by
 // every write, so a write into a freed frame is ordered against the free); `alloc` the free
-// list; `cache:<pfn>` the WB-lines flag.
+// list; `cache:<pfn>` the WB-lines flag. Every accessor reports what it touches to the
+// engine's access audit under those names (strings built once per frame, not per access).
+// Frame names and roles are labels for traces, not state: they are not locations.
+import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
 import { type Cell, mkStep, op } from './step.js';
 import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './types.js';
@@ -20,6 +23,8 @@ export interface FreedFrameWrite {
 }
 
 export const memLoc = (pa: PhysAddr): Loc => `mem:${paPfn(pa)}:${paIndex(pa)}`;
+/** The prefix of every word of frame `f` (for `Invariant.watch`). */
+export const memPrefix = (f: Pfn): string => `mem:${f}:`;
 export const frameLoc = (f: Pfn): Loc => `frame:${f}`;
 export const cacheLoc = (f: Pfn): Loc => `cache:${f}`;
 export const ALLOC_LOC: Loc = 'alloc';
@@ -30,11 +35,20 @@ export class PhysMemory {
   private readonly names: (string | undefined)[];
   private readonly roles: (FrameRole | undefined)[];
   private readonly cachedWB: boolean[];
-  /** Every store into a free frame, in order (an invariant can demand it stays empty). */
-  readonly writesToFreedFrames: FreedFrameWrite[] = [];
+  /** Every store into a free frame, in order: a history of the `mem:` words of free frames. */
+  private readonly freedWrites: FreedFrameWrite[] = [];
+  /** Location names, built once: `memLocs[pfn][i]`, `frameLocs[pfn]`, `cacheLocs[pfn]`. */
+  private readonly memLocs: Loc[][];
+  private readonly frameLocs: Loc[];
+  private readonly cacheLocs: Loc[];
+  private readonly cells: (MemWord | undefined)[][];
 
   constructor(readonly frameCount: number, readonly wordsPerFrame: number) {
     this.words = Array.from({ length: frameCount }, () => new Array<number>(wordsPerFrame).fill(0));
+    this.memLocs = Array.from({ length: frameCount }, (_, f) => Array.from({ length: wordsPerFrame }, (_, i) => `mem:${f}:${i}`));
+    this.frameLocs = Array.from({ length: frameCount }, (_, f) => frameLoc(pfn(f)));
+    this.cacheLocs = Array.from({ length: frameCount }, (_, f) => cacheLoc(pfn(f)));
+    this.cells = Array.from({ length: frameCount }, () => new Array<MemWord | undefined>(wordsPerFrame));
     this.allocated = new Array<boolean>(frameCount).fill(false);
     this.names = new Array<string | undefined>(frameCount).fill(undefined);
     this.roles = new Array<FrameRole | undefined>(frameCount).fill(undefined);
@@ -44,21 +58,46 @@ export class PhysMemory {
   // ---- plain accessors (setup code, invariants, the machine's own steps) ----
 
   peek(pa: PhysAddr): number {
-    return this.frame(paPfn(pa))[this.idx(pa)]!;
+    const f = paPfn(pa);
+    const i = this.idx(pa);
+    const w = this.frame(f);
+    noteRead(this.memLocs[f]![i]!);
+    return w[i]!;
   }
-  /** Raw store. Records it when the frame is free. */
+  /** Raw store. Records it when the frame is free (so it reads the frame's allocation state). */
   poke(pa: PhysAddr, value: number, by = 'setup'): void {
     const f = paPfn(pa);
-    if (!this.allocated[f]) this.writesToFreedFrames.push({ pa, value, by });
-    this.frame(f)[this.idx(pa)] = value;
+    const i = this.idx(pa);
+    const w = this.frame(f);
+    noteRead(this.frameLocs[f]!);
+    noteWrite(this.memLocs[f]![i]!);
+    if (!this.allocated[f]) this.freedWrites.push({ pa, value, by });
+    w[i] = value;
   }
-  /** Copy of a frame's words. */
+  /** Copy of a frame's words (reads every word). */
   contents(f: Pfn): number[] {
-    return [...this.frame(f)];
+    const w = this.frame(f);
+    for (const loc of this.memLocs[f]!) noteRead(loc);
+    return [...w];
   }
   isAllocated(f: Pfn): boolean {
     this.frame(f);
+    noteRead(this.frameLocs[f]!);
     return this.allocated[f]!;
+  }
+  /**
+   * Every store into a free frame so far, in order. The list only grows by a store to a `mem:`
+   * word, so reading it reads every word of memory (an invariant watching `mem:` may read it);
+   * `writesToFreedFrame(pfn)` reads only one frame's words.
+   */
+  get writesToFreedFrames(): readonly FreedFrameWrite[] {
+    for (const locs of this.memLocs) for (const loc of locs) noteRead(loc);
+    return this.freedWrites;
+  }
+  /** The stores into frame `f` while it was free (reads the frame's words). */
+  writesToFreedFrame(f: Pfn): FreedFrameWrite[] {
+    for (const loc of this.memLocs[f]!) noteRead(loc);
+    return this.freedWrites.filter((w) => paPfn(w.pa) === f);
   }
   /** Give a frame a short name for traces: notes then say "pte O[0]" instead of "pfn5[0]". */
   name(f: Pfn, name: string): void {
@@ -88,22 +127,31 @@ export class PhysMemory {
   }
   allocatedFrames(): Pfn[] {
     const out: Pfn[] = [];
-    this.allocated.forEach((a, i) => a && out.push(pfn(i)));
+    this.allocated.forEach((a, i) => {
+      noteRead(this.frameLocs[i]!);
+      if (a) out.push(pfn(i));
+    });
     return out;
   }
   isCachedWB(f: Pfn): boolean {
+    this.frame(f);
+    noteRead(this.cacheLocs[f]!);
     return this.cachedWB[f]!;
   }
   setCachedWB(f: Pfn, v: boolean): void {
     this.frame(f);
+    noteWrite(this.cacheLocs[f]!);
     this.cachedWB[f] = v;
   }
 
-  /** A word of memory as a Cell (for atomics and pte operations; a pte pointer is one). */
+  /** A word of memory as a Cell (for atomics and pte operations; a pte pointer is one).
+   * One Cell per word, made on first use: it carries the word's location name. */
   word(pa: PhysAddr): WordCell {
-    this.frame(paPfn(pa));
-    this.idx(pa);
-    return new MemWord(this, pa);
+    const f = paPfn(pa);
+    const i = this.idx(pa);
+    this.frame(f);
+    const row = this.cells[f]!;
+    return (row[i] ??= new MemWord(this, pa, this.memLocs[f]![i]!));
   }
 
   // ---- Steps ----
@@ -120,7 +168,9 @@ export class PhysMemory {
   *free_page(f: Pfn): Generator<Step, void, unknown> {
     yield* op(
       mkStep(`free_page ${this.frameName(f)}`, [write(ALLOC_LOC), write(frameLoc(f))], (say) => {
-        if (!this.allocated[f]) throw new Error(`double free of frame ${this.frameName(f)} (pfn ${f})`);
+        if (!this.isAllocated(f)) throw new Error(`double free of frame ${this.frameName(f)} (pfn ${f})`);
+        noteWrite(ALLOC_LOC);
+        noteWrite(this.frameLocs[f]!);
         this.allocated[f] = false;
         say(`frame ${this.frameName(f)} (pfn ${f}) freed`);
       }),
@@ -130,7 +180,7 @@ export class PhysMemory {
   *clflush(f: Pfn): Generator<Step, void, unknown> {
     yield* op(
       mkStep(`clflush ${this.frameName(f)}`, [write(cacheLoc(f))], (say) => {
-        this.cachedWB[f] = false;
+        this.setCachedWB(f, false);
         say(`cache lines of ${this.frameName(f)} flushed`);
       }),
     );
@@ -140,6 +190,7 @@ export class PhysMemory {
     const fp = this.words.map((_, i) => write(cacheLoc(pfn(i))));
     yield* op(
       mkStep('wbinvd', fp, (say) => {
+        for (const loc of this.cacheLocs) noteWrite(loc);
         this.cachedWB.fill(false);
         say('all cache lines written back and invalidated');
       }),
@@ -174,12 +225,19 @@ export class PhysMemory {
   }
 
   private claim(f: Pfn, name: string | undefined, role: FrameRole | undefined, zero: boolean): void {
+    noteWrite(ALLOC_LOC);
+    noteWrite(this.frameLocs[f]!);
     this.allocated[f] = true;
     this.names[f] = name;
     this.roles[f] = role;
-    if (zero) this.words[f]!.fill(0);
+    if (zero) {
+      for (const loc of this.memLocs[f]!) noteWrite(loc);
+      this.words[f]!.fill(0);
+    }
   }
+  /** The allocator's choice: reads its free list (`alloc`), which every alloc and free writes. */
   private lowestFree(): Pfn | null {
+    noteRead(ALLOC_LOC);
     const i = this.allocated.indexOf(false);
     return i < 0 ? null : pfn(i);
   }
@@ -203,10 +261,7 @@ export interface WordCell extends Cell {
 
 /** A word of physical memory seen as a Cell; stores read `frame:<pfn>` (free-frame check). */
 class MemWord implements WordCell {
-  readonly loc: Loc;
-  constructor(readonly memory: PhysMemory, readonly pa: PhysAddr) {
-    this.loc = memLoc(pa);
-  }
+  constructor(readonly memory: PhysMemory, readonly pa: PhysAddr, readonly loc: Loc) {}
   get name(): string {
     return this.memory.describe(this.pa);
   }

@@ -198,6 +198,13 @@ export function* pte_clear_flags_atomic(ptep: PtePtr, bits: number): Op<pte_t> {
 
 /** Point a pmd at pte page `table` (pmd_populate_kernel); marks the frame as a pte page. */
 export function* pmd_populate(pmdp: PtePtr, table: Pfn): Op<void> {
-  pmdp.memory.setRole(table, 'pte');
-  yield* set_pte(pmdp, pfn_pte(table, _PAGE_TABLE), 'pmd_populate');
+  const v = pfn_pte(table, _PAGE_TABLE);
+  yield* op(
+    mkStep(`pmd_populate ${pmdp.name} := ${show(pmdp, v)}`, pmdp.writeAccesses(), (say) => {
+      const old = pmdp.get();
+      pmdp.memory.setRole(table, 'pte');
+      pmdp.set(v, `pmd_populate ${pmdp.name}`);
+      say(`${pmdp.name}: ${show(pmdp, old)} → ${show(pmdp, v)}`);
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 // Building blocks for machine operations: a Step factory and Cells (shared words with a
 // location name) that atomics, locks and struct page fields are made of.
+import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, perform, read, write } from '../engine/types.js';
 
 /** A mutable Step whose `run` can leave a note for traces. */
@@ -49,14 +50,20 @@ export interface Cell {
   writeAccesses(): readonly Access[];
 }
 
-/** A plain word at one location: read and written whole. */
+/**
+ * A plain word at one location: read and written whole. Every get/set is reported to the
+ * engine's access audit under `loc` (the string is built once, here), so a step, enabled
+ * condition or invariant that touches the word without declaring it is a FootprintError.
+ */
 export abstract class WordAt implements Cell {
   abstract readonly name: string;
   constructor(readonly loc: Loc, protected value: number) {}
   get(): number {
+    noteRead(this.loc);
     return this.value;
   }
   set(v: number): void {
+    noteWrite(this.loc);
     this.value = v;
   }
   readAccesses(): readonly Access[] {

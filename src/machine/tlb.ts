@@ -7,11 +7,14 @@
 //
 // Locations: `tlb:<cpu>` the whole TLB (read by every TLB operation, written by a full flush);
 // `tlb:<cpu>:0x<va>` a 4K slot; `tlb:<cpu>:2M:0x<va>` a 2M slot; `psc:<cpu>:<pmd index>`
-// a paging-structure cache slot (the cached pmd → pte page pointer).
+// a paging-structure cache slot (the cached pmd → pte page pointer). Every state accessor
+// reports those locations to the engine's access audit; location strings are made once per
+// slot. A full flush writes `tlb:<cpu>`, which every lookup reads, so it stands for all slots.
+import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, read, write } from '../engine/types.js';
 import type { CacheType } from './pte.js';
 import type { PgLevel } from './pagetable.js';
-import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, hex, pageAlign, pfn } from './types.js';
+import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, pageAlign, pfn } from './types.js';
 
 export interface TlbEntry {
   /** Start of the mapped region (page- or large-page-aligned). */
@@ -32,18 +35,35 @@ export class Tlb {
   private readonly small = new Map<number, TlbEntry>();
   private readonly large = new Map<number, TlbEntry>();
   private readonly psc = new Map<number, Pfn>();
+  readonly allLoc: Loc;
+  /** Slot and cache location names by page / large page / pmd index, made on first use. */
+  private readonly locs4K: Loc[] = [];
+  private readonly locs2M: Loc[] = [];
+  private readonly pscLocs: Loc[] = [];
+  private allSlots: Loc[] | undefined;
 
-  constructor(readonly cpu: CpuId, private readonly geo: Geometry) {}
+  constructor(readonly cpu: CpuId, private readonly geo: Geometry) {
+    this.allLoc = `tlb:${cpu}`;
+  }
 
   // ---- locations ----
-  get allLoc(): Loc {
-    return `tlb:${this.cpu}`;
-  }
   slotLoc(v: VirtAddr, size: PgLevel): Loc {
-    return size === '4K' ? `tlb:${this.cpu}:${hex(pageAlign(v))}` : `tlb:${this.cpu}:2M:${hex(this.geo.largeAlign(v))}`;
+    return size === '4K' ? this.loc4K(pageAlign(v)) : this.loc2M(this.geo.largeAlign(v));
   }
   pscLoc(pmdIndex: number): Loc {
-    return `psc:${this.cpu}:${pmdIndex}`;
+    return (this.pscLocs[pmdIndex] ??= `psc:${this.cpu}:${pmdIndex}`);
+  }
+  private loc4K(aligned: number): Loc {
+    return (this.locs4K[aligned / PAGE_SIZE] ??= `tlb:${this.cpu}:${hex(aligned)}`);
+  }
+  private loc2M(aligned: number): Loc {
+    return (this.locs2M[aligned / this.geo.largePageSize] ??= `tlb:${this.cpu}:2M:${hex(aligned)}`);
+  }
+  /** A lookup of `v` reads the whole TLB (a full flush writes it) and both slots of `v`. */
+  private noteLookup(small: number, large: number): void {
+    noteRead(this.allLoc);
+    noteRead(this.loc4K(small));
+    noteRead(this.loc2M(large));
   }
   /** What a lookup of `v` reads. */
   lookupAccesses(v: VirtAddr): Access[] {
@@ -55,77 +75,131 @@ export class Tlb {
     for (let i = 0; i < this.geo.ptesPerTable; i++) acc.push(write(this.pscLoc(i)));
     return acc;
   }
-  /** What a full flush touches. */
+  /**
+   * What a full flush touches, in the current state (so only in a footprint function, or a
+   * footprint made in the state the step runs in). A flush of a TLB that holds something writes
+   * `tlb:<cpu>`. A flush of an empty TLB changes nothing: it reads every slot, so it stays
+   * ordered against any fill, but commutes with lookups, other flushes and IPIs to it.
+   */
   flushAllAccesses(): Access[] {
-    return [write(this.allLoc)];
+    return this.isEmpty() ? this.everySlot().map(read) : [write(this.allLoc)];
+  }
+  private isEmpty(): boolean {
+    return this.small.size === 0 && this.large.size === 0 && this.psc.size === 0;
+  }
+  /** Every 4K slot, 2M slot and paging-structure cache slot the geometry has (made once). */
+  private everySlot(): Loc[] {
+    if (this.allSlots) return this.allSlots;
+    const e = this.geo.ptesPerTable;
+    const out: Loc[] = [];
+    for (let i = 0; i < e * e; i++) out.push(this.loc4K(i * PAGE_SIZE));
+    for (let i = 0; i < e; i++) out.push(this.loc2M(i * this.geo.largePageSize));
+    for (let i = 0; i < e; i++) out.push(this.pscLoc(i));
+    return (this.allSlots = out);
   }
 
   // ---- state ----
   /** The entry a lookup of `v` uses (4K before 2M), or undefined on a miss. */
   lookup(v: VirtAddr): TlbEntry | undefined {
-    return this.small.get(pageAlign(v)) ?? this.large.get(this.geo.largeAlign(v));
+    const small = pageAlign(v);
+    const large = this.geo.largeAlign(v);
+    this.noteLookup(small, large);
+    return this.small.get(small) ?? this.large.get(large);
   }
   /** Every entry that translates `v` (0, 1 or 2). */
   translations(v: VirtAddr): TlbEntry[] {
+    const small = pageAlign(v);
+    const large = this.geo.largeAlign(v);
+    this.noteLookup(small, large);
     const out: TlbEntry[] = [];
-    const s = this.small.get(pageAlign(v));
-    const l = this.large.get(this.geo.largeAlign(v));
+    const s = this.small.get(small);
+    const l = this.large.get(large);
     if (s) out.push(s);
     if (l) out.push(l);
     return out;
+  }
+  /** The slot of `e` (its own map and location). */
+  private slot(e: TlbEntry): { map: Map<number, TlbEntry>; loc: Loc } {
+    return e.size === '4K' ? { map: this.small, loc: this.loc4K(e.va) } : { map: this.large, loc: this.loc2M(e.va) };
   }
   /** Frame that entry `e` maps `v` to. */
   frameOf(e: TlbEntry, v: VirtAddr): Pfn {
     return e.size === '4K' ? e.pfn : pfn(e.pfn + this.geo.pteIndex(v));
   }
   fill(e: TlbEntry): void {
-    (e.size === '4K' ? this.small : this.large).set(e.va, e);
+    const { map, loc } = this.slot(e);
+    noteWrite(loc);
+    map.set(e.va, e);
   }
   /** Replace `e` by `nu` if `e` is still cached (a D update); false when it was evicted. */
   update(e: TlbEntry, nu: TlbEntry): boolean {
-    const m = e.size === '4K' ? this.small : this.large;
-    if (m.get(e.va) !== e) return false;
-    m.set(e.va, nu);
+    const { map, loc } = this.slot(e);
+    noteRead(loc);
+    if (map.get(e.va) !== e) return false;
+    noteWrite(loc);
+    map.set(e.va, nu);
     return true;
   }
   /** Drop exactly entry `e` if still cached. */
   drop(e: TlbEntry): void {
-    const m = e.size === '4K' ? this.small : this.large;
-    if (m.get(e.va) === e) m.delete(e.va);
+    const { map, loc } = this.slot(e);
+    noteRead(loc);
+    if (map.get(e.va) !== e) return;
+    noteWrite(loc);
+    map.delete(e.va);
   }
   /** invlpg: drop both translations of `v` and the whole paging-structure cache. Returns them. */
   invalidate(v: VirtAddr): TlbEntry[] {
-    const gone = this.translations(v);
-    this.small.delete(pageAlign(v));
-    this.large.delete(this.geo.largeAlign(v));
+    const gone = this.evict(v);
+    for (const i of this.psc.keys()) noteWrite(this.pscLoc(i));
     this.psc.clear();
     return gone;
   }
   /** Hardware eviction of both translations of `v` (the paging-structure cache stays). */
   evict(v: VirtAddr): TlbEntry[] {
     const gone = this.translations(v);
+    noteWrite(this.loc4K(pageAlign(v)));
+    noteWrite(this.loc2M(this.geo.largeAlign(v)));
     this.small.delete(pageAlign(v));
     this.large.delete(this.geo.largeAlign(v));
     return gone;
   }
+  /** Drop everything; returns what was cached. Writes `tlb:<cpu>` only (every lookup reads
+   * it), or, when nothing is cached, only reads every slot (see flushAllAccesses). */
   flushAll(): TlbEntry[] {
-    const gone = this.entries();
+    if (this.isEmpty()) {
+      for (const loc of this.everySlot()) noteRead(loc);
+      return [];
+    }
+    noteWrite(this.allLoc);
+    const gone = this.sortedEntries();
     this.small.clear();
     this.large.clear();
     this.psc.clear();
     return gone;
   }
   pscGet(pmdIndex: number): Pfn | undefined {
+    noteRead(this.pscLoc(pmdIndex));
     return this.psc.get(pmdIndex);
   }
   pscFill(pmdIndex: number, table: Pfn): void {
+    noteWrite(this.pscLoc(pmdIndex));
     this.psc.set(pmdIndex, table);
   }
+  /** The cached pmd → pte page pointers (reads the whole TLB and each cached slot). */
   pscEntries(): [number, Pfn][] {
+    noteRead(this.allLoc);
+    for (const i of this.psc.keys()) noteRead(this.pscLoc(i));
     return [...this.psc.entries()].sort((a, b) => a[0] - b[0]);
   }
-  /** All entries, 4K then 2M, each by address. */
+  /** All entries, 4K then 2M, each by address (reads the whole TLB and every filled slot). */
   entries(): TlbEntry[] {
+    noteRead(this.allLoc);
+    const out = this.sortedEntries();
+    for (const e of out) noteRead(this.slot(e).loc);
+    return out;
+  }
+  private sortedEntries(): TlbEntry[] {
     const by = (a: TlbEntry, b: TlbEntry) => a.va - b.va;
     return [...[...this.small.values()].sort(by), ...[...this.large.values()].sort(by)];
   }

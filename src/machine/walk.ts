@@ -1,6 +1,7 @@
 // The hardware page walk: from the CPU's root (or its paging-structure cache) to the leaf
 // entry, setting A in the leaf and filling the TLB. Planned first (pure, for the footprint),
 // then applied in the same state by the Step's run().
+import { unaudited } from '../engine/audit.js';
 import { type Access, read, write } from '../engine/types.js';
 import type { PageTable } from './pagetable.js';
 import {
@@ -126,7 +127,8 @@ export function applyWalk(ctx: WalkContext, plan: WalkPlan, by: string): string 
   parts.push(`(${describePte(leaf.get(), (f) => mem.frameName(f))})`);
   if (plan.setA) parts.push('A set');
   const frame = paPfn(leaf.pa);
-  if (!mem.isAllocated(frame)) parts.push(`— ${mem.frameName(frame)} is a FREED frame`);
+  // For the note only (allocation state is outside a walk's footprint).
+  if (!unaudited(() => mem.isAllocated(frame))) parts.push(`— ${mem.frameName(frame)} is a FREED frame`);
   return parts.join(' ');
 }
 

@@ -128,7 +128,7 @@ describe('cpu load/store and the dirty bit', () => {
     m.init_mm.mapPage(va(0), P, PAGE_KERNEL_RO);
     const cpu = m.cpu(0);
     const r = new Runner({ threads: [{ name: 'cpu0', body: function* () {
-      expect(yield* cpu.load(va(0))).toEqual({ ok: true, value: 0 });
+      expect(yield* cpu.load(va(0))).toEqual({ ok: true, value: 0, via: '4K' });
       const st = yield* cpu.store(va(0), 7);
       expect(st).toMatchObject({ ok: false, fault: 'write-protect' });
       const ld = yield* cpu.load(m.geo.addr(0, 1));
