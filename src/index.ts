@@ -34,3 +34,6 @@ export function showsExpected(expect: Expectation, r: ExploreResult): boolean {
   if (expect === 'holds') return r.verdict === 'holds';
   return r.verdict === 'violated' && r.violation?.invariant === expect.violates;
 }
+
+// User-model primitives: shared variables, mutex, assume/assert, waitUntil, watch check.
+export * from './sync/index.js';

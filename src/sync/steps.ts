@@ -1,0 +1,24 @@
+// Control steps for user models: assume (block executions that do not satisfy a condition) and
+// waitUntil (a step enabled only once a condition over shared variables holds).
+import { assumeHolds } from '../engine/execution.js';
+import { read } from '../engine/types.js';
+import { mkStep, op } from '../machine/step.js';
+import type { Located, Op } from './shared.js';
+
+/**
+ * assume(cond): executions in which `cond` (computed by the thread from values it loaded) is
+ * false are *blocked*: neither complete nor violated, and no invariant is checked on them
+ * (GenMC's __VERIFIER_assume). The step touches nothing.
+ */
+export function* assume(cond: boolean, reason = 'assumption'): Op<void> {
+  yield* op(mkStep(`assume ${reason}`, [], () => assumeHolds(cond, reason)));
+}
+
+/**
+ * await: one step, enabled only while `cond()` holds — a waiter is blocked, not spinning, so
+ * a condition that never comes true is a deadlock the engine reports. `cond` may read only the
+ * locations of `reads` (the audit checks it).
+ */
+export function* waitUntil(label: string, reads: readonly Located[], cond: () => boolean): Op<void> {
+  yield* op(mkStep(`wait until ${label}`, reads.map((x) => read(x.loc)), (say) => say('condition holds'), cond));
+}
