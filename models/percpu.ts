@@ -40,7 +40,7 @@ import {
   va,
 } from '../src/machine/index.js';
 import { defineModel } from '../src/model.js';
-import { LOWER_GHOST, MAP_GHOST, type PercpuState, USE_GHOST, percpuInvariants } from '../properties/percpu.js';
+import { type PercpuState, percpuInvariants } from '../properties/percpu.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
@@ -82,6 +82,9 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     allocated,
     sections: modules.map((x) => ({ module: x.name, loaded: x.loaded, end: x.end })),
     useViolation: null,
+    useGhost,
+    mapGhost,
+    lowerGhost,
     mapViolation: null,
     lowerViolation: null,
   };
@@ -195,8 +198,12 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       const r = yield* cpu.load(a);
       const bad = !r.ok ? `faults (${r.why})` : r.value !== mod.init ? `reads ${r.value}, not its initial value ${mod.init}` : null;
       if (bad && !st.useViolation) {
-        st.useViolation = `${mod.name}'s init on ${cpu.name}: per_cpu(var, ${c}) at ${hex(a)} ${bad}`;
-        useGhost.set(1);
+        // The ghost record is its own step: it writes the watched ghost word.
+        yield* op(mkStep(`mod->init: per_cpu(var, ${c}) ${bad}`, [write(useGhost.loc)], (say) => {
+          st.useViolation = `${mod.name}'s init on ${cpu.name}: per_cpu(var, ${c}) at ${hex(a)} ${bad}`;
+          useGhost.set(1);
+          say('recorded');
+        }));
       }
     }
   }

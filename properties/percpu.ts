@@ -23,19 +23,19 @@ export interface PercpuState {
   mapViolation: string | null;
   /** Set when a store lowers a high-water mark. */
   lowerViolation: string | null;
+  /** Ghost words set to 1 by the step that records the violation of the same name. */
+  readonly useGhost: Var;
+  readonly mapGhost: Var;
+  readonly lowerGhost: Var;
 }
-
-export const MAP_GHOST = 'var:ghost.mapped';
-export const LOWER_GHOST = 'var:ghost.high-water';
-export const USE_GHOST = 'var:ghost.use';
 
 /** initialised-before-use: per_cpu(var, cpu) read by a module's init is mapped and holds the module's initial value. */
 export function initialisedBeforeUse(s: PercpuState): Invariant {
   return {
     name: 'initialised-before-use',
     description: "every module variable is mapped and initialised on every CPU before its first use (per_cpu(var, cpu) in the module's init)",
-    watch: [USE_GHOST],
-    check: () => s.useViolation,
+    watch: [s.useGhost.loc],
+    check: () => (s.useGhost.get() === 1 ? s.useViolation : null),
   };
 }
 
@@ -44,8 +44,8 @@ export function mappedOnce(s: PercpuState): Invariant {
   return {
     name: 'mapped-once',
     description: 'a per-cpu page is never mapped twice: percpu_pte_alloc never finds (or overwrites) a present pte',
-    watch: [MAP_GHOST],
-    check: () => s.mapViolation,
+    watch: [s.mapGhost.loc],
+    check: () => (s.mapGhost.get() === 1 ? s.mapViolation : null),
   };
 }
 
@@ -54,9 +54,9 @@ export function highWaterCoversLoaded(s: PercpuState): Invariant {
   return {
     name: 'high-water-covers-loaded',
     description: "each CPU's high-water mark only grows and covers every loaded module's per-cpu section",
-    watch: [LOWER_GHOST, 'var:percpu_allocated[', 'var:loaded:'],
+    watch: [s.lowerGhost.loc, ...s.allocated.map((v) => v.loc), ...s.sections.map((x) => x.loaded.loc)],
     check: () => {
-      if (s.lowerViolation) return s.lowerViolation;
+      if (s.lowerGhost.get() === 1) return s.lowerViolation;
       for (const sec of s.sections) {
         if (sec.loaded.get() !== 1) continue;
         for (let c = 0; c < s.allocated.length; c++) {

@@ -41,7 +41,9 @@ function program(o: Options): () => Program {
     const ptes = P.map((p, i) => m.init_mm.mapPage(m.geo.addr(0, i), p, PAGE_SHARED));
     const lock = m.spinlock('L');
     const counter = m.var('count');
-    function* run(cpu: Cpu, op: Op): ThreadBody {
+    // Each thread keeps its own CPU's interrupt flag in a local: reading cpu.irqEnabled between
+    // steps would be an unaudited access to shared state (the engine's audit rejects it).
+    function* run(cpu: Cpu, op: Op, irq: { on: boolean }): ThreadBody {
       switch (op.k) {
         case 'load': yield* cpu.load(m.geo.addr(0, op.page)); break;
         case 'store': yield* cpu.store(m.geo.addr(0, op.page), op.v); break;
@@ -57,8 +59,8 @@ function program(o: Options): () => Program {
         case 'invlpg': yield* cpu.invlpg(m.geo.addr(0, op.page)); break;
         case 'flushAll': yield* cpu.flush_tlb_all(); break;
         case 'flushRange': yield* cpu.flush_tlb_kernel_range(va(0), m.geo.addr(0, 1)); break;
-        case 'irqOff': if (cpu.irqEnabled) yield* cpu.local_irq_disable(); break;
-        case 'irqOn': if (!cpu.irqEnabled) yield* cpu.local_irq_enable(); break;
+        case 'irqOff': if (irq.on) { yield* cpu.local_irq_disable(); irq.on = false; } break;
+        case 'irqOn': if (!irq.on) { yield* cpu.local_irq_enable(); irq.on = true; } break;
         case 'locked': yield* spin_lock(lock); yield* atomic_inc(counter); yield* spin_unlock(lock); break;
         case 'lockedIrq': {
           const f = yield* spin_lock_irqsave(cpu, lock);
@@ -74,8 +76,9 @@ function program(o: Options): () => Program {
         ...o.ops.map((ops, i) => ({
           name: `cpu${i}`,
           body: function* (): ThreadBody {
-            for (const op of ops) yield* run(m.cpu(i), op);
-            if (!m.cpu(i).irqEnabled) yield* m.cpu(i).local_irq_enable();
+            const irq = { on: true };
+            for (const op of ops) yield* run(m.cpu(i), op, irq);
+            if (!irq.on) yield* m.cpu(i).local_irq_enable();
           },
         })),
         ...m.actors(),

@@ -54,7 +54,8 @@ describe('vmap scenarios', () => {
   it('PAT: set_memory_uc without vm_unmap_aliases leaves a WB alias of a UC page', () => {
     const bad = explore(vmap, { variant: 'no-unmap-aliases', params: { pat: 1 } });
     expect(bad.violation?.invariant).toBe('no-cache-type-alias');
-    expect(bad.executions).toBe(35);
+    // 35 before a flush of an empty TLB (cpu1's: it never loads or stores) only read its slots.
+    expect(bad.executions).toBe(5);
     const good = explore(vmap, { variant: 'fixed', params: { pat: 1 } });
     expect(good).toMatchObject({ verdict: 'holds', executions: 274 });
   });
@@ -70,7 +71,7 @@ describe('vmap scenarios', () => {
   it('PAT: DPOR finds the reuse race too', () => {
     const r = explore(vmap, { variant: 'reuse-before-flush', params: { pat: 1 } });
     expect(r.violation?.invariant).toBe('no-reuse-before-flush');
-    expect(r.executions).toBe(241);
+    expect(r.executions).toBe(55); // 241 while an empty TLB's flush wrote tlb:<cpu>
   });
 
   it('with lazy_max_pages 0 every vunmap purges at once: even no-unmap-aliases holds', () => {
@@ -94,7 +95,8 @@ describe('vmap: the vmap_block front end (vmRam 1: vm_map_ram / vm_unmap_ram)', 
   it('walking every vmap_block (fc1e0d980037) holds, with and without eager pte clearing, and for CPA', () => {
     expect(explore(vmap, { variant: 'fixed', params: { vmRam: 1 } })).toMatchObject({ verdict: 'holds', executions: 102 });
     expect(explore(vmap, { variant: 'eager-clear', params: { vmRam: 1 } })).toMatchObject({ verdict: 'holds', executions: 93 });
-    expect(explore(vmap, { variant: 'fixed', params: { vmRam: 1, pat: 1 } })).toMatchObject({ verdict: 'holds', executions: 81 });
+    // 81 while an empty TLB's flush wrote tlb:<cpu>
+    expect(explore(vmap, { variant: 'fixed', params: { vmRam: 1, pat: 1 } })).toMatchObject({ verdict: 'holds', executions: 29 });
   });
 
   it('without vm_unmap_aliases the lazy vm_unmap_ram alias reaches the pin', () => {
@@ -114,7 +116,9 @@ describe('vmap: DFS', () => {
     for (const v of ['highmem-only-unmap-aliases', 'no-unmap-aliases', 'eager-clear-no-unmap-aliases']) {
       const r = explore(vmap, { variant: v, strategy: 'dfs' });
       expect(r.violation?.invariant, v).toBe('no-stale-alias-on-pinned-pagetable');
-      expect(r.executions, v).toBe(364);
+      // 364 before make_lowmem_page_readonly's read of the pte became its own step (it was read
+      // between steps, which the access audit rejects): DFS interleaves that step too.
+      expect(r.executions, v).toBe(1365);
     }
   });
 
