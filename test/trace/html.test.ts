@@ -18,7 +18,7 @@ describe('replay --html', () => {
     const io: Io = { out: () => {}, err: () => {}, isTTY: false };
     await main(['explore', path.resolve(__dirname, '../../examples/lost-update.ts'), '--variant', 'plain', '--out', dir], io);
     const html = path.join(dir, 'trace.html');
-    expect(await main(['replay', path.join(dir, 'lost-update-plain.json'), '--html', html], io)).toBe(0);
+    expect(await main(['replay', path.join(dir, 'lost-update-plain.json'), '--model', path.resolve(__dirname, '../../examples/lost-update.ts'), '--html', html], io)).toBe(0);
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
