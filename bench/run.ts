@@ -1,44 +1,80 @@
-// `npm run bench`: steps/s and executions/s of DFS and DPOR on programs of growing size, and
-// DPOR's executions against DFS's. Prints one JSON document. Compare ratios within one run:
-// the machines are shared and noisy, so absolute rates are indicative only.
-import { builtinModels } from '../models/index.js';
-import { exploreProgram, type ExploreResult, type StrategyName } from '../src/engine/explore.js';
-import { explore } from '../src/index.js';
-import { type Op, toyProgram } from '../src/testing/toy.js';
+// `npm run bench`: the engine against the engine before the speed work, in one run, as ratios.
+// The machines here are shared and noisy, so absolute rates are indicative only; what counts is
+// the ratio of two builds measured side by side (alternating, best of `REPS`). The baseline is
+// built from git into a temporary worktree (bench/baseline.json names the commit; override with
+// MMCHECK_BENCH_BASE=<rev>, or MMCHECK_BENCH_BASE=none to measure this build alone).
+// Prints one JSON document on stdout; progress goes to stderr.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-interface Row {
-  readonly program: string;
-  readonly strategy: string;
+/** The parts of a build the bench uses (the same in every version so far). */
+interface Lib {
+  readonly label: string;
+  explore(model: unknown, options: Record<string, unknown>): Result;
+  exploreProgram(make: () => unknown, options: Record<string, unknown>): Result;
+  toyProgram(threads: unknown[][], nVars: number, nLocks: number): () => unknown;
+  readonly models: readonly { name: string; variants: readonly { name: string }[] }[];
+}
+
+interface Result {
+  readonly verdict: string;
   readonly executions: number;
   readonly steps: number;
   readonly elapsedMs: number;
-  readonly stepsPerSec: number;
-  readonly executionsPerSec: number;
-  readonly verdict: string;
 }
 
-const row = (program: string, r: ExploreResult): Row => ({
-  program,
-  strategy: r.strategy,
-  executions: r.executions,
-  steps: r.steps,
-  elapsedMs: Math.round(r.elapsedMs),
-  stepsPerSec: Math.round((r.steps * 1000) / Math.max(r.elapsedMs, 1)),
-  executionsPerSec: Math.round((r.executions * 1000) / Math.max(r.elapsedMs, 1)),
-  verdict: r.verdict,
-});
+interface Workload {
+  readonly name: string;
+  readonly strategy: string;
+  run(lib: Lib): Result;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+const REPS = Number(process.env.MMCHECK_BENCH_REPS ?? 2);
+const CAP = { maxExecutions: 50_000, timeLimitMs: 20_000 };
+
+async function load(root: string, label: string): Promise<Lib> {
+  const url = (p: string) => pathToFileURL(path.join(root, p)).href;
+  const index = (await import(url('dist/src/index.js'))) as Record<string, unknown>;
+  const toy = (await import(url('dist/src/testing/toy.js'))) as Record<string, unknown>;
+  const models = (await import(url('dist/models/index.js'))) as Record<string, unknown>;
+  return {
+    label,
+    explore: index.explore as Lib['explore'],
+    exploreProgram: index.exploreProgram as Lib['exploreProgram'],
+    toyProgram: toy.toyProgram as Lib['toyProgram'],
+    models: models.builtinModels as Lib['models'],
+  };
+}
+
+/** Builds `rev` into a worktree under the temp dir (once) and returns its root. */
+function buildBaseline(rev: string): string {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: repo, encoding: 'utf8' }).trim();
+  const root = path.join(tmpdir(), `mmcheck-bench-${sha.slice(0, 12)}`);
+  if (!existsSync(path.join(root, 'dist/src/index.js'))) {
+    process.stderr.write(`bench: building baseline ${sha.slice(0, 12)} in ${root}\n`);
+    if (!existsSync(root)) execFileSync('git', ['worktree', 'add', '--detach', root, sha], { cwd: repo, stdio: 'ignore' });
+    if (!existsSync(path.join(root, 'node_modules'))) symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+    execFileSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  }
+  return root;
+}
 
 /** n threads: each writes its own variable k times, then CAS-increments a shared counter once. */
-function mostlyIndependent(n: number, k: number): Op[][] {
+function mostlyIndependent(n: number, k: number): unknown[][] {
   return Array.from({ length: n }, (_, t) => [
-    ...Array.from({ length: k }, (_, i): Op => ({ kind: 'store', x: 1 + t, v: i + 1 })),
+    ...Array.from({ length: k }, (_, i) => ({ kind: 'store', x: 1 + t, v: i + 1 })),
     { kind: 'load', x: 0 },
     { kind: 'cas', x: 0, expect: 0, v: t + 1 },
   ]);
 }
 
 /** n threads, each storing to and loading from two shared variables (heavily dependent). */
-function contended(n: number): Op[][] {
+function contended(n: number): unknown[][] {
   return Array.from({ length: n }, (_, t) => [
     { kind: 'store', x: 0, v: t + 1 },
     { kind: 'load', x: 1 },
@@ -47,43 +83,78 @@ function contended(n: number): Op[][] {
   ]);
 }
 
-const CAP = { maxExecutions: 200_000, timeLimitMs: 20_000 };
-const rows: Row[] = [];
-const comparisons: { program: string; dfsExecutions: number; dporExecutions: number; dfsComplete: boolean; ratio: number }[] = [];
-
-const programs: [string, Op[][], number][] = [
-  ['independent-2x2', mostlyIndependent(2, 2), 1 + 2],
-  ['independent-3x2', mostlyIndependent(3, 2), 1 + 3],
-  ['independent-3x3', mostlyIndependent(3, 3), 1 + 3],
-  ['independent-4x2', mostlyIndependent(4, 2), 1 + 4],
-  ['contended-2', contended(2), 2],
-  ['contended-3', contended(3), 2],
-  ['contended-4', contended(4), 2],
-];
-for (const [name, threads, nVars] of programs) {
-  const make = toyProgram(threads, nVars, 0);
-  const results: Partial<Record<StrategyName, ExploreResult>> = {};
-  for (const strategy of ['dfs', 'dpor'] as const) {
-    const r = exploreProgram(make, { strategy, ...CAP });
-    results[strategy] = r;
-    rows.push(row(name, r));
+function workloads(lib: Lib): Workload[] {
+  const out: Workload[] = [];
+  const toys: [string, unknown[][], number, string[]][] = [
+    ['independent-3x3', mostlyIndependent(3, 3), 4, ['dfs', 'dpor']],
+    ['independent-4x2', mostlyIndependent(4, 2), 5, ['dpor']],
+    ['contended-3', contended(3), 2, ['dfs', 'dpor']],
+    ['contended-4', contended(4), 2, ['dpor']],
+  ];
+  for (const [name, threads, nVars, strategies] of toys) {
+    for (const strategy of strategies) out.push({ name, strategy, run: (l) => l.exploreProgram(l.toyProgram(threads, nVars, 0), { strategy, ...CAP }) });
   }
-  const dfs = results.dfs!;
-  const dpor = results.dpor!;
-  comparisons.push({
-    program: name,
-    dfsExecutions: dfs.executions,
-    dporExecutions: dpor.executions,
-    dfsComplete: dfs.verdict === 'holds',
-    ratio: Number((dpor.executions / dfs.executions).toFixed(4)),
+  const model = (l: Lib, name: string) => l.models.find((m) => m.name === name)!;
+  // The configuration SPIN's whole pipeline verifies in 2.4 s here (issue 11).
+  out.push({
+    name: 'ptmigrate/delimbo cpus=1 pages=2 reclaim=2 warm=0 psc=1',
+    strategy: 'dpor',
+    run: (l) => l.explore(model(l, 'ptmigrate'), { variant: 'delimbo', params: { cpus: 1, pages: 2, reclaim: 2, warm: 0, psc: 1 }, ...CAP }),
   });
+  for (const m of lib.models) {
+    for (const v of m.variants) out.push({ name: `${m.name}/${v.name}`, strategy: 'dpor', run: (l) => l.explore(model(l, m.name), { variant: v.name, ...CAP }) });
+  }
+  return out;
 }
 
-const models = builtinModels.flatMap((m) =>
-  m.variants.map((v) => {
-    const r = explore(m, { variant: v.name, ...CAP });
-    return { model: m.name, variant: v.name, asExpected: r.asExpected, ...row(`${m.name}/${v.name}`, r) };
-  }),
-);
+interface Measure {
+  readonly executions: number;
+  readonly steps: number;
+  readonly verdict: string;
+  readonly ms: number;
+  readonly stepsPerSec: number;
+  readonly executionsPerSec: number;
+}
 
-process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-engine', node: process.version, rows, comparisons, models }, null, 2)}\n`);
+function measure(w: Workload, lib: Lib): Measure | { readonly error: string } {
+  let best: Measure | undefined;
+  for (let i = 0; i < REPS; i++) {
+    let r: Result;
+    try {
+      r = w.run(lib);
+    } catch (e) {
+      return { error: e instanceof Error ? e.message.slice(0, 200) : String(e) };
+    }
+    const ms = Math.max(r.elapsedMs, 0.001);
+    if (!best || ms < best.ms) {
+      best = { executions: r.executions, steps: r.steps, verdict: r.verdict, ms: Math.round(ms), stepsPerSec: Math.round((r.steps * 1000) / ms), executionsPerSec: Math.round((r.executions * 1000) / ms) };
+    }
+  }
+  return best!;
+}
+
+const baseRev = process.env.MMCHECK_BENCH_BASE ?? (JSON.parse(readFileSync(path.join(repo, 'bench/baseline.json'), 'utf8')) as { rev: string }).rev;
+const current = await load(repo, 'current');
+const base = baseRev === 'none' ? undefined : await load(buildBaseline(baseRev), `baseline ${baseRev}`);
+const rows = [];
+for (const w of workloads(current)) {
+  process.stderr.write(`bench: ${w.name} (${w.strategy})\n`);
+  // Alternate builds so drifting machine load hits both alike.
+  const now = measure(w, current);
+  const before = base ? measure(w, base) : undefined;
+  const ok = (m: Measure | { error: string } | undefined): m is Measure => m !== undefined && !('error' in m);
+  rows.push({
+    workload: w.name,
+    strategy: w.strategy,
+    current: now,
+    ...(before ? { baseline: before } : {}),
+    ...(ok(now) && ok(before)
+      ? { speedup: Number((now.stepsPerSec / before.stepsPerSec).toFixed(2)), timeRatio: Number((before.ms / now.ms).toFixed(2)), sameCounts: now.executions === before.executions && now.steps === before.steps }
+      : {}),
+  });
+}
+const speedups = rows.map((r) => ('speedup' in r ? r.speedup : undefined)).filter((x): x is number => x !== undefined);
+const summary = speedups.length
+  ? { workloads: rows.length, compared: speedups.length, minSpeedup: Math.min(...speedups), maxSpeedup: Math.max(...speedups), geomeanSpeedup: Number(Math.exp(speedups.reduce((a, s) => a + Math.log(s), 0) / speedups.length).toFixed(2)) }
+  : { workloads: rows.length };
+process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-engine', node: process.version, baseline: base?.label ?? null, repetitions: REPS, summary, rows }, null, 2)}\n`);
