@@ -14,6 +14,15 @@ import type { Access, Loc } from './types.js';
 export class AccessRecord {
   readonly reads: Loc[] = [];
   readonly writes: Loc[] = [];
+  /** Empties the record for reuse (the engine keeps one per execution: no allocation per step). */
+  clear(): this {
+    this.reads.length = 0;
+    this.writes.length = 0;
+    return this;
+  }
+  get empty(): boolean {
+    return this.reads.length === 0 && this.writes.length === 0;
+  }
 }
 
 let current: AccessRecord | null = null;
@@ -26,6 +35,17 @@ export function noteRead(loc: Loc): void {
 /** Called by shared state when it is written (a read-modify-write notes both). */
 export function noteWrite(loc: Loc): void {
   if (current !== null) current.writes.push(loc);
+}
+
+/** Starts recording into `record` (null: record nothing); returns what to pass to `endRecording`. */
+export function beginRecording(record: AccessRecord | null): AccessRecord | null {
+  const prev = current;
+  current = record;
+  return prev;
+}
+
+export function endRecording(prev: AccessRecord | null): void {
+  current = prev;
 }
 
 /** Runs `fn` recording every access into `record` (null: record nothing). */

@@ -38,6 +38,17 @@ export class Dependence {
     return v;
   }
 
+  /** `dependent`, for footprints whose visible-write flags are already known. */
+  dependentWith(a: readonly Access[], aVisible: boolean, b: readonly Access[], bVisible: boolean): boolean {
+    if (aVisible && bVisible) return true;
+    for (const x of a) {
+      for (const y of b) {
+        if (x.loc === y.loc && (x.write || y.write)) return true;
+      }
+    }
+    return false;
+  }
+
   dependent(a: readonly Access[], b: readonly Access[]): boolean {
     for (const x of a) {
       for (const y of b) {

@@ -25,6 +25,8 @@ interface Node {
 interface Event {
   readonly tid: ThreadId;
   readonly footprint: readonly Access[];
+  /** The footprint writes a location a per-step invariant watches (computed once). */
+  readonly visible: boolean;
   readonly conditional: boolean;
   readonly local: number; // index of this event among its thread's events, from 1
   readonly clock: Clock;
@@ -50,11 +52,9 @@ export class DporStrategy implements Strategy {
 
   beginExecution(): boolean {
     this.depth = 0;
-    this.events = [];
-    this.clocks = new LocationClocks();
-    this.last = [];
     if (!this.started) {
       this.started = true;
+      this.keepPrefix(0);
       return true;
     }
     while (this.nodes.length > 0) {
@@ -62,14 +62,31 @@ export class DporStrategy implements Strategy {
       const fp = node.pending.get(node.chosen);
       node.done.add(node.chosen);
       if (fp) node.sleep.set(node.chosen, fp);
-      const next = [...node.backtrack].filter((t) => !node.done.has(t) && !node.sleep.has(t)).sort((a, b) => a - b)[0];
+      let next: ThreadId | undefined;
+      for (const t of node.backtrack) if (!node.done.has(t) && !node.sleep.has(t) && (next === undefined || t < next)) next = t;
       if (next !== undefined) {
         node.chosen = next;
+        this.keepPrefix(this.nodes.length - 1);
         return true;
       }
       this.nodes.pop();
     }
     return false;
+  }
+
+  /**
+   * The next execution replays the first `k` steps of this one (the cursor checks they are the
+   * same), so their events, clocks and races are already known: keep them, and rebuild only the
+   * per-location summaries. Race detection then runs for the new steps alone.
+   */
+  private keepPrefix(k: number): void {
+    this.events.length = Math.min(k, this.events.length);
+    this.clocks = new LocationClocks();
+    this.last = [];
+    for (const e of this.events) {
+      this.clocks.record(e.footprint, e.clock, e.visible);
+      this.last[e.tid] = e;
+    }
   }
 
   choose(exec: Execution, enabled: readonly ThreadId[]): ThreadId | null {
@@ -95,10 +112,11 @@ export class DporStrategy implements Strategy {
   }
 
   afterStep(exec: Execution, record: EventRecord): void {
+    if (exec.events.length <= this.events.length) return; // a step of the kept prefix
     const event = this.makeEvent(exec.threadCount, record.tid, record.footprint, record.conditional);
     this.events.push(event);
     this.last[record.tid] = event;
-    this.clocks.record(event.footprint, event.clock, this.dep.writesVisible(event.footprint));
+    this.clocks.record(event.footprint, event.clock, event.visible);
     this.detectRaces(event);
   }
 
@@ -150,12 +168,13 @@ export class DporStrategy implements Strategy {
   /** The event for thread `tid` running a step with `footprint` after everything so far. */
   private makeEvent(n: number, tid: ThreadId, footprint: readonly Access[], conditional: boolean): Event {
     const prev = this.last[tid];
-    const clock: Clock = prev ? [...prev.clock] : new Array<number>(n).fill(0);
+    const clock: Clock = prev ? prev.clock.slice() : new Array<number>(n).fill(0);
     const local = (prev?.local ?? 0) + 1;
+    const visible = this.dep.writesVisible(footprint);
     // The join of every earlier dependent event's clock, from per-location summaries.
-    this.clocks.joinDependencies(clock, footprint, this.dep.writesVisible(footprint));
+    this.clocks.joinDependencies(clock, footprint, visible);
     clock[tid] = local;
-    return { tid, footprint, conditional, local, clock, prevClock: prev?.clock };
+    return { tid, footprint, visible, conditional, local, clock, prevClock: prev?.clock };
   }
 
   /**
@@ -168,7 +187,7 @@ export class DporStrategy implements Strategy {
     const ordered: Clock = event.prevClock ? [...event.prevClock] : new Array<number>(event.clock.length).fill(0);
     for (let i = this.events.length - 2; i >= 0; i--) {
       const e = this.events[i]!;
-      if (e.tid === event.tid || !this.dep.dependent(e.footprint, event.footprint)) continue;
+      if (e.tid === event.tid || !this.dep.dependentWith(e.footprint, e.visible, event.footprint, event.visible)) continue;
       if (ordered[e.tid]! >= e.local) continue;
       // A step that never ran (still disabled at the end) can only be brought before e by
       // running its thread there: where that thread could not run, reversing settles nothing.

@@ -7,9 +7,8 @@ import {
   type Step,
   type ThreadBody,
   type ThreadId,
-  footprintOf,
 } from './types.js';
-import { AccessRecord, FootprintError, recording, uncovered, unaudited, unwatched } from './audit.js';
+import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered, unwatched } from './audit.js';
 import { EngineError, ModelError } from './errors.js';
 
 export { EngineError } from './errors.js';
@@ -82,6 +81,8 @@ export class Execution {
   blocked: string | null = null;
   readonly maxSteps: number;
   private readonly audit: boolean;
+  /** The one access record, reused by every audited call of this execution. */
+  private readonly rec = new AccessRecord();
   private readonly threads: ThreadState[];
   private readonly stepInvariants: readonly Invariant[];
 
@@ -131,11 +132,24 @@ export class Execution {
   pendingFootprint(tid: ThreadId): readonly Access[] {
     const step = this.threads[tid]!.pending;
     if (!step) throw new EngineError(`thread ${tid} has no pending step`);
-    let fp: readonly Access[] = [];
-    this.guard(tid, () => {
-      fp = unaudited(() => footprintOf(step));
-    });
-    return fp;
+    try {
+      return this.footprint(step);
+    } catch (e) {
+      this.fail(tid, e);
+      return [];
+    }
+  }
+
+  /** A step's footprint, evaluated unaudited (footprint functions read state freely). */
+  private footprint(step: Step): readonly Access[] {
+    const f = step.footprint;
+    if (typeof f !== 'function') return f;
+    const prev = beginRecording(null);
+    try {
+      return f();
+    } finally {
+      endRecording(prev);
+    }
   }
 
   isEnabled(tid: ThreadId): boolean {
@@ -143,17 +157,20 @@ export class Execution {
     if (!step) return false;
     if (!step.enabled) return true;
     let ok = false;
-    this.guard(tid, () => {
-      if (!this.audit) {
-        ok = step.enabled!();
-        return;
-      }
-      const rec = new AccessRecord();
-      ok = recording(rec, () => step.enabled!());
-      if (rec.reads.length === 0 && rec.writes.length === 0) return;
-      const bad = uncovered(rec, unaudited(() => footprintOf(step)), true);
+    const rec = this.audit ? this.rec.clear() : null;
+    const prev = beginRecording(rec);
+    try {
+      ok = step.enabled();
+    } catch (e) {
+      endRecording(prev);
+      this.fail(tid, e);
+      return false;
+    }
+    endRecording(prev);
+    if (rec && !rec.empty) {
+      const bad = uncovered(rec, this.footprint(step), true);
       if (bad) throw new FootprintError(`the enabled condition of "${this.threads[tid]!.name}: ${step.label}" ${bad}${bad.startsWith('writes') ? ' (an enabled condition must not change state)' : ''}`);
-    });
+    }
     return ok && !this.failure;
   }
 
@@ -175,26 +192,34 @@ export class Execution {
     const step = t.pending;
     let footprint: readonly Access[] = [];
     let result: unknown;
-    this.guard(tid, () => {
-      footprint = unaudited(() => footprintOf(step));
-      if (!this.audit) {
-        result = step.run();
-        return;
-      }
-      const rec = new AccessRecord();
+    let thrown: unknown;
+    let threw = false;
+    try {
+      footprint = this.footprint(step);
+    } catch (e) {
+      threw = true;
+      thrown = e;
+    }
+    const rec = this.audit ? this.rec.clear() : null;
+    if (!threw) {
+      const prev = beginRecording(rec);
       try {
-        result = recording(rec, () => step.run());
+        result = step.run();
       } catch (e) {
-        if (e instanceof AssumptionFailed && rec.writes.length > 0) {
-          throw new ModelError(`step "${t.name}: ${step.label}" wrote ${rec.writes[0]} before its assumption failed: assume before any write in a step`);
-        }
-        throw e;
-      } finally {
-        // Checked even when run threw: an assumption or a model error after an undeclared access.
-        const bad = uncovered(rec, footprint, false);
-        if (bad) throw new FootprintError(`step "${t.name}: ${step.label}" ${bad}; add it to the step's footprint`);
+        threw = true;
+        thrown = e;
       }
-    }, step);
+      endRecording(prev);
+    }
+    if (rec && !rec.empty) {
+      // Checked even when run threw: an assumption or a model error after an undeclared access.
+      const bad = uncovered(rec, footprint, false);
+      if (bad) throw new FootprintError(`step "${t.name}: ${step.label}" ${bad}; add it to the step's footprint`);
+      if (thrown instanceof AssumptionFailed && rec.writes.length > 0) {
+        throw new ModelError(`step "${t.name}: ${step.label}" wrote ${rec.writes[0]} before its assumption failed: assume before any write in a step`);
+      }
+    }
+    if (threw) this.fail(tid, thrown, step);
     const event: EventRecord = { tid, label: step.label, note: step.note, footprint, conditional: step.enabled !== undefined };
     this.events.push(event);
     if (t.assumeFailed !== null) {
@@ -202,9 +227,11 @@ export class Execution {
       return event;
     }
     if (this.failure || this.blocked !== null) return event;
-    this.guard(tid, () => {
+    try {
       t.pending = this.nextStep(t, this.advance(t, result));
-    });
+    } catch (e) {
+      this.fail(tid, e);
+    }
     if (this.failure || this.blocked !== null) return event;
     this.checkInvariants(this.stepInvariants);
     if (!this.failure && this.events.length >= this.maxSteps && this.enabled().length > 0) {
@@ -244,8 +271,14 @@ export class Execution {
    * anything, so shared state it touches there is a model error. */
   private advance(t: ThreadState, result: unknown): IteratorResult<Step, void> {
     if (!this.audit) return t.gen.next(result);
-    const rec = new AccessRecord();
-    const r = recording(rec, () => t.gen.next(result));
+    const rec = this.rec.clear();
+    const prev = beginRecording(rec);
+    let r: IteratorResult<Step, void>;
+    try {
+      r = t.gen.next(result);
+    } finally {
+      endRecording(prev);
+    }
     const loc = rec.writes[0] ?? rec.reads[0];
     if (loc !== undefined) {
       const what = rec.writes.length ? 'writes' : 'reads';
@@ -270,14 +303,17 @@ export class Execution {
   private checkInvariants(list: readonly Invariant[]): void {
     for (const inv of list) {
       let msg: string | null = null;
-      const rec = this.audit && !inv.atEnd ? new AccessRecord() : null;
+      const rec = this.audit && !inv.atEnd ? this.rec.clear() : null;
+      const prev = beginRecording(rec);
       try {
-        msg = recording(rec, () => inv.check());
+        msg = inv.check();
       } catch (e) {
+        endRecording(prev);
         if (e instanceof ModelError || e instanceof EngineError) throw e;
         this.failure = { kind: 'error', invariant: 'model-error', message: `invariant ${inv.name} threw: ${errText(e)}` };
         return;
       }
+      endRecording(prev);
       if (rec) {
         if (rec.writes.length > 0) throw new FootprintError(`invariant ${inv.name} writes ${rec.writes[0]}: an invariant must only read`);
         const loc = inv.watch === undefined ? null : unwatched(rec, inv.watch);
@@ -291,26 +327,32 @@ export class Execution {
   }
 
   /** Runs model code; its exceptions become failures. `running` is the step whose `run` this is. */
-  private guard(tid: ThreadId, fn: () => void, running?: Step): void {
+  /** Runs model code; its exceptions become failures (see `fail`). */
+  private guard(tid: ThreadId, fn: () => void): void {
     try {
       fn();
     } catch (e) {
-      if (e instanceof EngineError || e instanceof ModelError) throw e;
-      if (e instanceof AssertionViolated) {
-        this.failure = { kind: 'invariant', invariant: e.name, message: e.message };
-        return;
-      }
-      if (e instanceof AssumptionFailed) {
-        if (!running) throw new ModelError(`${this.threads[tid]?.name ?? `thread ${tid}`}: assume may only be called inside a step's run()`);
-        this.threads[tid]!.assumeFailed = e.reason;
-        return;
-      }
-      this.failure = {
-        kind: 'error',
-        invariant: 'model-error',
-        message: `${this.threads[tid]?.name ?? `thread ${tid}`} threw: ${errText(e)}`,
-      };
+      this.fail(tid, e);
     }
+  }
+
+  /** What an exception thrown by model code means. `running`: the step whose `run` threw. */
+  private fail(tid: ThreadId, e: unknown, running?: Step): void {
+    if (e instanceof EngineError || e instanceof ModelError) throw e;
+    if (e instanceof AssertionViolated) {
+      this.failure = { kind: 'invariant', invariant: e.name, message: e.message };
+      return;
+    }
+    if (e instanceof AssumptionFailed) {
+      if (!running) throw new ModelError(`${this.threads[tid]?.name ?? `thread ${tid}`}: assume may only be called inside a step's run()`);
+      this.threads[tid]!.assumeFailed = e.reason;
+      return;
+    }
+    this.failure = {
+      kind: 'error',
+      invariant: 'model-error',
+      message: `${this.threads[tid]?.name ?? `thread ${tid}`} threw: ${errText(e)}`,
+    };
   }
 }
 
@@ -321,7 +363,7 @@ function isStep(x: unknown): x is Step {
 }
 
 function isGenerator(x: unknown): x is ThreadBody {
-  return typeof x === 'object' && x !== null && typeof (x as Record<string, unknown>).next === 'function' && typeof (x as Record<PropertyKey, unknown>)[Symbol.iterator] === 'function';
+  return typeof x === 'object' && x !== null && typeof (x as Record<string, unknown>).next === 'function' && typeof (x as Record<string, unknown>).throw === 'function';
 }
 
 function describe(x: unknown): string {
