@@ -25,7 +25,7 @@ describe('mmcheck command line', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/lost-update\s+plain\s+violates no-lost-update\s+violated no-lost-update\s+2\s+8/);
-    expect(r.stdout).toContain('2 variants, 2 as expected, 0 not');
+    expect(r.stdout).toContain('4 variants, 4 as expected, 0 not');
   });
 
   it('exits 1 for a violation, writes a minimised trace, and replay reproduces it', async () => {
@@ -38,8 +38,8 @@ describe('mmcheck command line', () => {
     const rep = await cli('replay', file, '--model', example);
     expect(rep.code).toBe(0);
     expect(rep.out).toContain('VIOLATION after step 4: invariant no-lost-update');
-    expect(rep.out).toContain('counter is 1 after 2 increments');
-    expect(rep.out).toContain('tx: 0 → 1');
+    expect(rep.out).toContain('stats.tx is 1 after 2 increments');
+    expect(rep.out).toContain('stats.tx: 0 → 1');
   });
 
   it('exits 0 for a variant that holds', async () => {
@@ -54,7 +54,7 @@ describe('mmcheck command line', () => {
       const a = await cli('explore', example, '--strategy', strategy, '--seed', '7', '--samples', '20', '--json', '--no-trace');
       const b = await cli('explore', example, '--strategy', strategy, '--seed', '7', '--samples', '20', '--json', '--no-trace');
       expect(strip(a.out)).toBe(strip(b.out));
-      expect(JSON.parse(a.out).results).toHaveLength(2);
+      expect(JSON.parse(a.out).results).toHaveLength(4);
     }
   });
 
@@ -62,7 +62,7 @@ describe('mmcheck command line', () => {
     const file = path.join(tmp(), 'junit.xml');
     await cli('explore', example, '--junit', file, '--no-trace');
     const xml = readFileSync(file, 'utf8');
-    expect(xml).toContain('<testsuite name="mmcheck" tests="2" failures="0"');
+    expect(xml).toContain('<testsuite name="mmcheck" tests="4" failures="0"');
     expect(xml).toContain('name="lost-update/plain"');
   });
 
@@ -122,10 +122,10 @@ describe('mmcheck command line', () => {
     it('reports a schedule that no longer fits as a divergence with its step', async () => {
       const { trace } = await validTrace();
       const steps = trace.steps as { thread: string; label: string }[];
-      const changed = { ...trace, steps: steps.map((s, i) => (i === 2 ? { ...s, label: 'store stats->tx = 7' } : s)) };
+      const changed = { ...trace, steps: steps.map((s, i) => (i === 2 ? { ...s, label: 'store stats.tx := 7' } : s)) };
       const r = await cli('replay', write(changed), '--model', example);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/^mmcheck: trace diverges at step 3: expected "cpu1: store stats->tx = 7", got "cpu1: store stats->tx = 1"/);
+      expect(r.err).toMatch(/^mmcheck: trace diverges at step 3: expected "cpu1: store stats.tx := 7", got "cpu1: store stats.tx := 1"/);
       const short = { ...trace, schedule: (trace.schedule as number[]).slice(0, 3), steps: steps.slice(0, 3), violation: { ...(trace.violation as object), step: 3 } };
       const r2 = await cli('replay', write(short), '--model', example);
       expect(r2.err).toMatch(/^mmcheck: trace diverges at step 3: expected violation of no-lost-update, got no violation/);

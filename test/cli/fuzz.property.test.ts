@@ -93,7 +93,7 @@ describe('fuzzing every input mmcheck reads', () => {
       fc.property(fc.constantFrom(...keys), fc.jsonValue(), fc.array(fc.integer({ min: -1, max: 4 }), { maxLength: 8 }), mutation, (key, value, schedule, [at, nested]) => {
         const cases = [
           { ...valid, [key]: value },
-          { ...valid, schedule, steps: schedule.map(() => ({ thread: 'cpu0', label: 'load stats->tx' })) },
+          { ...valid, schedule, steps: schedule.map(() => ({ thread: 'cpu0', label: 'load stats.tx' })) },
           mutateAt(valid, at, nested),
         ];
         for (const t of cases) expectClear(() => replayTrace(lostUpdate, parseTrace(JSON.stringify(t))));

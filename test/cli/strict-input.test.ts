@@ -113,3 +113,11 @@ describe('model files', () => {
     expect(r.err.trim()).toBe("mmcheck: memory-hog/only ran out of memory (the explorer's heap limit is 64 MB; raise it with --max-memory MB, or make the model smaller)");
   });
 });
+
+describe('version', () => {
+  it('writes the version of package.json into traces, checkpoints and reports', async () => {
+    const { VERSION } = await import('../../src/schema/version.js');
+    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+  });
+});

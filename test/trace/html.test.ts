@@ -29,11 +29,11 @@ describe('replay --html', () => {
       await page.goto(`file://${html}`);
       expect(await page.locator('#verdict').textContent()).toContain('invariant no-lost-update');
       expect(await page.locator('table.lane th').allTextContents()).toEqual(['#', 'cpu0', 'cpu1']);
-      expect(await page.locator('tr.violation td.op').textContent()).toContain('store stats->tx = 1');
-      expect(await page.locator('#state').textContent()).toContain('"tx": 0');
+      expect(await page.locator('tr.violation td.op').textContent()).toContain('store stats.tx := 1');
+      expect(await page.locator('#state').textContent()).toContain('"stats.tx": 0');
       await page.locator('#slider').fill('3');
       expect(await page.locator('#stepno').textContent()).toBe('3');
-      expect(await page.locator('#state').textContent()).toContain('"tx": 1');
+      expect(await page.locator('#state').textContent()).toContain('"stats.tx": 1');
       expect(await page.locator('tr.current td.n').textContent()).toBe('3');
       await page.locator('#row1').click();
       expect(await page.locator('#stepno').textContent()).toBe('1');
