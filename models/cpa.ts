@@ -205,6 +205,7 @@ function build(variant: string, params: Params): Program {
   // The kernel has used page 1 as ordinary WB memory: its lines are in the cache.
   m.memory.setCachedWB(frames[1]!, true);
   const cpaLock = m.spinlock('cpa_lock');
+  const pgdList = m.var('pgd_list'); // pgd_list, which pgd_alloc() extends under pgd_lock
   const pgdLock = m.spinlock('pgd_lock');
   const tableFrames: Pfn[] = [m.init_mm.root, ...Array.from({ length: 2 }, (_, i) => (1 + E + i) as Pfn)];
 
@@ -421,7 +422,8 @@ function build(variant: string, params: Params): Program {
     if (params.forks === 1) {
       // pgd_alloc() → pgd_list_add() under pgd_lock (arch/x86/mm/pgtable.c)
       const f = yield* irqSave(cpu, 'pgd_alloc');
-      yield* pgdSection(cpu, `pgd_alloc: spin_lock(pgd_lock); pgd_list_add(pgd); spin_unlock(pgd_lock)`, 'take-drop', () => [write('var:pgd_list')], (say) => {
+      yield* pgdSection(cpu, `pgd_alloc: spin_lock(pgd_lock); pgd_list_add(pgd); spin_unlock(pgd_lock)`, 'take-drop', () => [write(pgdList.loc)], (say) => {
+        pgdList.set(pgdList.get() + 1);
         say('new pgd on pgd_list');
         return { value: undefined };
       });

@@ -10,6 +10,7 @@ import {
   type VirtAddr,
   type pte_t,
   describePte,
+  memPrefix,
   hex,
   physAddr,
   pte_dirty,
@@ -64,7 +65,7 @@ export function noLostDirtyBit(s: PtmigrateState): Invariant[] {
   const atDrop: Invariant = {
     name,
     description,
-    watch: ['var:reclaim:'],
+    watch: s.pages.map((p) => p.reclaim.loc),
     check: () => {
       const d = s.drops.find((x) => x.mem !== x.backing);
       if (!d) return null;
@@ -106,7 +107,7 @@ export function noWriteToFreedPagetable(s: PtmigrateState): Invariant {
   return {
     name: 'no-write-to-freed-pagetable',
     description: 'the hardware never writes a pte page after it was freed',
-    watch: [`mem:${s.O}:`],
+    watch: [memPrefix(s.O)],
     check: () => {
       const mem = s.machine.memory;
       const w = mem.writesToFreedFrame(s.O).find((x) => x.by.includes('hardware'));

@@ -1,14 +1,9 @@
-// The shared state of one user-model execution: it mints variables and mutexes (each location
-// once: two variables with one name would alias a location with two values), and owns the
-// `assertion` invariant that `assert` steps fail.
-import { noteRead, noteWrite, unaudited } from '../engine/audit.js';
-import { type Invariant, type Loc, type Step, write } from '../engine/types.js';
+// The shared state of one user-model execution: it mints variables and mutexes, each location
+// once (two variables with one name would alias one location with two values).
+import { unaudited } from '../engine/audit.js';
+import type { Loc } from '../engine/types.js';
 import { Lock, mutex_lock, mutex_trylock, mutex_unlock } from '../machine/locks.js';
-import { mkStep, op } from '../machine/step.js';
 import { type Located, type Op, Shared, show } from './shared.js';
-
-/** The name of the invariant a failed `assert` violates. */
-export const ASSERTION = 'assertion';
 
 /** A sleeping lock at `lock:<name>`: `lock` is one step, enabled only while it is free. */
 export class Mutex implements Located {
@@ -38,9 +33,6 @@ export class Mutex implements Located {
 
 export class SharedState {
   private readonly owned = new Map<Loc, Shared<unknown> | Mutex>();
-  private failed: string | null = null;
-  /** Written only by a failing `assert`, read by the `assertion` invariant. */
-  readonly assertLoc: Loc = 'assert';
 
   /** A shared variable at `var:<name>`. Names are unique within the state. */
   variable<T>(name: string, init: T): Shared<T> {
@@ -53,35 +45,6 @@ export class SharedState {
     const m = new Mutex(new Lock(name, 'mutex'));
     this.claim(m.loc, m);
     return m;
-  }
-
-  /**
-   * assert(cond): a step that fails the execution with the `assertion` invariant when `cond`
-   * (computed by the thread, from values it loaded) is false. A passing assert touches nothing.
-   */
-  *assert(cond: boolean, message: string): Op<void> {
-    const step: Step<void> = mkStep(`assert ${message}`, cond ? [] : [write(this.assertLoc)], (say) => {
-      if (cond) return say('holds');
-      noteWrite(this.assertLoc);
-      this.failed = `assertion failed: ${message}`;
-      say('FAILED');
-    });
-    yield* op(step);
-  }
-
-  /** Include these in the program's invariants (the `assertion` invariant). */
-  get invariants(): Invariant[] {
-    return [
-      {
-        name: ASSERTION,
-        description: 'every assert() in a thread holds',
-        watch: [this.assertLoc],
-        check: () => {
-          noteRead(this.assertLoc);
-          return this.failed;
-        },
-      },
-    ];
   }
 
   /** Every variable and mutex by name, for traces (`Program.snapshot`). */

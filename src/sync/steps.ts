@@ -1,6 +1,6 @@
-// Control steps for user models: assume (block executions that do not satisfy a condition) and
-// waitUntil (a step enabled only once a condition over shared variables holds).
-import { assumeHolds } from '../engine/execution.js';
+// Control steps for user models: assume (block executions that do not satisfy a condition),
+// assert (fail the execution), and waitUntil (a step enabled only once a condition holds).
+import { assertHolds, assumeHolds } from '../engine/execution.js';
 import { read } from '../engine/types.js';
 import { mkStep, op } from '../machine/step.js';
 import type { Located, Op } from './shared.js';
@@ -12,6 +12,21 @@ import type { Located, Op } from './shared.js';
  */
 export function* assume(cond: boolean, reason = 'assumption'): Op<void> {
   yield* op(mkStep(`assume ${reason}`, [], () => assumeHolds(cond, reason)));
+}
+
+/** The name of the violation a failed `assert` reports. */
+export const ASSERTION = 'assertion';
+
+/**
+ * assert(cond): a step that fails the execution — a violation named `assertion`, "assertion
+ * failed: <message>" — when `cond` (computed by the thread from values it loaded) is false. It
+ * touches nothing.
+ */
+export function* assert(cond: boolean, message: string): Op<void> {
+  yield* op(mkStep(`assert ${message}`, [], (say) => {
+    assertHolds(cond, ASSERTION, `assertion failed: ${message}`);
+    say('holds');
+  }));
 }
 
 /**
