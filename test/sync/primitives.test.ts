@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { FootprintError } from '../../src/engine/audit.js';
 import { ModelError } from '../../src/engine/errors.js';
+import lostUpdate from '../../examples/lost-update.js';
 import { Execution } from '../../src/engine/execution.js';
 import {
   ASSERTION,
@@ -13,6 +14,7 @@ import {
   type ThreadBody,
   assume,
   checkWatches,
+  explore,
   exploreProgram,
   perform,
   read,
@@ -244,6 +246,16 @@ describe('the audit catches what DPOR would get wrong', () => {
     expect(() => checkWatches(make)).toThrow('invariant never-read watches "var:X", which matches no location any step touched');
     expect([...checkWatches(misspelt('var:x'), { strategy: 'dpor' })]).toEqual(['var:x']);
     expect(unmatchedWatches([{ name: 'i', watch: ['var:x', 'tlb:'], check: () => null }], ['var:x'])).toEqual([{ invariant: 'i', prefix: 'tlb:' }]);
+  });
+
+  it('(c) the lost-update example on these primitives: plain is violated under dpor and dfs, the fixes hold', () => {
+    for (const strategy of ['dpor', 'dfs'] as const) {
+      for (const v of lostUpdate.variants) {
+        const r = explore(lostUpdate, { variant: v.name, strategy });
+        expect(r.asExpected, `${v.name} ${strategy}`).toBe(true);
+        if (v.name === 'plain') expect(r.violation?.message).toBe('stats.tx is 1 after 2 increments');
+      }
+    }
   });
 
   it('(d) `yield` where `yield*` was meant is a ModelError that says so', () => {
