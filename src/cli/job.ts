@@ -4,7 +4,8 @@
 // against the model it now has (same file, same variants in the same order, same threads)
 // before continuing anything.
 import { builtinModels } from '../../models/index.js';
-import { maxThreadId } from '../engine/checkpoint-schema.js';
+import { dfsState, dporState, maxThreadId, parseState } from '../engine/checkpoint-schema.js';
+import { ReplayDivergence, replaySchedule } from '../engine/replay.js';
 import { type Checkpoint, DEFAULT_MAX_STEPS, type Progress as Stats } from '../engine/explore.js';
 import { CheckpointError } from '../engine/strategy.js';
 import { explore, type ModelResult, showsExpected } from '../index.js';
@@ -124,6 +125,54 @@ function checkThreads(p: Planned, current: CurrentVariant, search: SearchArgs): 
   }
   const top = maxThreadId(current.checkpoint.strategy, current.checkpoint.state);
   if (top >= threads.length) throw new CheckpointError(`the checkpoint's search state names thread ${top}, but the program has ${threads.length} threads`);
+  checkPrefix(p, current, search);
+}
+
+/**
+ * A saved DFS stack or DPOR node list is the prefix of the last execution: replaying it must be
+ * possible, with the enabled sets it records. A forged position that passes every schema but
+ * does not fit the program would otherwise make the search end early and say "holds".
+ */
+function checkPrefix(p: Planned, current: CurrentVariant, search: SearchArgs): void {
+  const prefix = savedPrefix(current.checkpoint);
+  if (prefix.length === 0) return;
+  const params = checkedParams(p.loaded.model, search.params);
+  const maxSteps = search.maxSteps ?? p.loaded.model.maxSteps ?? DEFAULT_MAX_STEPS;
+  let enabled: readonly (readonly number[])[];
+  try {
+    enabled = replaySchedule(() => p.loaded.model.build(p.variant, params), prefix.map((n) => n.chosen), { maxSteps: Math.max(maxSteps, prefix.length) }).enabled;
+  } catch (e) {
+    if (e instanceof ReplayDivergence) throw new CheckpointError(`the checkpoint's search position does not fit the model: ${e.message}`);
+    throw e;
+  }
+  prefix.forEach((n, i) => {
+    const real = enabled[i] ?? [];
+    if (!n.fits(real)) throw new CheckpointError(`the checkpoint's search position does not fit the model: at step ${i + 1} it records threads ${n.recorded.join(', ')} as choices, but ${real.join(', ') || 'none'} can run`);
+  });
+}
+
+interface PrefixStep {
+  readonly chosen: number;
+  readonly recorded: readonly number[];
+  /** Whether the choices recorded here agree with the threads really enabled there. */
+  fits(real: readonly number[]): boolean;
+}
+
+const sameSet = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
+
+function savedPrefix(cp: Checkpoint): PrefixStep[] {
+  if (cp.strategy === 'dpor') {
+    return parseState(dporState, cp.state, cp.strategy).nodes.map((n) => ({ chosen: n.chosen, recorded: n.enabled, fits: (real) => sameSet(n.enabled, real) }));
+  }
+  if (cp.strategy.startsWith('dfs')) {
+    // A bound may have cut a node's options to the one thread that continues.
+    return parseState(dfsState, cp.state, cp.strategy).stack.map((n) => ({
+      chosen: n.options[n.index]!,
+      recorded: n.options,
+      fits: (real) => sameSet(n.options, real) || (n.options.length === 1 && n.options[0] === n.prev && real.includes(n.prev)),
+    }));
+  }
+  return [];
 }
 
 function restored(p: Planned, r: SavedResult, search: SearchArgs): JobResult {

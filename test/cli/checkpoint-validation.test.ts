@@ -150,3 +150,33 @@ describe('checkpoint validation', () => {
     expectRefused(await cli('explore', '--resume', file), /field "search": unknown key "stallTimeoutS"/);
   });
 });
+
+describe('a forged position that passes every schema', () => {
+  it('is refused when its prefix does not fit the program (the engine alone would say "holds" after 0 executions)', async () => {
+    const misbehaving = fixture('misbehaving.ts');
+    const fp = [[0, [{ loc: 'a', write: true }]], [1, [{ loc: 'b', write: true }]]];
+    const node = (chosen: number) => ({ enabled: [0, 1], backtrack: [chosen], done: [], sleep: [], chosen, pending: fp });
+    // cpu0 takes a, cpu1 takes b, then cpu0 "runs" — but it waits for b: nobody can run there.
+    const checkpoint = { strategy: 'dpor', executions: 0, steps: 0, maxDepth: 0, elapsedMs: 0, state: { started: true, sleepBlocked: 0, nodes: [node(0), node(1), node(0)] } };
+    const dir = tmp();
+    const file = path.join(dir, 'ck.json');
+    const model = { name: 'misbehaving', file: { path: relativeModelPath(file, misbehaving), sha256: fileHash(readFileSync(misbehaving)) } };
+    const search: SearchArgs = { variant: 'deadlock', strategy: 'dpor', seed: '0', params: {}, minimise: true };
+    writeFileSync(file, checkpointText({ model, search, completed: [], current: { model: 'misbehaving', variant: 'deadlock', threads: ['cpu0', 'cpu1'], checkpoint } }));
+    const r = await cli('explore', '--resume', file, '--model', misbehaving, '--json', '--no-trace');
+    expectRefused(r, /the checkpoint's search position does not fit the model: trace diverges at step 3/);
+  });
+
+  it('is refused when it records other enabled threads than the program has there', async () => {
+    const r = midSearch('dpor');
+    const file = checkpointOf('dpor', r, (s) => {
+      const n = s.nodes![1]!;
+      n.enabled = [n.chosen as number];
+      n.backtrack = [n.chosen as number];
+      n.done = [];
+      n.sleep = [];
+      n.pending = (n.pending as [number, unknown][]).filter(([t]) => t === n.chosen);
+    });
+    expectRefused(await resume(file), /does not fit the model: at step 2 it records threads \d as choices, but [\d, ]+ can run/);
+  });
+});
