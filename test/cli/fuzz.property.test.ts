@@ -23,7 +23,7 @@ import { maxThreadId } from '../../src/engine/checkpoint-schema.js';
 import { UsageError } from '../../src/model.js';
 import { TraceError, parseTrace } from '../../src/trace/format.js';
 import { replayTrace } from '../../src/trace/replay.js';
-import lostUpdate from '../../examples/lost-update.js';
+import lostUpdate from '../fixtures/counter.js';
 import medium from '../fixtures/medium-model.js';
 import { cli, example, tmp } from './helpers.js';
 
@@ -58,7 +58,7 @@ describe('fuzzing every input mmcheck reads', () => {
   beforeAll(async () => {
     const out = tmp();
     await cli('explore', example, '--variant', 'plain', '--out', out);
-    valid = JSON.parse(readFileSync(path.join(out, 'lost-update-plain.json'), 'utf8'));
+    valid = JSON.parse(readFileSync(path.join(out, 'counter-plain.json'), 'utf8'));
   });
 
   it('parses or rejects any command line with a UsageError (3000 cases)', () => {
@@ -93,7 +93,7 @@ describe('fuzzing every input mmcheck reads', () => {
       fc.property(fc.constantFrom(...keys), fc.jsonValue(), fc.array(fc.integer({ min: -1, max: 4 }), { maxLength: 8 }), mutation, (key, value, schedule, [at, nested]) => {
         const cases = [
           { ...valid, [key]: value },
-          { ...valid, schedule, steps: schedule.map(() => ({ thread: 'cpu0', label: 'load stats.tx' })) },
+          { ...valid, schedule, steps: schedule.map(() => ({ thread: 'cpu0', label: 'load stats->tx' })) },
           mutateAt(valid, at, nested),
         ];
         for (const t of cases) expectClear(() => replayTrace(lostUpdate, parseTrace(JSON.stringify(t))));

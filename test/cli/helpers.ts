@@ -7,7 +7,8 @@ import { type Io, main } from '../../src/cli/main.js';
 
 export const root = path.resolve(__dirname, '../..');
 export const bin = path.join(root, 'bin/mmcheck.js');
-export const example = path.join(root, 'examples/lost-update.ts');
+/** A stable two-variant model (plain violates no-lost-update, atomic holds). */
+export const example = path.join(root, 'test/fixtures/counter.ts');
 export const fixture = (f: string) => path.join(root, 'test/fixtures', f);
 export const tmp = () => mkdtempSync(path.join(tmpdir(), 'mmcheck-'));
 

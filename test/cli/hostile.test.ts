@@ -77,7 +77,7 @@ describe('a trace naming a model file (finding 1)', () => {
   it('stores the model path relative to the trace, with the sha256 of the file', async () => {
     const out = tmp();
     await cli('explore', example, '--variant', 'plain', '--out', out);
-    const trace = JSON.parse(readFileSync(path.join(out, 'lost-update-plain.json'), 'utf8'));
+    const trace = JSON.parse(readFileSync(path.join(out, 'counter-plain.json'), 'utf8'));
     expect(trace.version).toBe(2);
     expect(path.resolve(out, trace.modelFile.path)).toBe(example);
     expect(trace.modelFile.sha256).toBe(fileHash(readFileSync(example)));
@@ -167,7 +167,7 @@ describe('a checkpoint from a stranger (finding 2)', () => {
     const ck = writeCheckpoint(h.dir, { model: { name: 'marker', file: { path: 'evil.mjs', sha256: h.sha256 } }, search, completed: [] });
     const other = await cli('explore', '--resume', ck, '--model', example);
     expect(other.code).toBe(2);
-    expect(other.err).toMatch(/the checkpoint is of model "marker", but the model given is "lost-update"/);
+    expect(other.err).toMatch(/the checkpoint is of model "marker", but the model given is "counter"/);
 
     appendFileSync(h.evil, '\n// edited\n');
     const edited = mmcheck(['explore', '--resume', ck, '--model', h.evil], { env: { MMCHECK_MARKER: path.join(h.dir, 'M2') } });

@@ -41,12 +41,12 @@ describe('output paths', () => {
   it('refuses --html naming a directory, and --html naming the trace being replayed', async () => {
     const dir = tmp();
     await cli('explore', example, '--variant', 'plain', '--out', dir);
-    const trace = path.join(dir, 'lost-update-plain.json');
+    const trace = path.join(dir, 'counter-plain.json');
     const before = readFileSync(trace, 'utf8');
     mkdirSync(path.join(dir, 'page'));
     oneLine(await cli('replay', trace, '--model', example, '--html', path.join(dir, 'page')), /--html .*page is a directory/);
-    oneLine(await cli('replay', trace, '--model', example, '--html', trace), /--html .*lost-update-plain\.json is the trace being replayed: it would be overwritten/);
-    oneLine(await cli('replay', trace, '--model', example, '--html', path.join(dir, '.', 'lost-update-plain.json')), /is the trace being replayed/);
+    oneLine(await cli('replay', trace, '--model', example, '--html', trace), /--html .*counter-plain\.json is the trace being replayed: it would be overwritten/);
+    oneLine(await cli('replay', trace, '--model', example, '--html', path.join(dir, '.', 'counter-plain.json')), /is the trace being replayed/);
     expect(readFileSync(trace, 'utf8')).toBe(before);
     expect(tempFiles(dir)).toEqual([]);
   });
@@ -61,11 +61,11 @@ describe('output paths', () => {
   it('names a trace after its non-default parameters, so a --param run never overwrites the default trace', async () => {
     const out = tmp();
     await cli('explore', example, '--variant', 'plain', '--out', out);
-    const committed = readFileSync(path.join(out, 'lost-update-plain.json'), 'utf8');
+    const committed = readFileSync(path.join(out, 'counter-plain.json'), 'utf8');
     const r = await cli('explore', example, '--variant', 'plain', '--param', 'cpus=3', '--out', out);
-    expect(r.out).toContain(`replay it: npx mmcheck replay ${path.join(out, 'lost-update-plain@cpus=3.json')}`);
-    expect(readFileSync(path.join(out, 'lost-update-plain.json'), 'utf8')).toBe(committed);
-    expect(readdirSync(out).sort()).toEqual(['lost-update-plain.json', 'lost-update-plain@cpus=3.json']);
+    expect(r.out).toContain(`replay it: npx mmcheck replay ${path.join(out, 'counter-plain@cpus=3.json')}`);
+    expect(readFileSync(path.join(out, 'counter-plain.json'), 'utf8')).toBe(committed);
+    expect(readdirSync(out).sort()).toEqual(['counter-plain.json', 'counter-plain@cpus=3.json']);
     // Giving a parameter its default value changes nothing: the name is the default one.
     await cli('explore', example, '--variant', 'plain', '--param', 'cpus=2', '--out', out);
     expect(readdirSync(out)).toHaveLength(2);
@@ -84,7 +84,7 @@ describe('output paths', () => {
 
   it('writes JUnit that stays well-formed XML whatever the messages contain', async () => {
     const { junitXml } = await import('../../src/cli/output.js');
-    const r = (await import('../../src/index.js')).explore((await import('../../examples/lost-update.js')).default, { variant: 'atomic' });
+    const r = (await import('../../src/index.js')).explore((await import('../fixtures/counter.js')).default, { variant: 'atomic' });
     const hostile = { ...r, asExpected: false, verdict: 'violated' as const, violation: { kind: 'invariant' as const, invariant: 'x\u001b[2J', message: 'bell\u0007 nul\u0000 esc\u001b[31m \ud800 lone', schedule: [], trace: [], preemptions: 0 } };
     const xml = junitXml([hostile]);
     // XML 1.0: no C0 controls but tab/newline/CR, no lone surrogates.
@@ -92,11 +92,11 @@ describe('output paths', () => {
     expect(xml).toContain('bell\\u0007 nul\\u0000 esc\\u001b[31m \\ud800 lone');
   });
 
-  it('writes a file given as a relative path under the current directory, and nothing else', async () => {
+  it('writes only the trace and the report it was asked for, leaving other files alone', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'keep.txt'), 'keep');
     const r = await cli('explore', example, '--variant', 'plain', '--out', dir, '--junit', path.join(dir, 'j.xml'));
     expect(r.code).toBe(1);
-    expect(readdirSync(dir).sort()).toEqual(['j.xml', 'keep.txt', 'lost-update-plain.json']);
+    expect(readdirSync(dir).sort()).toEqual(['counter-plain.json', 'j.xml', 'keep.txt']);
   });
 });

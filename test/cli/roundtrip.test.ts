@@ -18,7 +18,7 @@ async function exploreAndReplay(model: string, args: string[], out = tmp()) {
 describe('traces round-trip', () => {
   it('saves --max-steps in the trace, so a step-bound trace replays', async () => {
     const { out, replays } = await exploreAndReplay(example, ['--variant', 'plain', '--max-steps', '3']);
-    expect(JSON.parse(readFileSync(path.join(out, 'lost-update-plain.json'), 'utf8')).maxSteps).toBe(3);
+    expect(JSON.parse(readFileSync(path.join(out, 'counter-plain.json'), 'utf8')).maxSteps).toBe(3);
     expect(replays).toHaveLength(1);
     expect(replays[0]!.err).toBe('');
     expect(replays[0]!.code).toBe(0);

@@ -18,7 +18,7 @@ const refused = (r: Run, why: RegExp) => {
 async function validTrace(): Promise<{ dir: string; trace: Record<string, unknown> }> {
   const dir = tmp();
   await cli('explore', example, '--variant', 'plain', '--out', dir);
-  return { dir, trace: JSON.parse(readFileSync(path.join(dir, 'lost-update-plain.json'), 'utf8')) };
+  return { dir, trace: JSON.parse(readFileSync(path.join(dir, 'counter-plain.json'), 'utf8')) };
 }
 function writeTrace(dir: string, t: unknown): string {
   const f = path.join(dir, `t${Math.random().toString(36).slice(2)}.json`);
@@ -37,7 +37,7 @@ describe('flags', () => {
     [['explore', example, '--param', 'constructor=1'], /--param constructor is not a parameter name/],
     [['explore', example, '--param', 'prototype=1'], /--param prototype is not a parameter name/],
     [['explore', example, '--param', '__proto__=1'], /--param takes name=integer|is not a parameter name/],
-    [['explore', example, '--param', 'toString=1'], /unknown parameter "toString" for model lost-update/],
+    [['explore', example, '--param', 'toString=1'], /unknown parameter "toString" for model counter/],
     [['explore', example, '--stall-timeout', 'never'], /--stall-timeout takes a whole number/],
     [['explore', example, '--max-steps', '99999999999999999999'], /--max-steps takes a whole number from 1 to 10000000/],
     [['explore', example, '--seed', 'a b\u001b'], /--seed takes up to 64 letters/],
@@ -49,7 +49,7 @@ describe('flags', () => {
 describe('trace files', () => {
   it('accepts a trace that starts with a UTF-8 byte order mark', async () => {
     const { dir } = await validTrace();
-    const text = readFileSync(path.join(dir, 'lost-update-plain.json'), 'utf8');
+    const text = readFileSync(path.join(dir, 'counter-plain.json'), 'utf8');
     const r = await replay(writeTrace(dir, `\ufeff${text}`));
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -65,7 +65,7 @@ describe('trace files', () => {
     const { dir, trace } = await validTrace();
     const text = JSON.stringify(trace);
     refused(await replay(writeTrace(dir, text.replace('"params":{', '"params":{"__proto__":1,'))), /has a key named "__proto__"/);
-    refused(await replay(writeTrace(dir, { ...trace, params: { toString: 1 } })), /trace names parameter "toString", which model lost-update does not have/);
+    refused(await replay(writeTrace(dir, { ...trace, params: { toString: 1 } })), /trace names parameter "toString", which model counter does not have/);
     refused(await replay(writeTrace(dir, { ...trace, params: { constructor: 1 } })), /has a key named "constructor"/);
   });
 
