@@ -107,6 +107,13 @@ describe('model files', () => {
     refused(await cli('explore', fixture('bad-variants.mjs')), /model in .*bad-variants\.mjs is malformed: field "variants\.0": Expected object, received null/);
   });
 
+  it.each(['dpor', 'dfs'])('reports a footprint function that throws as a model error under %s, not a crash', async (strategy) => {
+    const r = await cli('explore', fixture('throwing-footprint.mjs'), '--variant', 'only', '--strategy', strategy, '--no-trace');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('violated model-error');
+  });
+
   it('stops a model that exhausts memory with a clear error, not an internal error or a stall', () => {
     const r = mmcheck(['explore', fixture('memory-hog.ts'), '--max-memory', '64', '--no-trace']);
     expect(r.code).toBe(2);
