@@ -65,6 +65,7 @@ export const savedResult = z
     blocked: count,
     sleepBlocked: count,
     steps: count,
+    restoredSteps: count.optional(),
     maxDepth: count,
     elapsedMs: z.number().nonnegative().finite(),
     minimiseMs: z.number().nonnegative().finite().optional(),

@@ -182,7 +182,7 @@ function restored(p: Planned, r: SavedResult, search: SearchArgs): JobResult {
     throw new CheckpointError(`the checkpoint's result for ${quoteField(keyOf(r.model, r.variant), 120)} has other parameters than its search`);
   }
   const expected = variantOf(model, r.variant).expect;
-  const result: ModelResult = { ...r, params, expected, asExpected: false };
+  const result: ModelResult = { ...r, restoredSteps: r.restoredSteps ?? 0, params, expected, asExpected: false };
   return {
     ...result,
     asExpected: showsExpected(expected, result),

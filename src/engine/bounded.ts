@@ -12,6 +12,7 @@ export function exploreBounded(make: () => Program, o: ExploreOptions): ExploreR
   let executions = 0;
   let blocked = 0;
   let steps = 0;
+  let restoredSteps = 0;
   let maxDepth = 0;
   let last: ExploreResult | undefined;
   const now = o.now ?? (() => performance.now());
@@ -26,6 +27,7 @@ export function exploreBounded(make: () => Program, o: ExploreOptions): ExploreR
     executions += last.executions;
     blocked += last.blocked;
     steps += last.steps;
+    restoredSteps += last.restoredSteps;
     maxDepth = Math.max(maxDepth, last.maxDepth);
     last.finalStates?.forEach((st) => states.add(st));
     if (last.verdict !== 'holds' && last.verdict !== 'bounded') break;
@@ -38,6 +40,7 @@ export function exploreBounded(make: () => Program, o: ExploreOptions): ExploreR
     executions,
     blocked,
     steps,
+    restoredSteps,
     maxDepth,
     elapsedMs: now() - t0,
     finalStates: o.collectFinalStates ? [...states].sort() : undefined,

@@ -91,6 +91,7 @@ export const engineCheckpoint = z
     executions: count,
     blocked: count.optional(),
     steps: count,
+    restoredSteps: count.optional(),
     maxDepth: count,
     elapsedMs: z.number().nonnegative('must not be negative').finite(),
     state: z.unknown(),

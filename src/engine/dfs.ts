@@ -52,6 +52,14 @@ export class DfsStrategy implements Strategy {
     return false;
   }
 
+  replayedPrefix(): number {
+    return Math.max(0, this.stack.length - 1);
+  }
+
+  skipPrefix(k: number): void {
+    this.depth = k;
+  }
+
   choose(_exec: Execution, enabled: readonly ThreadId[]): ThreadId | null {
     const d = this.depth++;
     if (d < this.stack.length) return this.stack[d]!.options[this.stack[d]!.index]!;

@@ -89,6 +89,14 @@ export class DporStrategy implements Strategy {
     }
   }
 
+  replayedPrefix(): number {
+    return Math.max(0, this.nodes.length - 1);
+  }
+
+  skipPrefix(k: number): void {
+    this.depth = k;
+  }
+
   choose(exec: Execution, enabled: readonly ThreadId[]): ThreadId | null {
     const d = this.depth++;
     if (d < this.nodes.length) return this.nodes[d]!.chosen;

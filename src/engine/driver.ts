@@ -16,6 +16,8 @@ import type { Access, Program, ThreadId } from './types.js';
 /** One execution's record, for the next execution's determinism check. */
 interface Path {
   readonly events: readonly EventRecord[];
+  readonly results: readonly unknown[];
+  readonly opaqueFrom: number;
   /** Enabled threads before each step, and at the end (where nothing was enabled). */
   readonly enabled: readonly (readonly ThreadId[])[];
   /** Each thread's first step (name, label, footprint), as text. */
@@ -27,11 +29,19 @@ export interface ExecutionOutcome {
   readonly abandoned: boolean;
   /** Enabled threads before each step (and before the end). */
   readonly enabled: readonly (readonly ThreadId[])[];
+  /** Leading steps brought back by restoring a saved state instead of running them. */
+  readonly restored: number;
 }
 
 /** Checks an execution against the previous one while they share a schedule. */
 export class Cursor {
   private prev: Path | null = null;
+  /** State before step d of the current path (d ≥ 1), for programs that declare `state`. */
+  private readonly saved: unknown[] = [];
+  private executions = 0;
+
+  /** `restore`: start from a saved state at the branch point when the program allows it. */
+  constructor(private readonly restore = false) {}
 
   /** Runs one execution to its end under `strategy`'s choices. */
   runExecution(exec: Execution, strategy: Strategy, afterStep?: (event: EventRecord) => void): ExecutionOutcome {
@@ -43,10 +53,19 @@ export class Cursor {
         if (start[t] !== prev.start[t]) throw nondeterministic(exec, 0, `thread ${t}'s first step was ${prev.start[t] ?? 'none'}`, `it is ${start[t] ?? 'none'}`);
       }
     }
-    const enabledSets: ThreadId[][] = [];
+    let enabledSets: ThreadId[][] = [];
     let following = prev !== null;
     let abandoned = false;
-    for (let d = 0; !exec.failure && exec.blocked === null; d++) {
+    const saving = this.restore && exec.program.state !== undefined;
+    const k = saving && prev ? this.restorable(strategy, prev) : 0;
+    if (k > 0) {
+      exec.fastForward(prev!.events.slice(0, k), prev!.results, this.saved[k]);
+      strategy.skipPrefix!(k);
+      enabledSets = prev!.enabled.slice(0, k) as ThreadId[][];
+    }
+    if (saving) this.saved.length = Math.max(k + 1, 1);
+    for (let d = k; !exec.failure && exec.blocked === null; d++) {
+      if (saving && d > k) this.saved.push(exec.saveState());
       const enabled = exec.enabled();
       if (exec.failure || exec.blocked !== null) break;
       enabledSets.push(enabled);
@@ -70,8 +89,22 @@ export class Cursor {
       strategy.afterStep?.(exec, event);
       afterStep?.(event);
     }
-    this.prev = { events: exec.events, enabled: enabledSets, start };
-    return { abandoned, enabled: enabledSets };
+    this.prev = { events: exec.events, results: exec.results, opaqueFrom: exec.opaqueFrom, enabled: enabledSets, start };
+    return { abandoned, enabled: enabledSets, restored: k };
+  }
+
+  /** How many leading steps of the execution about to run can be restored rather than run. */
+  private restorable(strategy: Strategy, prev: Path): number {
+    // Now and then (executions 2^i and every 61st) the prefix is re-run instead, so the cursor
+    // compares a real run with what restored executions did: a state that save/restore does not
+    // cover, like any nondeterminism, shows up as a difference.
+    const n = ++this.executions;
+    if ((n & (n - 1)) === 0 || n % 61 === 0) return 0;
+    if (!strategy.skipPrefix) return 0;
+    const k = strategy.replayedPrefix?.() ?? 0;
+    // The saved state at k, the prefix's results as plain data, and the prefix itself.
+    if (k <= 0 || k >= this.saved.length || k > prev.events.length || k > prev.opaqueFrom) return 0;
+    return k;
   }
 }
 
@@ -95,7 +128,8 @@ function checkSameStep(exec: Execution, d: number, was: EventRecord, now: EventR
 function nondeterministic(exec: Execution, d: number, then: string, now: string): NondeterminismError {
   return new NondeterminismError(
     `the model is not deterministic: on the same schedule, ${d === 0 ? 'at the start' : `after step ${d}`} ${then}, now ${now}. ` +
-      `A model must build fresh state in build() and take no input from outside it (a counter kept between executions, Math.random, the clock)`,
+      `A model must build fresh state in build() and take no input from outside it (a counter kept between executions, Math.random, the clock); ` +
+      `a program that declares \`state\` must save and restore everything its steps change`,
   );
 }
 
@@ -120,8 +154,9 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
   const now = o.now ?? (() => performance.now());
   const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit: o.audit ?? true };
   const states = new Set<string>();
-  const cursor = new Cursor();
+  const cursor = new Cursor(o.restore ?? true);
   let executions = 0;
+  let restoredSteps = 0;
   let blocked = 0;
   let steps = 0;
   let maxDepth = 0;
@@ -131,6 +166,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     strategy.restore(o.resume.state);
     ({ executions, steps, maxDepth, elapsedMs: previousMs } = o.resume);
     blocked = o.resume.blocked ?? 0;
+    restoredSteps = o.resume.restoredSteps ?? 0;
   }
   const t0 = now() - previousMs;
   let lastProgress = now();
@@ -157,8 +193,9 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     if (!strategy.beginExecution()) break;
     const exec = new Execution(make, execOptions);
     threads = Array.from({ length: exec.threadCount }, (_, t) => exec.threadName(t));
-    const { abandoned, enabled } = cursor.runExecution(exec, strategy);
-    steps += exec.events.length;
+    const { abandoned, enabled, restored } = cursor.runExecution(exec, strategy);
+    steps += exec.events.length - restored;
+    restoredSteps += restored;
     strategy.endExecution(exec);
     maxDepth = Math.max(maxDepth, exec.events.length);
     if (o.onProgress) {
@@ -195,6 +232,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     blocked,
     sleepBlocked,
     steps,
+    restoredSteps,
     maxDepth,
     elapsedMs: now() - t0,
     violation,
@@ -202,7 +240,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     finalStates: o.collectFinalStates ? [...states].sort() : undefined,
     threads,
     checkpoint:
-      stopped === 'interrupted' ? { strategy: strategy.name, executions, blocked, steps, maxDepth, elapsedMs: now() - t0, state: strategy.save() } : undefined,
+      stopped === 'interrupted' ? { strategy: strategy.name, executions, blocked, steps, restoredSteps, maxDepth, elapsedMs: now() - t0, state: strategy.save() } : undefined,
   };
 }
 

@@ -9,7 +9,7 @@ import {
   type ThreadId,
 } from './types.js';
 import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered, unwatched } from './audit.js';
-import { EngineError, ModelError } from './errors.js';
+import { EngineError, ModelError, NondeterminismError } from './errors.js';
 
 export { EngineError } from './errors.js';
 
@@ -67,6 +67,11 @@ export function assumeHolds(cond: boolean, reason = 'assumption failed'): void {
   if (!cond) throw new AssumptionFailed(reason);
 }
 
+/** The recorded result of a step whose assumption failed. */
+class AssumeMark {
+  constructor(readonly reason: string) {}
+}
+
 export interface ExecutionOptions {
   readonly maxSteps: number;
   /** Compare every access with the declared footprint / watch (default true). */
@@ -76,6 +81,10 @@ export interface ExecutionOptions {
 export class Execution {
   readonly program: Program;
   readonly events: EventRecord[] = [];
+  /** What each step's `run` returned (or why its assumption failed), to bring threads back. */
+  readonly results: unknown[] = [];
+  /** Index of the first step whose result is not plain data (a state restore cannot feed it back). */
+  opaqueFrom = Infinity;
   failure: Failure | null = null;
   /** Set when a step's assumption failed: the execution ends, neither complete nor violated. */
   blocked: string | null = null;
@@ -223,9 +232,12 @@ export class Execution {
     const event: EventRecord = { tid, label: step.label, note: step.note, footprint, conditional: step.enabled !== undefined };
     this.events.push(event);
     if (t.assumeFailed !== null) {
+      this.results.push(new AssumeMark(t.assumeFailed));
       t.pending = null;
       return event;
     }
+    this.results.push(result);
+    if ((typeof result === 'object' && result !== null) || typeof result === 'function') this.opaqueFrom = Math.min(this.opaqueFrom, this.events.length - 1);
     if (this.failure || this.blocked !== null) return event;
     try {
       t.pending = this.nextStep(t, this.advance(t, result));
@@ -242,6 +254,58 @@ export class Execution {
       };
     }
     return event;
+  }
+
+  /**
+   * Brings this freshly built execution to the end of `events` (a prefix of an earlier execution
+   * of the same program) without running its steps: each thread's generator is fed the results
+   * it received, then the program's state is put back as it was saved there. Per-step invariants
+   * held in every state of the prefix when it first ran; they are not checked again.
+   */
+  fastForward(events: readonly EventRecord[], results: readonly unknown[], saved: unknown): void {
+    const state = this.program.state;
+    if (!state) throw new EngineError('fast-forward of a program that declares no state');
+    if (this.events.length > 0) throw new EngineError('fast-forward of an execution that has started');
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const t = this.threads[e.tid]!;
+      const step = t.pending;
+      if (!step || step.label !== e.label) {
+        throw new NondeterminismError(
+          `the model is not deterministic: on the same schedule, after step ${i} step ${i + 1} was \`${t.name}: ${e.label}\`, now it is ${step ? `\`${t.name}: ${step.label}\`` : `${t.name} finished`} (brought back by feeding its thread the results it received)`,
+        );
+      }
+      this.events.push(e);
+      const r = results[i];
+      this.results.push(r);
+      if (r instanceof AssumeMark) {
+        t.assumeFailed = r.reason;
+        t.pending = null;
+        continue;
+      }
+      try {
+        t.pending = this.nextStep(t, this.advance(t, r));
+      } catch (err) {
+        this.fail(e.tid, err);
+        throw new NondeterminismError(`the model is not deterministic: bringing ${t.name} back through step ${i + 1} failed (${this.failure?.message ?? errText(err)})`);
+      }
+    }
+    try {
+      state.restore(saved);
+    } catch (err) {
+      if (err instanceof ModelError || err instanceof EngineError) throw err;
+      throw new ModelError(`the program's state.restore() threw: ${errText(err)}`);
+    }
+  }
+
+  /** The program's state now, as its `state.save()` copies it. */
+  saveState(): unknown {
+    try {
+      return this.program.state!.save();
+    } catch (err) {
+      if (err instanceof ModelError || err instanceof EngineError) throw err;
+      throw new ModelError(`the program's state.save() threw: ${errText(err)}`);
+    }
   }
 
   /** Called when no thread is enabled: a deadlock if a non-actor thread has not finished. */

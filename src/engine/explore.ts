@@ -28,5 +28,5 @@ export function exploreProgram(make: () => Program, options: ExploreOptions = {}
 /** The model could not even build its program: a model error before the first step. */
 function buildFailure(strategy: string, e: unknown): ExploreResult {
   const violation: Violation = { kind: 'error', invariant: 'model-error', message: `building the model threw: ${errText(e)}`, schedule: [], trace: [], preemptions: 0 };
-  return { verdict: 'violated', strategy, executions: 0, blocked: 0, sleepBlocked: 0, steps: 0, maxDepth: 0, elapsedMs: 0, violation, threads: [] };
+  return { verdict: 'violated', strategy, executions: 0, blocked: 0, sleepBlocked: 0, steps: 0, restoredSteps: 0, maxDepth: 0, elapsedMs: 0, violation, threads: [] };
 }

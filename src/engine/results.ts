@@ -24,6 +24,9 @@ export interface ExploreOptions {
   pctDepth?: number;
   /** Check every access against the declared footprints and watch lists (default true). */
   audit?: boolean;
+  /** Start each execution from the saved state at its branch point, for programs that declare
+   * `state` (default true); false re-runs every prefix. */
+  restore?: boolean;
   /** Record the canonical final state of every complete execution (for cross-checks). */
   collectFinalStates?: boolean;
   /** Polled between executions; true stops with verdict "interrupted". */
@@ -67,6 +70,7 @@ export interface Checkpoint {
   /** Executions ended by a failed `assume` (absent in checkpoints of older versions). */
   readonly blocked?: number;
   readonly steps: number;
+  readonly restoredSteps?: number;
   readonly maxDepth: number;
   readonly elapsedMs: number;
   readonly state: unknown;
@@ -83,8 +87,10 @@ export interface ExploreResult {
   readonly blocked: number;
   /** DPOR executions abandoned as redundant by sleep sets (not counted in `executions`). */
   readonly sleepBlocked: number;
-  /** Steps run, counting the replayed prefixes of stateless search. */
+  /** Steps run, counting the prefixes stateless search re-ran. */
   readonly steps: number;
+  /** Prefix steps brought back by restoring a saved state instead of running them again. */
+  readonly restoredSteps: number;
   readonly maxDepth: number;
   readonly elapsedMs: number;
   readonly violation?: Violation;

@@ -11,6 +11,13 @@ export interface Strategy {
    * (a sleep-set-blocked or bound-pruned prefix that needs no completion). */
   choose(exec: Execution, enabled: readonly ThreadId[]): ThreadId | null;
   afterStep?(exec: Execution, event: EventRecord): void;
+  /**
+   * How many leading choices of the execution just begun repeat the previous execution's (its
+   * branch point). The driver may then restore the state there instead of replaying: it calls
+   * `skipPrefix(k)` and asks `choose` only from step k on. Absent: 0.
+   */
+  replayedPrefix?(): number;
+  skipPrefix?(k: number): void;
   endExecution(exec: Execution): void;
   /** True when finishing without a violation proves the program correct. */
   readonly exhaustive: boolean;

@@ -72,6 +72,22 @@ export interface Program {
   finalState?(): string;
   /** Compact description of the state for traces (TLBs, page tables, counts). */
   snapshot?(): unknown;
+  /**
+   * The program's whole mutable shared state, saved as data and put back. With it, the search
+   * starts each execution from the saved state at its branch point instead of re-running the
+   * prefix: threads are brought back by feeding their generators the results they received
+   * (thread code between steps touches no shared state — the audit checks that), and `run()`
+   * is not called again. Everything a step's `run` changes must be covered; a program without
+   * `state` is explored by re-running prefixes.
+   */
+  readonly state?: ProgramState;
+}
+
+export interface ProgramState {
+  /** A copy of the state now (later changes must not alter it). */
+  save(): unknown;
+  /** Puts a saved state back into this (freshly built) program. */
+  restore(saved: unknown): void;
 }
 
 export function* perform<T>(step: Step<T>): Generator<Step, T, unknown> {

@@ -96,6 +96,15 @@ export class Shared {
   state(): string {
     return JSON.stringify(this.values);
   }
+  /** All shared state (variables and lock owners), for the engine's state restore. */
+  save(): { readonly values: readonly number[]; readonly owners: readonly (number | null)[] } {
+    return { values: this.values.slice(), owners: this.owners.slice() };
+  }
+  restore(saved: unknown): void {
+    const s = saved as ReturnType<Shared['save']>;
+    for (let i = 0; i < this.values.length; i++) this.values[i] = s.values[i]!;
+    for (let i = 0; i < this.owners.length; i++) this.owners[i] = s.owners[i]!;
+  }
 }
 
 export type Op =
@@ -157,6 +166,7 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
       invariants: invariants(s),
       finalState: () => `${s.state()}|${JSON.stringify(seen)}`,
       snapshot: () => ({ vars: JSON.parse(s.state()) as number[] }),
+      state: { save: () => s.save(), restore: (saved) => s.restore(saved) },
     };
   };
 }
