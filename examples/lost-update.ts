@@ -51,6 +51,7 @@ export default defineModel({
       ],
       finalState: () => s.finalState(),
       snapshot: () => s.snapshot(),
+      state: s.state, // lets the search restore a branch point instead of re-running its prefix
     };
   },
 });

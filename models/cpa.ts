@@ -126,7 +126,7 @@ function flushFootprint(cpu: Cpu): readonly Access[] {
 }
 
 /** __flush_tlb_all() on this CPU only. */
-function* localFlush(vas: readonly VirtAddr[], cpu: Cpu, label = 'local TLB flush'): Op<void> {
+function* localFlush(cpu: Cpu, label = 'local TLB flush'): Op<void> {
   yield* op(mkStep(label, () => flushFootprint(cpu), (say) => say(cpu.dropped(cpu.tlb.flushAll()))));
 }
 
@@ -135,7 +135,7 @@ function* localFlush(vas: readonly VirtAddr[], cpu: Cpu, label = 'local TLB flus
  * for every ack — the machine's shootdown, with the local flush's footprint from flushFootprint().
  * Delivery is the machine's `ipi→cpuN` actor (interrupts on, between instructions).
  */
-function* flushTlbAll(m: Machine, vas: readonly VirtAddr[], sender: Cpu, what: string): Op<void> {
+function* flushTlbAll(m: Machine, sender: Cpu, what: string): Op<void> {
   const others = m.cpus.filter((c) => c !== sender);
   const req: IpiRequest = { from: sender.id, flush: { kind: 'all' }, what };
   yield* op(
@@ -147,7 +147,7 @@ function* flushTlbAll(m: Machine, vas: readonly VirtAddr[], sender: Cpu, what: s
       say(`IPI → ${others.map((c) => c.name).join(', ')}`);
     }),
   );
-  yield* localFlush(vas, sender, `${what}: local flush`);
+  yield* localFlush(sender, `${what}: local flush`);
   yield* op(
     mkStep(`${what}: wait for acks`, others.map((c) => read(sender.ackLoc(c.id))), (say) => say('all acks in'), () => sender.awaitingAcks.size === 0),
   );
@@ -336,8 +336,8 @@ function build(variant: string, params: Params): Program {
       });
       return;
     }
-    yield* localFlush(vas, cpu, `${sfn}: __flush_tlb_all (local)`);
-    yield* flushTlbAll(m, vas, cpu, `${sfn}: flush_tlb_all`); // the global flush still under pgd_lock, interrupts off
+    yield* localFlush(cpu, `${sfn}: __flush_tlb_all (local)`);
+    yield* flushTlbAll(m, cpu, `${sfn}: flush_tlb_all`); // the global flush still under pgd_lock, interrupts off
     yield* pgdSection(cpu, `${sfn}: spin_unlock(pgd_lock)`, 'drop', () => [], () => ({ value: undefined }));
     yield* irqRestore(cpu, sfn, f);
   }
@@ -345,7 +345,7 @@ function build(variant: string, params: Params): Program {
   /** cpa_flush_range(): on_each_cpu(__cpa_flush_range), then clflush each present page if `cache`. */
   function* cpa_flush_range(cpu: Cpu, c: CpaCall, cache: boolean): Op<void> {
     const fn = 'cpa_flush_range';
-    if (flags.finalFlush) yield* flushTlbAll(m, vas, cpu, `${fn}: on_each_cpu(__cpa_flush_range)`);
+    if (flags.finalFlush) yield* flushTlbAll(m, cpu, `${fn}: on_each_cpu(__cpa_flush_range)`);
     if (cache && flags.cacheFlush) {
       const l = yield* within(fn, m.init_mm.lookup_address(c.addr));
       if (l && (l.pte & _PAGE_PRESENT) !== 0) yield* within(fn, m.memory.clflush(frames[c.page]!));
@@ -374,7 +374,7 @@ function build(variant: string, params: Params): Program {
       if (!doSplit) break;
       yield* split_large_page(cpu, c, l);
       // ad5ca55f6bdb: "global flush tlb after splitting big page and before doing cpa"
-      if (flags.flushAfterSplit) yield* flushTlbAll(m, vas, cpu, `${fn}: flush_tlb_all`);
+      if (flags.flushAfterSplit) yield* flushTlbAll(m, cpu, `${fn}: flush_tlb_all`);
       // goto repeat
     }
     if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_unlock(cpaLock));

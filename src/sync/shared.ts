@@ -37,6 +37,14 @@ export class Shared<T> implements Located {
     this.v = v;
   }
 
+  /** The value as data, and putting it back (ProgramState: no step, not audited). */
+  save(): T {
+    return this.v;
+  }
+  restore(v: T): void {
+    this.v = v;
+  }
+
   /** x = READ_ONCE(var) */
   *load(): Op<T> {
     return yield* op(

@@ -1,9 +1,14 @@
 // The shared state of one user-model execution: it mints variables and mutexes, each location
 // once (two variables with one name would alias one location with two values).
 import { unaudited } from '../engine/audit.js';
-import type { Loc } from '../engine/types.js';
+import type { Loc, ProgramState } from '../engine/types.js';
 import { Lock, mutex_lock, mutex_trylock, mutex_unlock } from '../machine/locks.js';
 import { type Located, type Op, Shared, show } from './shared.js';
+
+interface MutexState {
+  readonly held: boolean;
+  readonly holder: string | undefined;
+}
 
 /** A sleeping lock at `lock:<name>`: `lock` is one step, enabled only while it is free. */
 export class Mutex implements Located {
@@ -24,6 +29,15 @@ export class Mutex implements Located {
   }
   unlock(): Op<void> {
     return mutex_unlock(this.l);
+  }
+  save(): MutexState {
+    return unaudited(() => ({ held: this.l.held, holder: this.l.holder }));
+  }
+  restore(s: MutexState): void {
+    unaudited(() => {
+      this.l.held = s.held;
+      this.l.holder = s.holder;
+    });
   }
   /** mutex_trylock: true when taken. */
   tryLock(who?: string): Op<boolean> {
@@ -46,6 +60,19 @@ export class SharedState {
     this.claim(m.loc, m);
     return m;
   }
+
+  /**
+   * The whole state as data (`Program.state`): with it the engine restores an execution's
+   * branch point instead of re-running its prefix. Values are kept by reference: store plain
+   * values (numbers, strings, booleans, frozen objects), never objects a step mutates in place.
+   */
+  readonly state: ProgramState = {
+    save: () => [...this.owned.values()].map((x) => x.save()),
+    restore: (saved) => {
+      const values = saved as unknown[];
+      [...this.owned.values()].forEach((x, i) => (x instanceof Mutex ? x.restore(values[i] as MutexState) : x.restore(values[i])));
+    },
+  };
 
   /** Every variable and mutex by name, for traces (`Program.snapshot`). */
   snapshot(): Record<string, unknown> {
