@@ -12,16 +12,52 @@ import type { Access, Loc } from './types.js';
 
 /** The accesses made during one audited call. */
 export class AccessRecord {
-  readonly reads: Loc[] = [];
-  readonly writes: Loc[] = [];
-  /** Empties the record for reuse (the engine keeps one per execution: no allocation per step). */
+  // Grow-only buffers with counts: the engine reuses one record per execution, and resetting a
+  // count is cheaper than truncating an array.
+  private readonly readBuf: Loc[] = [];
+  private readonly writeBuf: Loc[] = [];
+  private nReads = 0;
+  private nWrites = 0;
+
+  read(loc: Loc): void {
+    this.readBuf[this.nReads++] = loc;
+  }
+  write(loc: Loc): void {
+    this.writeBuf[this.nWrites++] = loc;
+  }
+  /** Empties the record for reuse. */
   clear(): this {
-    this.reads.length = 0;
-    this.writes.length = 0;
+    this.nReads = 0;
+    this.nWrites = 0;
     return this;
   }
   get empty(): boolean {
-    return this.reads.length === 0 && this.writes.length === 0;
+    return this.nReads === 0 && this.nWrites === 0;
+  }
+  get reads(): readonly Loc[] {
+    return this.readBuf.slice(0, this.nReads);
+  }
+  get writes(): readonly Loc[] {
+    return this.writeBuf.slice(0, this.nWrites);
+  }
+  /** First location read / written, if any (no copy). */
+  get firstRead(): Loc | undefined {
+    return this.nReads > 0 ? this.readBuf[0] : undefined;
+  }
+  get firstWrite(): Loc | undefined {
+    return this.nWrites > 0 ? this.writeBuf[0] : undefined;
+  }
+  /** Calls `f` for each access in order, writes first; stops at the first non-null answer. */
+  find<T>(f: (loc: Loc, write: boolean) => T | null): T | null {
+    for (let i = 0; i < this.nWrites; i++) {
+      const r = f(this.writeBuf[i]!, true);
+      if (r !== null) return r;
+    }
+    for (let i = 0; i < this.nReads; i++) {
+      const r = f(this.readBuf[i]!, false);
+      if (r !== null) return r;
+    }
+    return null;
   }
 }
 
@@ -29,12 +65,12 @@ let current: AccessRecord | null = null;
 
 /** Called by shared state when it is read. */
 export function noteRead(loc: Loc): void {
-  if (current !== null) current.reads.push(loc);
+  if (current !== null) current.read(loc);
 }
 
 /** Called by shared state when it is written (a read-modify-write notes both). */
 export function noteWrite(loc: Loc): void {
-  if (current !== null) current.writes.push(loc);
+  if (current !== null) current.write(loc);
 }
 
 /** Starts recording into `record` (null: record nothing); returns what to pass to `endRecording`. */
@@ -69,22 +105,25 @@ export class FootprintError extends ModelError {}
 
 /** First access in `record` that `footprint` does not cover, as a sentence; null when covered. */
 export function uncovered(record: AccessRecord, footprint: readonly Access[], readsOnly: boolean): string | null {
-  for (const loc of record.writes) {
-    if (readsOnly) return `writes ${loc}`;
-    if (!footprint.some((a) => a.loc === loc && a.write)) {
-      return footprint.some((a) => a.loc === loc) ? `writes ${loc}, which its footprint declares only as read` : `writes ${loc}, which is not in its footprint`;
+  return record.find((loc, isWrite) => {
+    if (isWrite) {
+      if (readsOnly) return `writes ${loc}`;
+      if (covers(footprint, loc, true)) return null;
+      return covers(footprint, loc, false) ? `writes ${loc}, which its footprint declares only as read` : `writes ${loc}, which is not in its footprint`;
     }
+    return covers(footprint, loc, false) ? null : `reads ${loc}, which is not in its footprint`;
+  });
+}
+
+function covers(footprint: readonly Access[], loc: Loc, needWrite: boolean): boolean {
+  for (let i = 0; i < footprint.length; i++) {
+    const a = footprint[i]!;
+    if (a.loc === loc && (a.write || !needWrite)) return true;
   }
-  for (const loc of record.reads) {
-    if (!footprint.some((a) => a.loc === loc)) return `reads ${loc}, which is not in its footprint`;
-  }
-  return null;
+  return false;
 }
 
 /** First read in `record` outside the watched prefixes; null when every read is watched. */
 export function unwatched(record: AccessRecord, watch: readonly string[]): string | null {
-  for (const loc of record.reads) {
-    if (!watch.some((p) => loc.startsWith(p))) return loc;
-  }
-  return null;
+  return record.find((loc, isWrite) => (isWrite || watch.some((p) => loc.startsWith(p)) ? null : loc));
 }

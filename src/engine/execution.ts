@@ -114,7 +114,7 @@ export class Execution {
       this.guard(tid, () => {
         const t = this.threads[tid]!;
         t.gen = spec.body();
-        if (!isGenerator(t.gen)) throw new ModelError(`thread ${spec.name}: its body must be a generator function (function* …), got ${describe(t.gen)}`);
+        if (typeof (t.gen as { next?: unknown } | undefined)?.next !== 'function') throw new ModelError(`thread ${spec.name}: its body must be a generator function (function* …), got ${describe(t.gen)}`);
         t.pending = this.nextStep(t, this.advance(t, undefined));
       });
     });
@@ -224,8 +224,8 @@ export class Execution {
       // Checked even when run threw: an assumption or a model error after an undeclared access.
       const bad = uncovered(rec, footprint, false);
       if (bad) throw new FootprintError(`step "${t.name}: ${step.label}" ${bad}; add it to the step's footprint`);
-      if (thrown instanceof AssumptionFailed && rec.writes.length > 0) {
-        throw new ModelError(`step "${t.name}: ${step.label}" wrote ${rec.writes[0]} before its assumption failed: assume before any write in a step`);
+      if (thrown instanceof AssumptionFailed && rec.firstWrite !== undefined) {
+        throw new ModelError(`step "${t.name}: ${step.label}" wrote ${rec.firstWrite} before its assumption failed: assume before any write in a step`);
       }
     }
     if (threw) this.fail(tid, thrown, step);
@@ -343,9 +343,9 @@ export class Execution {
     } finally {
       endRecording(prev);
     }
-    const loc = rec.writes[0] ?? rec.reads[0];
+    const loc = rec.firstWrite ?? rec.firstRead;
     if (loc !== undefined) {
-      const what = rec.writes.length ? 'writes' : 'reads';
+      const what = rec.firstWrite !== undefined ? 'writes' : 'reads';
       throw new FootprintError(`thread ${t.name} ${what} ${loc} between steps (after "${this.events.at(-1)?.label ?? 'its start'}"); shared state may only be touched inside a step's run()`);
     }
     return r;
@@ -379,7 +379,7 @@ export class Execution {
       }
       endRecording(prev);
       if (rec) {
-        if (rec.writes.length > 0) throw new FootprintError(`invariant ${inv.name} writes ${rec.writes[0]}: an invariant must only read`);
+        if (rec.firstWrite !== undefined) throw new FootprintError(`invariant ${inv.name} writes ${rec.firstWrite}: an invariant must only read`);
         const loc = inv.watch === undefined ? null : unwatched(rec, inv.watch);
         if (loc !== null) throw new FootprintError(`invariant ${inv.name} reads ${loc}, which its watch list (${inv.watch!.map((w) => JSON.stringify(w)).join(', ') || 'empty'}) does not cover; add it to watch`);
       }
