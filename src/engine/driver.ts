@@ -20,8 +20,8 @@ interface Path {
   readonly opaqueFrom: number;
   /** Enabled threads before each step, and at the end (where nothing was enabled). */
   readonly enabled: readonly (readonly ThreadId[])[];
-  /** Each thread's first step (name, label, footprint), as text. */
-  readonly start: readonly string[];
+  /** Each thread's first step (null: it had none). */
+  readonly start: readonly FirstStep[];
 }
 
 export interface ExecutionOutcome {
@@ -50,7 +50,11 @@ export class Cursor {
     const start = startOf(exec);
     if (prev !== null) {
       for (let t = 0; t < Math.max(start.length, prev.start.length); t++) {
-        if (start[t] !== prev.start[t]) throw nondeterministic(exec, 0, `thread ${t}'s first step was ${prev.start[t] ?? 'none'}`, `it is ${start[t] ?? 'none'}`);
+        const a = prev.start[t];
+        const b = start[t];
+        if (a === undefined || b === undefined || a.label !== b.label || !sameFootprint(a.footprint, b.footprint)) {
+          throw nondeterministic(exec, 0, `thread ${t}'s first step was ${firstText(exec, t, a)}`, `it is ${firstText(exec, t, b)}`);
+        }
       }
     }
     let enabledSets: ThreadId[][] = [];
@@ -108,13 +112,23 @@ export class Cursor {
   }
 }
 
-function startOf(exec: Execution): string[] {
-  const out: string[] = [];
+interface FirstStep {
+  readonly label: string | null;
+  readonly footprint: readonly Access[];
+}
+
+function startOf(exec: Execution): FirstStep[] {
+  const out: FirstStep[] = [];
   for (let t = 0; t < exec.threadCount; t++) {
     const step = exec.pending(t);
-    out.push(`\`${exec.threadName(t)}: ${step ? `${step.label}\` ${fpText(exec.pendingFootprint(t))}` : '(finished)`'}`);
+    out.push(step ? { label: step.label, footprint: exec.pendingFootprint(t) } : { label: null, footprint: [] });
   }
   return out;
+}
+
+function firstText(exec: Execution, t: number, s: FirstStep | undefined): string {
+  if (!s) return 'none (no such thread)';
+  return s.label === null ? `none (\`${exec.threadName(t)}\` had finished)` : `\`${exec.threadName(t)}: ${s.label}\` ${fpText(s.footprint)}`;
 }
 
 function checkSameStep(exec: Execution, d: number, was: EventRecord, now: EventRecord): void {
