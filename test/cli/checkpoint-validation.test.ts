@@ -63,7 +63,9 @@ describe('checkpoint validation', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(status);
     const got = JSON.parse(r.out).results[0];
-    expect([got.verdict, got.executions, got.steps]).toEqual([whole.verdict, whole.executions, whole.steps]);
+    // Steps are work done, not a result: the engine may restore program state at branch points
+    // instead of re-running a prefix, and where it does so depends on where the run resumed.
+    expect([got.verdict, got.executions, got.sleepBlocked]).toEqual([whole.verdict, whole.executions, whole.sleepBlocked]);
   });
 
   it('refuses a damaged DPOR state that would otherwise end "holds" having explored less', async () => {

@@ -172,6 +172,35 @@ describe('fuzzing every input mmcheck reads', () => {
     );
   });
 
+  it('mmcheck replay and list exit 0 or 2, never 3, for generated command lines (500 cases)', async () => {
+    const quiet: Io = { out: () => {}, err: () => {}, isTTY: false };
+    const dir = tmp();
+    const file = path.join(dir, 't.json');
+    writeFileSync(file, JSON.stringify(valid));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('replay', 'list', 'help'), fc.array(fc.oneof(token, fc.constantFrom(file, '--model', example, '--html', path.join(dir, 'h.html'), dir)), { maxLength: 6 }), async (command, rest) => {
+        expect([0, 2]).toContain(await main([command, ...rest], quiet));
+      }),
+      { numRuns: 500, seed: 19 },
+    );
+  });
+
+  it('mmcheck explore --resume exits 2, never 3, for generated and mutated checkpoint files (300 cases)', async () => {
+    const quiet: Io = { out: () => {}, err: () => {}, isTTY: false };
+    const dir = tmp();
+    const good = JSON.parse(checkpointText({ model: { builtin: 'percpu' }, search: { strategy: 'dpor', seed: '0', params: {}, minimise: true }, completed: [] }));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 100 }), mutation.map(([at, v]) => JSON.stringify(mutateAt(good, at, v)))), async (text) => {
+        const file = path.join(dir, 'ck.json');
+        writeFileSync(file, text);
+        const code = await main(['explore', '--resume', file, '--no-trace', '--checkpoint', path.join(dir, 'next.json')], quiet);
+        // A mutation that changes nothing is a valid checkpoint of percpu: it runs (0 or 1).
+        expect(text === JSON.stringify(good) ? [0, 1] : [2]).toContain(code);
+      }),
+      { numRuns: 300, seed: 20 },
+    );
+  });
+
   it('accepts or rejects any model spec with a UsageError (3000 cases)', () => {
     const spec = fc.record(
       {

@@ -65,7 +65,8 @@ describe('broken models and interruptions', () => {
     const final = JSON.parse(resumed.stdout).results[0];
     expect(final.verdict).toBe(whole.verdict);
     expect(final.executions).toBe(whole.executions);
-    expect(final.steps).toBe(whole.steps);
+    // Steps are work done: where the engine restores state instead of re-running a prefix
+    // depends on where the run resumed, so they may differ; the result does not.
   }, 180_000);
 
   it('rejects a file that is not a checkpoint', () => {
