@@ -196,6 +196,7 @@ function toSaved(r: JobResult): SavedResult {
     blocked: r.blocked,
     sleepBlocked: r.sleepBlocked,
     steps: r.steps,
+    restoredSteps: r.restoredSteps,
     maxDepth: r.maxDepth,
     elapsedMs: r.elapsedMs,
     ...(r.minimiseMs === undefined ? {} : { minimiseMs: r.minimiseMs }),
