@@ -1,13 +1,13 @@
 // The public API: define a model, explore it, replay a schedule.
 import { exploreProgram, type ExploreOptions, type ExploreResult } from './engine/explore.js';
-import { type Expectation, type Model, type Params, resolveParams, variantOf } from './model.js';
+import { type Expectation, type Model, type Params, bindModel } from './model.js';
 
 export * from './engine/types.js';
 export { exploreProgram, STRATEGIES } from './engine/explore.js';
 export type { ExploreOptions, ExploreResult, StrategyName, TraceStep, Verdict, Violation } from './engine/explore.js';
 export { replaySchedule, ReplayDivergence } from './engine/replay.js';
-export { defineModel, expectationText, resolveParams, UsageError, variantOf } from './model.js';
-export type { Expectation, InvariantDoc, Model, ModelSpec, ParamSpec, Params, VariantSpec } from './model.js';
+export { bindModel, defineModel, expectationText, resolveParams, UsageError, variantOf } from './model.js';
+export type { BoundModel, Expectation, InvariantDoc, Model, ModelSpec, ParamSpec, Params, VariantSpec } from './model.js';
 
 export interface ModelExploreOptions extends ExploreOptions {
   variant?: string;
@@ -24,9 +24,9 @@ export interface ModelResult extends ExploreResult {
 }
 
 export function explore(model: Model, options: ModelExploreOptions = {}): ModelResult {
-  const variant = variantOf(model, options.variant);
-  const params = resolveParams(model, options.params);
-  const result = exploreProgram(() => model.build(variant.name, params), { maxSteps: model.maxSteps, ...options });
+  const bound = bindModel(model, options.variant, options.params, options.maxSteps);
+  const result = exploreProgram(bound.make, { ...options, maxSteps: bound.maxSteps });
+  const { variant, params } = bound;
   return { ...result, model: model.name, variant: variant.name, params, expected: variant.expect, asExpected: showsExpected(variant.expect, result) };
 }
 

@@ -78,6 +78,27 @@ export function resolveParams(model: Model, given: Params = {}): Params {
   return out;
 }
 
+/** A model with its variant, parameters and step bound chosen: what one search explores. */
+export interface BoundModel {
+  readonly model: Model;
+  readonly variant: VariantSpec;
+  readonly params: Params;
+  readonly maxSteps: number;
+  /** A fresh program of this configuration (the engine builds one per execution). */
+  readonly make: () => Program;
+}
+
+/** Binds (model, variant, params, max steps) once, checking each; every caller shares this. */
+export function bindModel(model: Model, variant?: string, given?: Params, maxSteps?: number): BoundModel {
+  const v = variantOf(model, variant);
+  const params = resolveParams(model, given);
+  const steps = maxSteps ?? model.maxSteps ?? DEFAULT_MODEL_MAX_STEPS;
+  return { model, variant: v, params, maxSteps: steps, make: () => model.build(v.name, params) };
+}
+
+/** The step bound of a model that sets none (the engine's default). */
+export const DEFAULT_MODEL_MAX_STEPS = 2000;
+
 export function expectationText(e: Expectation): string {
   return e === 'holds' ? 'holds' : `violates ${e.violates}`;
 }

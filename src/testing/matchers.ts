@@ -7,7 +7,7 @@ import { explore, type ModelExploreOptions, type ModelResult } from '../index.js
 import { type Model, UsageError } from '../model.js';
 import { swimLane } from '../trace/render.js';
 import { replaySchedule } from '../engine/replay.js';
-import { resolveParams, variantOf } from '../model.js';
+import { bindModel } from '../model.js';
 
 export interface ModelUnderTest {
   readonly model: Model;
@@ -28,9 +28,8 @@ function isModelUnderTest(x: unknown): x is ModelUnderTest {
 function describeResult(r: ModelResult, m: Model): string {
   const head = `${r.model}/${r.variant}: ${r.verdict}${r.violation ? ` (${r.violation.invariant})` : ''} after ${r.executions} executions`;
   if (!r.violation) return r.cut ? `${head}; not exhaustive: ${r.cut}` : head;
-  const params = resolveParams(m, r.params);
-  const variant = variantOf(m, r.variant).name;
-  const replay = replaySchedule(() => m.build(variant, params), r.violation.schedule, { maxSteps: r.violation.schedule.length + 1 });
+  const bound = bindModel(m, r.variant, r.params);
+  const replay = replaySchedule(bound.make, r.violation.schedule, { maxSteps: Math.max(bound.maxSteps, r.violation.schedule.length) });
   return `${head}\n${swimLane(replay.threads, replay.trace, replay.snapshots, replay.failure)}`;
 }
 
