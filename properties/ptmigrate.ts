@@ -67,9 +67,13 @@ export function noLostDirtyBit(s: PtmigrateState): Invariant[] {
     description,
     watch: s.pages.map((p) => p.reclaim.loc),
     check: () => {
-      const d = s.drops.find((x) => x.mem !== x.backing);
-      if (!d) return null;
-      return `reclaim dropped ${d.page} as clean (pte was ${d.pte}) but its memory holds ${d.mem} and the backing store ${d.backing}: the store's dirty bit was lost`;
+      // A drop is recorded by the step that sets the page's reclaim word to DROPPED_CLEAN.
+      for (const p of s.pages) {
+        if (p.reclaim.get() !== DROPPED_CLEAN) continue;
+        const d = s.drops.find((x) => x.page === p.name && x.mem !== x.backing);
+        if (d) return `reclaim dropped ${d.page} as clean (pte was ${d.pte}) but its memory holds ${d.mem} and the backing store ${d.backing}: the store's dirty bit was lost`;
+      }
+      return null;
     },
   };
   const atEnd: Invariant = {
