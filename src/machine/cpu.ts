@@ -11,7 +11,7 @@
 // every access to the engine's access audit under the locations below; notes for traces that
 // mention state outside a step's footprint are built unaudited (they never affect behaviour).
 import { noteRead, noteWrite, unaudited } from '../engine/audit.js';
-import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
+import { type Access, type Loc, type Step, write } from '../engine/types.js';
 import * as ipi from './ipi.js';
 import { type PhysMemory, cacheLoc } from './memory.js';
 import type { PageTable, PgLevel } from './pagetable.js';
