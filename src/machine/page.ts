@@ -1,6 +1,6 @@
 // struct page: flags, _count, _mapcount, first_page — one Cell each, so a step on one field
 // does not conflict with a step on another. Locations: `page:<pfn>:flags|count|mapcount|first`.
-import { type Access, type Step, read, write } from '../engine/types.js';
+import { type Step, read } from '../engine/types.js';
 import * as A from './atomics.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import { bit_spin_lock, bit_spin_unlock } from './locks.js';
