@@ -67,7 +67,7 @@ export function resolveParams(model: Model, given: Params = {}): Params {
   const out: Record<string, number> = {};
   for (const [k, p] of Object.entries(model.params)) out[k] = p.default;
   for (const [k, v] of Object.entries(given)) {
-    const p = model.params[k];
+    const p = Object.hasOwn(model.params, k) ? model.params[k] : undefined;
     if (!p) {
       const known = Object.keys(model.params);
       throw new UsageError(`unknown parameter "${k}" for model ${model.name} (${known.length ? `parameters: ${known.join(', ')}` : 'it has no parameters'})`);

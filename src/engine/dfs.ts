@@ -2,9 +2,8 @@
 // initial state. With a preemption bound it prunes schedules that switch away from a thread
 // that could have gone on more than `bound` times.
 import type { Execution } from './execution.js';
-import { checkpointField, isArray, isBool, type Strategy } from './strategy.js';
+import { CheckpointError, checkResumed, type Strategy } from './strategy.js';
 import { dfsState, parseState } from './checkpoint-schema.js';
-import { CheckpointError } from './strategy.js';
 import type { ThreadId } from './types.js';
 
 interface Node {
@@ -18,6 +17,8 @@ export class DfsStrategy implements Strategy {
   readonly name: string;
   private readonly stack: Node[] = [];
   private depth = 0;
+  /** Set by `restore` until the first execution has replayed the saved stack. */
+  private verifying = false;
   private started = false;
   /** Set when the bound removed at least one choice: the search was not exhaustive. */
   pruned = false;
@@ -62,7 +63,12 @@ export class DfsStrategy implements Strategy {
 
   choose(_exec: Execution, enabled: readonly ThreadId[]): ThreadId | null {
     const d = this.depth++;
-    if (d < this.stack.length) return this.stack[d]!.options[this.stack[d]!.index]!;
+    if (d < this.stack.length) {
+      const node = this.stack[d]!;
+      // After a resume, the saved stack must be this program's (a bound leaves one option).
+      if (this.verifying && !(node.options.length === 1 && enabled.includes(node.options[0]!))) checkResumed(this.name, d, node.options, enabled);
+      return node.options[node.index]!;
+    }
     const parent = this.stack[d - 1];
     const prev = parent ? parent.options[parent.index]! : null;
     const used = parent ? parent.preemptions + (isPreemption(parent.prev, parent.options[parent.index]!, parent.options) ? 1 : 0) : 0;
@@ -86,6 +92,7 @@ export class DfsStrategy implements Strategy {
     const over = s.stack.findIndex((n) => n.preemptions > this.preemptionBound);
     if (over >= 0) throw new CheckpointError(`checkpoint state of ${this.name} field "stack.${over}": ${s.stack[over]!.preemptions} preemptions exceed the bound`);
     this.started = s.started;
+    this.verifying = true;
     this.pruned = s.pruned;
     this.stack.length = 0;
     this.stack.push(...s.stack.map((n) => ({ ...n, options: [...n.options] })));
@@ -94,6 +101,7 @@ export class DfsStrategy implements Strategy {
   endExecution(): void {
     // A failed execution may end before all of its recorded prefix was replayed.
     this.stack.length = Math.min(this.stack.length, this.depth);
+    this.verifying = false;
   }
 }
 

@@ -3,7 +3,7 @@
 // an execution adds one initial of the reversed sequence to the backtrack set of the prefix
 // before it, unless some initial is already there or asleep.
 import type { EventRecord, Execution } from './execution.js';
-import { checkpointField, isArray, isBool, isNumber, type Strategy } from './strategy.js';
+import { checkResumed, type Strategy } from './strategy.js';
 import { dporState, parseState } from './checkpoint-schema.js';
 import type { Access, ThreadId } from './types.js';
 import { Dependence } from './dependence.js';
@@ -45,6 +45,8 @@ export class DporStrategy implements Strategy {
   private last: (Event | undefined)[] = [];
   private depth = 0;
   private started = false;
+  /** Set by `restore` until the first execution has replayed (and so checked) the saved nodes. */
+  private verifying = false;
   /** Executions abandoned because every enabled thread was asleep (redundant). */
   sleepBlocked = 0;
 
@@ -99,7 +101,12 @@ export class DporStrategy implements Strategy {
 
   choose(exec: Execution, enabled: readonly ThreadId[]): ThreadId | null {
     const d = this.depth++;
-    if (d < this.nodes.length) return this.nodes[d]!.chosen;
+    if (d < this.nodes.length) {
+      const node = this.nodes[d]!;
+      // The first execution after a resume replays the saved nodes: each must be this program's.
+      if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, [...node.pending].every(([t, fp]) => sameAccesses(fp, exec.pendingFootprint(t))));
+      return node.chosen;
+    }
     const pending = new Map<ThreadId, readonly Access[]>();
     for (const t of enabled) pending.set(t, exec.pendingFootprint(t));
     const sleep = new Map<ThreadId, readonly Access[]>();
@@ -145,6 +152,7 @@ export class DporStrategy implements Strategy {
       }
     }
     this.nodes.length = Math.min(this.nodes.length, this.depth);
+    this.verifying = false;
   }
 
   save(): unknown {
@@ -166,6 +174,7 @@ export class DporStrategy implements Strategy {
     // Validated as a whole before anything changes: a damaged node restores nothing.
     const s = parseState(dporState, state, this.name);
     this.started = s.started;
+    this.verifying = true;
     this.sleepBlocked = s.sleepBlocked;
     this.nodes.length = 0;
     for (const n of s.nodes) {
@@ -248,6 +257,10 @@ export class DporStrategy implements Strategy {
     node.backtrack.add(runnable.includes(j.tid) ? j.tid : Math.min(...runnable));
     return jReady;
   }
+}
+
+function sameAccesses(a: readonly Access[], b: readonly Access[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.loc === b[i]!.loc && x.write === b[i]!.write);
 }
 
 /** Number of events of thread `tid` among the first `upTo` events. */

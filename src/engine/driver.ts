@@ -7,7 +7,7 @@
 // (label, note, footprint). Stateless search is only sound under that assumption — every
 // execution re-runs its prefix to reach the next branch — so a difference is a model error.
 import { countPreemptions } from './dfs.js';
-import { NondeterminismError } from './errors.js';
+import { EngineError, NondeterminismError } from './errors.js';
 import { type EventRecord, Execution } from './execution.js';
 import { type ExploreOptions, type ExploreResult, DEFAULT_MAX_STEPS, type Violation } from './results.js';
 import { CheckpointError, type Strategy } from './strategy.js';
@@ -40,8 +40,9 @@ export class Cursor {
   private readonly saved: unknown[] = [];
   private executions = 0;
 
-  /** `restore`: start from a saved state at the branch point when the program allows it. */
-  constructor(private readonly restore = false) {}
+  /** `restore`: start from a saved state at the branch point when the program allows it.
+   * `resumed`: the strategy continues a checkpoint (its first execution replays a saved path). */
+  constructor(private readonly restore = false, private readonly resumed = false) {}
 
   /** Runs one execution to its end under `strategy`'s choices. */
   runExecution(exec: Execution, strategy: Strategy, afterStep?: (event: EventRecord) => void): ExecutionOutcome {
@@ -85,6 +86,7 @@ export class Cursor {
         abandoned = true;
         break;
       }
+      if (!enabled.includes(tid)) throw this.offPath(exec, strategy, d, tid, enabled);
       const was = following && d < prev!.events.length ? prev!.events[d]! : undefined;
       if (was && was.tid !== tid) following = false;
       const event = exec.step(tid);
@@ -95,6 +97,14 @@ export class Cursor {
     }
     this.prev = { events: exec.events, results: exec.results, opaqueFrom: exec.opaqueFrom, enabled: enabledSets, start };
     return { abandoned, enabled: enabledSets, restored: k };
+  }
+
+  /** A strategy chose a thread that cannot run. Right after a resume the checkpoint's saved
+   * position does not fit the program; otherwise it is a bug in the strategy. */
+  private offPath(exec: Execution, strategy: Strategy, d: number, tid: ThreadId, enabled: readonly ThreadId[]): Error {
+    const what = `step ${d + 1} chooses ${tid >= 0 && tid < exec.threadCount ? exec.threadName(tid) : `thread ${tid}`}, which cannot run (able to run: ${names(exec, enabled)})`;
+    if (this.resumed && this.prev === null) return new CheckpointError(`the checkpoint's ${strategy.name} position does not fit this program: ${what}`);
+    return new EngineError(`strategy ${strategy.name}: ${what}`);
   }
 
   /** How many leading steps of the execution about to run can be restored rather than run. */
@@ -168,7 +178,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
   const now = o.now ?? (() => performance.now());
   const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit: o.audit ?? true };
   const states = new Set<string>();
-  const cursor = new Cursor(o.restore ?? true);
+  const cursor = new Cursor(o.restore ?? true, o.resume !== undefined);
   let executions = 0;
   let restoredSteps = 0;
   let blocked = 0;

@@ -3,7 +3,7 @@
 // running thread below everyone. Finds any bug of depth d with probability >= 1/(n k^(d-1)).
 import seedrandom from 'seedrandom';
 import type { EventRecord, Execution } from './execution.js';
-import { checkpointField, isNumber, type Strategy } from './strategy.js';
+import type { Strategy } from './strategy.js';
 import { parseState, pctState } from './checkpoint-schema.js';
 import type { ThreadId } from './types.js';
 

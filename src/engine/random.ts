@@ -2,7 +2,7 @@
 // large to exhaust; never proves absence of bugs.
 import seedrandom from 'seedrandom';
 import type { Execution } from './execution.js';
-import { checkpointField, isNumber, type Strategy } from './strategy.js';
+import type { Strategy } from './strategy.js';
 import { parseState, randomState } from './checkpoint-schema.js';
 import type { ThreadId } from './types.js';
 

@@ -31,12 +31,13 @@ export interface Strategy {
 
 export class CheckpointError extends Error {}
 
-export function checkpointField<T>(state: unknown, key: string, ok: (x: unknown) => x is T): T {
-  const v = typeof state === 'object' && state !== null ? (state as Record<string, unknown>)[key] : undefined;
-  if (!ok(v)) throw new CheckpointError(`checkpoint field "${key}" is missing or malformed`);
-  return v;
+/** A saved node replayed after a resume must show this program's enabled threads and steps. */
+export function checkResumed(strategy: string, d: number, saved: readonly ThreadId[], now: readonly ThreadId[], samePending = true): void {
+  const same = saved.length === now.length && saved.every((t, i) => t === now[i]);
+  if (!same || !samePending) {
+    throw new CheckpointError(
+      `the checkpoint's ${strategy} position does not fit this program: before step ${d + 1} it says threads [${saved.join(', ')}] can run${same ? ' with other steps' : `, the program has [${now.join(', ')}]`}`,
+    );
+  }
 }
 
-export const isArray = (x: unknown): x is unknown[] => Array.isArray(x);
-export const isNumber = (x: unknown): x is number => typeof x === 'number';
-export const isBool = (x: unknown): x is boolean => typeof x === 'boolean';

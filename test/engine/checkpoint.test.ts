@@ -49,6 +49,20 @@ describe('checkpoint and resume', () => {
     }
   });
 
+  it.each(['dpor', 'dfs'] as StrategyName[])('%s refuses a saved position that does not fit the program (not a quiet "holds")', (strategy) => {
+    let polls = 0;
+    const r = exploreProgram(make, { strategy, shouldStop: () => ++polls > 5 });
+    expect(r.verdict).toBe('interrupted');
+    // Same thread count, but the third thread waits at its start: the saved path cannot run here.
+    const other = toyProgram([threads[0]!, threads[1]!, [{ kind: 'await', x: 1, v: 7 }, ...threads[2]!]], 2, 0);
+    expect(() => exploreProgram(other, { strategy, resume: r.checkpoint })).toThrow(/checkpoint's .* position does not fit this program/);
+    // A program with the same enabled threads but other steps is refused too (dpor saves footprints).
+    if (strategy === 'dpor') {
+      const relabelled = toyProgram(threads.map((t) => [{ kind: 'load', x: 0 } as Op, ...t]), 2, 0);
+      expect(() => exploreProgram(relabelled, { strategy, resume: r.checkpoint })).toThrow(/does not fit this program/);
+    }
+  });
+
   it('refuses a checkpoint of another strategy', () => {
     const r = exploreProgram(make, { strategy: 'dfs', shouldStop: () => true });
     expect(() => exploreProgram(make, { strategy: 'dpor', resume: r.checkpoint })).toThrow('checkpoint is for strategy dfs, not dpor');
