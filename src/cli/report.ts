@@ -32,8 +32,10 @@ export function jsonReport(results: readonly ModelResult[], traces: Map<ModelRes
       asExpected: r.asExpected,
       strategy: r.strategy,
       executions: r.executions,
+      blocked: r.blocked,
       sleepBlocked: r.sleepBlocked,
       steps: r.steps,
+      restoredSteps: r.restoredSteps,
       maxDepth: r.maxDepth,
       elapsedMs: Math.round(r.elapsedMs),
       ...(r.cut ? { cut: r.cut } : {}),
@@ -59,9 +61,15 @@ function verdictText(r: ModelResult): string {
   return r.verdict;
 }
 
+/** The executions that ended without completing, when there were any. */
+function ended(r: ModelResult): string {
+  const parts = [r.blocked ? `${r.blocked} blocked by assume` : '', r.sleepBlocked ? `${r.sleepBlocked} sleep-blocked` : ''].filter(Boolean);
+  return parts.length ? ` complete (${parts.join(', ')})` : '';
+}
+
 export function printOne(r: ModelResult, trace: string | undefined, io: Io): void {
   io.out(`${r.model}/${r.variant} ${JSON.stringify(r.params)} — ${verdictText(r)}`);
-  io.out(`  ${r.executions} executions, ${r.steps} steps, ${seconds(r.elapsedMs)} (${r.strategy}; expected: ${expectationText(r.expected)})`);
+  io.out(`  ${r.executions} executions${ended(r)}, ${r.steps} steps${r.restoredSteps ? ` (+${r.restoredSteps} restored)` : ''}, ${seconds(r.elapsedMs)} (${r.strategy}; expected: ${expectationText(r.expected)})`);
   if (r.violation) {
     io.out(`  ${r.violation.message}`);
     io.out(`  counterexample: ${r.violation.schedule.length} steps, ${r.violation.preemptions} preemptions`);
@@ -76,11 +84,13 @@ export function printTable(results: readonly ModelResult[], traces: Map<ModelRes
     expectationText(r.expected),
     verdictText(r),
     String(r.executions),
+    String(r.blocked),
+    String(r.sleepBlocked),
     String(r.steps),
     seconds(r.elapsedMs),
     r.asExpected ? 'ok' : 'UNEXPECTED',
   ]);
-  io.out(table(['model', 'variant', 'expected', 'verdict', 'executions', 'steps', 'time', ''], rows));
+  io.out(table(['model', 'variant', 'expected', 'verdict', 'executions', 'blocked', 'sleep-blocked', 'steps', 'time', ''], rows));
   const bad = results.filter((r) => !r.asExpected).length;
   io.out(`\n${results.length} variants, ${results.length - bad} as expected, ${bad} not`);
   const written = [...traces.values()];
