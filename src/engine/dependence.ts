@@ -1,46 +1,62 @@
 // When two steps do not commute. Two footprints conflict on a common location that one of
-// them writes. Invariants checked after every step observe the locations they watch: so that
-// partial-order reduction never skips an intermediate state they could see, writes to watched
-// locations are all treated as mutually dependent (the "visible" steps of ample-set theory).
+// them writes. An invariant checked after every step observes the locations it watches: so that
+// partial-order reduction never skips an intermediate state it could see, the writes to its
+// watched locations are treated as mutually dependent (the "visible" steps of ample-set theory).
+//
+// Each per-step invariant is its own group: writes visible to one invariant are ordered among
+// themselves, not against writes only another invariant watches. That is enough: an invariant
+// reads only its watched locations (the audit checks it), so the states it can tell apart are
+// fixed by the order of the writes to them, and DPOR explores every order of each group.
+// An invariant without `watch` sees everything: every write is visible to it.
 import type { Access, Invariant } from './types.js';
 
+/** Groups past this many share the last bit (sound: more writes ordered, never fewer). */
+const MAX_GROUPS = 30;
+
 export class Dependence {
-  private readonly watchAll: boolean;
-  private readonly prefixes: readonly string[];
+  /** Per group, the location prefixes it watches ('' matches every location). */
+  private readonly groups: readonly (readonly string[])[];
 
   constructor(invariants: readonly Invariant[]) {
     const perStep = invariants.filter((i) => !i.atEnd);
-    this.watchAll = perStep.some((i) => i.watch === undefined);
-    this.prefixes = [...new Set(perStep.flatMap((i) => i.watch ?? []))].sort();
+    this.groups = perStep.map((i) => i.watch ?? ['']);
   }
 
-  private readonly cache = new Map<string, boolean>();
+  private readonly cache = new Map<string, number>();
 
-  visible(loc: string): boolean {
-    if (this.watchAll) return true;
+  /** Bit set of the groups that watch `loc`. */
+  visibleTo(loc: string): number {
     let v = this.cache.get(loc);
     if (v === undefined) {
-      v = this.prefixes.some((p) => loc.startsWith(p));
+      v = 0;
+      for (let g = 0; g < this.groups.length; g++) {
+        if (this.groups[g]!.some((p) => loc.startsWith(p))) v |= 1 << Math.min(g, MAX_GROUPS);
+      }
       this.cache.set(loc, v);
     }
     return v;
   }
 
-  /** Per footprint: does it write a visible location? (Footprints are compared many times.) */
-  private readonly writesVisibleCache = new WeakMap<readonly Access[], boolean>();
+  visible(loc: string): boolean {
+    return this.visibleTo(loc) !== 0;
+  }
 
-  writesVisible(f: readonly Access[]): boolean {
+  /** Per footprint: the groups it writes a watched location of (footprints are compared many times). */
+  private readonly writesVisibleCache = new WeakMap<readonly Access[], number>();
+
+  writesVisible(f: readonly Access[]): number {
     let v = this.writesVisibleCache.get(f);
     if (v === undefined) {
-      v = f.some((x) => x.write && this.visible(x.loc));
+      v = 0;
+      for (const x of f) if (x.write) v |= this.visibleTo(x.loc);
       this.writesVisibleCache.set(f, v);
     }
     return v;
   }
 
-  /** `dependent`, for footprints whose visible-write flags are already known. */
-  dependentWith(a: readonly Access[], aVisible: boolean, b: readonly Access[], bVisible: boolean): boolean {
-    if (aVisible && bVisible) return true;
+  /** `dependent`, for footprints whose visible-write groups are already known. */
+  dependentWith(a: readonly Access[], aVisible: number, b: readonly Access[], bVisible: number): boolean {
+    if ((aVisible & bVisible) !== 0) return true;
     for (const x of a) {
       for (const y of b) {
         if (x.loc === y.loc && (x.write || y.write)) return true;
@@ -50,11 +66,6 @@ export class Dependence {
   }
 
   dependent(a: readonly Access[], b: readonly Access[]): boolean {
-    for (const x of a) {
-      for (const y of b) {
-        if (x.loc === y.loc && (x.write || y.write)) return true;
-      }
-    }
-    return this.writesVisible(a) && this.writesVisible(b);
+    return this.dependentWith(a, this.writesVisible(a), b, this.writesVisible(b));
   }
 }

@@ -25,8 +25,8 @@ interface Node {
 interface Event {
   readonly tid: ThreadId;
   readonly footprint: readonly Access[];
-  /** The footprint writes a location a per-step invariant watches (computed once). */
-  readonly visible: boolean;
+  /** Bit set of the per-step invariants whose watched locations the footprint writes (computed once). */
+  readonly visible: number;
   readonly conditional: boolean;
   readonly local: number; // index of this event among its thread's events, from 1
   readonly clock: Clock;
@@ -274,14 +274,15 @@ function countEvents(events: readonly Event[], tid: ThreadId, upTo: number): num
  * Per location, the clock of the last write and the join of the reads since: an event's
  * dependencies are exactly the last write of each location it reads, and the last write plus
  * the later reads of each location it writes (earlier ones are ordered before those). Writes
- * to watched locations are all mutually dependent, so they form one more chain.
+ * visible to one invariant are mutually dependent, so each invariant group is one more chain.
  */
 class LocationClocks {
   private readonly lastWrite = new Map<string, Clock>();
   private readonly readsSince = new Map<string, Clock>();
-  private lastVisibleWrite: Clock | undefined;
+  /** Per invariant group, the clock of the last write it sees. */
+  private readonly lastVisibleWrite: (Clock | undefined)[] = [];
 
-  joinDependencies(into: Clock, footprint: readonly Access[], writesVisible: boolean): void {
+  joinDependencies(into: Clock, footprint: readonly Access[], writesVisible: number): void {
     for (const a of footprint) {
       const w = this.lastWrite.get(a.loc);
       if (w) join(into, w);
@@ -290,10 +291,13 @@ class LocationClocks {
         if (r) join(into, r);
       }
     }
-    if (writesVisible && this.lastVisibleWrite) join(into, this.lastVisibleWrite);
+    for (let g = 0, m = writesVisible; m !== 0; g++, m >>>= 1) {
+      const w = m & 1 ? this.lastVisibleWrite[g] : undefined;
+      if (w) join(into, w);
+    }
   }
 
-  record(footprint: readonly Access[], clock: Clock, writesVisible: boolean): void {
+  record(footprint: readonly Access[], clock: Clock, writesVisible: number): void {
     for (const a of footprint) {
       if (a.write) continue;
       const r = this.readsSince.get(a.loc);
@@ -305,7 +309,7 @@ class LocationClocks {
       this.lastWrite.set(a.loc, clock);
       this.readsSince.delete(a.loc);
     }
-    if (writesVisible) this.lastVisibleWrite = clock;
+    for (let g = 0, m = writesVisible; m !== 0; g++, m >>>= 1) if (m & 1) this.lastVisibleWrite[g] = clock;
   }
 }
 
