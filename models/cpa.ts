@@ -36,8 +36,10 @@ import {
   cacheLoc,
   memLoc,
   mkStep,
+  modelState,
   op,
   pfn_pte,
+  programState,
   pgprot,
   physAddr,
   planWalk,
@@ -446,6 +448,18 @@ function build(variant: string, params: Params): Program {
       ...(params.speculation === 1 ? [splitSpeculation(m.cpu(2), vas[0]!, 1)] : []),
     ],
     invariants: cpaInvariants(st),
+    // Besides the machine: which translation cpu2's load used (set by its thread) and the ro
+    // page's contents each call saw when it returned (set by the return step).
+    state: programState(
+      m,
+      modelState(
+        () => ({ loadVia, contents: calls.map((c) => c.contentsAtReturn) }),
+        (s) => {
+          loadVia = s.loadVia;
+          calls.forEach((c, i) => (c.contentsAtReturn = s.contents[i]));
+        },
+      ),
+    ),
     finalState: () => JSON.stringify({ loadVia, machine: m.finalState() }),
     snapshot: () => ({ ...m.snapshot(), returned: calls.filter((c) => c.returned.get() === 1).map((c) => `${c.fn}(${hex(c.addr)})`) }),
   };

@@ -32,11 +32,14 @@ import {
   hex,
   mk_pte,
   mkStep,
+  modelState,
   mutex_lock,
   mutex_unlock,
   op,
+  programState,
   type pte_t,
   pte_none,
+  refill,
   va,
 } from '../src/machine/index.js';
 import { defineModel } from '../src/model.js';
@@ -211,6 +214,21 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   return {
     threads: [...modules.map((x, i) => ({ name: `cpu${i % ncpu}/${x.name}`, body: () => insmod(i) })), ...m.actors()],
     invariants: percpuInvariants(st),
+    // Besides the machine: the violation messages (set by steps), each module's section ends and
+    // the page-name counter (set by the loaders' code between steps).
+    state: programState(
+      m,
+      modelState(
+        () => ({ use: st.useViolation, map: st.mapViolation, lower: st.lowerViolation, ends: modules.map((x) => x.end.slice()), pageNo }),
+        (x) => {
+          st.useViolation = x.use;
+          st.mapViolation = x.map;
+          st.lowerViolation = x.lower;
+          modules.forEach((mod, i) => refill(mod.end, x.ends[i]!));
+          pageNo = x.pageNo;
+        },
+      ),
+    ),
     finalState: () => m.finalState(),
     snapshot: () => m.snapshot(),
   };

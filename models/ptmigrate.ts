@@ -237,17 +237,19 @@ function build(variant: string, params: Params): Program {
     yield* M.spin_lock(ptl, 'kswapd');
     // page_check_address (+ _delimbo_pte): find the live pte page under the lock.
     const fp = (): Access[] => [read(pmdp.loc), ...(f.readersDelimbo ? migratedPage.readAccesses() : [])];
-    const found = yield* M.op(M.mkStep(`page_check_address(${p.name})${f.readersDelimbo ? ' + _delimbo_pte' : ''}`, fp, (say) => {
+    // The step returns table * 2 + limbo (-1: not mapped), a number a state restore can feed back.
+    const code = yield* M.op(M.mkStep(`page_check_address(${p.name})${f.readersDelimbo ? ' + _delimbo_pte' : ''}`, fp, (say): number => {
       const pmd = pmdp.get() as M.pte_t;
       if (!M.pmd_present(pmd)) {
         say('pmd empty: page not mapped here');
-        return null;
+        return -1;
       }
       const table = M.pte_pfn(pmd);
       const limbo = f.readersDelimbo && migratedPage.get() !== 0 && table === N;
       say(`pmd → ${mem.frameName(table)}${limbo ? ' (in limbo: migrated from O)' : ''}`);
-      return { table, limbo };
+      return table * 2 + (limbo ? 1 : 0);
     }));
+    const found = code < 0 ? null : { table: Math.floor(code / 2) as M.Pfn, limbo: code % 2 === 1 };
     if (found === null) {
       yield* M.spin_unlock(ptl); // not mapped here: nothing to reclaim
       return;
@@ -323,6 +325,18 @@ function build(variant: string, params: Params): Program {
   return {
     threads,
     invariants: ptmigrateInvariants(state),
+    // Besides the machine: reclaim's drop records (immutable, appended by its steps) and N, the
+    // migrator's new pte page, which reclaim's page_check_address step compares against.
+    state: M.programState(
+      m,
+      M.modelState(
+        () => ({ drops: state.drops.slice(), N }),
+        (s) => {
+          M.refill(state.drops, s.drops);
+          N = s.N;
+        },
+      ),
+    ),
     finalState: () => `${m.finalState()}|${JSON.stringify(state.drops)}`,
     snapshot: () => ({ ...m.snapshot(), drops: state.drops }),
   };

@@ -27,7 +27,7 @@ import { type Params, defineModel } from '../src/model.js';
 import {
   type Cpu, type Page, type Pfn, type PtePtr, Machine, PAGE_SHARED, PG_locked, __pte, atomic_add, atomic_add_unless,
   atomic_dec, atomic_inc, atomic_set, atomic_sub, ClearPageHead, ClearPageTail, cmpxchg, compound_head, compound_lock,
-  compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, op,
+  compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, modelState, op, programState,
   page_count, page_mapcount, PageTail, pfn_pte, pgprot, pmd_large, pmd_populate, pmd_present, pte_clrpresent,
   type pte_t, pte_pfn, pte_present, put_page_testzero, set_pte, spin_lock, spin_lock_irq, spin_lock_irqsave, spin_unlock,
   spin_unlock_irq, spin_unlock_irqrestore, unlock_page, va,
@@ -439,6 +439,20 @@ function build(variant: string, p: Params): Program {
   return {
     threads,
     invariants: thpRefcountInvariants(g),
+    // Besides the machine: the ledger of references held and each CPU's trail of what it did.
+    // Both are written by thread code right after the steps they follow, so feeding the threads
+    // their results rebuilds them too; saved anyway, so that the state is whole by itself.
+    state: programState(
+      m,
+      g,
+      modelState(
+        () => Object.entries(trail).map(([k, v]): [string, string[]] => [k, v.slice()]),
+        (s) => {
+          for (const k of Object.keys(trail)) delete trail[k];
+          for (const [k, v] of s) trail[k] = v.slice();
+        },
+      ),
+    ),
     finalState: () => `${m.finalState()}|${JSON.stringify(g.refs)}|${JSON.stringify(Object.entries(trail).sort())}`,
     snapshot: () => {
       const s = m.snapshot();

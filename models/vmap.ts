@@ -47,7 +47,10 @@ import {
   hex,
   mk_pte,
   mkStep,
+  modelState,
   op,
+  programState,
+  refill,
   pfn,
   pte_clear,
   pte_set_cachetype,
@@ -233,12 +236,13 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
         }
         return acc;
       };
+      // The step returns the slot's index (-1: none free): a number a state restore can feed back.
       const got = yield* op(
-        mkStep('alloc_vmap_area: search the vmap_area rbtree', fp, (say) => {
+        mkStep('alloc_vmap_area: search the vmap_area rbtree', fp, (say): number => {
           const s = lowestFree();
           if (!s) {
             say(`no free address (${slots.map((x) => STATE_NAMES[x.state.get()]).join(', ')})`);
-            return null;
+            return -1;
           }
           s.state.set(BUSY);
           const stale = holders(s.addr);
@@ -247,11 +251,11 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
             reuseGhost.set(1);
           }
           say(`__insert_vmap_area: ${hex(s.addr)}${stale.length ? ` (still cached: ${stale.join('; ')})` : ''}`);
-          return s;
+          return slots.indexOf(s);
         }),
       );
       yield* spin_unlock(vmap_area_lock);
-      if (got || purged) return got; // second failure: "vmap allocation failed", -EBUSY
+      if (got >= 0 || purged) return got >= 0 ? slots[got]! : null; // second failure: "vmap allocation failed", -EBUSY
       yield* purge_vmap_area_lazy(cpu);
       purged = true;
     }
@@ -380,20 +384,23 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       if (onList) {
         yield* spin_lock(b.lock, cpu.name);
         // vb->free is computed in the same vb->lock section as the bitmap search.
-        const { i, full } = yield* op(
+        // The step returns the page index * 2 + (block now full), -1 when none was free.
+        const code = yield* op(
           mkStep(`vb_alloc: bitmap_find_free_region(vb->alloc_map) in ${hex(b.addr)}`, [read(b.alloc_map.loc), write(b.alloc_map.loc)], (say) => {
             const map = b.alloc_map.get();
             const idx = b.pages.findIndex((_, k) => (map & (1 << k)) === 0);
             if (idx < 0) {
               say('no free page');
-              return { i: -1, full: false };
+              return -1;
             }
             b.alloc_map.set(map | (1 << idx));
             const left = b.pages.length - popcount(map | (1 << idx));
             say(`page ${idx}: ${hex(b.pages[idx]!.addr)}, vb->free = ${left}`);
-            return { i: idx, full: left === 0 };
+            return idx * 2 + (left === 0 ? 1 : 0);
           }),
         );
+        const i = code < 0 ? -1 : code >> 1;
+        const full = code >= 0 && (code & 1) === 1;
         if (i >= 0 && full) {
           // if (vb->free == 1UL << order) list_del_rcu(&vb->free_list) under vbq->lock
           yield* spin_lock(b.vbqLock, cpu.name);
@@ -482,13 +489,15 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     );
     if (!visit) return null;
     yield* spin_lock(b.lock, cpu.name);
-    const dirty = yield* op(
+    // The step returns the dirty map (a number); the thread lists its pages.
+    const dirtyMap = yield* op(
       mkStep(`vm_unmap_aliases: find_first_bit(vb->dirty_map) in ${hex(b.addr)}`, [read(b.dirty_map.loc)], (say) => {
         const d = b.pages.map((_, k) => k).filter((k) => b.dirty_map.get() & (1 << k));
         say(d.length ? `dirty: ${d.map((k) => hex(b.pages[k]!.addr)).join(', ')}` : 'nothing dirty');
-        return d;
+        return b.dirty_map.get();
       }),
     );
+    const dirty = b.pages.map((_, k) => k).filter((k) => dirtyMap & (1 << k));
     for (const k of dirty) if (!fl.eagerClear) yield* pte_clear(b.pages[k]!.ptep); // vunmap_page_range(s, e)
     yield* spin_unlock(b.lock);
     if (dirty.length === 0) return null;
@@ -506,16 +515,21 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     const before = yield* op(
       mkStep(label, beforeFp, (say) => {
         say(vunmapped.length ? `vunmapped so far: ${vunmapped.map((x) => `${hex(x.addr)}→${fname(x.frame)}`).join(', ')}` : 'nothing vunmapped yet');
-        return [...vunmapped];
+        return vunmapped.length;
       }),
     );
+    // The step returns how many pages were vunmapped then (a number a state restore can feed
+    // back); the list only grows, so its first `seen` records are those pages, read by later
+    // steps only (after a restore has put the list back).
+    const seen = before;
+    const vunmappedBefore = () => vunmapped.slice(0, seen);
     const range = vb ? yield* vbFlushDirty(cpu, vb) : null;
     if (range) yield* __purge_vmap_area_lazy(cpu, true, true, range); // (&start, &end, 1, flush)
     else if (fl.purge === 'rfc') yield* purge_vmap_area_lazy(cpu);
     else yield* __purge_vmap_area_lazy(cpu, true, false);
-    const left = () => before.flatMap((x) => mappingsAt(st, x.addr, x.frame, () => true));
+    const left = () => vunmappedBefore().flatMap((x) => mappingsAt(st, x.addr, x.frame, () => true));
     const fp = () => {
-      const acc = before.flatMap((x) => [read(m.init_mm.pmdp(x.addr).loc), read(ptepOf.get(x.addr)!.loc), ...tlbReads(x.addr)]);
+      const acc = vunmappedBefore().flatMap((x) => [read(m.init_mm.pmdp(x.addr).loc), read(ptepOf.get(x.addr)!.loc), ...tlbReads(x.addr)]);
       if (left().length > 0) acc.push(write(vuaGhost.loc));
       return acc;
     };
@@ -595,6 +609,21 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       ...m.actors(),
     ],
     invariants: vmapInvariants(st),
+    // Besides the machine: the frame each slot and block page last mapped (set by cpu0's code),
+    // the ghost list of vunmaps and the violation messages (set by steps).
+    state: programState(
+      m,
+      modelState(
+        () => ({ slots: slots.map((x) => x.frame), vb: vb ? vb.frames.slice() : [], vunmapped: vunmapped.slice(), reuse: st.reuseViolation, vua: st.vuaViolation }),
+        (x) => {
+          slots.forEach((sl, i) => (sl.frame = x.slots[i] ?? null));
+          if (vb) x.vb.forEach((f, i) => (vb!.frames[i] = f ?? null));
+          refill(vunmapped, x.vunmapped);
+          st.reuseViolation = x.reuse;
+          st.vuaViolation = x.vua;
+        },
+      ),
+    ),
     finalState: () => m.finalState(),
     snapshot: () => ({
       ...m.snapshot(),

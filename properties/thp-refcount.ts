@@ -129,6 +129,15 @@ export function refcountConsistent(s: ThpRefState): Invariant {
   };
 }
 
+/** What `RefLedger.save` copies. */
+export interface LedgerState {
+  readonly refs: readonly (readonly string[])[];
+  readonly busy: readonly string[];
+  readonly inSplit: boolean;
+  readonly frozen: boolean;
+  readonly freed: readonly string[];
+}
+
 /** The ledger a model keeps (implements ThpRefState): holders per page, busy threads, split state. */
 export class RefLedger implements ThpRefState {
   readonly refs: string[][];
@@ -155,6 +164,23 @@ export class RefLedger implements ThpRefState {
     const k = r.indexOf(who);
     if (k < 0) throw new Error(`model bug: ${who} holds no reference on ${p.label}`);
     r.splice(k, 1);
+  }
+  /** The ledger as data (`Program.state`): its lists are copied, its strings shared. */
+  save(): LedgerState {
+    return { refs: this.refs.map((r) => r.slice()), busy: [...this.busy], inSplit: this.inSplit, frozen: this.frozen, freed: this.freed.slice() };
+  }
+  restore(s: LedgerState): void {
+    s.refs.forEach((r, i) => {
+      const into = this.refs[i]!;
+      into.length = 0;
+      into.push(...r);
+    });
+    this.busy.clear();
+    for (const b of s.busy) this.busy.add(b);
+    this.inSplit = s.inSplit;
+    this.frozen = s.frozen;
+    this.freed.length = 0;
+    this.freed.push(...s.freed);
   }
   /** For snapshots, one line per page: "expected 3 (map, caller, cpu1 pin on T1)". */
   view(): Record<string, string | boolean> {

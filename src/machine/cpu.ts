@@ -17,7 +17,8 @@ import { type PhysMemory, cacheLoc } from './memory.js';
 import type { PageTable, PgLevel } from './pagetable.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, describePte, type pte_t, pte_present, pte_set_flags, pte_write } from './pte.js';
 import { mkStep, op } from './step.js';
-import { Tlb, type TlbEntry } from './tlb.js';
+import type { Stateful } from './state.js';
+import { Tlb, type TlbEntry, type TlbState, decodeEntry, encodeEntry } from './tlb.js';
 import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, paPfn, physAddr, va } from './types.js';
 import { applyWalk, describeEntry, planWalk, type WalkContext } from './walk.js';
 
@@ -49,12 +50,35 @@ export interface CpuHost {
   readonly trackCaches: boolean;
   readonly cpuList: readonly Cpu[];
   recordFault(f: FaultRecord): void;
+  /** The address spaces by number, for saving which one a CPU runs (a saved state holds no
+   * objects: it is put back into another build of the program). */
+  mmIndex(mm: PageTable): number;
+  mmAt(i: number): PageTable;
+}
+
+/** What `Cpu.save` copies: interrupt flag, instruction in progress, cr3 (as an mm number), the
+ * IPI queue (immutable requests), the acks awaited, and the TLB. */
+export interface CpuState {
+  readonly irq: boolean;
+  readonly insn: boolean;
+  readonly mm: number;
+  readonly ipis: readonly ipi.IpiRequest[];
+  readonly acks: readonly CpuId[];
+  readonly tlb: TlbState;
 }
 
 type Op<T> = Generator<Step, T, unknown>;
 type Translated = { readonly ok: true; readonly entry: TlbEntry } | { readonly ok: false; readonly fault: PageFaultKind; readonly why: string };
 
-export class Cpu {
+/** translate's step result: an encoded entry (it starts with a digit), or "<fault kind>:<why>". */
+function decodeTranslated(r: string): Translated {
+  const c = r.charCodeAt(0);
+  if (c >= 48 && c <= 57) return { ok: true, entry: decodeEntry(r) };
+  const k = r.indexOf(':');
+  return { ok: false, fault: r.slice(0, k) as PageFaultKind, why: r.slice(k + 1) };
+}
+
+export class Cpu implements Stateful<CpuState> {
   readonly tlb: Tlb;
   readonly name: string;
   readonly insnLoc: Loc;
@@ -78,6 +102,22 @@ export class Cpu {
     this.cr3Loc = `cr3:${id}`;
     this.faultLoc = `fault:${id}`;
     this.root = mm;
+  }
+
+  // ---- Program.state (raw copies, not audited) ----
+
+  save(): CpuState {
+    return { irq: this.irq, insn: this.insn, mm: this.host.mmIndex(this.root), ipis: this.ipiQueue.slice(), acks: [...this.acks], tlb: this.tlb.save() };
+  }
+  restore(s: CpuState): void {
+    this.irq = s.irq;
+    this.insn = s.insn;
+    this.root = this.host.mmAt(s.mm);
+    this.ipiQueue.length = 0;
+    for (const r of s.ipis) this.ipiQueue.push(r);
+    this.acks.clear();
+    for (const a of s.acks) this.acks.add(a);
+    this.tlb.restore(s.tlb);
   }
 
   ackLoc(target: CpuId): Loc {
@@ -205,8 +245,15 @@ export class Cpu {
     }
   }
 
-  /** First step of an access: TLB hit, or one-step walk + fill; permission check. */
+  /**
+   * First step of an access: TLB hit, or one-step walk + fill; permission check. The step's
+   * result is a string (`encodeTranslated`), decoded here by the thread: a state restore feeds
+   * a thread only plain results back, and translate starts every load and store.
+   */
   private *translate(v: VirtAddr, access: AccessKind, what: string): Op<Translated> {
+    return decodeTranslated(yield* this.translateStep(v, access, what));
+  }
+  private *translateStep(v: VirtAddr, access: AccessKind, what: string): Op<string> {
     const fp = (): readonly Access[] => {
       const hit = this.tlb.lookup(v);
       if (hit) {
@@ -218,7 +265,7 @@ export class Cpu {
       return [write(this.insnLoc), ...plan.accesses, ...f];
     };
     return yield* op(
-      mkStep(`${what}: translate`, fp, (say): Translated => {
+      mkStep(`${what}: translate`, fp, (say): string => {
         this.inInsn = true;
         let entry = this.tlb.lookup(v);
         let note: string;
@@ -238,7 +285,7 @@ export class Cpu {
           return this.fault(v, access, 'write-protect', `entry from ${this.host.memory.describe(entry.source)} is read-only`);
         }
         say(note);
-        return { ok: true, entry };
+        return encodeEntry(entry);
       }),
     );
   }
@@ -251,8 +298,9 @@ export class Cpu {
     const mem = this.host.memory;
     const src = mem.word(entry.source);
     const fp = [...this.tlb.lookupAccesses(v), write(this.tlb.slotLoc(v, entry.size)), ...src.readAccesses(), ...src.writeAccesses()];
-    return yield* op(
-      mkStep(`${what}: set D in ${src.name}`, fp, (say) => {
+    // The step returns the updated entry encoded (plain data for a state restore, as translate).
+    const r = yield* op(
+      mkStep(`${what}: set D in ${src.name}`, fp, (say): string | null => {
         const cur = src.get() as pte_t;
         const name = (f: Pfn) => mem.frameName(f);
         if (!pte_present(cur) || !pte_write(cur)) {
@@ -261,8 +309,11 @@ export class Cpu {
           return null;
         }
         src.set(pte_set_flags(cur, _PAGE_ACCESSED | _PAGE_DIRTY), `${this.name} (hardware D update)`);
-        const nu: TlbEntry = { ...entry, dirty: true };
-        const kept = this.tlb.update(entry, nu);
+        const cached = this.tlb.update(entry, { ...entry, dirty: true });
+        const kept = cached !== null;
+        // Evicted meanwhile: the store goes on through the D-set entry the CPU had; it is in no
+        // TLB, so its serial is one no fill has.
+        const nu: TlbEntry = cached ?? { ...entry, dirty: true, serial: -entry.serial };
         const notes = [`D set in ${src.name}`];
         if (!kept) notes.push('(TLB entry was evicted meanwhile)');
         // The note looks at the live tables, outside the footprint: it never affects behaviour.
@@ -273,15 +324,16 @@ export class Cpu {
           if (!mem.isAllocated(paPfn(entry.source))) notes.push(`— ${mem.frameName(paPfn(entry.source))} is a FREED frame`);
         });
         say(notes.join(' '));
-        return nu;
+        return encodeEntry(nu);
       }),
     );
+    return r === null ? null : decodeEntry(r);
   }
 
-  private fault(v: VirtAddr, access: AccessKind, kind: PageFaultKind, why: string): Translated {
+  private fault(v: VirtAddr, access: AccessKind, kind: PageFaultKind, why: string): string {
     this.endInsn();
     this.host.recordFault({ cpu: this.id, va: v, access, kind, why });
-    return { ok: false, fault: kind, why };
+    return `${kind}:${why}`;
   }
   private endInsn(): void {
     this.inInsn = false;

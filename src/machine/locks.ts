@@ -6,6 +6,7 @@ import { noteRead, noteWrite } from '../engine/audit.js';
 import type { Step } from '../engine/types.js';
 import { write } from '../engine/types.js';
 import type { Cpu, IrqFlags } from './cpu.js';
+import type { Stateful } from './state.js';
 import { type Cell, mkStep, op } from './step.js';
 
 type Op<T> = Generator<Step, T, unknown>;
@@ -13,7 +14,7 @@ type Op<T> = Generator<Step, T, unknown>;
 export type LockKind = 'spinlock' | 'mutex';
 
 /** A spinlock or mutex at `lock:<name>`; reading or changing `held` is reported to the audit. */
-export class Lock {
+export class Lock implements Stateful<LockState> {
   readonly loc: string;
   private taken = false;
   /** Name of the thread/CPU that holds it, when the caller said (for snapshots only). */
@@ -29,6 +30,18 @@ export class Lock {
     noteWrite(this.loc);
     this.taken = v;
   }
+  /** Held, and by whom (a raw copy for `Program.state`, not audited). */
+  save(): LockState {
+    return { held: this.taken, holder: this.holder };
+  }
+  restore(s: LockState): void {
+    this.taken = s.held;
+    this.holder = s.holder;
+  }
+}
+export interface LockState {
+  readonly held: boolean;
+  readonly holder: string | undefined;
 }
 export type spinlock_t = Lock;
 export type mutex = Lock;

@@ -2,11 +2,12 @@
 // IPI delivery, locks and model variables. Build one per execution (inside `make()`), set up the
 // page tables with the plain helpers, then hand the threads and `machine.actors()` to the engine.
 import { noteRead, noteWrite } from '../engine/audit.js';
-import type { ThreadSpec } from '../engine/types.js';
-import { Cpu, type CpuHost, type FaultRecord } from './cpu.js';
+import type { ProgramState, ThreadSpec } from '../engine/types.js';
+import { Cpu, type CpuHost, type CpuState, type FaultRecord } from './cpu.js';
 import { ipiActor } from './ipi.js';
-import { Lock } from './locks.js';
-import { PhysMemory } from './memory.js';
+import { Lock, type LockState } from './locks.js';
+import { type MemoryState, PhysMemory } from './memory.js';
+import { type Stateful, programState } from './state.js';
 import { PageArray, type Page } from './page.js';
 import { PageTable } from './pagetable.js';
 import { describePte, type pte_t } from './pte.js';
@@ -42,7 +43,17 @@ export interface TlbView {
   readonly source: string;
 }
 
-export class Machine implements CpuHost {
+/** What `Machine.save` copies, part by part (see each part's own state type). */
+export interface MachineState {
+  readonly memory: MemoryState;
+  readonly pages: number[];
+  readonly cpus: readonly CpuState[];
+  readonly locks: readonly LockState[];
+  readonly vars: readonly number[];
+  readonly faults: readonly FaultRecord[];
+}
+
+export class Machine implements CpuHost, Stateful<MachineState> {
   readonly geo: Geometry;
   readonly memory: PhysMemory;
   readonly pages: PageArray;
@@ -65,6 +76,53 @@ export class Machine implements CpuHost {
     this.trackCaches = options.trackCaches ?? false;
     this.init_mm = this.newMm('init_mm', 'pgd');
     this.cpuList = Array.from({ length: options.cpus }, (_, i) => new Cpu(cpuId(i), this.init_mm, this));
+  }
+
+  // ---- Program.state ----
+
+  /**
+   * Everything a step can change, as data: memory (words, allocation, names, roles, WB-cache
+   * flags, stores into free frames), struct pages, each CPU (irq, instruction, cr3, IPI queue,
+   * acks, TLB and paging-structure cache), locks, variables and the fault log. Address spaces,
+   * locks and variables are made at setup, in the same order by every build, so they are saved
+   * by position. Raw copies: saving and restoring read and write nothing of the program.
+   */
+  save(): MachineState {
+    const cpus = new Array<CpuState>(this.cpuList.length);
+    for (let i = 0; i < cpus.length; i++) cpus[i] = this.cpuList[i]!.save();
+    const locks: LockState[] = [];
+    for (const l of this.locks.values()) locks.push(l.save());
+    const vars: number[] = [];
+    for (const v of this.vars.values()) vars.push(v.save());
+    return { memory: this.memory.save(), pages: this.pages.save(), cpus, locks, vars, faults: this.faultLog.slice() };
+  }
+  restore(s: MachineState): void {
+    if (s.cpus.length !== this.cpuList.length || s.locks.length !== this.locks.size || s.vars.length !== this.vars.size) {
+      throw new Error(`restore: the saved machine has ${s.cpus.length} CPUs, ${s.locks.length} locks and ${s.vars.length} variables; this one ${this.cpuList.length}, ${this.locks.size} and ${this.vars.size} (locks and variables must be made at setup)`);
+    }
+    this.memory.restore(s.memory);
+    this.pages.restore(s.pages);
+    this.cpuList.forEach((c, i) => c.restore(s.cpus[i]!));
+    let k = 0;
+    for (const l of this.locks.values()) l.restore(s.locks[k++]!);
+    k = 0;
+    for (const v of this.vars.values()) v.restore(s.vars[k++]!);
+    this.faultLog.length = 0;
+    for (const f of s.faults) this.faultLog.push(f);
+  }
+  /** The machine as a whole `Program.state`, for a model that keeps nothing outside it. */
+  get state(): ProgramState {
+    return programState(this);
+  }
+  mmIndex(mm: PageTable): number {
+    const i = this.mms.indexOf(mm);
+    if (i < 0) throw new Error(`address space ${mm.name} is not this machine's`);
+    return i;
+  }
+  mmAt(i: number): PageTable {
+    const mm = this.mms[i];
+    if (!mm) throw new Error(`restore: no address space ${i} (machine has ${this.mms.length})`);
+    return mm;
   }
 
   cpu(i: number): Cpu {

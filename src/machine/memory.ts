@@ -8,6 +8,7 @@
 // Frame names and roles are labels for traces, not state: they are not locations.
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
+import type { Stateful } from './state.js';
 import { type Cell, mkStep, op } from './step.js';
 import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './types.js';
 
@@ -29,7 +30,18 @@ export const frameLoc = (f: Pfn): Loc => `frame:${f}`;
 export const cacheLoc = (f: Pfn): Loc => `cache:${f}`;
 export const ALLOC_LOC: Loc = 'alloc';
 
-export class PhysMemory {
+/** What `PhysMemory.save` copies: every word (frame after frame), allocation, names, roles,
+ * WB-cache flags and the stores into free frames. */
+export interface MemoryState {
+  readonly words: readonly number[];
+  readonly allocated: readonly boolean[];
+  readonly names: readonly (string | undefined)[];
+  readonly roles: readonly (FrameRole | undefined)[];
+  readonly cachedWB: readonly boolean[];
+  readonly freedWrites: readonly FreedFrameWrite[];
+}
+
+export class PhysMemory implements Stateful<MemoryState> {
   private readonly words: number[][];
   private readonly allocated: boolean[];
   private readonly names: (string | undefined)[];
@@ -53,6 +65,36 @@ export class PhysMemory {
     this.names = new Array<string | undefined>(frameCount).fill(undefined);
     this.roles = new Array<FrameRole | undefined>(frameCount).fill(undefined);
     this.cachedWB = new Array<boolean>(frameCount).fill(false);
+  }
+
+  // ---- Program.state (raw copies: neither is a read or write of the program) ----
+
+  save(): MemoryState {
+    const n = this.wordsPerFrame;
+    const words = new Array<number>(this.frameCount * n);
+    for (let f = 0; f < this.frameCount; f++) {
+      const w = this.words[f]!;
+      for (let i = 0; i < n; i++) words[f * n + i] = w[i]!;
+    }
+    // Frame names and roles change rarely, but a step can set them (alloc, pmd_populate): copied
+    // like the rest. FreedFrameWrite records are immutable: copying the list suffices.
+    return { words, allocated: this.allocated.slice(), names: this.names.slice(), roles: this.roles.slice(), cachedWB: this.cachedWB.slice(), freedWrites: this.freedWrites.slice() };
+  }
+  restore(s: MemoryState): void {
+    const n = this.wordsPerFrame;
+    if (s.words.length !== this.frameCount * n) throw new Error(`restore: saved memory has ${s.words.length} words, this one ${this.frameCount * n}`);
+    for (let f = 0; f < this.frameCount; f++) {
+      const w = this.words[f]!;
+      for (let i = 0; i < n; i++) w[i] = s.words[f * n + i]!;
+    }
+    for (let f = 0; f < this.frameCount; f++) {
+      this.allocated[f] = s.allocated[f]!;
+      this.names[f] = s.names[f];
+      this.roles[f] = s.roles[f];
+      this.cachedWB[f] = s.cachedWB[f]!;
+    }
+    this.freedWrites.length = 0;
+    for (const x of s.freedWrites) this.freedWrites.push(x);
   }
 
   // ---- plain accessors (setup code, invariants, the machine's own steps) ----
@@ -210,7 +252,7 @@ export class PhysMemory {
       if (zero) for (let i = 0; i < this.wordsPerFrame; i++) acc.push(write(memLoc(physAddr(f, i))));
       return acc;
     };
-    return yield* op(
+    const got = yield* op(
       mkStep(`${what}${name ? ` (${name})` : ''}`, fp, (say) => {
         const f = this.lowestFree();
         if (f === null) {
@@ -222,6 +264,11 @@ export class PhysMemory {
         return f;
       }),
     );
+    // The caller's own code names its next steps after the frame ("free_page N"). When the
+    // engine restores a later point it brings this thread back by feeding it the pfn, before the
+    // saved state (names included) is put back: so the thread names the frame too, from the result.
+    if (got !== null) this.names[got] = name;
+    return got;
   }
 
   private claim(f: Pfn, name: string | undefined, role: FrameRole | undefined, zero: boolean): void {

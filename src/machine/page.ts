@@ -5,6 +5,7 @@ import * as A from './atomics.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import { bit_spin_lock, bit_spin_unlock } from './locks.js';
 import type { PhysMemory } from './memory.js';
+import type { Stateful } from './state.js';
 import { type Cell, mkStep, op, WordAt } from './step.js';
 import { type Pfn, pfn as mkPfn } from './types.js';
 
@@ -41,11 +42,14 @@ export class Page {
   readonly _mapcount: Cell;
   /** pfn of the head page for a tail (-1 otherwise). */
   readonly first_page: Cell;
+  /** The four fields, in this order, for `PageArray.save`. */
+  readonly fields: readonly PageField[];
   constructor(readonly pfn: Pfn, private readonly mem: PhysMemory) {
     this.flags = new PageField(this, 'flags', 0);
     this._count = new PageField(this, 'count', 0);
     this._mapcount = new PageField(this, 'mapcount', -1);
     this.first_page = new PageField(this, 'first', -1);
+    this.fields = [this.flags, this._count, this._mapcount, this.first_page] as PageField[];
   }
   /** "page H" (frame name) for labels. */
   get label(): string {
@@ -68,11 +72,22 @@ export class Page {
   }
 }
 
-/** mem_map: one struct page per frame. */
-export class PageArray {
+/** mem_map: one struct page per frame. Saved as four numbers per page. */
+export class PageArray implements Stateful<number[]> {
   private readonly pages: Page[];
   constructor(mem: PhysMemory) {
     this.pages = Array.from({ length: mem.frameCount }, (_, i) => new Page(mkPfn(i), mem));
+  }
+  save(): number[] {
+    const out = new Array<number>(this.pages.length * 4);
+    let k = 0;
+    for (const p of this.pages) for (const f of p.fields) out[k++] = f.save();
+    return out;
+  }
+  restore(s: number[]): void {
+    if (s.length !== this.pages.length * 4) throw new Error(`restore: saved struct pages are for ${s.length / 4} frames, not ${this.pages.length}`);
+    let k = 0;
+    for (const p of this.pages) for (const f of p.fields) f.restore(s[k++]!);
   }
   get(f: Pfn): Page {
     const p = this.pages[f];
@@ -126,13 +141,16 @@ export const unlock_page = (p: Page): Op<void> => bit_spin_unlock(PG_locked, p.f
 
 /** compound_head(): for a tail, its first_page (flags and first_page read in one step). */
 export function* compound_head(p: Page, pages: PageArray): Op<Page> {
-  return yield* op(
-    mkStep(`compound_head(${p.label})`, [read(p.flags.loc), read(p.first_page.loc)], (say) => {
+  // The step returns the head's pfn, not the Page: a state restore feeds a thread only plain
+  // results back (an object result makes the rest of the execution re-run instead).
+  const head = yield* op(
+    mkStep(`compound_head(${p.label})`, [read(p.flags.loc), read(p.first_page.loc)], (say): number => {
       const h = p.hasFlag(PG_tail) ? pages.get(mkPfn(p.first_page.get())) : p;
       say(`→ ${h.label}`);
-      return h;
+      return h.pfn;
     }),
   );
+  return pages.get(mkPfn(head));
 }
 /** compound_lock: bit spinlock PG_compound_lock in the head's flags. */
 export const compound_lock = (head: Page): Op<void> => bit_spin_lock(PG_compound_lock, head.flags);

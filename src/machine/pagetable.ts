@@ -18,7 +18,7 @@ import {
   pte_present,
 } from './pte.js';
 import { mkStep, op } from './step.js';
-import { type Geometry, type Pfn, type VirtAddr, hex, physAddr } from './types.js';
+import { type Geometry, type Pfn, type PhysAddr, type VirtAddr, hex, physAddr } from './types.js';
 
 export type PgLevel = '4K' | '2M';
 
@@ -109,8 +109,10 @@ export class PageTable {
       const w = this.walk(v);
       return w.kind === 'table' ? [read(w.pmdp.loc), read(w.ptep.loc)] : [read(w.pmdp.loc)];
     };
-    return yield* op(
-      mkStep(`lookup_address(${hex(v)})`, fp, (say) => {
+    // The step returns [level, kpte address, pte] packed in one string, unpacked here by the
+    // thread: a state restore feeds a thread only plain results back.
+    const r = yield* op(
+      mkStep(`lookup_address(${hex(v)})`, fp, (say): string | null => {
         const w = this.walk(v);
         const name = (f: Pfn) => this.mem.frameName(f);
         if (w.kind === 'no-pmd') {
@@ -119,11 +121,14 @@ export class PageTable {
         }
         if (w.kind === 'large') {
           say(`2M: kpte = pmd ${w.pmdp.name} (${describePte(w.pmd, name)})`);
-          return { level: '2M', kpte: w.pmdp, pte: w.pmd };
+          return `2M,${w.pmdp.pa},${w.pmd}`;
         }
         say(`4K: kpte = ${w.ptep.name} (${describePte(w.pte, name)})`);
-        return { level: '4K', kpte: w.ptep, pte: w.pte };
+        return `4K,${w.ptep.pa},${w.pte}`;
       }),
     );
+    if (r === null) return null;
+    const [level, pa, pte] = r.split(',');
+    return { level: level as PgLevel, kpte: this.mem.word(Number(pa) as PhysAddr), pte: Number(pte) as pte_t };
   }
 }

@@ -2,6 +2,7 @@
 // location name) that atomics, locks and struct page fields are made of.
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, perform, read, write } from '../engine/types.js';
+import type { Stateful } from './state.js';
 
 /** A mutable Step whose `run` can leave a note for traces. */
 export interface NotedStep<T> extends Step<T> {
@@ -55,9 +56,16 @@ export interface Cell {
  * engine's access audit under `loc` (the string is built once, here), so a step, enabled
  * condition or invariant that touches the word without declaring it is a FootprintError.
  */
-export abstract class WordAt implements Cell {
+export abstract class WordAt implements Cell, Stateful<number> {
   abstract readonly name: string;
   constructor(readonly loc: Loc, protected value: number) {}
+  /** The word's value for `Program.state` (not a read of the program: not audited). */
+  save(): number {
+    return this.value;
+  }
+  restore(v: number): void {
+    this.value = v;
+  }
   get(): number {
     noteRead(this.loc);
     return this.value;

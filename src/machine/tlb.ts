@@ -14,6 +14,7 @@ import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, read, write } from '../engine/types.js';
 import type { CacheType } from './pte.js';
 import type { PgLevel } from './pagetable.js';
+import type { Stateful } from './state.js';
 import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, pageAlign, pfn } from './types.js';
 
 export interface TlbEntry {
@@ -29,12 +30,53 @@ export interface TlbEntry {
   readonly dirty: boolean;
   /** Physical address of the entry this was filled from. */
   readonly source: PhysAddr;
+  /**
+   * Which fill of this TLB made the entry (1, 2, …): "the entry is still cached" (a D update,
+   * a drop) means this very fill is still in its slot, not an equal one filled again since. A
+   * number rather than object identity, so an entry can travel as plain data (`encodeEntry`)
+   * through a state restore. Not part of what the entry translates: never shown or compared.
+   */
+  readonly serial: number;
 }
 
-export class Tlb {
+/** What `Tlb.save` copies: both maps' entries (immutable), the paging-structure cache as
+ * [index, pfn, index, pfn, …], and the fill counter. */
+export interface TlbState {
+  readonly small: readonly TlbEntry[];
+  readonly large: readonly TlbEntry[];
+  readonly psc: readonly number[];
+  readonly serial: number;
+}
+
+const CACHE_TYPES: readonly CacheType[] = ['WB', 'WC', 'UC'];
+
+/** An entry as a string (a step result a state restore can feed back). */
+export function encodeEntry(e: TlbEntry): string {
+  return `${e.serial},${e.va},${e.size === '4K' ? 0 : 1},${e.pfn},${e.rw ? 1 : 0},${e.nx ? 1 : 0},${CACHE_TYPES.indexOf(e.cacheType)},${e.dirty ? 1 : 0},${e.source}`;
+}
+/** The entry `encodeEntry` wrote (an equal object). */
+export function decodeEntry(s: string): TlbEntry {
+  const x = s.split(',').map(Number);
+  if (x.length !== 9 || x.some((n) => !Number.isInteger(n))) throw new Error(`not an encoded TLB entry: ${s}`);
+  return {
+    serial: x[0]!,
+    va: x[1]! as VirtAddr,
+    size: x[2] === 0 ? '4K' : '2M',
+    pfn: x[3]! as Pfn,
+    rw: x[4] === 1,
+    nx: x[5] === 1,
+    cacheType: CACHE_TYPES[x[6]!]!,
+    dirty: x[7] === 1,
+    source: x[8]! as PhysAddr,
+  };
+}
+
+export class Tlb implements Stateful<TlbState> {
   private readonly small = new Map<number, TlbEntry>();
   private readonly large = new Map<number, TlbEntry>();
   private readonly psc = new Map<number, Pfn>();
+  /** Fills so far (the last entry's serial). */
+  private serial = 0;
   readonly allLoc: Loc;
   /** Slot and cache location names by page / large page / pmd index, made on first use. */
   private readonly locs4K: Loc[] = [];
@@ -98,6 +140,29 @@ export class Tlb {
     return (this.allSlots = out);
   }
 
+  // ---- Program.state (raw copies, not audited) ----
+
+  save(): TlbState {
+    const psc: number[] = [];
+    for (const [i, t] of this.psc) psc.push(i, t);
+    // Entries are never changed in place (a D update replaces one), so sharing them is a copy.
+    return { small: [...this.small.values()], large: [...this.large.values()], psc, serial: this.serial };
+  }
+  restore(s: TlbState): void {
+    this.small.clear();
+    for (const e of s.small) this.small.set(e.va, e);
+    this.large.clear();
+    for (const e of s.large) this.large.set(e.va, e);
+    this.psc.clear();
+    for (let k = 0; k < s.psc.length; k += 2) this.psc.set(s.psc[k]!, s.psc[k + 1]! as Pfn);
+    this.serial = s.serial;
+  }
+  /** The serial the next fill (or D update) gives its entry. Not audited: it tells apart fills,
+   * never what a translation is (see TlbEntry.serial). */
+  get nextSerial(): number {
+    return this.serial + 1;
+  }
+
   // ---- state ----
   /** The entry a lookup of `v` uses (4K before 2M), or undefined on a miss. */
   lookup(v: VirtAddr): TlbEntry | undefined {
@@ -126,25 +191,35 @@ export class Tlb {
   frameOf(e: TlbEntry, v: VirtAddr): Pfn {
     return e.size === '4K' ? e.pfn : pfn(e.pfn + this.geo.pteIndex(v));
   }
+  /** Cache `e`, made with serial `nextSerial` (planWalk does). */
   fill(e: TlbEntry): void {
+    if (e.serial !== this.serial + 1) throw new Error(`TLB fill with serial ${e.serial}, expected ${this.serial + 1}`);
     const { map, loc } = this.slot(e);
     noteWrite(loc);
+    this.serial = e.serial;
     map.set(e.va, e);
   }
-  /** Replace `e` by `nu` if `e` is still cached (a D update); false when it was evicted. */
-  update(e: TlbEntry, nu: TlbEntry): boolean {
+  /** Is this very fill `e` still in its slot? */
+  private holds(map: Map<number, TlbEntry>, e: TlbEntry): boolean {
+    const cur = map.get(e.va);
+    return cur !== undefined && cur.serial === e.serial;
+  }
+  /** Replace `e` by `nu` if `e` is still cached (a D update); false when it was evicted.
+   * Returns the entry now cached (`nu` with a serial of its own), or null. */
+  update(e: TlbEntry, nu: Omit<TlbEntry, 'serial'>): TlbEntry | null {
     const { map, loc } = this.slot(e);
     noteRead(loc);
-    if (map.get(e.va) !== e) return false;
+    if (!this.holds(map, e)) return null;
     noteWrite(loc);
-    map.set(e.va, nu);
-    return true;
+    const next: TlbEntry = { ...nu, serial: ++this.serial };
+    map.set(e.va, next);
+    return next;
   }
   /** Drop exactly entry `e` if still cached. */
   drop(e: TlbEntry): void {
     const { map, loc } = this.slot(e);
     noteRead(loc);
-    if (map.get(e.va) !== e) return;
+    if (!this.holds(map, e)) return;
     noteWrite(loc);
     map.delete(e.va);
   }

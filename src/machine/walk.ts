@@ -110,6 +110,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr): WalkPlan {
     cacheType: pte_cachetype(e),
     dirty: pte_dirty(e),
     source: leafp.pa,
+    serial: tlb.nextSerial,
   };
   const plan: WalkPlan = { kind: 'fill', accesses: acc, entry, leaf: leafp, setA, viaPsc };
   return pscFill ? { ...plan, pscFill } : plan;

@@ -1,0 +1,59 @@
+// Saving and restoring shared state (`Program.state`): with it the engine starts an execution
+// from the state saved at its branch point instead of re-running the prefix.
+//
+// Every part of the machine that a step can change implements `Stateful`, and the Machine saves
+// them as one list in a fixed order. A saved state is data only — numbers, strings, arrays of
+// immutable records (TLB entries, IPI requests, fault records) — never a reference to an object
+// of the program it came from: it is put back into a freshly built program, whose page tables,
+// CPUs and locks are other objects. Copies are flat (`slice`, loops over number arrays): `save`
+// runs before every newly explored step.
+import type { ProgramState } from '../engine/types.js';
+
+/** A part of a program's shared state that can copy itself out and be put back. */
+export interface Stateful<S = unknown> {
+  /** A copy of the part's state now; later changes must not alter it. */
+  save(): S;
+  /** Puts a state saved from this part (or the same part of another build) back. */
+  restore(saved: S): void;
+}
+
+/** One Stateful made of several, saved as a list in their order. */
+export function compose(parts: readonly Stateful[]): Stateful<unknown[]> {
+  return {
+    save: () => {
+      const out = new Array<unknown>(parts.length);
+      for (let i = 0; i < parts.length; i++) out[i] = parts[i]!.save();
+      return out;
+    },
+    restore: (saved) => {
+      if (!Array.isArray(saved) || saved.length !== parts.length) throw new Error(`restore: a saved state of ${parts.length} parts was expected`);
+      for (let i = 0; i < parts.length; i++) parts[i]!.restore(saved[i]);
+    },
+  };
+}
+
+/**
+ * A model's `Program.state`: its machine (or machines) and its own bookkeeping outside them
+ * (ghost records, ledgers, JS variables its steps change). Thread-local generator variables need
+ * nothing: the engine rebuilds them by feeding each thread the results it received.
+ */
+export function programState(...parts: Stateful[]): ProgramState {
+  return compose(parts);
+}
+
+/**
+ * Bookkeeping kept in plain JS by a model: `get` returns a copy of it as data, `set` puts such a
+ * copy back. A helper so that each model states in one place what it keeps outside the machine.
+ */
+export function modelState<S>(get: () => S, set: (s: S) => void): Stateful<S> {
+  return { save: get, restore: set };
+}
+
+/** Copies an append-only (or replaced-whole) list of immutable records. */
+export const copyList = <T>(xs: readonly T[]): T[] => xs.slice();
+
+/** Puts a saved list back into `into`, keeping the array object (others may hold it). */
+export function refill<T>(into: T[], from: readonly T[]): void {
+  into.length = 0;
+  for (let i = 0; i < from.length; i++) into.push(from[i]!);
+}
