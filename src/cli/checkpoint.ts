@@ -70,6 +70,7 @@ export const savedResult = z
     elapsedMs: z.number().nonnegative().finite(),
     minimiseMs: z.number().nonnegative().finite().optional(),
     cut: text.optional(),
+    warnings: z.array(text).max(1000).optional(),
     threads: z.array(name).max(100_000),
     maxSteps: count.min(1),
     violation: savedViolation.optional(),

@@ -2,6 +2,7 @@
 import type { ModelResult } from '../index.js';
 import { expectationText } from '../model.js';
 import { seconds, table } from './table.js';
+import { safeLine } from '../schema/text.js';
 
 export interface Io {
   out(text: string): void;
@@ -39,6 +40,7 @@ export function jsonReport(results: readonly ModelResult[], traces: Map<ModelRes
       maxDepth: r.maxDepth,
       elapsedMs: Math.round(r.elapsedMs),
       ...(r.cut ? { cut: r.cut } : {}),
+      ...(r.warnings?.length ? { warnings: r.warnings } : {}),
       ...(r.violation
         ? {
             violation: {
@@ -69,6 +71,7 @@ function ended(r: ModelResult): string {
 
 export function printOne(r: ModelResult, trace: string | undefined, io: Io): void {
   io.out(`${r.model}/${r.variant} ${JSON.stringify(r.params)} — ${verdictText(r)}`);
+  for (const w of r.warnings ?? []) io.err(safeLine(`mmcheck: warning: ${r.model}/${r.variant}: ${w}`));
   io.out(`  ${r.executions} executions${ended(r)}, ${r.steps} steps${r.restoredSteps ? ` (+${r.restoredSteps} restored)` : ''}, ${seconds(r.elapsedMs)} (${r.strategy}; expected: ${expectationText(r.expected)})`);
   if (r.violation) {
     io.out(`  ${r.violation.message}`);
@@ -91,6 +94,7 @@ export function printTable(results: readonly ModelResult[], traces: Map<ModelRes
     r.asExpected ? 'ok' : 'UNEXPECTED',
   ]);
   io.out(table(['model', 'variant', 'expected', 'verdict', 'executions', 'blocked', 'sleep-blocked', 'steps', 'time', ''], rows));
+  for (const r of results) for (const w of r.warnings ?? []) io.err(safeLine(`mmcheck: warning: ${r.model}/${r.variant}: ${w}`));
   const bad = results.filter((r) => !r.asExpected).length;
   io.out(`\n${results.length} variants, ${results.length - bad} as expected, ${bad} not`);
   const written = [...traces.values()];

@@ -11,6 +11,7 @@ import { EngineError, NondeterminismError } from './errors.js';
 import { type EventRecord, Execution } from './execution.js';
 import { type ExploreOptions, type ExploreResult, DEFAULT_MAX_STEPS, type Violation } from './results.js';
 import { CheckpointError, type Strategy } from './strategy.js';
+import { WatchTracker } from './watches.js';
 import type { Access, Program, ThreadId } from './types.js';
 
 /** One execution's record, for the next execution's determinism check. */
@@ -176,7 +177,10 @@ const fpText = (f: readonly Access[]) => `[${f.map((a) => `${a.write ? 'w' : 'r'
 /** Explores with `strategy` until it has nothing left, a violation, a budget or a stop. */
 export function run(make: () => Program, strategy: Strategy, o: ExploreOptions): ExploreResult {
   const now = o.now ?? (() => performance.now());
-  const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit: o.audit ?? true };
+  const audit = o.audit ?? true;
+  // Only with the audit on: invariant reads are what it records.
+  const watches = audit ? new WatchTracker(make().invariants) : undefined;
+  const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit, watches };
   const states = new Set<string>();
   const cursor = new Cursor(o.restore ?? true, o.resume !== undefined);
   let executions = 0;
@@ -248,6 +252,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     }
   }
   const verdict = violation ? 'violated' : stopped ?? (strategy.exhaustive ? 'holds' : 'bounded');
+  const warnings = executions + blocked > 0 && verdict !== 'interrupted' ? watches?.warnings() ?? [] : [];
   const sleepBlocked = 'sleepBlocked' in strategy && typeof strategy.sleepBlocked === 'number' ? strategy.sleepBlocked : 0;
   return {
     verdict,
@@ -262,6 +267,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     violation,
     cut: verdict === 'bounded' ? cut ?? strategy.cut : undefined,
     finalStates: o.collectFinalStates ? [...states].sort() : undefined,
+    ...(warnings.length ? { warnings } : {}),
     threads,
     checkpoint:
       stopped === 'interrupted' ? { strategy: strategy.name, executions, blocked, steps, restoredSteps, maxDepth, elapsedMs: now() - t0, state: strategy.save() } : undefined,

@@ -10,6 +10,7 @@ import {
 } from './types.js';
 import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered, unwatched } from './audit.js';
 import { EngineError, ModelError, NondeterminismError } from './errors.js';
+import type { WatchTracker } from './watches.js';
 
 export { EngineError } from './errors.js';
 
@@ -76,6 +77,8 @@ export interface ExecutionOptions {
   readonly maxSteps: number;
   /** Compare every access with the declared footprint / watch (default true). */
   readonly audit?: boolean;
+  /** Told every location a step's footprint names and every location an invariant reads. */
+  readonly watches?: WatchTracker;
 }
 
 export class Execution {
@@ -90,6 +93,7 @@ export class Execution {
   blocked: string | null = null;
   readonly maxSteps: number;
   private readonly audit: boolean;
+  private readonly watches: WatchTracker | undefined;
   /** The one access record, reused by every audited call of this execution. */
   private readonly rec = new AccessRecord();
   private readonly threads: ThreadState[];
@@ -99,6 +103,7 @@ export class Execution {
     const o = typeof options === 'number' ? { maxSteps: options } : options;
     this.maxSteps = o.maxSteps;
     this.audit = o.audit ?? true;
+    this.watches = 'watches' in o && o.watches && !o.watches.done ? o.watches : undefined;
     this.program = make();
     this.stepInvariants = this.program.invariants.filter((i) => !i.atEnd);
     this.threads = this.program.threads.map((spec) => ({
@@ -231,6 +236,7 @@ export class Execution {
     if (threw) this.fail(tid, thrown, step);
     const event: EventRecord = { tid, label: step.label, note: step.note, footprint, conditional: step.enabled !== undefined };
     this.events.push(event);
+    if (this.watches && !this.watches.done) this.watches.touchAll(footprint);
     if (t.assumeFailed !== null) {
       this.results.push(new AssumeMark(t.assumeFailed));
       t.pending = null;
@@ -378,6 +384,7 @@ export class Execution {
         return;
       }
       endRecording(prev);
+      if (rec && this.watches && !this.watches.done) rec.find((loc) => (this.watches!.touch(loc), null));
       if (rec) {
         if (rec.firstWrite !== undefined) throw new FootprintError(`invariant ${inv.name} writes ${rec.firstWrite}: an invariant must only read`);
         const loc = inv.watch === undefined ? null : unwatched(rec, inv.watch);

@@ -97,6 +97,8 @@ export interface ExploreResult {
   /** Why the search was not exhaustive, when verdict is "bounded". */
   readonly cut?: string;
   readonly finalStates?: readonly string[];
+  /** Things the search noticed that do not change the verdict (a watch prefix that named nothing). */
+  readonly warnings?: readonly string[];
   readonly threads: readonly string[];
   /** Present when interrupted: pass it as `resume` to continue. */
   readonly checkpoint?: Checkpoint;

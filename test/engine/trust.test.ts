@@ -99,6 +99,20 @@ describe('checked footprints', () => {
     expect(() => exploreProgram(make, { strategy: 'dpor' })).toThrowError('invariant x-stays-0 reads x0, which its watch list ("X") does not cover; add it to watch');
   });
 
+  it('a watch prefix that names no location is reported with the result', () => {
+    // The invariant reads nothing while the state is fine, so the audit cannot see that its
+    // watch is misspelt: the search reports it.
+    const make = toyProgram([[{ kind: 'store', x: 0, v: 1 }], [{ kind: 'load', x: 0 }]], 1, 0, (s) => [
+      { name: 'flag-stays-clear', watch: ['var:flag'], check: () => null },
+      { name: 'x-known', watch: ['x'], check: () => (s.get(0) > 5 ? 'x0 > 5' : null) },
+    ]);
+    for (const strategy of exhaustive) {
+      expect(exploreProgram(make, { strategy }).warnings).toEqual([
+        'invariant flag-stays-clear watches "var:flag", which matches no location any step touched or the invariant read (misspelt, stale, or unused in this configuration?)',
+      ]);
+    }
+  });
+
   it('a write the footprint declares only as a read is reported', () => {
     const make = (): Program => ({
       threads: [{ name: 't', body: function* () { yield* perform({ label: 'sneaky', footprint: [read('x')], run: () => noteWrite('x') }); } }],

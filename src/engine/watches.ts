@@ -1,0 +1,33 @@
+// A watch prefix that matches no location any step touched (nor the invariant itself read) is
+// a typo, a stale name, or an over-approximation for a configuration that does not use it (a
+// page table a split may allocate, with one caller). Soundness does not rest on it — the audit
+// fails any read of an invariant outside its watch — so it is reported as a warning with the
+// result. It follows the search until every prefix has matched something (usually within the
+// first execution), then costs nothing.
+import type { Access, Invariant, Loc } from './types.js';
+
+export class WatchTracker {
+  /** Prefixes not matched yet, with the invariant that declared each. */
+  private open: { readonly invariant: string; readonly prefix: string }[];
+
+  constructor(invariants: readonly Invariant[]) {
+    this.open = invariants.filter((i) => !i.atEnd && i.watch).flatMap((i) => i.watch!.map((prefix) => ({ invariant: i.name, prefix })));
+  }
+
+  get done(): boolean {
+    return this.open.length === 0;
+  }
+
+  touch(loc: Loc): void {
+    if (this.open.some((w) => loc.startsWith(w.prefix))) this.open = this.open.filter((w) => !loc.startsWith(w.prefix));
+  }
+
+  touchAll(footprint: readonly Access[]): void {
+    for (let i = 0; i < footprint.length && this.open.length > 0; i++) this.touch(footprint[i]!.loc);
+  }
+
+  /** One warning per prefix that never matched. */
+  warnings(): string[] {
+    return this.open.map((w) => `invariant ${w.invariant} watches ${JSON.stringify(w.prefix)}, which matches no location any step touched or the invariant read (misspelt, stale, or unused in this configuration?)`);
+  }
+}
