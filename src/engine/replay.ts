@@ -71,6 +71,37 @@ export class ReplayStrategy implements Strategy {
   restore(): void {}
 }
 
+/** Chooses what a candidate schedule says while it can; gives up where it does not fit. */
+class FollowStrategy implements Strategy {
+  readonly name = 'follow';
+  readonly exhaustive = false;
+  private d = 0;
+  constructor(private readonly schedule: readonly ThreadId[]) {}
+  beginExecution(): boolean {
+    return true;
+  }
+  choose(_exec: Execution, enabled: readonly ThreadId[]): ThreadId | null {
+    const tid = this.schedule[this.d++];
+    return tid !== undefined && enabled.includes(tid) ? tid : null;
+  }
+  endExecution(): void {}
+  save(): unknown {
+    return null;
+  }
+  restore(): void {}
+}
+
+/**
+ * Runs as much of a candidate schedule as fits (minimisation tries schedules that may not):
+ * through the driver, up to the first choice that cannot run, the end of the schedule, or the
+ * end of the execution. The execution and the enabled threads before each step.
+ */
+export function followSchedule(make: () => Program, schedule: readonly ThreadId[], maxSteps: number): { readonly exec: Execution; readonly enabled: readonly (readonly ThreadId[])[] } {
+  const exec = new Execution(make, { maxSteps });
+  const { enabled } = new Cursor().runExecution(exec, new FollowStrategy(schedule));
+  return { exec, enabled };
+}
+
 export function replaySchedule(
   make: () => Program,
   schedule: readonly ThreadId[],

@@ -1,7 +1,8 @@
 // Counterexample minimisation before a trace is written: first the fewest preemptions (iterative
 // preemption bounding, looking only for the same invariant), then the fewest steps (drop steps
 // from the schedule, as fast-check shrinks, while the same invariant still fails).
-import { Execution, type Failure } from '../engine/execution.js';
+import type { Failure } from '../engine/execution.js';
+import { followSchedule } from '../engine/replay.js';
 import { DfsStrategy } from '../engine/dfs.js';
 import { type Progress, run, toViolation, type Violation } from '../engine/explore.js';
 import type { Program, ThreadId } from '../engine/types.js';
@@ -55,20 +56,11 @@ export function minimise(make: () => Program, found: Violation, o: MinimiseOptio
   return shrinkSteps(make, best, o.maxSteps, deadline.passed, o.onProgress);
 }
 
-/** Re-runs a schedule; the violation it ends in, if it is the same kind as `want`. */
+/** Re-runs a schedule (through the driver); the violation it ends in, if it is the same kind as `want`. */
 function attempt(make: () => Program, schedule: readonly ThreadId[], want: Failure, maxSteps: number): Violation | null {
-  const exec = new Execution(make, maxSteps);
-  const enabledSets: ThreadId[][] = [];
-  for (const tid of schedule) {
-    if (exec.failure) break;
-    const enabled = exec.enabled();
-    if (!enabled.includes(tid)) return null;
-    enabledSets.push(enabled);
-    exec.step(tid);
-  }
-  if (!exec.failure && exec.enabled().length === 0) exec.finish();
+  const { exec, enabled } = followSchedule(make, schedule, maxSteps);
   if (!exec.failure || !sameFailure(exec.failure, want)) return null;
-  return toViolation(exec, enabledSets);
+  return toViolation(exec, enabled);
 }
 
 function shrinkSteps(make: () => Program, v: Violation, maxSteps: number, passed: Deadline, onProgress?: (p: Progress) => void): Violation {
