@@ -41,16 +41,12 @@ export class Dependence {
     return this.visibleTo(loc) !== 0;
   }
 
-  /** Per footprint: the groups it writes a watched location of (footprints are compared many times). */
-  private readonly writesVisibleCache = new WeakMap<readonly Access[], number>();
-
+  /** The groups whose watched locations the footprint writes (no cache per footprint: they are
+   * rebuilt at every evaluation, and a WeakMap costs the collector more than the lookups). */
   writesVisible(f: readonly Access[]): number {
-    let v = this.writesVisibleCache.get(f);
-    if (v === undefined) {
-      v = 0;
-      for (const x of f) if (x.write) v |= this.visibleTo(x.loc);
-      this.writesVisibleCache.set(f, v);
-    }
+    if (this.groups.length === 0) return 0;
+    let v = 0;
+    for (let i = 0; i < f.length; i++) if (f[i]!.write) v |= this.visibleTo(f[i]!.loc);
     return v;
   }
 
