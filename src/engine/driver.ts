@@ -221,7 +221,18 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     if (!strategy.beginExecution()) break;
     const exec = new Execution(make, execOptions);
     threads = Array.from({ length: exec.threadCount }, (_, t) => exec.threadName(t));
-    const { abandoned, enabled, restored } = cursor.runExecution(exec, strategy);
+    // Inside a very long execution too, a heartbeat every 4096 steps (at most twice a second),
+    // so a watchdog never takes a long but progressing execution for a hung model.
+    const beat = o.onProgress
+      ? () => {
+          if ((exec.events.length & 4095) !== 0) return;
+          const t = now();
+          if (t - lastProgress < 500) return;
+          lastProgress = t;
+          o.onProgress!({ executions, steps: steps + exec.events.length, elapsedMs: t - t0 });
+        }
+      : undefined;
+    const { abandoned, enabled, restored } = cursor.runExecution(exec, strategy, beat);
     steps += exec.events.length - restored;
     restoredSteps += restored;
     strategy.endExecution(exec);

@@ -207,3 +207,15 @@ describe('a write ordered after a read only through a lock release/acquire', () 
     expect(dpor.executions).toBe(5);
   });
 });
+
+describe('progress inside a long execution', () => {
+  it('reports a heartbeat while one execution runs 10,000 steps, not only when it ends', () => {
+    const make = toyProgram([Array.from({ length: 10_000 }, () => ({ kind: 'load' as const, x: 0 }))], 1, 0);
+    let clock = 0;
+    const beats: number[] = [];
+    const r = exploreProgram(make, { strategy: 'dfs', maxSteps: 20_000, now: () => (clock += 1000), onProgress: (p) => beats.push(p.steps) });
+    expect(r.executions).toBe(1);
+    // Every 4096 steps (the fake clock passes a second at each reading): before the execution ended.
+    expect(beats.filter((s) => s < 10_000)).toEqual([4096, 8192]);
+  });
+});
