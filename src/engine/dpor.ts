@@ -151,6 +151,16 @@ export class DporStrategy implements Strategy {
         this.events.pop();
       }
     }
+    if (exec.failure && exec.failure.kind !== 'deadlock') {
+      // The execution stopped at a failure, so the steps after it never ran and their races
+      // were never seen. When the search goes on past it (an `accept` filter that did not take
+      // this failure), every choice along this path is explored instead, as DFS would.
+      const depth = Math.min(this.depth, this.nodes.length);
+      for (let k = 0; k < depth; k++) {
+        const node = this.nodes[k]!;
+        for (const t of node.enabled) if (!node.sleep.has(t)) node.backtrack.add(t);
+      }
+    }
     this.nodes.length = Math.min(this.nodes.length, this.depth);
     this.verifying = false;
   }

@@ -8,6 +8,7 @@ import { exploreProgram } from '../../src/engine/explore.js';
 import { canonicalForm } from '../../src/engine/traces.js';
 import type { Invariant } from '../../src/engine/types.js';
 import { type Op, type Shared, toyProgram } from '../../src/testing/toy.js';
+import { richOpArb, stepsOf } from './arbitraries.js';
 
 const nVarsArb = fc.integer({ min: 1, max: 3 });
 
@@ -26,27 +27,7 @@ function opArb(nVars: number, withLocks: boolean): fc.Arbitrary<Op> {
   return fc.oneof(...simple, locked);
 }
 
-/** Everything the toy language has: nested locks, waits, assume, assert, dynamic footprints. */
-function richOpArb(nVars: number, depth = 0): fc.Arbitrary<Op> {
-  const x = fc.integer({ min: 0, max: nVars - 1 });
-  const v = fc.integer({ min: 0, max: 2 });
-  const simple: fc.Arbitrary<Op>[] = [
-    x.map((x) => ({ kind: 'load', x }) as Op),
-    x.map((x) => ({ kind: 'loadIndirect', x }) as Op),
-    fc.tuple(x, v).map(([x, v]) => ({ kind: 'store', x, v }) as Op),
-    fc.tuple(x, v, v).map(([x, expect, v]) => ({ kind: 'cas', x, expect, v }) as Op),
-    fc.tuple(x, v).map(([x, v]) => ({ kind: 'await', x, v }) as Op),
-    fc.tuple(x, v).map(([x, v]) => ({ kind: 'assume', x, v }) as Op),
-    fc.tuple(x, fc.integer({ min: 1, max: 2 })).map(([x, v]) => ({ kind: 'assertNot', x, v }) as Op),
-  ];
-  if (depth >= 2) return fc.oneof(...simple);
-  const locked = fc
-    .tuple(fc.integer({ min: 0, max: 1 }), fc.array(richOpArb(nVars, depth + 1), { minLength: 1, maxLength: 2 }))
-    .map(([l, ops]) => ({ kind: 'locked', l, ops }) as Op);
-  return fc.oneof({ arbitrary: fc.oneof(...simple), weight: 3 }, { arbitrary: locked, weight: 1 });
-}
-
-const steps = (ops: Op[]): number => ops.reduce((n, op) => n + (op.kind === 'locked' ? 2 + steps(op.ops) : op.kind === 'inc' ? 2 : 1), 0);
+const steps = stepsOf;
 
 function programArb(withLocks: boolean) {
   return nVarsArb.chain((nVars) =>

@@ -6,32 +6,14 @@ import { NondeterminismError } from '../../src/engine/errors.js';
 import { exploreProgram } from '../../src/engine/explore.js';
 import { type Program, perform, write } from '../../src/engine/types.js';
 import { type Op, Shared, toyProgram } from '../../src/testing/toy.js';
-
-function opArb(nVars: number, depth = 0): fc.Arbitrary<Op> {
-  const x = fc.integer({ min: 0, max: nVars - 1 });
-  const v = fc.integer({ min: 0, max: 2 });
-  const simple: fc.Arbitrary<Op>[] = [
-    x.map((x) => ({ kind: 'load', x }) as Op),
-    x.map((x) => ({ kind: 'loadIndirect', x }) as Op),
-    fc.tuple(x, v).map(([x, v]) => ({ kind: 'store', x, v }) as Op),
-    fc.tuple(x, v, v).map(([x, expect, v]) => ({ kind: 'cas', x, expect, v }) as Op),
-    fc.tuple(x, v).map(([x, v]) => ({ kind: 'await', x, v }) as Op),
-    fc.tuple(x, v).map(([x, v]) => ({ kind: 'assume', x, v }) as Op),
-    x.map((x) => ({ kind: 'inc', x }) as Op),
-  ];
-  if (depth >= 1) return fc.oneof(...simple);
-  const locked = fc.tuple(fc.integer({ min: 0, max: 1 }), fc.array(opArb(nVars, depth + 1), { minLength: 1, maxLength: 2 })).map(([l, ops]) => ({ kind: 'locked', l, ops }) as Op);
-  return fc.oneof({ arbitrary: fc.oneof(...simple), weight: 3 }, { arbitrary: locked, weight: 1 });
-}
-
-const size = (ops: Op[]): number => ops.reduce((n, op) => n + (op.kind === 'locked' ? 2 + size(op.ops) : op.kind === 'inc' ? 2 : 1), 0);
+import { richOpArb, stepsOf } from './arbitraries.js';
 
 describe('state restore at the branch point', () => {
   it('changes nothing but the steps run (dfs and dpor, 400 random programs)', () => {
     const arb = fc.integer({ min: 1, max: 3 }).chain((nVars) =>
       fc
-        .tuple(fc.array(fc.array(opArb(nVars), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 3 }), fc.integer({ min: 0, max: 1 }))
-        .filter(([ts]) => ts.reduce((n, t) => n + size(t), 0) <= 10)
+        .tuple(fc.array(fc.array(richOpArb(nVars, 1), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 3 }), fc.integer({ min: 0, max: 1 }))
+        .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= 10)
         .map(([threads, actors]) => ({ nVars, threads, actors })),
     );
     let restoredTotal = 0;

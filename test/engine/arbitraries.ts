@@ -1,0 +1,28 @@
+// Random programs of the toy language for the engine's cross-checks (fast-check).
+import fc from 'fast-check';
+import type { Op } from '../../src/testing/toy.js';
+
+/** Everything the toy language has: nested locks (to `maxDepth`), waits, assume, assert,
+ * non-atomic increments and dynamic footprints. */
+export function richOpArb(nVars: number, maxDepth = 2, depth = 0): fc.Arbitrary<Op> {
+  const x = fc.integer({ min: 0, max: nVars - 1 });
+  const v = fc.integer({ min: 0, max: 2 });
+  const simple: fc.Arbitrary<Op>[] = [
+    x.map((x) => ({ kind: 'load', x }) as Op),
+    x.map((x) => ({ kind: 'loadIndirect', x }) as Op),
+    fc.tuple(x, v).map(([x, v]) => ({ kind: 'store', x, v }) as Op),
+    fc.tuple(x, v, v).map(([x, expect, v]) => ({ kind: 'cas', x, expect, v }) as Op),
+    fc.tuple(x, v).map(([x, v]) => ({ kind: 'await', x, v }) as Op),
+    fc.tuple(x, v).map(([x, v]) => ({ kind: 'assume', x, v }) as Op),
+    fc.tuple(x, fc.integer({ min: 1, max: 2 })).map(([x, v]) => ({ kind: 'assertNot', x, v }) as Op),
+    x.map((x) => ({ kind: 'inc', x }) as Op),
+  ];
+  if (depth >= maxDepth) return fc.oneof(...simple);
+  const locked = fc
+    .tuple(fc.integer({ min: 0, max: 1 }), fc.array(richOpArb(nVars, maxDepth, depth + 1), { minLength: 1, maxLength: 2 }))
+    .map(([l, ops]) => ({ kind: 'locked', l, ops }) as Op);
+  return fc.oneof({ arbitrary: fc.oneof(...simple), weight: 3 }, { arbitrary: locked, weight: 1 });
+}
+
+/** Steps a thread's ops take (a lock and an unlock around a locked block, two for an increment). */
+export const stepsOf = (ops: readonly Op[]): number => ops.reduce((n, op) => n + (op.kind === 'locked' ? 2 + stepsOf(op.ops) : op.kind === 'inc' ? 2 : 1), 0);
