@@ -17,7 +17,7 @@ import { type PhysMemory, cacheLoc } from './memory.js';
 import type { PageTable, PgLevel } from './pagetable.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, describePte, type pte_t, pte_present, pte_set_flags, pte_write } from './pte.js';
 import { mkStep, op } from './step.js';
-import type { Stateful } from './state.js';
+import { type Stateful, sameList } from './state.js';
 import { Tlb, type TlbEntry, type TlbState, decodeEntry, encodeEntry } from './tlb.js';
 import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, paPfn, physAddr, va } from './types.js';
 import { applyWalk, describeEntry, planWalk, type WalkContext } from './walk.js';
@@ -78,6 +78,13 @@ function decodeTranslated(r: string): Translated {
   return { ok: false, fault: r.slice(0, k) as PageFaultKind, why: r.slice(k + 1) };
 }
 
+function sameAcks(saved: readonly CpuId[], acks: ReadonlySet<CpuId>): boolean {
+  if (saved.length !== acks.size) return false;
+  let i = 0;
+  for (const a of acks) if (saved[i++] !== a) return false;
+  return true;
+}
+
 export class Cpu implements Stateful<CpuState> {
   readonly tlb: Tlb;
   readonly name: string;
@@ -92,6 +99,8 @@ export class Cpu implements Stateful<CpuState> {
   private root: PageTable;
   private readonly ipiQueue: ipi.IpiRequest[] = [];
   private readonly acks = new Set<CpuId>();
+  /** The state the last save returned or restore put back (reused while nothing changed). */
+  private last: CpuState | undefined;
 
   constructor(readonly id: CpuId, mm: PageTable, readonly host: CpuHost) {
     this.tlb = new Tlb(id, host.geo);
@@ -107,7 +116,12 @@ export class Cpu implements Stateful<CpuState> {
   // ---- Program.state (raw copies, not audited) ----
 
   save(): CpuState {
-    return { irq: this.irq, insn: this.insn, mm: this.host.mmIndex(this.root), ipis: this.ipiQueue.slice(), acks: [...this.acks], tlb: this.tlb.save() };
+    const tlb = this.tlb.save();
+    const mm = this.host.mmIndex(this.root);
+    const last = this.last;
+    // The last state again while nothing changed (see state.ts); the acks in their set's order.
+    if (last && last.tlb === tlb && last.irq === this.irq && last.insn === this.insn && last.mm === mm && sameList(last.ipis, this.ipiQueue) && sameAcks(last.acks, this.acks)) return last;
+    return (this.last = { irq: this.irq, insn: this.insn, mm, ipis: this.ipiQueue.slice(), acks: [...this.acks], tlb });
   }
   restore(s: CpuState): void {
     this.irq = s.irq;
@@ -118,6 +132,7 @@ export class Cpu implements Stateful<CpuState> {
     this.acks.clear();
     for (const a of s.acks) this.acks.add(a);
     this.tlb.restore(s.tlb);
+    this.last = s;
   }
 
   ackLoc(target: CpuId): Loc {

@@ -30,14 +30,18 @@ export class Lock implements Stateful<LockState> {
     noteWrite(this.loc);
     this.taken = v;
   }
-  /** Held, and by whom (a raw copy for `Program.state`, not audited). */
+  /** Held, and by whom (a raw copy for `Program.state`, not audited; the last one again while
+   * it is unchanged). */
   save(): LockState {
-    return { held: this.taken, holder: this.holder };
+    const l = this.last;
+    return l && l.held === this.taken && l.holder === this.holder ? l : (this.last = { held: this.taken, holder: this.holder });
   }
   restore(s: LockState): void {
     this.taken = s.held;
     this.holder = s.holder;
+    this.last = s;
   }
+  private last: LockState | undefined;
 }
 export interface LockState {
   readonly held: boolean;

@@ -7,7 +7,7 @@ import { Cpu, type CpuHost, type CpuState, type FaultRecord } from './cpu.js';
 import { ipiActor } from './ipi.js';
 import { Lock, type LockState } from './locks.js';
 import { type MemoryState, PhysMemory } from './memory.js';
-import { type Stateful, programState } from './state.js';
+import { type Stateful, programState, reuseList } from './state.js';
 import { PageArray, type Page } from './page.js';
 import { PageTable } from './pagetable.js';
 import { describePte, type pte_t } from './pte.js';
@@ -46,7 +46,7 @@ export interface TlbView {
 /** What `Machine.save` copies, part by part (see each part's own state type). */
 export interface MachineState {
   readonly memory: MemoryState;
-  readonly pages: number[];
+  readonly pages: readonly number[];
   readonly cpus: readonly CpuState[];
   readonly locks: readonly LockState[];
   readonly vars: readonly number[];
@@ -88,13 +88,22 @@ export class Machine implements CpuHost, Stateful<MachineState> {
    * by position. Raw copies: saving and restoring read and write nothing of the program.
    */
   save(): MachineState {
-    const cpus = new Array<CpuState>(this.cpuList.length);
-    for (let i = 0; i < cpus.length; i++) cpus[i] = this.cpuList[i]!.save();
-    const locks: LockState[] = [];
-    for (const l of this.locks.values()) locks.push(l.save());
-    const vars: number[] = [];
-    for (const v of this.vars.values()) vars.push(v.save());
-    return { memory: this.memory.save(), pages: this.pages.save(), cpus, locks, vars, faults: this.faultLog.slice() };
+    // Each part, and the whole, is the last saved object again while unchanged (see state.ts).
+    const last = this.last;
+    const s = this.scratch;
+    for (let i = 0; i < this.cpuList.length; i++) s.cpus[i] = this.cpuList[i]!.save();
+    let k = 0;
+    for (const l of this.locks.values()) s.locks[k++] = l.save();
+    k = 0;
+    for (const v of this.vars.values()) s.vars[k++] = v.save();
+    const memory = this.memory.save();
+    const pages = this.pages.save();
+    const cpus = reuseList(last?.cpus, s.cpus);
+    const locks = reuseList(last?.locks, s.locks);
+    const vars = reuseList(last?.vars, s.vars);
+    const faults = reuseList(last?.faults, this.faultLog);
+    if (last && memory === last.memory && pages === last.pages && cpus === last.cpus && locks === last.locks && vars === last.vars && faults === last.faults) return last;
+    return (this.last = { memory, pages, cpus, locks, vars, faults });
   }
   restore(s: MachineState): void {
     if (s.cpus.length !== this.cpuList.length || s.locks.length !== this.locks.size || s.vars.length !== this.vars.size) {
@@ -109,7 +118,19 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     for (const v of this.vars.values()) v.restore(s.vars[k++]!);
     this.faultLog.length = 0;
     for (const f of s.faults) this.faultLog.push(f);
+    this.last = s;
   }
+  /** The state the last save returned or restore put back (reused while nothing changed). */
+  private last: MachineState | undefined;
+  /** Lists `save` fills before deciding whether to copy them (sized on first use: locks and
+   * variables are made at setup, after the constructor). */
+  private get scratch(): { cpus: CpuState[]; locks: LockState[]; vars: number[] } {
+    const s = (this.scratchLists ??= { cpus: [], locks: [], vars: [] });
+    s.locks.length = this.locks.size;
+    s.vars.length = this.vars.size;
+    return s;
+  }
+  private scratchLists: { cpus: CpuState[]; locks: LockState[]; vars: number[] } | undefined;
   /** The machine as a whole `Program.state`, for a model that keeps nothing outside it. */
   get state(): ProgramState {
     return programState(this);

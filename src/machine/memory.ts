@@ -8,7 +8,7 @@
 // Frame names and roles are labels for traces, not state: they are not locations.
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
-import type { Stateful } from './state.js';
+import { type Stateful, reuseList } from './state.js';
 import { type Cell, mkStep, op } from './step.js';
 import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './types.js';
 
@@ -54,6 +54,8 @@ export class PhysMemory implements Stateful<MemoryState> {
   private readonly frameLocs: Loc[];
   private readonly cacheLocs: Loc[];
   private readonly cells: (MemWord | undefined)[][];
+  /** The state the last save returned or restore put back (reused while nothing changed). */
+  private last: MemoryState | undefined;
 
   constructor(readonly frameCount: number, readonly wordsPerFrame: number) {
     this.words = Array.from({ length: frameCount }, () => new Array<number>(wordsPerFrame).fill(0));
@@ -70,15 +72,35 @@ export class PhysMemory implements Stateful<MemoryState> {
   // ---- Program.state (raw copies: neither is a read or write of the program) ----
 
   save(): MemoryState {
+    // Each list is copied only when it changed since the last save (see state.ts).
+    const last = this.last;
+    const words = last && this.wordsAre(last.words) ? last.words : this.copyWords();
+    const allocated = reuseList(last?.allocated, this.allocated);
+    // Frame names and roles change rarely, but a step can set them (alloc, pmd_populate): saved
+    // like the rest. FreedFrameWrite records are immutable: copying the list suffices.
+    const names = reuseList(last?.names, this.names);
+    const roles = reuseList(last?.roles, this.roles);
+    const cachedWB = reuseList(last?.cachedWB, this.cachedWB);
+    const freedWrites = reuseList(last?.freedWrites, this.freedWrites);
+    if (last && words === last.words && allocated === last.allocated && names === last.names && roles === last.roles && cachedWB === last.cachedWB && freedWrites === last.freedWrites) return last;
+    return (this.last = { words, allocated, names, roles, cachedWB, freedWrites });
+  }
+  private wordsAre(saved: readonly number[]): boolean {
+    const n = this.wordsPerFrame;
+    for (let f = 0; f < this.frameCount; f++) {
+      const w = this.words[f]!;
+      for (let i = 0; i < n; i++) if (saved[f * n + i] !== w[i]) return false;
+    }
+    return true;
+  }
+  private copyWords(): number[] {
     const n = this.wordsPerFrame;
     const words = new Array<number>(this.frameCount * n);
     for (let f = 0; f < this.frameCount; f++) {
       const w = this.words[f]!;
       for (let i = 0; i < n; i++) words[f * n + i] = w[i]!;
     }
-    // Frame names and roles change rarely, but a step can set them (alloc, pmd_populate): copied
-    // like the rest. FreedFrameWrite records are immutable: copying the list suffices.
-    return { words, allocated: this.allocated.slice(), names: this.names.slice(), roles: this.roles.slice(), cachedWB: this.cachedWB.slice(), freedWrites: this.freedWrites.slice() };
+    return words;
   }
   restore(s: MemoryState): void {
     const n = this.wordsPerFrame;
@@ -95,6 +117,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     }
     this.freedWrites.length = 0;
     for (const x of s.freedWrites) this.freedWrites.push(x);
+    this.last = s;
   }
 
   // ---- plain accessors (setup code, invariants, the machine's own steps) ----

@@ -73,21 +73,31 @@ export class Page {
 }
 
 /** mem_map: one struct page per frame. Saved as four numbers per page. */
-export class PageArray implements Stateful<number[]> {
+export class PageArray implements Stateful<readonly number[]> {
   private readonly pages: Page[];
+  /** The state the last save returned or restore put back (reused while nothing changed). */
+  private last: readonly number[] | undefined;
   constructor(mem: PhysMemory) {
     this.pages = Array.from({ length: mem.frameCount }, (_, i) => new Page(mkPfn(i), mem));
   }
-  save(): number[] {
+  save(): readonly number[] {
+    const last = this.last;
+    if (last) {
+      let k = 0;
+      let same = true;
+      for (const p of this.pages) for (const f of p.fields) if (last[k++] !== f.save()) same = false;
+      if (same) return last;
+    }
     const out = new Array<number>(this.pages.length * 4);
     let k = 0;
     for (const p of this.pages) for (const f of p.fields) out[k++] = f.save();
-    return out;
+    return (this.last = out);
   }
-  restore(s: number[]): void {
+  restore(s: readonly number[]): void {
     if (s.length !== this.pages.length * 4) throw new Error(`restore: saved struct pages are for ${s.length / 4} frames, not ${this.pages.length}`);
     let k = 0;
     for (const p of this.pages) for (const f of p.fields) f.restore(s[k++]!);
+    this.last = s;
   }
   get(f: Pfn): Page {
     const p = this.pages[f];

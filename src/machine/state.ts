@@ -17,17 +17,36 @@ export interface Stateful<S = unknown> {
   restore(saved: S): void;
 }
 
-/** One Stateful made of several, saved as a list in their order. */
-export function compose(parts: readonly Stateful[]): Stateful<unknown[]> {
+// Saving reuses: a part whose state equals what it saved last (element by element, ===) returns
+// that same saved object instead of a new copy. Most steps change one or two parts, so a save
+// mostly costs comparisons, not allocations (garbage collection was a quarter of the search's
+// time). Sound because a saved state is never changed: neither by the part, which copies out of
+// it on restore, nor by the engine, which only hands it back.
+
+/** `xs` equals `saved` element by element. */
+export function sameList<T>(saved: readonly T[] | undefined, xs: readonly T[]): saved is readonly T[] {
+  if (saved === undefined || saved.length !== xs.length) return false;
+  for (let i = 0; i < xs.length; i++) if (saved[i] !== xs[i]) return false;
+  return true;
+}
+
+/** `saved` if `xs` equals it, else a copy of `xs`. */
+export const reuseList = <T>(saved: readonly T[] | undefined, xs: readonly T[]): readonly T[] => (sameList(saved, xs) ? saved : xs.slice());
+
+/** One Stateful made of several, saved as a list in their order (the last list again while no
+ * part's saved state changed). */
+export function compose(parts: readonly Stateful[]): Stateful<readonly unknown[]> {
+  let last: readonly unknown[] | undefined;
+  const now = new Array<unknown>(parts.length);
   return {
     save: () => {
-      const out = new Array<unknown>(parts.length);
-      for (let i = 0; i < parts.length; i++) out[i] = parts[i]!.save();
-      return out;
+      for (let i = 0; i < parts.length; i++) now[i] = parts[i]!.save();
+      return (last = reuseList(last, now));
     },
     restore: (saved) => {
       if (!Array.isArray(saved) || saved.length !== parts.length) throw new Error(`restore: a saved state of ${parts.length} parts was expected`);
       for (let i = 0; i < parts.length; i++) parts[i]!.restore(saved[i]);
+      last = saved;
     },
   };
 }

@@ -71,12 +71,36 @@ export function decodeEntry(s: string): TlbEntry {
   };
 }
 
+/** The map's values are `saved`, in order. */
+function sameValues(saved: readonly TlbEntry[], map: Map<number, TlbEntry>): boolean {
+  if (saved.length !== map.size) return false;
+  let i = 0;
+  for (const e of map.values()) if (saved[i++] !== e) return false;
+  return true;
+}
+function samePsc(saved: readonly number[], psc: Map<number, Pfn>): boolean {
+  if (saved.length !== 2 * psc.size) return false;
+  let i = 0;
+  for (const [k, t] of psc) {
+    if (saved[i] !== k || saved[i + 1] !== t) return false;
+    i += 2;
+  }
+  return true;
+}
+function flatPsc(psc: Map<number, Pfn>): number[] {
+  const out: number[] = [];
+  for (const [i, t] of psc) out.push(i, t);
+  return out;
+}
+
 export class Tlb implements Stateful<TlbState> {
   private readonly small = new Map<number, TlbEntry>();
   private readonly large = new Map<number, TlbEntry>();
   private readonly psc = new Map<number, Pfn>();
   /** Fills so far (the last entry's serial). */
   private serial = 0;
+  /** The state the last save returned or restore put back (reused while nothing changed). */
+  private last: TlbState | undefined;
   readonly allLoc: Loc;
   /** Slot and cache location names by page / large page / pmd index, made on first use. */
   private readonly locs4K: Loc[] = [];
@@ -143,10 +167,13 @@ export class Tlb implements Stateful<TlbState> {
   // ---- Program.state (raw copies, not audited) ----
 
   save(): TlbState {
-    const psc: number[] = [];
-    for (const [i, t] of this.psc) psc.push(i, t);
     // Entries are never changed in place (a D update replaces one), so sharing them is a copy.
-    return { small: [...this.small.values()], large: [...this.large.values()], psc, serial: this.serial };
+    const last = this.last;
+    const small = last && sameValues(last.small, this.small) ? last.small : [...this.small.values()];
+    const large = last && sameValues(last.large, this.large) ? last.large : [...this.large.values()];
+    const psc = last && samePsc(last.psc, this.psc) ? last.psc : flatPsc(this.psc);
+    if (last && small === last.small && large === last.large && psc === last.psc && this.serial === last.serial) return last;
+    return (this.last = { small, large, psc, serial: this.serial });
   }
   restore(s: TlbState): void {
     this.small.clear();
@@ -156,6 +183,7 @@ export class Tlb implements Stateful<TlbState> {
     this.psc.clear();
     for (let k = 0; k < s.psc.length; k += 2) this.psc.set(s.psc[k]!, s.psc[k + 1]! as Pfn);
     this.serial = s.serial;
+    this.last = s;
   }
   /** The serial the next fill (or D update) gives its entry. Not audited: it tells apart fills,
    * never what a translation is (see TlbEntry.serial). */

@@ -91,8 +91,9 @@ function dump(root: unknown): unknown {
   return walk(root, 'm');
 }
 
-/** Lazily made location strings and word cells: the same values however they are made. */
-const CACHES = new Set(['memLocs', 'frameLocs', 'cacheLocs', 'cells', 'locs4K', 'locs2M', 'pscLocs', 'allSlots', 'ackLocs']);
+/** Lazily made location strings and word cells (the same values however they are made), and
+ * what each part saved last (`last`, reused by the next save while nothing changed). */
+const CACHES = new Set(['memLocs', 'frameLocs', 'cacheLocs', 'cells', 'locs4K', 'locs2M', 'pscLocs', 'allSlots', 'ackLocs', 'last', 'scratchLists']);
 
 /** Run the scenario's threads round-robin for `n` steps (skipping disabled ones). */
 function runSome(r: Runner, program: Program, n: number): void {
