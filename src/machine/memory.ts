@@ -41,6 +41,28 @@ export interface MemoryState {
   readonly freedWrites: readonly FreedFrameWrite[];
 }
 
+/** Location names for a memory of `frames` × `words`, made once per shape and shared by every
+ * build (the engine builds a program per execution; the strings never change). */
+interface LocNames {
+  readonly memLocs: readonly (readonly Loc[])[];
+  readonly frameLocs: readonly Loc[];
+  readonly cacheLocs: readonly Loc[];
+}
+const locNames = new Map<string, LocNames>();
+function locNamesFor(frames: number, words: number): LocNames {
+  const key = `${frames}x${words}`;
+  let n = locNames.get(key);
+  if (!n) {
+    n = {
+      memLocs: Array.from({ length: frames }, (_, f) => Array.from({ length: words }, (_, i) => `mem:${f}:${i}`)),
+      frameLocs: Array.from({ length: frames }, (_, f) => frameLoc(pfn(f))),
+      cacheLocs: Array.from({ length: frames }, (_, f) => cacheLoc(pfn(f))),
+    };
+    locNames.set(key, n);
+  }
+  return n;
+}
+
 export class PhysMemory implements Stateful<MemoryState> {
   private readonly words: number[][];
   private readonly allocated: boolean[];
@@ -50,19 +72,17 @@ export class PhysMemory implements Stateful<MemoryState> {
   /** Every store into a free frame, in order: a history of the `mem:` words of free frames. */
   private readonly freedWrites: FreedFrameWrite[] = [];
   /** Location names, built once: `memLocs[pfn][i]`, `frameLocs[pfn]`, `cacheLocs[pfn]`. */
-  private readonly memLocs: Loc[][];
-  private readonly frameLocs: Loc[];
-  private readonly cacheLocs: Loc[];
+  private readonly memLocs: readonly (readonly Loc[])[];
+  private readonly frameLocs: readonly Loc[];
+  private readonly cacheLocs: readonly Loc[];
   private readonly cells: (MemWord | undefined)[][];
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: MemoryState | undefined;
 
   constructor(readonly frameCount: number, readonly wordsPerFrame: number) {
     this.words = Array.from({ length: frameCount }, () => new Array<number>(wordsPerFrame).fill(0));
-    this.memLocs = Array.from({ length: frameCount }, (_, f) => Array.from({ length: wordsPerFrame }, (_, i) => `mem:${f}:${i}`));
-    this.frameLocs = Array.from({ length: frameCount }, (_, f) => frameLoc(pfn(f)));
-    this.cacheLocs = Array.from({ length: frameCount }, (_, f) => cacheLoc(pfn(f)));
-    this.cells = Array.from({ length: frameCount }, () => new Array<MemWord | undefined>(wordsPerFrame));
+    ({ memLocs: this.memLocs, frameLocs: this.frameLocs, cacheLocs: this.cacheLocs } = locNamesFor(frameCount, wordsPerFrame));
+    this.cells = [];
     this.allocated = new Array<boolean>(frameCount).fill(false);
     this.names = new Array<string | undefined>(frameCount).fill(undefined);
     this.roles = new Array<FrameRole | undefined>(frameCount).fill(undefined);
@@ -215,7 +235,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     const f = paPfn(pa);
     const i = this.idx(pa);
     this.frame(f);
-    const row = this.cells[f]!;
+    const row = (this.cells[f] ??= []);
     return (row[i] ??= new MemWord(this, pa, this.memLocs[f]![i]!));
   }
 

@@ -25,9 +25,13 @@ const FLAG_NAMES = ['locked', 'referenced', 'uptodate', 'dirty', 'lru', 'head', 
 
 type Field = 'flags' | 'count' | 'mapcount' | 'first';
 
+/** `page:<pfn>:<field>` location names, made once and shared by every build. */
+const fieldLocs: Record<Field, string[]> = { flags: [], count: [], mapcount: [], first: [] };
+const fieldLoc = (f: Pfn, field: Field): string => (fieldLocs[field][f] ??= `page:${f}:${field}`);
+
 class PageField extends WordAt {
   constructor(private readonly page: Page, readonly field: Field, init: number) {
-    super(`page:${page.pfn}:${field}`, init);
+    super(fieldLoc(page.pfn, field), init);
   }
   get name(): string {
     const f = this.field === 'count' ? '_count' : this.field === 'mapcount' ? '_mapcount' : this.field === 'first' ? 'first_page' : 'flags';
