@@ -1,5 +1,6 @@
 // Models as data: a named program family with parameters and variants, each variant declaring
 // what exploring it should show. The engine never sees any of this — only the Program.
+import { brand, hasBrand } from './brand.js';
 import type { Program } from './engine/types.js';
 
 export interface ParamSpec {
@@ -40,7 +41,14 @@ export interface ModelSpec {
 
 export type Model = ModelSpec;
 
-export class UsageError extends Error {}
+const USAGE_ERROR = brand('UsageError');
+
+export class UsageError extends Error {
+  readonly [USAGE_ERROR] = true;
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return hasBrand(x, USAGE_ERROR);
+  }
+}
 
 export function defineModel(spec: ModelSpec): Model {
   if (spec.variants.length === 0) throw new UsageError(`model ${spec.name} has no variants`);

@@ -21,6 +21,8 @@ export interface SearchArgs {
   readonly samples?: number;
   readonly params: Readonly<Record<string, number>>;
   readonly minimise: boolean;
+  /** false with --no-audit: accesses are not checked against footprints (faster, trusts the model). */
+  readonly audit?: boolean;
 }
 
 export interface ExploreArgs {
@@ -68,7 +70,7 @@ export const USAGE = `usage:
   mmcheck list [--json]
   mmcheck explore [MODEL|FILE] [--variant V] [--strategy dpor|dfs|bounded|random|pct]
                   [--preemption-bound N] [--max-executions N] [--max-steps N] [--time-limit S]
-                  [--seed S] [--samples N] [--param k=v ...] [--no-minimise]
+                  [--seed S] [--samples N] [--param k=v ...] [--no-minimise] [--no-audit]
                   [--out DIR] [--no-trace] [--json] [--junit FILE] [--checkpoint FILE]
                   [--stall-timeout S] [--max-memory MB] [--log-level L]
   mmcheck explore --resume CHECKPOINT [--model FILE] [--out DIR] [--no-trace] [--json]
@@ -78,7 +80,7 @@ export const USAGE = `usage:
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Flags that change the search: a checkpoint holds them, so --resume takes none of them. */
-const SEARCH_FLAGS = ['variant', 'strategy', 'preemption-bound', 'max-executions', 'max-steps', 'time-limit', 'seed', 'samples', 'param', 'no-minimise'];
+const SEARCH_FLAGS = ['variant', 'strategy', 'preemption-bound', 'max-executions', 'max-steps', 'time-limit', 'seed', 'samples', 'param', 'no-minimise', 'no-audit'];
 
 const EXPLORE_OPTIONS: OptionsConfig = {
   variant: { type: 'string' },
@@ -93,6 +95,7 @@ const EXPLORE_OPTIONS: OptionsConfig = {
   out: { type: 'string' },
   'no-trace': { type: 'boolean' },
   'no-minimise': { type: 'boolean' },
+  'no-audit': { type: 'boolean' },
   checkpoint: { type: 'string' },
   resume: { type: 'string' },
   model: { type: 'string' },
@@ -176,6 +179,7 @@ function explore(rest: string[]): ExploreArgs {
       samples: int('samples', values.samples, 1, Number.MAX_SAFE_INTEGER),
       params: params(values.param),
       minimise: values['no-minimise'] !== true,
+      ...(values['no-audit'] === true ? { audit: false } : {}),
     },
     out: str(values.out) ?? 'traces',
     json: values.json === true,

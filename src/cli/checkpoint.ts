@@ -34,6 +34,7 @@ const search = z
     samples: count.min(1).optional(),
     params,
     minimise: z.boolean(),
+    audit: z.literal(false).optional(),
   })
   .strict();
 

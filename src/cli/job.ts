@@ -238,6 +238,7 @@ function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | und
     timeLimitMs,
     seed: search.seed,
     samples: search.samples,
+    audit: search.audit !== false,
     resume,
     shouldStop,
     onProgress: (stats) => post({ type: 'progress', key, stats }),

@@ -6,7 +6,8 @@
 // an `enabled` condition or an invariant actually touched with what it declared.
 //
 // Outside an audited call nothing is recorded (setup code, footprint functions, snapshots):
-// the recorder is one module variable, so an access costs one comparison when auditing is off.
+// the recorder is one shared slot, so an access costs one comparison when auditing is off.
+import { brand, hasBrand } from '../brand.js';
 import { ModelError } from './errors.js';
 import type { Access, Loc } from './types.js';
 
@@ -61,37 +62,46 @@ export class AccessRecord {
   }
 }
 
-let current: AccessRecord | null = null;
+/** Where accesses go now. Kept on `globalThis`, not in a module variable: a model file loaded
+ * through tsx gets its own copy of mmcheck's modules, and its shared state must still report
+ * to the engine that runs it. */
+interface Recorder {
+  read(loc: Loc): void;
+  write(loc: Loc): void;
+}
+const slot = ((globalThis as Record<symbol, unknown>)[Symbol.for('mmcheck.audit.recorder')] ??= { current: null }) as { current: Recorder | null };
 
 /** Called by shared state when it is read. */
 export function noteRead(loc: Loc): void {
-  if (current !== null) current.read(loc);
+  const r = slot.current;
+  if (r !== null) r.read(loc);
 }
 
 /** Called by shared state when it is written (a read-modify-write notes both). */
 export function noteWrite(loc: Loc): void {
-  if (current !== null) current.write(loc);
+  const r = slot.current;
+  if (r !== null) r.write(loc);
 }
 
 /** Starts recording into `record` (null: record nothing); returns what to pass to `endRecording`. */
-export function beginRecording(record: AccessRecord | null): AccessRecord | null {
-  const prev = current;
-  current = record;
+export function beginRecording(record: AccessRecord | null): Recorder | null {
+  const prev = slot.current;
+  slot.current = record;
   return prev;
 }
 
-export function endRecording(prev: AccessRecord | null): void {
-  current = prev;
+export function endRecording(prev: Recorder | null): void {
+  slot.current = prev;
 }
 
 /** Runs `fn` recording every access into `record` (null: record nothing). */
 export function recording<T>(record: AccessRecord | null, fn: () => T): T {
-  const prev = current;
-  current = record;
+  const prev = slot.current;
+  slot.current = record;
   try {
     return fn();
   } finally {
-    current = prev;
+    slot.current = prev;
   }
 }
 
@@ -101,7 +111,14 @@ export function unaudited<T>(fn: () => T): T {
 }
 
 /** A model claim that the audit found false: a bug in the model, not a finding about it. */
-export class FootprintError extends ModelError {}
+const FOOTPRINT_ERROR = brand('FootprintError');
+
+export class FootprintError extends ModelError {
+  readonly [FOOTPRINT_ERROR] = true;
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return hasBrand(x, FOOTPRINT_ERROR);
+  }
+}
 
 /** First access in `record` that `footprint` does not cover, as a sentence; null when covered. */
 export function uncovered(record: AccessRecord, footprint: readonly Access[], readsOnly: boolean): string | null {

@@ -9,6 +9,7 @@ import {
   type ThreadId,
 } from './types.js';
 import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered, unwatched } from './audit.js';
+import { brand, hasBrand } from '../brand.js';
 import { EngineError, ModelError, NondeterminismError } from './errors.js';
 import type { WatchTracker } from './watches.js';
 
@@ -49,13 +50,24 @@ interface ThreadState {
  * others reach after it is reached with the assuming thread simply not yet run. Not an Error,
  * so a model's own `catch (e: Error)` does not swallow it by accident.
  */
+const ASSUMPTION_FAILED = brand('AssumptionFailed');
+const ASSERTION_VIOLATED = brand('AssertionViolated');
+
 export class AssumptionFailed {
+  readonly [ASSUMPTION_FAILED] = true;
   constructor(readonly reason: string) {}
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return hasBrand(x, ASSUMPTION_FAILED);
+  }
 }
 
 /** Thrown inside a step by `assert` when its condition is false: a violation of `name`. */
 export class AssertionViolated {
+  readonly [ASSERTION_VIOLATED] = true;
   constructor(readonly name: string, readonly message: string) {}
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return hasBrand(x, ASSERTION_VIOLATED);
+  }
 }
 
 /** Fails the execution (a violation named `name`) unless `cond` holds; call it inside a step's `run`. */

@@ -128,3 +128,26 @@ describe('version', () => {
     expect(VERSION).toBe(pkg.version);
   });
 });
+
+describe('--no-audit', () => {
+  it('an undeclared read is a model error (exit 2) with the audit on, and is trusted with --no-audit', async () => {
+    const audited = await cli('explore', fixture('undeclared-read.ts'), '--variant', 'buggy', '--no-trace');
+    expect(audited.code).toBe(2);
+    expect(audited.err).toContain('step "reader: peek x" reads var:x, which is not in its footprint');
+    // Without the audit DPOR believes the empty footprint and answers wrongly: what the audit is for.
+    const trusted = await cli('explore', fixture('undeclared-read.ts'), '--variant', 'buggy', '--no-trace', '--no-audit');
+    expect(trusted.code).toBe(0);
+    expect(trusted.out).toContain('— holds');
+  });
+});
+
+describe('a model file with its own copy of mmcheck', () => {
+  it('has its assume and assert recognised by the engine that runs it (blocked, not a model error)', async () => {
+    const ok = await cli('explore', fixture('assume-model.ts'), '--variant', 'ok', '--no-trace');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('1 executions complete (1 blocked by assume)');
+    const bad = await cli('explore', fixture('assume-model.ts'), '--variant', 'bad', '--no-trace');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('violated assertion');
+  });
+});
