@@ -40,6 +40,7 @@ import {
   op,
   pfn_pte,
   programState,
+  sameList,
   pgprot,
   physAddr,
   planWalk,
@@ -458,6 +459,7 @@ function build(variant: string, params: Params): Program {
           loadVia = s.loadVia;
           calls.forEach((c, i) => (c.contentsAtReturn = s.contents[i]));
         },
+        (s) => s.loadVia === loadVia && calls.every((c, i) => s.contents[i] === c.contentsAtReturn),
       ),
     ),
     finalState: () => JSON.stringify({ loadVia, machine: m.finalState() }),

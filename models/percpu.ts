@@ -40,6 +40,7 @@ import {
   type pte_t,
   pte_none,
   refill,
+  sameList,
   va,
 } from '../src/machine/index.js';
 import { defineModel } from '../src/model.js';
@@ -227,6 +228,9 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
           modules.forEach((mod, i) => refill(mod.end, x.ends[i]!));
           pageNo = x.pageNo;
         },
+        (x) =>
+          x.use === st.useViolation && x.map === st.mapViolation && x.lower === st.lowerViolation && x.pageNo === pageNo &&
+          modules.every((mod, i) => sameList(x.ends[i], mod.end)),
       ),
     ),
     finalState: () => m.finalState(),

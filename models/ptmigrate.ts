@@ -335,6 +335,7 @@ function build(variant: string, params: Params): Program {
           M.refill(state.drops, s.drops);
           N = s.N;
         },
+        (s) => s.N === N && M.sameList(s.drops, state.drops),
       ),
     ),
     finalState: () => `${m.finalState()}|${JSON.stringify(state.drops)}`,

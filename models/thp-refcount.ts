@@ -27,7 +27,7 @@ import { type Params, defineModel } from '../src/model.js';
 import {
   type Cpu, type Page, type Pfn, type PtePtr, Machine, PAGE_SHARED, PG_locked, __pte, atomic_add, atomic_add_unless,
   atomic_dec, atomic_inc, atomic_set, atomic_sub, ClearPageHead, ClearPageTail, cmpxchg, compound_head, compound_lock,
-  compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, modelState, op, programState,
+  compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, modelState, op, programState, sameList,
   page_count, page_mapcount, PageTail, pfn_pte, pgprot, pmd_large, pmd_populate, pmd_present, pte_clrpresent,
   type pte_t, pte_pfn, pte_present, put_page_testzero, set_pte, spin_lock, spin_lock_irq, spin_lock_irqsave, spin_unlock,
   spin_unlock_irq, spin_unlock_irqrestore, unlock_page, va,
@@ -450,6 +450,10 @@ function build(variant: string, p: Params): Program {
         (s) => {
           for (const k of Object.keys(trail)) delete trail[k];
           for (const [k, v] of s) trail[k] = v.slice();
+        },
+        (s) => {
+          const now = Object.entries(trail);
+          return s.length === now.length && now.every(([k, v], i) => s[i]![0] === k && sameList(s[i]![1], v));
         },
       ),
     ),

@@ -51,6 +51,7 @@ import {
   op,
   programState,
   refill,
+  sameList,
   pfn,
   pte_clear,
   pte_set_cachetype,
@@ -622,6 +623,9 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
           st.reuseViolation = x.reuse;
           st.vuaViolation = x.vua;
         },
+        (x) =>
+          x.reuse === st.reuseViolation && x.vua === st.vuaViolation && sameList(x.vunmapped, vunmapped) &&
+          slots.every((sl, i) => x.slots[i] === sl.frame) && (!vb || sameList(x.vb, vb.frames)),
       ),
     ),
     finalState: () => m.finalState(),

@@ -21,6 +21,7 @@
 import { unaudited } from '../src/engine/audit.js';
 import type { Invariant } from '../src/engine/types.js';
 import { PG_tail, type Page } from '../src/machine/page.js';
+import { sameList } from '../src/machine/state.js';
 
 export type Accounting = 'tail-and-head' | 'head-only';
 
@@ -165,10 +166,14 @@ export class RefLedger implements ThpRefState {
     if (k < 0) throw new Error(`model bug: ${who} holds no reference on ${p.label}`);
     r.splice(k, 1);
   }
-  /** The ledger as data (`Program.state`): its lists are copied, its strings shared. */
+  /** The ledger as data (`Program.state`): its lists are copied, its strings shared; the last
+   * copy again while the ledger is unchanged. */
   save(): LedgerState {
-    return { refs: this.refs.map((r) => r.slice()), busy: [...this.busy], inSplit: this.inSplit, frozen: this.frozen, freed: this.freed.slice() };
+    const l = this.last;
+    if (l && l.inSplit === this.inSplit && l.frozen === this.frozen && sameList(l.freed, this.freed) && sameList(l.busy, [...this.busy]) && this.refs.every((r, i) => sameList(l.refs[i], r))) return l;
+    return (this.last = { refs: this.refs.map((r) => r.slice()), busy: [...this.busy], inSplit: this.inSplit, frozen: this.frozen, freed: this.freed.slice() });
   }
+  private last: LedgerState | undefined;
   restore(s: LedgerState): void {
     s.refs.forEach((r, i) => {
       const into = this.refs[i]!;
@@ -181,6 +186,7 @@ export class RefLedger implements ThpRefState {
     this.frozen = s.frozen;
     this.freed.length = 0;
     this.freed.push(...s.freed);
+    this.last = s;
   }
   /** For snapshots, one line per page: "expected 3 (map, caller, cpu1 pin on T1)". */
   view(): Record<string, string | boolean> {

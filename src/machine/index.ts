@@ -13,4 +13,4 @@ export * from './atomics.js';
 export * from './locks.js';
 export * from './page.js';
 export { Machine, type MachineOptions, type MachineSnapshot, type MachineState, type TlbView } from './machine.js';
-export { type Stateful, compose, programState, modelState, copyList, refill } from './state.js';
+export { type Stateful, compose, programState, modelState, refill, sameList, reuseList } from './state.js';

@@ -63,13 +63,20 @@ export function programState(...parts: Stateful[]): ProgramState {
 /**
  * Bookkeeping kept in plain JS by a model: `get` returns a copy of it as data, `set` puts such a
  * copy back. A helper so that each model states in one place what it keeps outside the machine.
+ * `unchanged(saved)`, when given, says the bookkeeping still equals a copy `get` made: the save
+ * then hands that copy out again instead of making a new one.
  */
-export function modelState<S>(get: () => S, set: (s: S) => void): Stateful<S> {
-  return { save: get, restore: set };
+export function modelState<S>(get: () => S, set: (s: S) => void, unchanged?: (saved: S) => boolean): Stateful<S> {
+  if (!unchanged) return { save: get, restore: set };
+  let last: { s: S } | undefined;
+  return {
+    save: () => (last !== undefined && unchanged(last.s) ? last.s : (last = { s: get() }).s),
+    restore: (s) => {
+      set(s);
+      last = { s };
+    },
+  };
 }
-
-/** Copies an append-only (or replaced-whole) list of immutable records. */
-export const copyList = <T>(xs: readonly T[]): T[] => xs.slice();
 
 /** Puts a saved list back into `into`, keeping the array object (others may hold it). */
 export function refill<T>(into: T[], from: readonly T[]): void {
