@@ -70,13 +70,24 @@ export interface CpuState {
 type Op<T> = Generator<Step, T, unknown>;
 type Translated = { readonly ok: true; readonly entry: TlbEntry } | { readonly ok: false; readonly fault: PageFaultKind; readonly why: string };
 
-/** translate's step result: an encoded entry (it starts with a digit), or "<fault kind>:<why>". */
+/** translate's step result: an encoded entry (it starts with a digit), or "<fault kind>:<why>".
+ * Decoded once per distinct string: the results are immutable, and a search sees few distinct
+ * ones again and again (every store decodes one). */
 function decodeTranslated(r: string): Translated {
-  const c = r.charCodeAt(0);
-  if (c >= 48 && c <= 57) return { ok: true, entry: decodeEntry(r) };
-  const k = r.indexOf(':');
-  return { ok: false, fault: r.slice(0, k) as PageFaultKind, why: r.slice(k + 1) };
+  let t = decoded.get(r);
+  if (t === undefined) {
+    const c = r.charCodeAt(0);
+    if (c >= 48 && c <= 57) t = { ok: true, entry: decodeEntry(r) };
+    else {
+      const k = r.indexOf(':');
+      t = { ok: false, fault: r.slice(0, k) as PageFaultKind, why: r.slice(k + 1) };
+    }
+    if (decoded.size >= 1 << 16) decoded.clear(); // a bound, never reached by the built-in models
+    decoded.set(r, t);
+  }
+  return t;
 }
+const decoded = new Map<string, Translated>();
 
 function sameAcks(saved: readonly CpuId[], acks: ReadonlySet<CpuId>): boolean {
   if (saved.length !== acks.size) return false;

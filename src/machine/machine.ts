@@ -92,10 +92,8 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     const last = this.last;
     const s = this.scratch;
     for (let i = 0; i < this.cpuList.length; i++) s.cpus[i] = this.cpuList[i]!.save();
-    let k = 0;
-    for (const l of this.locks.values()) s.locks[k++] = l.save();
-    k = 0;
-    for (const v of this.vars.values()) s.vars[k++] = v.save();
+    for (let i = 0; i < this.lockList.length; i++) s.locks[i] = this.lockList[i]!.save();
+    for (let i = 0; i < this.varList.length; i++) s.vars[i] = this.varList[i]!.save();
     const memory = this.memory.save();
     const pages = this.pages.save();
     const cpus = reuseList(last?.cpus, s.cpus);
@@ -112,10 +110,8 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     this.memory.restore(s.memory);
     this.pages.restore(s.pages);
     this.cpuList.forEach((c, i) => c.restore(s.cpus[i]!));
-    let k = 0;
-    for (const l of this.locks.values()) l.restore(s.locks[k++]!);
-    k = 0;
-    for (const v of this.vars.values()) v.restore(s.vars[k++]!);
+    for (let i = 0; i < this.lockList.length; i++) this.lockList[i]!.restore(s.locks[i]!);
+    for (let i = 0; i < this.varList.length; i++) this.varList[i]!.restore(s.vars[i]!);
     this.faultLog.length = 0;
     for (const f of s.faults) this.faultLog.push(f);
     this.last = s;
@@ -126,11 +122,15 @@ export class Machine implements CpuHost, Stateful<MachineState> {
    * variables are made at setup, after the constructor). */
   private get scratch(): { cpus: CpuState[]; locks: LockState[]; vars: number[] } {
     const s = (this.scratchLists ??= { cpus: [], locks: [], vars: [] });
-    s.locks.length = this.locks.size;
-    s.vars.length = this.vars.size;
+    s.locks.length = this.lockList.length;
+    s.vars.length = this.varList.length;
     return s;
   }
   private scratchLists: { cpus: CpuState[]; locks: LockState[]; vars: number[] } | undefined;
+  /** The locks and variables in the order they were made (saved by position; a list is quicker
+   * to walk than the maps that find them by name). */
+  private readonly lockList: Lock[] = [];
+  private readonly varList: Var[] = [];
   /** The machine as a whole `Program.state`, for a model that keeps nothing outside it. */
   get state(): ProgramState {
     return programState(this);
@@ -181,6 +181,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     if (existing) return existing;
     const v = new Var(name, init);
     this.vars.set(name, v);
+    this.varList.push(v);
     return v;
   }
   /** Every page fault, in order (reads every CPU's `fault:<cpu>`: the log grows by faults). */
@@ -293,6 +294,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     }
     const l = new Lock(name, kind);
     this.locks.set(name, l);
+    this.lockList.push(l);
     return l;
   }
 }

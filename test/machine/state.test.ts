@@ -178,7 +178,7 @@ describe('Machine.save / restore', () => {
   it('every field of every machine part is saved, fixed at setup, or a cache', () => {
     const { m } = build();
     const fields: [string, object, { saved: string[]; setup: string[] }][] = [
-      ['Machine', m, { saved: ['faultLog', 'locks', 'vars'], setup: ['options', 'geo', 'memory', 'pages', 'init_mm', 'cpuList', 'pagingStructureCache', 'trackCaches', 'mms'] }],
+      ['Machine', m, { saved: ['faultLog', 'locks', 'vars', 'lockList', 'varList'], setup: ['options', 'geo', 'memory', 'pages', 'init_mm', 'cpuList', 'pagingStructureCache', 'trackCaches', 'mms'] }],
       ['PhysMemory', m.memory, { saved: ['words', 'allocated', 'names', 'roles', 'cachedWB', 'freedWrites'], setup: ['frameCount', 'wordsPerFrame'] }],
       ['PageArray', m.pages, { saved: ['pages'], setup: [] }],
       ['Page', m.page(pfn(1)), { saved: ['flags', '_count', '_mapcount', 'first_page'], setup: ['pfn', 'mem', 'fields'] }],
