@@ -263,7 +263,8 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     }
   }
   const verdict = violation ? 'violated' : stopped ?? (strategy.exhaustive ? 'holds' : 'bounded');
-  const warnings = executions + blocked > 0 && verdict !== 'interrupted' ? watches?.warnings() ?? [] : [];
+  // Only a complete search can tell that no step ever touches a location.
+  const warnings = verdict === 'holds' && executions + blocked > 0 ? watches?.warnings() ?? [] : [];
   const sleepBlocked = 'sleepBlocked' in strategy && typeof strategy.sleepBlocked === 'number' ? strategy.sleepBlocked : 0;
   return {
     verdict,
