@@ -23,6 +23,8 @@ export class Dependence {
   }
 
   private readonly cache = new Map<string, number>();
+  /** Each location seen, numbered in order of first sight (its bit in a footprint summary). */
+  private readonly ids = new Map<string, number>();
 
   /** Bit set of the groups that watch `loc`. */
   visibleTo(loc: string): number {
@@ -35,6 +37,26 @@ export class Dependence {
       this.cache.set(loc, v);
     }
     return v;
+  }
+
+  /**
+   * A 32-bit summary of a footprint: bit (id mod 32) for every location, and for every written
+   * one. Two footprints whose summaries do not meet (neither's writes meet the other's
+   * locations) share no written location, so most independent pairs are told apart without
+   * comparing every access with every other (a TLB flush declares two dozen slots).
+   */
+  summary(f: readonly Access[]): { readonly all: number; readonly written: number } {
+    let all = 0;
+    let written = 0;
+    for (let i = 0; i < f.length; i++) {
+      const a = f[i]!;
+      let id = this.ids.get(a.loc);
+      if (id === undefined) this.ids.set(a.loc, (id = this.ids.size));
+      const bit = 1 << (id & 31);
+      all |= bit;
+      if (a.write) written |= bit;
+    }
+    return { all, written };
   }
 
   visible(loc: string): boolean {

@@ -27,6 +27,9 @@ interface Event {
   readonly footprint: readonly Access[];
   /** Bit set of the per-step invariants whose watched locations the footprint writes (computed once). */
   readonly visible: number;
+  /** Footprint summaries (Dependence.summary): a quick test that two events are independent. */
+  readonly all: number;
+  readonly written: number;
   readonly conditional: boolean;
   readonly local: number; // index of this event among its thread's events, from 1
   readonly clock: Clock;
@@ -198,10 +201,11 @@ export class DporStrategy implements Strategy {
     const clock: Clock = prev ? prev.clock.slice() : new Array<number>(n).fill(0);
     const local = (prev?.local ?? 0) + 1;
     const visible = this.dep.writesVisible(footprint);
+    const { all, written } = this.dep.summary(footprint);
     // The join of every earlier dependent event's clock, from per-location summaries.
     this.clocks.joinDependencies(clock, footprint, visible);
     clock[tid] = local;
-    return { tid, footprint, visible, conditional, local, clock, prevClock: prev?.clock };
+    return { tid, footprint, visible, all, written, conditional, local, clock, prevClock: prev?.clock };
   }
 
   /**
@@ -214,7 +218,10 @@ export class DporStrategy implements Strategy {
     const ordered: Clock = event.prevClock ? [...event.prevClock] : new Array<number>(event.clock.length).fill(0);
     for (let i = this.events.length - 2; i >= 0; i--) {
       const e = this.events[i]!;
-      if (e.tid === event.tid || !this.dep.dependentWith(e.footprint, e.visible, event.footprint, event.visible)) continue;
+      if (e.tid === event.tid) continue;
+      // Neither's writes meet the other's locations and no invariant sees both: independent.
+      if (((e.written & event.all) | (event.written & e.all)) === 0 && (e.visible & event.visible) === 0) continue;
+      if (!this.dep.dependentWith(e.footprint, e.visible, event.footprint, event.visible)) continue;
       if (ordered[e.tid]! >= e.local) continue;
       // A step that never ran (still disabled at the end) can only be brought before e by
       // running its thread there: where that thread could not run, reversing settles nothing.
