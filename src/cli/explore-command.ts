@@ -201,6 +201,7 @@ function toSaved(r: JobResult): SavedResult {
     elapsedMs: r.elapsedMs,
     ...(r.minimiseMs === undefined ? {} : { minimiseMs: r.minimiseMs }),
     ...(r.cut === undefined ? {} : { cut: r.cut }),
+    ...(r.warnings?.length ? { warnings: [...r.warnings] } : {}),
     threads: [...r.threads],
     maxSteps: r.maxSteps,
     ...(v ? { violation: { kind: v.kind, invariant: v.invariant, message: v.message, schedule: [...v.schedule], trace: v.trace.map((s) => ({ tid: s.tid, thread: s.thread, label: s.label, ...(s.note ? { note: s.note } : {}) })), preemptions: v.preemptions } } : {}),
