@@ -40,7 +40,6 @@ import {
   op,
   pfn_pte,
   programState,
-  sameList,
   pgprot,
   physAddr,
   planWalk,

@@ -1,6 +1,7 @@
 // Models as data: a named program family with parameters and variants, each variant declaring
 // what exploring it should show. The engine never sees any of this — only the Program.
 import { brand, hasBrand } from './brand.js';
+import { DEFAULT_MAX_STEPS } from './engine/results.js';
 import type { Program } from './engine/types.js';
 
 export interface ParamSpec {
@@ -100,12 +101,9 @@ export interface BoundModel {
 export function bindModel(model: Model, variant?: string, given?: Params, maxSteps?: number): BoundModel {
   const v = variantOf(model, variant);
   const params = resolveParams(model, given);
-  const steps = maxSteps ?? model.maxSteps ?? DEFAULT_MODEL_MAX_STEPS;
+  const steps = maxSteps ?? model.maxSteps ?? DEFAULT_MAX_STEPS;
   return { model, variant: v, params, maxSteps: steps, make: () => model.build(v.name, params) };
 }
-
-/** The step bound of a model that sets none (the engine's default). */
-export const DEFAULT_MODEL_MAX_STEPS = 2000;
 
 export function expectationText(e: Expectation): string {
   return e === 'holds' ? 'holds' : `violates ${e.violates}`;

@@ -6,10 +6,10 @@
 import { builtinModels } from '../../models/index.js';
 import { dfsState, dporState, maxThreadId, parseState } from '../engine/checkpoint-schema.js';
 import { ReplayDivergence, replaySchedule } from '../engine/replay.js';
-import { type Checkpoint, DEFAULT_MAX_STEPS, type Progress as Stats } from '../engine/explore.js';
+import type { Checkpoint, Progress as Stats } from '../engine/explore.js';
 import { CheckpointError } from '../engine/strategy.js';
 import { explore, type ModelResult, showsExpected } from '../index.js';
-import { type Model, type Params, UsageError, resolveParams, variantOf } from '../model.js';
+import { type Model, type Params, UsageError, bindModel, resolveParams, variantOf } from '../model.js';
 import { quoteField } from '../schema/text.js';
 import { minimise } from '../trace/minimise.js';
 import type { SearchArgs } from './args.js';
@@ -136,11 +136,10 @@ function checkThreads(p: Planned, current: CurrentVariant, search: SearchArgs): 
 function checkPrefix(p: Planned, current: CurrentVariant, search: SearchArgs): void {
   const prefix = savedPrefix(current.checkpoint);
   if (prefix.length === 0) return;
-  const params = checkedParams(p.loaded.model, search.params);
-  const maxSteps = search.maxSteps ?? p.loaded.model.maxSteps ?? DEFAULT_MAX_STEPS;
+  const bound = bindModel(p.loaded.model, p.variant, checkedParams(p.loaded.model, search.params), search.maxSteps);
   let enabled: readonly (readonly number[])[];
   try {
-    enabled = replaySchedule(() => p.loaded.model.build(p.variant, params), prefix.map((n) => n.chosen), { maxSteps: Math.max(maxSteps, prefix.length) }).enabled;
+    enabled = replaySchedule(bound.make, prefix.map((n) => n.chosen), { maxSteps: Math.max(bound.maxSteps, prefix.length) }).enabled;
   } catch (e) {
     if (e instanceof ReplayDivergence) throw new CheckpointError(`the checkpoint's search position does not fit the model: ${e.message}`);
     throw e;
@@ -225,8 +224,8 @@ function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | und
   const { variant } = p;
   const key = keyOf(model.name, variant);
   post({ type: 'start', key });
-  const params = checkedParams(model, search.params);
-  const maxSteps = search.maxSteps ?? model.maxSteps ?? DEFAULT_MAX_STEPS;
+  const bound = bindModel(model, variant, checkedParams(model, search.params), search.maxSteps);
+  const { params, maxSteps } = bound;
   const timeLimitMs = search.timeLimitS === undefined ? undefined : search.timeLimitS * 1000;
   let r = explore(model, {
     variant,
@@ -250,7 +249,7 @@ function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | und
     post({ type: 'minimising', key, ...(left === undefined ? {} : { timeLeftMs: left }) });
     const t0 = performance.now();
     const onProgress = (s: Stats) => post({ type: 'heartbeat', key, stats: { ...s, elapsedMs: performance.now() - t0 } });
-    const violation = minimise(() => model.build(variant, params), r.violation, { maxSteps, timeLimitMs: left, shouldStop, onProgress });
+    const violation = minimise(bound.make, r.violation, { maxSteps, timeLimitMs: left, shouldStop, onProgress });
     minimiseMs = performance.now() - t0;
     r = { ...r, violation, elapsedMs: r.elapsedMs + minimiseMs };
   }

@@ -59,10 +59,6 @@ export class Dependence {
     return { all, written };
   }
 
-  visible(loc: string): boolean {
-    return this.visibleTo(loc) !== 0;
-  }
-
   /** The groups whose watched locations the footprint writes (no cache per footprint: they are
    * rebuilt at every evaluation, and a WeakMap costs the collector more than the lookups). */
   writesVisible(f: readonly Access[]): number {

@@ -229,7 +229,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
           const t = now();
           if (t - lastProgress < 500) return;
           lastProgress = t;
-          o.onProgress!({ executions, steps: steps + exec.events.length, elapsedMs: t - t0 });
+          o.onProgress!({ executions: executions + blocked, steps: steps + exec.events.length, elapsedMs: t - t0 });
         }
       : undefined;
     const { abandoned, enabled, restored } = cursor.runExecution(exec, strategy, beat);
@@ -238,12 +238,13 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     strategy.endExecution(exec);
     maxDepth = Math.max(maxDepth, exec.events.length);
     if (o.onProgress) {
+      // Progress counts executions ended complete or blocked (what --max-executions counts).
       // Every 1000 executions, and at least twice a second — counting abandoned and blocked
       // executions too, so a long stretch of them is never mistaken for a hung model.
       const t = now();
       if (++ended % 1000 === 0 || t - lastProgress >= 500) {
         lastProgress = t;
-        o.onProgress({ executions, steps, elapsedMs: t - t0 });
+        o.onProgress({ executions: executions + blocked, steps, elapsedMs: t - t0 });
       }
     }
     if (abandoned) continue;

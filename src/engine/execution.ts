@@ -109,10 +109,6 @@ export class Execution {
     return this.threads[tid]!.name;
   }
 
-  isActor(tid: ThreadId): boolean {
-    return this.threads[tid]!.actor;
-  }
-
   pending(tid: ThreadId): Step | null {
     return this.threads[tid]!.pending;
   }

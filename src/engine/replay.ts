@@ -59,11 +59,6 @@ export class ReplayStrategy implements Strategy {
     return tid;
   }
 
-  /** Steps the schedule asked for that the execution never reached (it ended first). */
-  unreached(): number {
-    return this.schedule.length - Math.min(this.d, this.schedule.length);
-  }
-
   endExecution(): void {}
   save(): unknown {
     return { d: this.d };

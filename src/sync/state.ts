@@ -2,13 +2,8 @@
 // once (two variables with one name would alias one location with two values).
 import { unaudited } from '../engine/audit.js';
 import type { Loc, ProgramState } from '../engine/types.js';
-import { Lock, mutex_lock, mutex_trylock, mutex_unlock } from '../machine/locks.js';
+import { Lock, type LockState, mutex_lock, mutex_trylock, mutex_unlock } from '../machine/locks.js';
 import { type Located, type Op, Shared, show } from './shared.js';
-
-interface MutexState {
-  readonly held: boolean;
-  readonly holder: string | undefined;
-}
 
 /** A sleeping lock at `lock:<name>`: `lock` is one step, enabled only while it is free. */
 export class Mutex implements Located {
@@ -30,14 +25,11 @@ export class Mutex implements Located {
   unlock(): Op<void> {
     return mutex_unlock(this.l);
   }
-  save(): MutexState {
-    return unaudited(() => ({ held: this.l.held, holder: this.l.holder }));
+  save(): LockState {
+    return this.l.save();
   }
-  restore(s: MutexState): void {
-    unaudited(() => {
-      this.l.held = s.held;
-      this.l.holder = s.holder;
-    });
+  restore(s: LockState): void {
+    this.l.restore(s);
   }
   /** mutex_trylock: true when taken. */
   tryLock(who?: string): Op<boolean> {
@@ -70,7 +62,7 @@ export class SharedState {
     save: () => [...this.owned.values()].map((x) => x.save()),
     restore: (saved) => {
       const values = saved as unknown[];
-      [...this.owned.values()].forEach((x, i) => (x instanceof Mutex ? x.restore(values[i] as MutexState) : x.restore(values[i])));
+      [...this.owned.values()].forEach((x, i) => (x instanceof Mutex ? x.restore(values[i] as LockState) : x.restore(values[i])));
     },
   };
 

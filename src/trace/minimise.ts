@@ -15,7 +15,8 @@ export interface MinimiseOptions {
   readonly onProgress?: (p: Progress) => void;
   /** Time minimisation may take; when it runs out, the best counterexample so far is kept. */
   readonly timeLimitMs?: number;
-  /** Source of elapsed time (for the time limit only: it never steers which schedule wins). */
+  /** Source of elapsed time, for the time limit only. Without a limit the result is the same on
+   * every machine; with one, a slower machine may stop with a longer counterexample. */
   readonly now?: () => number;
   /** Polled between attempts: true stops minimising (Ctrl-C), keeping the best so far. */
   readonly shouldStop?: () => boolean;

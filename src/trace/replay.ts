@@ -4,7 +4,8 @@
 import { countPreemptions } from '../engine/dfs.js';
 import { errText } from '../engine/execution.js';
 import { replaySchedule, type ReplayResult, ReplayDivergence } from '../engine/replay.js';
-import { type Model, type Params, UsageError, resolveParams, variantOf } from '../model.js';
+import { DEFAULT_MAX_STEPS } from '../engine/results.js';
+import { type Model, type Params, UsageError, bindModel, resolveParams } from '../model.js';
 import { quoteField } from '../schema/text.js';
 import { type TraceFile, TraceError, modelHash } from './format.js';
 
@@ -24,17 +25,15 @@ function traceParams(model: Model, given: Params): Params {
 
 /** The step bound replay runs under: the one exploring used (version 2) or the old guess. */
 export function traceMaxSteps(model: Model, trace: TraceFile): number {
-  return trace.version === 2 ? trace.maxSteps : Math.max(trace.schedule.length, model.maxSteps ?? 2000);
+  return trace.version === 2 ? trace.maxSteps : Math.max(trace.schedule.length, model.maxSteps ?? DEFAULT_MAX_STEPS);
 }
 
 export function replayTrace(model: Model, trace: TraceFile): TraceReplay {
   if (model.name !== trace.model) throw new ReplayDivergence(0, `model "${quoteField(trace.model)}"`, `model "${quoteField(model.name)}"`);
-  const variant = variantOf(model, trace.variant);
-  const params = traceParams(model, trace.params);
-  const make = () => model.build(variant.name, params);
+  const { variant, params, make, maxSteps } = bindModel(model, trace.variant, traceParams(model, trace.params), traceMaxSteps(model, trace));
   const built = tryBuild(make);
   if (built !== null) return buildFailed(model, trace, variant.name, params, built);
-  const result = replaySchedule(make, trace.schedule, { expectedLabels: trace.steps.map((s) => s.label), maxSteps: traceMaxSteps(model, trace) });
+  const result = replaySchedule(make, trace.schedule, { expectedLabels: trace.steps.map((s) => s.label), maxSteps });
   const renamed = trace.threads.findIndex((t, i) => result.threads[i] !== t);
   if (renamed >= 0 || trace.threads.length !== result.threads.length) {
     throw new ReplayDivergence(0, `threads ${quoteField(trace.threads.join(', '))}`, `threads ${quoteField(result.threads.join(', '))}`);
