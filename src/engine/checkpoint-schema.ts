@@ -69,6 +69,41 @@ export const dporState = z
   .strict()
   .refine((s) => s.started || s.nodes.length === 0, { message: 'started must be true when there are nodes', path: ['started'] });
 
+export const statefulNode = z
+  .object({
+    enabled: threadSet.min(1),
+    pending: z.array(z.tuple([threadId, footprint])).max(100_000),
+    sleep: z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1),
+    todo: threadSet.min(1),
+    index: count,
+  })
+  .strict()
+  .superRefine((n, ctx) => {
+    const bad = (m: string) => ctx.addIssue({ code: 'custom', message: m });
+    if (!increasing(n.enabled)) return bad('enabled must be distinct thread ids in increasing order');
+    if (!increasing(n.todo)) return bad('todo must be distinct thread ids in increasing order');
+    const stray = n.todo.find((t) => !n.enabled.includes(t));
+    if (stray !== undefined) return bad(`todo names thread ${stray}, which is not enabled there`);
+    if (n.index >= n.todo.length) return bad(`index ${n.index} is past its ${n.todo.length} threads to explore`);
+    const pending = n.pending.map(([t]) => t);
+    if (pending.length !== n.enabled.length || pending.some((t, i) => t !== n.enabled[i])) return bad('pending must give one footprint per enabled thread, in order');
+  });
+
+export const stateCache = z
+  .object({
+    mode: z.enum(['hash-compact', 'bitstate']),
+    count: count,
+    omission: z.number().min(0).max(1),
+    // base64 of 32-bit words: up to 2^28 states (12 bytes each) or a 1 GiB bit array.
+    words: z.string().max(2 ** 31).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+  })
+  .strict();
+
+export const statefulState = z
+  .object({ started: z.boolean(), sleepBlocked: count, revisits: count, nodes: z.array(statefulNode).max(1_000_000), cache: stateCache })
+  .strict()
+  .refine((s) => s.started || s.nodes.length === 0, { message: 'started must be true when there are nodes', path: ['started'] });
+
 const byte = z.number().int().min(0).max(255);
 /** seedrandom's ARC4 state: two indices and a permutation of 0..255. */
 export const arc4State = z

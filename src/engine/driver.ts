@@ -12,12 +12,13 @@ import { type EventRecord, Execution } from './execution.js';
 import { type ExploreOptions, type ExploreResult, DEFAULT_MAX_STEPS, type Violation } from './results.js';
 import { CheckpointError, type Strategy } from './strategy.js';
 import { WatchTracker } from './watches.js';
+import { StatefulStrategy } from './stateful.js';
+import { type Fingerprint, stateFingerprint } from './fingerprint.js';
 import type { Access, Program, ThreadId } from './types.js';
 
 /** One execution's record, for the next execution's determinism check. */
 interface Path {
   readonly events: readonly EventRecord[];
-  readonly results: readonly unknown[];
   readonly opaqueFrom: number;
   /** Enabled threads before each step, and at the end (where nothing was enabled). */
   readonly enabled: readonly (readonly ThreadId[])[];
@@ -32,12 +33,14 @@ export interface ExecutionOutcome {
   readonly enabled: readonly (readonly ThreadId[])[];
   /** Leading steps brought back by restoring a saved state instead of running them. */
   readonly restored: number;
+  /** The execution stopped in a state the cache had seen: everything after it was explored. */
+  readonly revisit: boolean;
 }
 
 /** Checks an execution against the previous one while they share a schedule. */
 export class Cursor {
   private prev: Path | null = null;
-  /** State before step d of the current path (d ≥ 1), for programs that declare `state`. */
+  /** State before step d of the current path, for programs that declare `state`. */
   private readonly saved: unknown[] = [];
   private executions = 0;
 
@@ -45,7 +48,28 @@ export class Cursor {
    * `resumed`: the strategy continues a checkpoint (its first execution replays a saved path). */
   constructor(private readonly restore = false, private readonly resumed = false) {}
 
-  /** Runs one execution to its end under `strategy`'s choices. */
+  /** The execution before, kept to be rewound to the next one's branch point. */
+  private last: Execution | null = null;
+
+  /**
+   * Runs the next execution of a search: the previous one taken back to the branch point when
+   * the program declares `state` (Execution.rewind), else a fresh build from the start.
+   */
+  runNext(build: () => Execution, strategy: Strategy, afterStep?: (event: EventRecord) => void): { exec: Execution; outcome: ExecutionOutcome } {
+    const prev = this.prev;
+    const last = this.last;
+    const k = this.restore && prev && last && last.program.state !== undefined ? this.restorable(strategy, prev) : 0;
+    if (k > 0) {
+      last!.rewind(k, this.saved[k], this.saved[0]);
+      strategy.skipPrefix!(k);
+      return { exec: last!, outcome: this.drive(last!, strategy, k, afterStep) };
+    }
+    const exec = build();
+    this.last = exec;
+    return { exec, outcome: this.runExecution(exec, strategy, afterStep) };
+  }
+
+  /** Runs one freshly built execution to its end under `strategy`'s choices. */
   runExecution(exec: Execution, strategy: Strategy, afterStep?: (event: EventRecord) => void): ExecutionOutcome {
     const prev = this.prev;
     // Every execution starts from the same state: each thread's first step is the same one.
@@ -59,19 +83,35 @@ export class Cursor {
         }
       }
     }
+    this.start = start;
+    return this.drive(exec, strategy, 0, afterStep);
+  }
+
+  /** Each thread's first step in the initial state (from the last fresh build). */
+  private start: readonly FirstStep[] = [];
+
+  /** Runs `exec`, whose first `k` steps are already there, to its end. */
+  private drive(exec: Execution, strategy: Strategy, k: number, afterStep?: (event: EventRecord) => void): ExecutionOutcome {
+    const prev = this.prev;
     let enabledSets: ThreadId[][] = [];
     let following = prev !== null;
     let abandoned = false;
-    const saving = this.restore && exec.program.state !== undefined;
-    const k = saving && prev ? this.restorable(strategy, prev) : 0;
-    if (k > 0) {
-      exec.fastForward(prev!.events.slice(0, k), prev!.results, this.saved[k]);
-      strategy.skipPrefix!(k);
-      enabledSets = prev!.enabled.slice(0, k) as ThreadId[][];
-    }
+    let revisit = false;
+    // A search over states asks the strategy about every state after the branch point.
+    const stateful = strategy.arrive !== undefined && exec.chains !== null && exec.program.state !== undefined;
+    const saving = (this.restore || stateful) && exec.program.state !== undefined;
+    // States up to the branch point were visited by the executions before; the cache is asked
+    // about the states after it.
+    const branch = strategy.replayedPrefix?.() ?? 0;
+    if (k > 0) enabledSets = prev!.enabled.slice(0, k) as ThreadId[][];
     if (saving) this.saved.length = Math.max(k + 1, 1);
+    if (saving && k === 0) this.saved[0] = exec.saveState();
     for (let d = k; !exec.failure && exec.blocked === null; d++) {
       if (saving && d > k) this.saved.push(exec.saveState());
+      if (stateful && d > branch && !strategy.arrive!(fingerprintOf(exec, this.saved[d]), exec.threadCount)) {
+        revisit = true;
+        break;
+      }
       const enabled = exec.enabled();
       if (exec.failure || exec.blocked !== null) break;
       enabledSets.push(enabled);
@@ -96,8 +136,9 @@ export class Cursor {
       strategy.afterStep?.(exec, event);
       afterStep?.(event);
     }
-    this.prev = { events: exec.events, results: exec.results, opaqueFrom: exec.opaqueFrom, enabled: enabledSets, start };
-    return { abandoned, enabled: enabledSets, restored: k };
+    // Copies: the next execution may be this one, rewound.
+    this.prev = { opaqueFrom: exec.opaqueFrom, enabled: enabledSets, start: this.start, events: exec.events.slice() };
+    return { abandoned: abandoned || revisit, enabled: enabledSets, restored: k, revisit };
   }
 
   /** A strategy chose a thread that cannot run. Right after a resume the checkpoint's saved
@@ -121,6 +162,14 @@ export class Cursor {
     if (k <= 0 || k >= this.saved.length || k > prev.events.length || k > prev.opaqueFrom) return 0;
     return k;
   }
+}
+
+/** The state now: the saved program state and every thread's position (null: a thread received
+ * a result that is not data, so the state cannot be recognised). */
+function fingerprintOf(exec: Execution, saved: unknown): Fingerprint | null {
+  const chains = exec.chains!;
+  for (let t = 0; t < chains.length; t++) if (chains[t] === null) return null;
+  return stateFingerprint(saved, chains as readonly Fingerprint[]);
 }
 
 interface FirstStep {
@@ -180,7 +229,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
   const audit = o.audit ?? true;
   // Only with the audit on: invariant reads are what it records.
   const watches = audit ? new WatchTracker(make().invariants) : undefined;
-  const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit, watches };
+  const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit, watches, positions: strategy.arrive !== undefined };
   const states = new Set<string>();
   const cursor = new Cursor(o.restore ?? true, o.resume !== undefined);
   let executions = 0;
@@ -219,20 +268,23 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
       break;
     }
     if (!strategy.beginExecution()) break;
-    const exec = new Execution(make, execOptions);
-    threads = Array.from({ length: exec.threadCount }, (_, t) => exec.threadName(t));
     // Inside a very long execution too, a heartbeat every 4096 steps (at most twice a second),
     // so a watchdog never takes a long but progressing execution for a hung model.
+    let current: Execution | undefined;
     const beat = o.onProgress
       ? () => {
-          if ((exec.events.length & 4095) !== 0) return;
+          const n = current?.events.length ?? 0;
+          if ((n & 4095) !== 0) return;
           const t = now();
           if (t - lastProgress < 500) return;
           lastProgress = t;
-          o.onProgress!({ executions: executions + blocked, steps: steps + exec.events.length, elapsedMs: t - t0 });
+          o.onProgress!({ executions: executions + blocked, steps: steps + n, elapsedMs: t - t0 });
         }
       : undefined;
-    const { abandoned, enabled, restored } = cursor.runExecution(exec, strategy, beat);
+    const { exec, outcome } = cursor.runNext(() => (current = new Execution(make, execOptions)), strategy, beat);
+    current = exec;
+    threads = Array.from({ length: exec.threadCount }, (_, t) => exec.threadName(t));
+    const { abandoned, enabled, restored } = outcome;
     steps += exec.events.length - restored;
     restoredSteps += restored;
     strategy.endExecution(exec);
@@ -277,6 +329,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     restoredSteps,
     maxDepth,
     elapsedMs: now() - t0,
+    ...(strategy instanceof StatefulStrategy ? { cache: { ...strategy.cache.stats(), revisits: strategy.revisits } } : {}),
     violation,
     cut: verdict === 'bounded' ? cut ?? strategy.cut : undefined,
     finalStates: o.collectFinalStates ? [...states].sort() : undefined,

@@ -12,6 +12,7 @@ import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered, 
 import { AssertionViolated, AssumptionFailed } from './control.js';
 import { EngineError, ModelError, NondeterminismError } from './errors.js';
 import type { WatchTracker } from './watches.js';
+import { CHAIN_START, type Fingerprint, Unhashable, extendChain } from './fingerprint.js';
 
 export { EngineError } from './errors.js';
 export { AssertionViolated, AssumptionFailed, assertHolds, assumeHolds } from './control.js';
@@ -54,6 +55,8 @@ export interface ExecutionOptions {
   readonly audit?: boolean;
   /** Told every location a step's footprint names and every location an invariant reads. */
   readonly watches?: WatchTracker;
+  /** Keep each thread's position as a hash chain of its results (for the state cache). */
+  readonly positions?: boolean;
 }
 
 export class Execution {
@@ -73,6 +76,9 @@ export class Execution {
   private readonly rec = new AccessRecord();
   private readonly threads: ThreadState[];
   private readonly stepInvariants: readonly Invariant[];
+  /** Each thread's position (a hash chain over the results it received), when kept; null once a
+   * result was not plain data (the state is then never cached). */
+  readonly chains: (Fingerprint | null)[] | null;
 
   constructor(make: () => Program, options: ExecutionOptions | number) {
     const o = typeof options === 'number' ? { maxSteps: options } : options;
@@ -81,6 +87,7 @@ export class Execution {
     this.watches = 'watches' in o && o.watches && !o.watches.done ? o.watches : undefined;
     this.program = make();
     this.stepInvariants = this.program.invariants.filter((i) => !i.atEnd);
+    this.chains = 'positions' in o && o.positions ? this.program.threads.map(() => CHAIN_START) : null;
     this.threads = this.program.threads.map((spec) => ({
       name: spec.name,
       actor: spec.actor === true,
@@ -209,11 +216,14 @@ export class Execution {
     this.events.push(event);
     if (this.watches && !this.watches.done) this.watches.touchAll(footprint);
     if (t.assumeFailed !== null) {
-      this.results.push(new AssumeMark(t.assumeFailed));
+      const mark = new AssumeMark(t.assumeFailed);
+      this.results.push(mark);
+      this.extend(tid, mark);
       t.pending = null;
       return event;
     }
     this.results.push(result);
+    this.extend(tid, result);
     if ((typeof result === 'object' && result !== null) || typeof result === 'function') this.opaqueFrom = Math.min(this.opaqueFrom, this.events.length - 1);
     if (this.failure || this.blocked !== null) return event;
     try {
@@ -234,17 +244,40 @@ export class Execution {
   }
 
   /**
-   * Brings this freshly built execution to the end of `events` (a prefix of an earlier execution
-   * of the same program) without running its steps: each thread's generator is fed the results
-   * it received, then the program's state is put back as it was saved there. Per-step invariants
-   * held in every state of the prefix when it first ran; they are not checked again.
+   * Takes this execution back to its first `k` steps without running any of them: the program's
+   * state is put back as it was saved there, and every thread that stepped after `k` is started
+   * afresh and fed the results it received up to `k` (thread code between steps touches no
+   * shared state — the audit checks that — so a generator fed the same results is where it was).
+   * Threads that did not step after `k` keep their generator and pending step. Per-step
+   * invariants held in every state of the prefix when it first ran; they are not checked again.
+   * The threads are fed in the `initial` state, as a fresh build would feed them (a model may
+   * keep a ledger that its thread code updates between steps, in its declared state).
    */
-  fastForward(events: readonly EventRecord[], results: readonly unknown[], saved: unknown): void {
+  rewind(k: number, saved: unknown, initial: unknown): void {
     const state = this.program.state;
-    if (!state) throw new EngineError('fast-forward of a program that declares no state');
-    if (this.events.length > 0) throw new EngineError('fast-forward of an execution that has started');
-    for (let i = 0; i < events.length; i++) {
+    if (!state) throw new EngineError('rewind of a program that declares no state');
+    if (k < 0 || k > this.events.length) throw new EngineError(`rewind to step ${k} of an execution of ${this.events.length}`);
+    const events = this.events;
+    const stepped = new Set<ThreadId>();
+    for (let i = k; i < events.length; i++) stepped.add(events[i]!.tid);
+    this.restoreState(initial);
+    // Started again in id order, as the constructor starts them.
+    const again = [...stepped].sort((a, b) => a - b);
+    for (const tid of again) {
+      const t = this.threads[tid]!;
+      t.assumeFailed = null;
+      if (this.chains) this.chains[tid] = CHAIN_START;
+      try {
+        t.gen = this.program.threads[tid]!.body();
+        t.pending = this.nextStep(t, this.advance(t, undefined));
+      } catch (err) {
+        if (err instanceof ModelError || err instanceof EngineError) throw err;
+        throw new NondeterminismError(`the model is not deterministic: starting ${t.name} again threw (${errText(err)}), the first time it did not`);
+      }
+    }
+    for (let i = 0; i < k; i++) {
       const e = events[i]!;
+      if (!stepped.has(e.tid)) continue;
       const t = this.threads[e.tid]!;
       const step = t.pending;
       if (!step || step.label !== e.label) {
@@ -252,9 +285,8 @@ export class Execution {
           `the model is not deterministic: on the same schedule, after step ${i} step ${i + 1} was \`${t.name}: ${e.label}\`, now it is ${step ? `\`${t.name}: ${step.label}\`` : `${t.name} finished`} (brought back by feeding its thread the results it received)`,
         );
       }
-      this.events.push(e);
-      const r = results[i];
-      this.results.push(r);
+      const r = this.results[i];
+      this.extend(e.tid, r);
       if (r instanceof AssumeMark) {
         t.assumeFailed = r.reason;
         t.pending = null;
@@ -267,11 +299,34 @@ export class Execution {
         throw new NondeterminismError(`the model is not deterministic: bringing ${t.name} back through step ${i + 1} failed (${this.failure?.message ?? errText(err)})`);
       }
     }
+    events.length = k;
+    this.results.length = k;
+    if (this.opaqueFrom >= k) this.opaqueFrom = Infinity;
+    this.failure = null;
+    this.blocked = null;
+    this.restoreState(saved);
+  }
+
+  private restoreState(saved: unknown): void {
     try {
-      state.restore(saved);
+      this.program.state!.restore(saved);
     } catch (err) {
       if (err instanceof ModelError || err instanceof EngineError) throw err;
       throw new ModelError(`the program's state.restore() threw: ${errText(err)}`);
+    }
+  }
+
+  /** Moves thread `tid`'s position past a result it received. */
+  private extend(tid: ThreadId, result: unknown): void {
+    const chains = this.chains;
+    if (chains === null) return;
+    const c = chains[tid];
+    if (c === null || c === undefined) return;
+    try {
+      chains[tid] = extendChain(c, result instanceof AssumeMark ? `assume failed: ${result.reason}` : result);
+    } catch (e) {
+      if (!(e instanceof Unhashable)) throw e;
+      chains[tid] = null;
     }
   }
 

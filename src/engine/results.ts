@@ -2,6 +2,7 @@
 // strategies' registry, the CLI and the test-runner integration.
 import type { EventRecord, Execution, Failure } from './execution.js';
 import type { ThreadId } from './types.js';
+import type { CacheStats } from './state-cache.js';
 
 export type StrategyName = 'dfs' | 'dpor' | 'bounded' | 'random' | 'pct';
 export const STRATEGIES: readonly StrategyName[] = ['dpor', 'dfs', 'bounded', 'random', 'pct'];
@@ -27,6 +28,10 @@ export interface ExploreOptions {
   /** Start each execution from the saved state at its branch point, for programs that declare
    * `state` (default true); false re-runs every prefix. */
   restore?: boolean;
+  /** Store visited states and stop an execution at a state seen before (strategy dfs). */
+  cache?: boolean;
+  /** Bytes the state cache may take before it turns into a bit array (bitstate). */
+  maxCacheBytes?: number;
   /** Record the canonical final state of every complete execution (for cross-checks). */
   collectFinalStates?: boolean;
   /** Polled between executions; true stops with verdict "interrupted". */
@@ -93,6 +98,8 @@ export interface ExploreResult {
   readonly restoredSteps: number;
   readonly maxDepth: number;
   readonly elapsedMs: number;
+  /** The state cache, when on: states stored, executions stopped at a visited state. */
+  readonly cache?: CacheReport;
   readonly violation?: Violation;
   /** Why the search was not exhaustive, when verdict is "bounded". */
   readonly cut?: string;
@@ -105,3 +112,8 @@ export interface ExploreResult {
 }
 
 export const DEFAULT_MAX_STEPS = 2000;
+
+export interface CacheReport extends CacheStats {
+  /** Executions stopped because they reached a state already explored. */
+  readonly revisits: number;
+}

@@ -4,12 +4,14 @@ import { DfsStrategy } from './dfs.js';
 import { DporStrategy } from './dpor.js';
 import { PctStrategy } from './pct.js';
 import { RandomStrategy } from './random.js';
+import { StatefulStrategy } from './stateful.js';
 import type { ExploreOptions, StrategyName } from './results.js';
 import type { Strategy } from './strategy.js';
 import type { Program } from './types.js';
 
 /** `bounded` is a meta-strategy (bounded.ts) over DFS; here it is one DFS at a fixed bound. */
 export function makeStrategy(name: StrategyName, probe: Program, o: ExploreOptions): Strategy {
+  if (cacheStates(name, probe, o)) return new StatefulStrategy(name === 'dpor' && o.accept === undefined, o.maxCacheBytes);
   switch (name) {
     case 'dfs':
       return new DfsStrategy(o.preemptionBound ?? Infinity);
@@ -22,4 +24,16 @@ export function makeStrategy(name: StrategyName, probe: Program, o: ExploreOptio
     case 'bounded':
       return new DfsStrategy(o.preemptionBound ?? 2);
   }
+}
+
+/**
+ * Whether the search stores states: by default for dfs and dpor on a program that declares its
+ * state (a fingerprint needs it), and never with a preemption bound (preemptions are not part of
+ * a state). dpor then becomes the stateful search with sleep sets (stateful.ts), dfs a plain
+ * search over states.
+ */
+export function cacheStates(name: StrategyName, probe: Program, o: ExploreOptions): boolean {
+  if (o.cache === false || probe.state === undefined) return false;
+  if (name === 'dpor') return true;
+  return name === 'dfs' && o.preemptionBound === undefined;
 }

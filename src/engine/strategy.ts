@@ -2,6 +2,7 @@
 // execution and records every step; a strategy only chooses which thread goes next.
 import type { EventRecord, Execution } from './execution.js';
 import type { ThreadId } from './types.js';
+import type { Fingerprint } from './fingerprint.js';
 
 export interface Strategy {
   readonly name: string;
@@ -18,6 +19,12 @@ export interface Strategy {
    */
   replayedPrefix?(): number;
   skipPrefix?(k: number): void;
+  /**
+   * For a search over states (stateful.ts): the execution reached, after its branch point, a state
+   * with fingerprint `fp` (null: one that cannot be fingerprinted). False stops the execution
+   * there: the state was explored before. Absent: the strategy keeps no states.
+   */
+  arrive?(fp: Fingerprint | null, threads: number): boolean;
   endExecution(exec: Execution): void;
   /** True when finishing without a violation proves the program correct. */
   readonly exhaustive: boolean;

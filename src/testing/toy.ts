@@ -166,7 +166,16 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
       invariants: invariants(s),
       finalState: () => `${s.state()}|${JSON.stringify(seen)}`,
       snapshot: () => ({ vars: JSON.parse(s.state()) as number[] }),
-      state: { save: () => s.save(), restore: (saved) => s.restore(saved) },
+      // What threads saw is kept outside their generators, so it is part of the state.
+      state: {
+        save: () => ({ shared: s.save(), seen: seen.map((x) => x.slice()) }),
+        restore: (saved) => {
+          const v = saved as { shared: unknown; seen: number[][] };
+          s.restore(v.shared);
+          // In place: a thread holds its own list across a yield (`seen[me].push(yield …)`).
+          v.seen.forEach((x, i) => seen[i]!.splice(0, Infinity, ...x));
+        },
+      },
     };
   };
 }

@@ -28,8 +28,9 @@ function interrupted(mk: typeof make, o: ExploreOptions, every: number) {
 }
 
 describe('checkpoint and resume', () => {
-  it.each(['dpor', 'dfs', 'random', 'pct'] as StrategyName[])('%s ends with the same result as an uninterrupted run', (strategy) => {
-    const o: ExploreOptions = { strategy, seed: '5', samples: 300 };
+  const runs: [StrategyName, boolean][] = [['dpor', false], ['dfs', false], ['random', false], ['pct', false], ['dpor', true], ['dfs', true]];
+  it.each(runs)('%s (state cache %s) ends with the same result as an uninterrupted run', (strategy, cache) => {
+    const o: ExploreOptions = { strategy, cache, seed: '5', samples: 300 };
     const whole = exploreProgram(make, o);
     const { r, resumes } = interrupted(make, o, Math.ceil(whole.executions / 8));
     expect(resumes).toBeGreaterThan(2);
@@ -38,33 +39,35 @@ describe('checkpoint and resume', () => {
     // A resumed run re-runs the prefix of its first execution (no saved state to restore yet),
     // so run and restored steps split differently; together they are the same.
     expect(r.steps + r.restoredSteps).toBe(whole.steps + whole.restoredSteps);
+    expect(r.cache).toEqual(whole.cache);
+    if (cache) expect(r.cache?.states).toBeGreaterThan(0);
   });
 
   it('finds the same violation after resuming', () => {
-    for (const strategy of ['dpor', 'dfs'] as StrategyName[]) {
-      const whole = exploreProgram(lost, { strategy });
-      const { r } = interrupted(lost, { strategy }, 2);
+    for (const [strategy, cache] of runs.filter(([s]) => s === 'dpor' || s === 'dfs')) {
+      const whole = exploreProgram(lost, { cache, strategy });
+      const { r } = interrupted(lost, { strategy, cache }, 2);
       expect(r.violation?.schedule).toEqual(whole.violation?.schedule);
       expect(r.executions).toBe(whole.executions);
     }
   });
 
-  it.each(['dpor', 'dfs'] as StrategyName[])('%s refuses a saved position that does not fit the program (not a quiet "holds")', (strategy) => {
+  it.each(runs.filter(([s]) => s === 'dpor' || s === 'dfs'))('%s (state cache %s) refuses a saved position that does not fit the program (not a quiet "holds")', (strategy, cache) => {
     let polls = 0;
-    const r = exploreProgram(make, { strategy, shouldStop: () => ++polls > 5 });
+    const r = exploreProgram(make, { cache, strategy, shouldStop: () => ++polls > 5 });
     expect(r.verdict).toBe('interrupted');
     // Same thread count, but the third thread waits at its start: the saved path cannot run here.
     const other = toyProgram([threads[0]!, threads[1]!, [{ kind: 'await', x: 1, v: 7 }, ...threads[2]!]], 2, 0);
-    expect(() => exploreProgram(other, { strategy, resume: r.checkpoint })).toThrow(/checkpoint's .* position does not fit this program/);
+    expect(() => exploreProgram(other, { cache, strategy, resume: r.checkpoint })).toThrow(/checkpoint's .* position does not fit this program/);
     // A program with the same enabled threads but other steps is refused too (dpor saves footprints).
     if (strategy === 'dpor') {
       const relabelled = toyProgram(threads.map((t) => [{ kind: 'load', x: 0 } as Op, ...t]), 2, 0);
-      expect(() => exploreProgram(relabelled, { strategy, resume: r.checkpoint })).toThrow(/does not fit this program/);
+      expect(() => exploreProgram(relabelled, { cache, strategy, resume: r.checkpoint })).toThrow(/does not fit this program/);
     }
   });
 
   it('refuses a checkpoint of another strategy', () => {
-    const r = exploreProgram(make, { strategy: 'dfs', shouldStop: () => true });
-    expect(() => exploreProgram(make, { strategy: 'dpor', resume: r.checkpoint })).toThrow('checkpoint is for strategy dfs, not dpor');
+    const r = exploreProgram(make, { cache: false, strategy: 'dfs', shouldStop: () => true });
+    expect(() => exploreProgram(make, { cache: false, strategy: 'dpor', resume: r.checkpoint })).toThrow('checkpoint is for strategy dfs, not dpor');
   });
 });

@@ -54,8 +54,8 @@ describe('DPOR against DFS on random programs', () => {
     fc.assert(
       fc.property(programArb(true), ({ nVars, threads }) => {
         const make = toyProgram(threads, nVars, 2);
-        const dfs = exploreProgram(make, { strategy: 'dfs', collectFinalStates: true });
-        const dpor = exploreProgram(make, { strategy: 'dpor', collectFinalStates: true });
+        const dfs = exploreProgram(make, { cache: false, strategy: 'dfs', collectFinalStates: true });
+        const dpor = exploreProgram(make, { cache: false, strategy: 'dpor', collectFinalStates: true });
         expect(dpor.verdict).toBe(dfs.verdict);
         expect(dpor.violation?.invariant).toBe(dfs.violation?.invariant);
         if (dfs.verdict === 'holds') expect(dpor.finalStates).toEqual(dfs.finalStates);
@@ -80,8 +80,8 @@ describe('DPOR against DFS on random programs', () => {
     fc.assert(
       fc.property(arb, ({ nVars, threads, actors }) => {
         const make = toyProgram(threads, nVars, 2, () => [], actors);
-        const dfs = exploreProgram(make, { strategy: 'dfs', collectFinalStates: true });
-        const dpor = exploreProgram(make, { strategy: 'dpor', collectFinalStates: true });
+        const dfs = exploreProgram(make, { cache: false, strategy: 'dfs', collectFinalStates: true });
+        const dpor = exploreProgram(make, { cache: false, strategy: 'dpor', collectFinalStates: true });
         expect(dpor.verdict).toBe(dfs.verdict);
         if (dfs.verdict === 'holds') expect(dpor.finalStates).toEqual(dfs.finalStates);
         expect(dpor.executions).toBeLessThanOrEqual(dfs.executions);
@@ -105,7 +105,7 @@ describe('DPOR against DFS on random programs', () => {
         // Keep exploring past violations and deadlocks, so every outcome is compared.
         const outcomes = (strategy: 'dfs' | 'dpor') => {
           const seen = new Set<string>();
-          const r = exploreProgram(make, { strategy, collectFinalStates: true, accept: () => false, onExecution: (_e, exec) => seen.add(exec.failure ? `${exec.failure.invariant}` : 'complete') });
+          const r = exploreProgram(make, { cache: false, strategy, collectFinalStates: true, accept: () => false, onExecution: (_e, exec) => seen.add(exec.failure ? `${exec.failure.invariant}` : 'complete') });
           return { r, seen: [...seen].sort() };
         };
         const dfs = outcomes('dfs');
@@ -126,12 +126,12 @@ describe('DPOR against DFS on random programs', () => {
     fc.assert(
       fc.property(programArb(true), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), ({ nVars, threads }, a, b) => {
         const make = toyProgram(threads, nVars, 2, forbidPair(a, b, true));
-        const dfs = exploreProgram(make, { strategy: 'dfs' });
-        const bounded = exploreProgram(make, { strategy: 'bounded', preemptionBound: 20 });
+        const dfs = exploreProgram(make, { cache: false, strategy: 'dfs' });
+        const bounded = exploreProgram(make, { cache: false, strategy: 'bounded', preemptionBound: 20 });
         expect(bounded.verdict).toBe(dfs.verdict);
         if (bounded.violation) {
           // No violation of the same kind exists with fewer preemptions.
-          const fewer = exploreProgram(make, { strategy: 'dfs', preemptionBound: bounded.violation.preemptions - 1 });
+          const fewer = exploreProgram(make, { cache: false, strategy: 'dfs', preemptionBound: bounded.violation.preemptions - 1 });
           if (bounded.violation.preemptions > 0) expect(fewer.verdict).not.toBe('violated');
         }
       }),
@@ -143,8 +143,8 @@ describe('DPOR against DFS on random programs', () => {
     fc.assert(
       fc.property(programArb(false), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.boolean(), ({ nVars, threads }, a, b, watched) => {
         const make = toyProgram(threads, nVars, 0, forbidPair(a, b, watched));
-        const dfs = exploreProgram(make, { strategy: 'dfs' });
-        const dpor = exploreProgram(make, { strategy: 'dpor' });
+        const dfs = exploreProgram(make, { cache: false, strategy: 'dfs' });
+        const dpor = exploreProgram(make, { cache: false, strategy: 'dpor' });
         expect(dpor.verdict).toBe(dfs.verdict);
       }),
       { numRuns: 300, seed: 2 },
@@ -183,8 +183,8 @@ describe('DPOR against DFS on random programs', () => {
           const make = toyProgram(ts, nVars, 0, (s) =>
             checks.map((c, i): Invariant => ({ name: `inv${i}`, watch: c.watch, check: () => (c.bad(s) && i === target ? 'bad state' : null) })),
           );
-          const dfs = exploreProgram(make, { strategy: 'dfs' });
-          expect(exploreProgram(make, { strategy: 'dpor' }).verdict).toBe(dfs.verdict);
+          const dfs = exploreProgram(make, { cache: false, strategy: 'dfs' });
+          expect(exploreProgram(make, { cache: false, strategy: 'dpor' }).verdict).toBe(dfs.verdict);
           if (dfs.violation) violations++;
         }
       }),
@@ -202,8 +202,8 @@ describe('DPOR against DFS on random programs', () => {
         const make = toyProgram(threads, nVars, 0);
         const dep = new Dependence([]);
         const forms = new Set<string>();
-        exploreProgram(make, { strategy: 'dfs', onExecution: (events) => forms.add(canonicalForm(events, dep)) });
-        const dpor = exploreProgram(make, { strategy: 'dpor' });
+        exploreProgram(make, { cache: false, strategy: 'dfs', onExecution: (events) => forms.add(canonicalForm(events, dep)) });
+        const dpor = exploreProgram(make, { cache: false, strategy: 'dpor' });
         expect(dpor.executions).toBeGreaterThanOrEqual(forms.size); // soundness: every trace covered
         dporTotal += dpor.executions;
         traceTotal += forms.size;

@@ -31,7 +31,7 @@ function counter(atomic: boolean): () => Program {
 
 describe('known answers', () => {
   it('DFS finds the lost update of two non-atomic increments', () => {
-    const r = exploreProgram(counter(false), { strategy: 'dfs' });
+    const r = exploreProgram(counter(false), { cache: false, strategy: 'dfs' });
     expect(r.verdict).toBe('violated');
     expect(r.violation?.invariant).toBe('no-lost-update');
     expect(r.violation?.message).toBe('x = 1, expected 2');
@@ -40,14 +40,14 @@ describe('known answers', () => {
   });
 
   it('DPOR finds the lost update too', () => {
-    const r = exploreProgram(counter(false), { strategy: 'dpor' });
+    const r = exploreProgram(counter(false), { cache: false, strategy: 'dpor' });
     expect(r.verdict).toBe('violated');
     expect(r.violation?.invariant).toBe('no-lost-update');
   });
 
   it('CAS-retry increment holds, and DPOR explores fewer executions than DFS', () => {
-    const dfs = exploreProgram(counter(true), { strategy: 'dfs' });
-    const dpor = exploreProgram(counter(true), { strategy: 'dpor' });
+    const dfs = exploreProgram(counter(true), { cache: false, strategy: 'dfs' });
+    const dpor = exploreProgram(counter(true), { cache: false, strategy: 'dpor' });
     expect(dfs.verdict).toBe('holds');
     expect(dpor.verdict).toBe('holds');
     expect(dfs.executions).toBe(20);
@@ -65,7 +65,7 @@ describe('known answers', () => {
       2,
     );
     for (const strategy of ['dfs', 'dpor', 'bounded'] as const) {
-      const r = exploreProgram(make, { strategy });
+      const r = exploreProgram(make, { cache: false, strategy });
       expect(r.verdict, strategy).toBe('violated');
       expect(r.violation?.kind).toBe('deadlock');
       expect(r.violation?.schedule).toEqual([0, 1]);
@@ -84,7 +84,7 @@ describe('known answers', () => {
       }
       return { threads: [{ name: 'spinner', body: spin }, { name: 'other', body: other }], invariants: [] };
     };
-    const r = exploreProgram(make, { strategy: 'dpor', maxSteps: 50 });
+    const r = exploreProgram(make, { cache: false, strategy: 'dpor', maxSteps: 50 });
     expect(r.verdict).toBe('violated');
     expect(r.violation?.kind).toBe('step-bound');
     expect(r.violation?.schedule.length).toBe(50);
@@ -95,20 +95,20 @@ describe('known answers', () => {
       threads: [{ name: 'bad', body: function* () { yield { label: 'boom', footprint: [], run: () => { throw new Error('kaboom'); } }; } }],
       invariants: [],
     });
-    const r = exploreProgram(make, {});
+    const r = exploreProgram(make, { cache: false });
     expect(r.verdict).toBe('violated');
     expect(r.violation).toMatchObject({ kind: 'error', invariant: 'model-error', message: 'bad threw: kaboom', schedule: [0] });
   });
 
   it('iterative bounding returns the violation with the fewest preemptions', () => {
-    const r = exploreProgram(counter(false), { strategy: 'bounded' });
+    const r = exploreProgram(counter(false), { cache: false, strategy: 'bounded' });
     expect(r.verdict).toBe('violated');
     expect(r.violation?.preemptions).toBe(1);
     expect(r.violation?.schedule).toEqual([0, 1, 1, 0]);
   });
 
   it('replays a violation schedule to the same violation', () => {
-    const r = exploreProgram(counter(false), { strategy: 'dfs' });
+    const r = exploreProgram(counter(false), { cache: false, strategy: 'dfs' });
     const again = replaySchedule(counter(false), r.violation!.schedule);
     expect(again.failure?.invariant).toBe('no-lost-update');
     expect(again.trace.map((t) => t.label)).toEqual(r.violation!.trace.map((t) => t.label));
@@ -116,8 +116,8 @@ describe('known answers', () => {
 
   it('random and pct give the same result for the same seed, run after run', () => {
     for (const strategy of ['random', 'pct'] as const) {
-      const a = exploreProgram(counter(false), { strategy, seed: '42', samples: 50 });
-      const b = exploreProgram(counter(false), { strategy, seed: '42', samples: 50 });
+      const a = exploreProgram(counter(false), { cache: false, strategy, seed: '42', samples: 50 });
+      const b = exploreProgram(counter(false), { cache: false, strategy, seed: '42', samples: 50 });
       expect(a.verdict).toBe('violated');
       expect(b.violation?.schedule).toEqual(a.violation?.schedule);
       expect(b.executions).toBe(a.executions);
@@ -148,8 +148,8 @@ describe('steps disabled for the rest of an execution', () => {
   };
 
   it('DPOR reaches the states where the disabled step ran first, as DFS does', () => {
-    const dfs = exploreProgram(make, { strategy: 'dfs', collectFinalStates: true });
-    const dpor = exploreProgram(make, { strategy: 'dpor', collectFinalStates: true });
+    const dfs = exploreProgram(make, { cache: false, strategy: 'dfs', collectFinalStates: true });
+    const dpor = exploreProgram(make, { cache: false, strategy: 'dpor', collectFinalStates: true });
     expect(dfs.finalStates).toEqual(['x=1 y=0', 'x=1 y=1']);
     expect(dpor.finalStates).toEqual(dfs.finalStates);
   });
@@ -200,8 +200,8 @@ describe('a write ordered after a read only through a lock release/acquire', () 
   };
 
   it('DPOR reaches a = 1 as DFS does', () => {
-    const dfs = exploreProgram(make, { strategy: 'dfs', collectFinalStates: true });
-    const dpor = exploreProgram(make, { strategy: 'dpor', collectFinalStates: true });
+    const dfs = exploreProgram(make, { cache: false, strategy: 'dfs', collectFinalStates: true });
+    const dpor = exploreProgram(make, { cache: false, strategy: 'dpor', collectFinalStates: true });
     expect(dfs.finalStates).toEqual(['a=0', 'a=1']);
     expect(dpor.finalStates).toEqual(dfs.finalStates);
     expect(dpor.executions).toBe(5);
@@ -213,7 +213,7 @@ describe('progress inside a long execution', () => {
     const make = toyProgram([Array.from({ length: 10_000 }, () => ({ kind: 'load' as const, x: 0 }))], 1, 0);
     let clock = 0;
     const beats: number[] = [];
-    const r = exploreProgram(make, { strategy: 'dfs', maxSteps: 20_000, now: () => (clock += 1000), onProgress: (p) => beats.push(p.steps) });
+    const r = exploreProgram(make, { cache: false, strategy: 'dfs', maxSteps: 20_000, now: () => (clock += 1000), onProgress: (p) => beats.push(p.steps) });
     expect(r.executions).toBe(1);
     // Every 4096 steps (the fake clock passes a second at each reading): before the execution ended.
     expect(beats.filter((s) => s < 10_000)).toEqual([4096, 8192]);

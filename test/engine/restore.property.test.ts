@@ -23,7 +23,7 @@ describe('state restore at the branch point', () => {
         for (const strategy of ['dfs', 'dpor'] as const) {
           const outcomes: string[][] = [[], []];
           const run = (restore: boolean, into: string[]) =>
-            exploreProgram(make, { strategy, restore, collectFinalStates: true, accept: () => false, onExecution: (events, exec) => into.push(`${events.map((e) => e.tid).join('')}:${exec.failure?.invariant ?? 'ok'}`) });
+            exploreProgram(make, { cache: false, strategy, restore, collectFinalStates: true, accept: () => false, onExecution: (events, exec) => into.push(`${events.map((e) => e.tid).join('')}:${exec.failure?.invariant ?? 'ok'}`) });
           const plain = run(false, outcomes[0]!);
           const fast = run(true, outcomes[1]!);
           expect(fast.finalStates).toEqual(plain.finalStates);
@@ -41,7 +41,7 @@ describe('state restore at the branch point', () => {
 
   it('restores most prefix steps of a long search', () => {
     const threads: Op[][] = [0, 1, 2].map((t) => [{ kind: 'store', x: 0, v: t + 1 }, { kind: 'load', x: 1 }, { kind: 'store', x: 1, v: t + 1 }, { kind: 'load', x: 0 }]);
-    const r = exploreProgram(toyProgram(threads, 2, 0), { strategy: 'dfs' });
+    const r = exploreProgram(toyProgram(threads, 2, 0), { cache: false, strategy: 'dfs' });
     expect(r.executions).toBe(34650);
     // Without restore every execution re-runs its whole prefix: steps = executions × 12.
     expect(r.steps + r.restoredSteps).toBe(34650 * 12);
@@ -67,7 +67,7 @@ describe('state restore at the branch point', () => {
         state: { save: () => s.save(), restore: (x) => s.restore(x) },
       };
     };
-    expect(() => exploreProgram(make, { strategy: 'dfs', audit: false })).toThrowError(NondeterminismError);
-    expect(() => exploreProgram(make, { strategy: 'dfs', audit: false })).toThrowError(/must save and restore everything its steps change/);
+    expect(() => exploreProgram(make, { cache: false, strategy: 'dfs', audit: false })).toThrowError(NondeterminismError);
+    expect(() => exploreProgram(make, { cache: false, strategy: 'dfs', audit: false })).toThrowError(/must save and restore everything its steps change/);
   });
 });

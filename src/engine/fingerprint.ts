@@ -1,0 +1,171 @@
+// State fingerprints for the state cache: a 64-bit hash of a program's saved state (its
+// `Program.state.save()`, plain data) and of each thread's position.
+//
+// A thread is a deterministic generator (the cursor checks that), so the results it has been
+// fed say where it is and what its local variables hold: its position is a hash chain over those
+// results. The machine's saved state reuses an unchanged part's saved object (src/machine/
+// state.ts), so the hash of every saved object is remembered by identity and a step that changes
+// one part costs the hashing of that part only.
+//
+// The hash is two independent 32-bit lanes of MurmurHash3's mixing (Appleby, public domain),
+// fed a tagged walk of the value: 64 bits, measured faster here than serialising the state and
+// hashing its bytes. Two distinct states collide with probability about 2^-64 per pair; the
+// cache reports the bound n(n-1)/2^65 for the n states it stored.
+
+/** A 64-bit fingerprint as two unsigned 32-bit halves. */
+export interface Fingerprint {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** Thrown for a value the fingerprint cannot see into (a function, a class instance with hidden state). */
+export class Unhashable extends Error {}
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+function mix(h: number, k: number): number {
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, C2);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+// Type tags keep [1, [2]] apart from [[1], 2], "1" from 1, null from undefined.
+const T_UNDEF = 1, T_NULL = 2, T_FALSE = 3, T_TRUE = 4, T_INT = 5, T_FLOAT = 6, T_STR = 7, T_ARR = 8, T_OBJ = 9, T_MAP = 10, T_SET = 11, T_BIG = 12;
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+/** Hashes of saved objects, by identity: a saved state is never changed (state.ts). */
+let memo = new WeakMap<object, Fingerprint>();
+
+/** Forgets remembered hashes (tests that mutate a value they hashed). */
+export function resetFingerprintMemo(): void {
+  memo = new WeakMap();
+}
+
+/** Two running lanes; `a` and `b` start from different seeds so they are independent. */
+class Lanes {
+  a = 0x9747b28c | 0;
+  b = 0x2545f491 | 0;
+  n = 0;
+  word(k: number): void {
+    this.a = mix(this.a, k);
+    this.b = mix(this.b, k ^ 0x5bd1e995);
+    this.n++;
+  }
+  done(): Fingerprint {
+    return { lo: fmix(this.a ^ this.n), hi: fmix(this.b ^ Math.imul(this.n, 0x27d4eb2f)) };
+  }
+}
+
+function walk(l: Lanes, v: unknown, remember = true): void {
+  switch (typeof v) {
+    case 'undefined':
+      return l.word(T_UNDEF);
+    case 'boolean':
+      return l.word(v ? T_TRUE : T_FALSE);
+    case 'number':
+      if ((v | 0) === v) {
+        l.word(T_INT);
+        return l.word(v);
+      }
+      f64[0] = v;
+      l.word(T_FLOAT);
+      l.word(u32[0]!);
+      return l.word(u32[1]!);
+    case 'string': {
+      l.word(T_STR);
+      l.word(v.length);
+      for (let i = 0; i < v.length; i++) l.word(v.charCodeAt(i));
+      return;
+    }
+    case 'bigint':
+      l.word(T_BIG);
+      return walk(l, v.toString(16), remember);
+    case 'object': {
+      if (v === null) return l.word(T_NULL);
+      const h = hashObject(v, remember);
+      l.word(h.lo);
+      return l.word(h.hi);
+    }
+    default:
+      throw new Unhashable(`a ${typeof v} is not data`);
+  }
+}
+
+function hashObject(v: object, remember: boolean): Fingerprint {
+  const known = remember ? memo.get(v) : undefined;
+  if (known !== undefined) return known;
+  const l = new Lanes();
+  if (Array.isArray(v)) {
+    l.word(T_ARR);
+    l.word(v.length);
+    for (let i = 0; i < v.length; i++) walk(l, v[i], remember);
+  } else if (v instanceof Map) {
+    l.word(T_MAP);
+    l.word(v.size);
+    for (const [k, x] of v) {
+      walk(l, k, remember);
+      walk(l, x, remember);
+    }
+  } else if (v instanceof Set) {
+    l.word(T_SET);
+    l.word(v.size);
+    for (const x of v) walk(l, x, remember);
+  } else {
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null) throw new Unhashable(`an instance of ${(v as { constructor?: { name?: string } }).constructor?.name ?? 'a class'} is not plain data`);
+    l.word(T_OBJ);
+    for (const k in v) {
+      walk(l, k, remember);
+      walk(l, (v as Record<string, unknown>)[k], remember);
+    }
+  }
+  const h = l.done();
+  if (remember) memo.set(v, h);
+  return h;
+}
+
+/** The fingerprint of a plain-data value. Throws Unhashable for anything else. */
+export function fingerprint(v: unknown): Fingerprint {
+  const l = new Lanes();
+  walk(l, v);
+  return l.done();
+}
+
+/** The start of every thread's position chain (a thread that has received no result). */
+export const CHAIN_START: Fingerprint = { lo: 0x6a09e667, hi: 0xbb67ae85 };
+
+/** A thread's position after receiving `result` at `from`. A result object is hashed afresh
+ * (a model may change an object it returned; a saved state it may not). */
+export function extendChain(from: Fingerprint, result: unknown): Fingerprint {
+  const l = new Lanes();
+  l.word(from.lo);
+  l.word(from.hi);
+  walk(l, result, false);
+  return l.done();
+}
+
+/** The fingerprint of a whole state: the saved program state and every thread's position. */
+export function stateFingerprint(saved: unknown, chains: readonly Fingerprint[]): Fingerprint {
+  const l = new Lanes();
+  walk(l, saved);
+  for (let i = 0; i < chains.length; i++) {
+    l.word(chains[i]!.lo);
+    l.word(chains[i]!.hi);
+  }
+  return l.done();
+}

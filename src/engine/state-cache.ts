@@ -1,0 +1,199 @@
+// The set of visited states, as 64-bit fingerprints (SPIN's hash compaction: the state itself is
+// not kept, only its hash). An open-addressing table of two Uint32Arrays: 8 bytes a slot, no
+// object per state, nothing for the garbage collector to walk.
+//
+// Past a memory budget the table turns into a bit array (SPIN's bitstate / supertrace,
+// Holzmann 1998): every fingerprint sets BITSTATE_K bits; a state whose bits are all set counts
+// as visited. A new state can then be taken for a visited one, so a search that finishes in this
+// mode reports "holds (probabilistic)" with the estimated chance that a state was missed — never
+// a silent cut.
+import type { Fingerprint } from './fingerprint.js';
+
+/** Bits set per state in bitstate mode (SPIN's default -k3). */
+const BITSTATE_K = 3;
+const EMPTY = 0;
+
+/** `visit` of a state not seen before, stored with its sleep set. */
+export const FRESH = -1;
+/** `visit` of a state not seen before, in bitstate mode: no sleep set is kept, so the state must
+ * be explored with none (every awake thread). */
+export const FRESH_UNSLEPT = -2;
+
+export interface CacheStats {
+  /** Distinct states stored. */
+  readonly states: number;
+  /** Bytes the table takes. */
+  readonly bytes: number;
+  /** "exact-64" (hash compaction, 64 bits a state) or "bitstate". */
+  readonly mode: 'hash-compact' | 'bitstate';
+  /** Upper bound on the chance that two distinct states shared a fingerprint (or, in bitstate,
+   * estimated chance that a new state was taken for a visited one). */
+  readonly collisionProbability: number;
+}
+
+export class StateCache {
+  private lo = new Uint32Array(1 << 12);
+  private hi = new Uint32Array(1 << 12);
+  /** The sleep set each state was explored with (bit per thread). */
+  private sleep = new Uint32Array(1 << 12);
+  private mask = (1 << 12) - 1;
+  private count = 0;
+  private bits: Uint32Array | null = null;
+  /** Largest chance that a state was taken for a visited one, over the bitstate insertions. */
+  private omission = 0;
+
+  /** `maxBytes`: past it the table becomes a bit array of that size. */
+  constructor(private readonly maxBytes = Infinity) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  get mode(): 'hash-compact' | 'bitstate' {
+    return this.bits ? 'bitstate' : 'hash-compact';
+  }
+
+  /**
+   * Looks a state up, reached with sleep set `sleep`. A new state is stored with it (FRESH, or
+   * FRESH_UNSLEPT in bitstate mode); a state seen before returns the sleep set it was stored
+   * with, and keeps from now on only the threads asleep both times.
+   */
+  visit(f: Fingerprint, sleep: number): number {
+    if (this.bits) return this.addBits(f.lo >>> 0, f.hi >>> 0) ? FRESH_UNSLEPT : 0;
+    // 0:0 marks an empty slot, so it is stored as 0:1 (a 2^-64 merge, within the bound reported).
+    const lo = f.lo >>> 0;
+    const hi = (f.lo === 0 && f.hi === 0 ? 1 : f.hi) >>> 0;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    while (true) {
+      const l = this.lo[i]!;
+      const h = this.hi[i]!;
+      if (l === EMPTY && h === EMPTY) break;
+      if (l === lo && h === hi) {
+        const was = this.sleep[i]!;
+        this.sleep[i] = was & sleep;
+        return was;
+      }
+      i = (i + 1) & this.mask;
+    }
+    this.put(i, lo, hi, sleep);
+    return FRESH;
+  }
+
+  private put(i: number, lo: number, hi: number, sleep: number): void {
+    this.lo[i] = lo;
+    this.hi[i] = hi;
+    this.sleep[i] = sleep;
+    this.count++;
+    if (this.count * 2 > this.mask) this.grow();
+  }
+
+  /** Where `lo:hi` goes in the current table. */
+  private slot(lo: number, hi: number): number {
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    while (this.lo[i] !== EMPTY || this.hi[i] !== EMPTY) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  /** The table as plain data (for checkpoints): base64 of the stored slots. */
+  save(): { mode: 'hash-compact' | 'bitstate'; count: number; omission: number; words: string } {
+    if (this.bits) return { mode: 'bitstate', count: this.count, omission: this.omission, words: Buffer.from(this.bits.buffer, this.bits.byteOffset, this.bits.byteLength).toString('base64') };
+    const out = new Uint32Array(this.count * 3);
+    let j = 0;
+    for (let i = 0; i <= this.mask; i++) {
+      if (this.lo[i] === EMPTY && this.hi[i] === EMPTY) continue;
+      out[j++] = this.lo[i]!;
+      out[j++] = this.hi[i]!;
+      out[j++] = this.sleep[i]!;
+    }
+    return { mode: 'hash-compact', count: this.count, omission: 0, words: Buffer.from(out.buffer).toString('base64') };
+  }
+
+  /** Puts a `save()`d table back; throws on one that does not add up. */
+  restore(s: { mode: 'hash-compact' | 'bitstate'; count: number; omission: number; words: string }): void {
+    const bytes = Buffer.from(s.words, 'base64');
+    if (bytes.length % 4 !== 0) throw new Error('the table is not a whole number of 32-bit words');
+    const words = new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    if (s.mode === 'bitstate') {
+      if (words.length === 0 || words.length * 4 > this.maxBytes * 2) throw new Error(`a bit array of ${words.length * 4} bytes does not fit the memory budget`);
+      this.bits = words;
+      this.count = s.count;
+      this.omission = s.omission;
+      return;
+    }
+    if (words.length !== s.count * 3) throw new Error(`${s.count} states need ${s.count * 3} words, the table has ${words.length}`);
+    this.lo = new Uint32Array(1 << 12);
+    this.hi = new Uint32Array(1 << 12);
+    this.sleep = new Uint32Array(1 << 12);
+    this.mask = (1 << 12) - 1;
+    this.count = 0;
+    this.bits = null;
+    for (let j = 0; j < words.length; j += 3) {
+      const lo = words[j]!;
+      const hi = words[j + 1]!;
+      if (lo === EMPTY && hi === EMPTY) throw new Error('the table stores the empty fingerprint 0:0');
+      if (this.visit({ lo, hi }, words[j + 2]!) !== FRESH) throw new Error(`fingerprint ${lo.toString(16)}:${hi.toString(16)} is stored twice`);
+    }
+  }
+
+  stats(): CacheStats {
+    const n = this.count;
+    return {
+      states: n,
+      bytes: this.bits ? this.bits.byteLength : this.lo.byteLength + this.hi.byteLength + this.sleep.byteLength,
+      mode: this.mode,
+      collisionProbability: this.bits ? this.omission : Math.min(1, (n * (n - 1)) / 2 ** 65),
+    };
+  }
+
+  private grow(): void {
+    const slots = (this.mask + 1) * 2;
+    if (slots * 12 > this.maxBytes) return this.toBitstate();
+    const { lo, hi, sleep } = this;
+    this.lo = new Uint32Array(slots);
+    this.hi = new Uint32Array(slots);
+    this.sleep = new Uint32Array(slots);
+    this.mask = slots - 1;
+    for (let i = 0; i < lo.length; i++) {
+      if (lo[i] === EMPTY && hi[i] === EMPTY) continue;
+      const j = this.slot(lo[i]!, hi[i]!);
+      this.lo[j] = lo[i]!;
+      this.hi[j] = hi[i]!;
+      this.sleep[j] = sleep[i]!;
+    }
+  }
+
+  private toBitstate(): void {
+    const words = Math.max(1 << 10, Math.floor(this.maxBytes / 4));
+    const { lo, hi } = this;
+    this.bits = new Uint32Array(words);
+    this.count = 0;
+    // States explored with no thread asleep become bits. The others are forgotten, so they are
+    // explored again if reached (with none asleep): never missed, as a sleep set cannot be kept.
+    for (let i = 0; i < lo.length; i++) if ((lo[i] !== EMPTY || hi[i] !== EMPTY) && this.sleep[i] === 0) this.addBits(lo[i]!, hi[i]!);
+    this.lo = new Uint32Array(0);
+    this.hi = new Uint32Array(0);
+    this.sleep = new Uint32Array(0);
+  }
+
+  private addBits(lo: number, hi: number): boolean {
+    const bits = this.bits!;
+    const m = bits.length * 32;
+    let fresh = false;
+    // Double hashing (Kirsch–Mitzenmacher): bit j at lo + j·hi.
+    for (let j = 0; j < BITSTATE_K; j++) {
+      const b = ((lo >>> 0) + Math.imul(j, hi | 1)) >>> 0;
+      const at = b % m;
+      const w = at >>> 5;
+      const bit = 1 << (at & 31);
+      if ((bits[w]! & bit) === 0) {
+        fresh = true;
+        bits[w] = bits[w]! | bit;
+      }
+    }
+    if (!fresh) return false;
+    this.count++;
+    // Chance that the next new state finds all its bits set: (1 - e^{-kn/m})^k.
+    this.omission = Math.max(this.omission, (1 - Math.exp((-BITSTATE_K * this.count) / m)) ** BITSTATE_K);
+    return true;
+  }
+}

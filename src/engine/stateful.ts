@@ -1,0 +1,208 @@
+// Stateful search: depth-first over states, each explored once, with sleep sets (Godefroid,
+// "Partial-Order Methods for the Verification of Concurrent Systems", LNCS 1032, 1996, §5.2:
+// sleep sets with state caching, the sleep set stored with each state).
+//
+// Why it is sound (also in the README's design section):
+// - A state's fingerprint covers the program's saved state and each thread's position (the
+//   results it received), so equal fingerprints mean equal futures: the same threads can run, the
+//   same steps, the same invariants hold. A thread position only grows, so no state repeats along
+//   an execution: the search graph is acyclic, every execution is at most maxSteps long exactly
+//   as in the stateless search, and no cycle proviso is needed.
+// - Without sleep sets (strategy dfs) every successor of a state is explored on its first visit,
+//   and a revisit comes after that subtree is complete (no cycles): pruning it loses nothing.
+// - With sleep sets, a thread asleep at a state is one whose step there leads to a state the
+//   search reaches along another path; sleep sets cut transitions, never states, so every
+//   reachable state is still visited and every invariant checked in it. That holds with a
+//   plain footprint dependence: invariants see every state, so writes they watch need no extra
+//   ordering (as stateless DPOR needs). A state revisited with sleep set Z, first explored with
+//   Z_H, explores the threads in Z_H \ Z (asleep then, awake now) and stores Z_H ∩ Z.
+// - Sleep sets assume that what they skip is reached along the other path; a failure ends an
+//   execution, so a search that goes on past failures (an `accept` filter) keeps no sleep sets.
+// - In bitstate mode the stored sleep sets are gone: a new state is explored with an empty sleep
+//   set (all its threads), so a revisit, which prunes, loses nothing but by a bit collision.
+import type { EventRecord, Execution } from './execution.js';
+import { CheckpointError, checkResumed, type Strategy } from './strategy.js';
+import type { Access, ThreadId } from './types.js';
+import type { Fingerprint } from './fingerprint.js';
+import { FRESH, FRESH_UNSLEPT, StateCache } from './state-cache.js';
+import { Dependence } from './dependence.js';
+import { parseState, statefulState } from './checkpoint-schema.js';
+
+/** Sleep sets are bit masks of thread ids: past this many threads the search keeps none. */
+const MASK_THREADS = 32;
+
+interface Node {
+  /** Threads enabled in the state at this depth. */
+  readonly enabled: readonly ThreadId[];
+  /** Pending footprint of each enabled thread, by thread id. */
+  readonly pending: readonly (readonly Access[] | undefined)[];
+  /** Sleep set on arrival (bit per thread). */
+  readonly sleep: number;
+  /** Threads explored from this state, in order. */
+  readonly todo: readonly ThreadId[];
+  index: number;
+}
+
+/** What the state at the next new depth was found to be. */
+interface Arrival {
+  readonly sleep: number;
+  /** null: a new state (explore every awake thread); else the threads to explore on a revisit. */
+  readonly wake: number | null;
+}
+
+export class StatefulStrategy implements Strategy {
+  readonly name: string;
+  readonly exhaustive = true;
+  readonly cache: StateCache;
+  private readonly nodes: Node[] = [];
+  private depth = 0;
+  private started = false;
+  private verifying = false;
+  private arrival: Arrival | null = null;
+  /** Executions that ended because every enabled thread was asleep. */
+  sleepBlocked = 0;
+  /** Executions stopped at a state explored before. */
+  revisits = 0;
+  private readonly dep = new Dependence([]);
+
+  constructor(
+    private readonly sleepSets: boolean,
+    maxCacheBytes = Infinity,
+  ) {
+    this.name = sleepSets ? 'stateful' : 'dfs+cache';
+    this.cache = new StateCache(maxCacheBytes);
+  }
+
+  beginExecution(): boolean {
+    this.depth = 0;
+    this.arrival = null;
+    if (!this.started) {
+      this.started = true;
+      return true;
+    }
+    while (this.nodes.length > 0) {
+      const top = this.nodes[this.nodes.length - 1]!;
+      if (top.index + 1 < top.todo.length) {
+        top.index++;
+        return true;
+      }
+      this.nodes.pop();
+    }
+    return false;
+  }
+
+  replayedPrefix(): number {
+    return Math.max(0, this.nodes.length - 1);
+  }
+
+  skipPrefix(k: number): void {
+    this.depth = k;
+  }
+
+  /**
+   * The execution reached, after its branch point, a state with fingerprint `fp` (null: a thread
+   * received a result that is not data, so the state cannot be recognised). False: a state
+   * explored before, with nothing left to explore from it; the execution stops there.
+   */
+  arrive(fp: Fingerprint | null, threads: number): boolean {
+    const sleep = this.sleepSets && threads <= MASK_THREADS ? this.childSleep() : 0;
+    if (fp === null) {
+      this.arrival = { sleep, wake: null };
+      return true;
+    }
+    const seen = this.cache.visit(fp, sleep);
+    if (seen === FRESH) {
+      this.arrival = { sleep, wake: null };
+      return true;
+    }
+    if (seen === FRESH_UNSLEPT) {
+      this.arrival = { sleep: 0, wake: null };
+      return true;
+    }
+    // Explored before with sleep set `seen`: only threads asleep then but awake now are left.
+    const wake = seen & ~sleep;
+    if (wake === 0) {
+      this.revisits++;
+      return false;
+    }
+    this.arrival = { sleep, wake };
+    return true;
+  }
+
+  /** The sleep set of the state the top node's chosen step leads to. */
+  private childSleep(): number {
+    const parent = this.nodes[this.depth - 1];
+    if (!parent) return 0;
+    const chosen = parent.todo[parent.index]!;
+    const ran = parent.pending[chosen]!;
+    let asleep = parent.sleep;
+    for (let i = 0; i < parent.index; i++) asleep |= 1 << parent.todo[i]!;
+    let sleep = 0;
+    for (let m = asleep & ~(1 << chosen), t = 0; m !== 0; t++, m >>>= 1) {
+      if ((m & 1) === 0) continue;
+      const fp = parent.pending[t];
+      if (fp !== undefined && !this.dep.dependent(fp, ran)) sleep |= 1 << t;
+    }
+    return sleep;
+  }
+
+  choose(exec: Execution, enabled: readonly ThreadId[]): ThreadId | null {
+    const d = this.depth++;
+    if (d < this.nodes.length) {
+      const node = this.nodes[d]!;
+      if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, node.enabled.every((t) => sameAccesses(node.pending[t]!, exec.pendingFootprint(t))));
+      return node.todo[node.index]!;
+    }
+    const arrival = this.arrival ?? { sleep: 0, wake: null };
+    this.arrival = null;
+    const pending: (readonly Access[] | undefined)[] = [];
+    for (const t of enabled) pending[t] = exec.pendingFootprint(t);
+    const todo = enabled.filter((t) => (arrival.wake === null ? (arrival.sleep & (1 << t)) === 0 : (arrival.wake & (1 << t)) !== 0));
+    if (todo.length === 0) {
+      this.sleepBlocked++;
+      return null;
+    }
+    this.nodes.push({ enabled: [...enabled], pending, sleep: arrival.sleep, todo, index: 0 });
+    return todo[0]!;
+  }
+
+  afterStep(_exec: Execution, _event: EventRecord): void {}
+
+  endExecution(): void {
+    this.nodes.length = Math.min(this.nodes.length, this.depth);
+    this.verifying = false;
+  }
+
+  save(): unknown {
+    return {
+      started: this.started,
+      sleepBlocked: this.sleepBlocked,
+      revisits: this.revisits,
+      nodes: this.nodes.map((n) => ({ enabled: n.enabled, pending: n.enabled.map((t) => [t, n.pending[t]!]), sleep: n.sleep, todo: n.todo, index: n.index })),
+      cache: this.cache.save(),
+    };
+  }
+
+  restore(state: unknown): void {
+    const s = parseState(statefulState, state, this.name);
+    this.started = s.started;
+    this.verifying = true;
+    this.sleepBlocked = s.sleepBlocked;
+    this.revisits = s.revisits;
+    this.nodes.length = 0;
+    for (const n of s.nodes) {
+      const pending: (readonly Access[] | undefined)[] = [];
+      for (const [t, fp] of n.pending) pending[t] = fp;
+      this.nodes.push({ enabled: n.enabled, pending, sleep: n.sleep, todo: n.todo, index: n.index });
+    }
+    try {
+      this.cache.restore(s.cache);
+    } catch (e) {
+      throw new CheckpointError(`checkpoint state of ${this.name} field "cache": ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+function sameAccesses(a: readonly Access[], b: readonly Access[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.loc === b[i]!.loc && x.write === b[i]!.write);
+}

@@ -1,0 +1,173 @@
+// The state cache (stateful.ts) must change nothing but the work done: against the stateless
+// DFS, the same final states, the same outcomes (violations, deadlocks, blocked executions) and
+// the same verdicts, on random programs; sleep sets must cut transitions, never states.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { exploreProgram, type ExploreOptions } from '../../src/engine/explore.js';
+import { type Invariant, type Program, perform, read, write } from '../../src/engine/types.js';
+import { fingerprint } from '../../src/engine/fingerprint.js';
+import { type Op, type Shared, toyProgram } from '../../src/testing/toy.js';
+import { richOpArb, stepsOf } from './arbitraries.js';
+
+/** A per-step invariant over the first and last variable (watched, so DPOR must order them). */
+const forbidPair = (s: Shared): Invariant[] => [
+  { name: 'forbidden-pair', watch: ['x'], check: () => (s.vars[0] === 2 && s.vars[s.vars.length - 1] === 1 ? 'x0=2 with last=1' : null) },
+];
+
+const programs = fc.integer({ min: 1, max: 3 }).chain((nVars) =>
+  fc
+    .tuple(fc.array(fc.array(richOpArb(nVars), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 3 }), fc.integer({ min: 0, max: 2 }), fc.boolean())
+    .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= 10)
+    .map(([threads, actors, perStep]) => ({ nVars, threads, actors: Math.min(actors, threads.length), perStep })),
+);
+
+/** Explores past every failure, so every outcome is compared. */
+function outcomes(make: () => Program, o: ExploreOptions) {
+  const seen = new Set<string>();
+  const r = exploreProgram(make, { ...o, collectFinalStates: true, accept: () => false, onExecution: (_e, exec) => seen.add(exec.failure ? exec.failure.invariant : exec.blocked !== null ? 'blocked' : 'complete') });
+  return { r, seen: [...seen].sort() };
+}
+
+describe('state cache against stateless DFS', () => {
+  it('reaches the same final states and outcomes when the search goes on past failures (1000 random programs)', () => {
+    let pruned = 0;
+    fc.assert(
+      fc.property(programs, ({ nVars, threads, actors, perStep }) => {
+        const make = toyProgram(threads, nVars, 2, perStep ? forbidPair : () => [], actors);
+        const dfs = outcomes(make, { strategy: 'dfs', cache: false });
+        // dpor with an accept filter keeps no sleep sets (stateful.ts): both are the plain search.
+        for (const strategy of ['dfs', 'dpor'] as const) {
+          const cached = outcomes(make, { strategy, cache: true });
+          expect(cached.r.finalStates).toEqual(dfs.r.finalStates);
+          expect(cached.seen).toEqual(dfs.seen);
+          expect(cached.r.steps).toBeLessThanOrEqual(dfs.r.steps + dfs.r.restoredSteps);
+          pruned += cached.r.cache!.revisits;
+        }
+      }),
+      { numRuns: 1000, seed: 21 },
+    );
+    expect(pruned).toBeGreaterThan(1000);
+  });
+
+  it('with sleep sets visits every state the plain search visits, in fewer steps (1000 random programs)', () => {
+    const steps = { cached: 0, stateful: 0 };
+    let held = 0;
+    fc.assert(
+      fc.property(programs, ({ nVars, threads, actors, perStep }) => {
+        const make = toyProgram(threads, nVars, 2, perStep ? forbidPair : () => [], actors);
+        const dfs = exploreProgram(make, { strategy: 'dfs', cache: false, collectFinalStates: true });
+        const cached = exploreProgram(make, { strategy: 'dfs', cache: true, collectFinalStates: true });
+        const stateful = exploreProgram(make, { strategy: 'dpor', cache: true, collectFinalStates: true });
+        expect(stateful.strategy).toBe('stateful');
+        for (const r of [cached, stateful]) {
+          expect(r.verdict).toBe(dfs.verdict);
+          if (dfs.verdict === 'holds') expect(r.finalStates).toEqual(dfs.finalStates);
+        }
+        if (dfs.verdict !== 'holds') return;
+        held++;
+        // Sleep sets cut transitions, not states. (A revisit with fewer threads asleep than the
+        // first visit explores those again, so one program may take a step more; over many,
+        // sleep sets take far fewer.)
+        expect(stateful.cache!.states).toBe(cached.cache!.states);
+        steps.cached += cached.steps;
+        steps.stateful += stateful.steps;
+      }),
+      { numRuns: 1000, seed: 23 },
+    );
+    expect(held).toBeGreaterThan(300);
+    expect(steps.stateful).toBeLessThan(0.9 * steps.cached);
+  });
+
+  it('stops at the first violation with the same verdict as DFS (per-step and final invariants)', () => {
+    let violated = 0;
+    fc.assert(
+      fc.property(programs, ({ nVars, threads, actors, perStep }) => {
+        const inv = (s: Shared): Invariant[] => [...(perStep ? forbidPair(s) : []), { name: 'sum-small', atEnd: true, check: () => (s.vars.reduce((a, b) => a + b, 0) > 3 ? 'sum > 3' : null) }];
+        const make = toyProgram(threads, nVars, 2, inv, actors);
+        const dfs = exploreProgram(make, { strategy: 'dfs', cache: false });
+        for (const strategy of ['dfs', 'dpor'] as const) {
+          const r = exploreProgram(make, { strategy, cache: true });
+          expect(r.verdict).toBe(dfs.verdict);
+          expect(r.violation === undefined).toBe(dfs.violation === undefined);
+        }
+        if (dfs.violation) violated++;
+      }),
+      { numRuns: 400, seed: 22 },
+    );
+    expect(violated).toBeGreaterThan(50);
+  });
+
+  it('finds an invariant violated only in a state reached by a second path (thread-local state differs)', () => {
+    // t1 reads x into a local, then both paths write z: the shared state after that is the same
+    // whichever order t0's store and t1's load took, but t1's local differs. Its later store of
+    // the local is what the invariant sees; DFS takes the harmless order first.
+    const make = (): Program => {
+      const v = { x: 0, y: -1, z: 0 };
+      const at = <T,>(label: string, fp: { loc: string; write: boolean }[], run: () => T) => ({ label, footprint: fp, run });
+      return {
+        threads: [
+          { name: 't0', body: function* () { yield* perform(at('x = 1', [write('x')], () => void (v.x = 1))); } },
+          {
+            name: 't1',
+            body: function* () {
+              const r = yield* perform(at('r = x', [read('x')], () => v.x));
+              yield* perform(at('z = 5', [write('z')], () => void (v.z = 5)));
+              yield* perform(at(`y = r`, [write('y')], () => void (v.y = r)));
+            },
+          },
+        ],
+        invariants: [{ name: 'y-saw-x', atEnd: true, check: () => (v.y === 0 ? 't1 read x before t0 wrote it' : null) }],
+        state: { save: () => ({ ...v }), restore: (s) => void Object.assign(v, s as typeof v) },
+      };
+    };
+    for (const strategy of ['dfs', 'dpor'] as const) {
+      const r = exploreProgram(make, { strategy, cache: true, audit: false });
+      expect(r.verdict).toBe('violated');
+      expect(r.violation?.invariant).toBe('y-saw-x');
+      expect(r.violation?.schedule).toEqual([1, 0, 1, 1]);
+    }
+  });
+
+  it('keeps exploring, uncached, a state whose thread received a result that is not data', () => {
+    const threads: Op[][] = [[{ kind: 'store', x: 0, v: 1 }, { kind: 'load', x: 1 }], [{ kind: 'store', x: 1, v: 1 }, { kind: 'load', x: 0 }]];
+    const base = toyProgram(threads, 2, 0);
+    const opaque = (): Program => {
+      const p = base();
+      // A thread whose first step returns a function: its position cannot be fingerprinted.
+      const first = p.threads[0]!;
+      return {
+        ...p,
+        threads: [{ name: 'fn', body: function* () { const f = yield* perform({ label: 'get f', footprint: [read('q')], run: () => () => 1 }); void f; yield* first.body(); } }, ...p.threads.slice(1)],
+      };
+    };
+    const dfs = exploreProgram(opaque, { strategy: 'dfs', cache: false, collectFinalStates: true });
+    const cached = exploreProgram(opaque, { strategy: 'dpor', cache: true, collectFinalStates: true });
+    expect(cached.finalStates).toEqual(dfs.finalStates);
+    expect(cached.cache?.revisits).toBe(0);
+  });
+
+  it('past its memory budget turns into a bit array and says the verdict is probabilistic', () => {
+    const threads: Op[][] = [0, 1, 2].map((t) => [{ kind: 'store', x: 0, v: t + 1 }, { kind: 'load', x: 1 }, { kind: 'store', x: 1, v: t + 1 }, { kind: 'load', x: 0 }]);
+    const make = toyProgram(threads, 2, 0);
+    const exact = exploreProgram(make, { strategy: 'dpor', cache: true, collectFinalStates: true });
+    expect(exact.cache?.mode).toBe('hash-compact');
+    const bits = exploreProgram(make, { strategy: 'dpor', cache: true, collectFinalStates: true, maxCacheBytes: 4096 });
+    expect(bits.verdict).toBe('holds');
+    expect(bits.cache?.mode).toBe('bitstate');
+    expect(bits.cache?.collisionProbability).toBeGreaterThan(0);
+    expect(bits.finalStates).toEqual(exact.finalStates);
+  });
+});
+
+describe('fingerprints', () => {
+  it('tell nesting, types and order apart, and equal data alike', () => {
+    const f = (v: unknown) => { const h = fingerprint(v); return `${h.lo}:${h.hi}`; };
+    expect(f([1, [2]])).not.toBe(f([[1], 2]));
+    expect(f(['1'])).not.toBe(f([1]));
+    expect(f([null])).not.toBe(f([undefined]));
+    expect(f({ a: 1, b: 2 })).toBe(f({ a: 1, b: 2 }));
+    expect(f([0.5, 'x', { k: [true] }])).toBe(f([0.5, 'x', { k: [true] }]));
+    expect(f([1, 2])).not.toBe(f([2, 1]));
+    expect(() => fingerprint([() => 1])).toThrow(/not data/);
+  });
+});
