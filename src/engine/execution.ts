@@ -244,14 +244,15 @@ export class Execution {
   }
 
   /**
-   * Takes this execution back to its first `k` steps without running any of them: the program's
-   * state is put back as it was saved there, and every thread that stepped after `k` is started
-   * afresh and fed the results it received up to `k` (thread code between steps touches no
-   * shared state — the audit checks that — so a generator fed the same results is where it was).
-   * Threads that did not step after `k` keep their generator and pending step. Per-step
-   * invariants held in every state of the prefix when it first ran; they are not checked again.
-   * The threads are fed in the `initial` state, as a fresh build would feed them (a model may
-   * keep a ledger that its thread code updates between steps, in its declared state).
+   * Takes this execution back to its first `k` steps without running any of them, as a fresh
+   * build brought forward would be, without building the program again: the state is put back
+   * as it was at the start, every thread that has stepped is started afresh and fed, in the
+   * order they ran, the results it received up to `k` (thread code between steps touches no
+   * shared state — the audit checks that), then the state is put back as it was saved at `k`.
+   * All of them, and in the initial state: a model may keep, in its declared state, what thread
+   * code does between steps (thp's ledger of references, ptmigrate's new table), so a thread
+   * fed alone, or in another state, could take another turn. Per-step invariants held in every
+   * state of the prefix when it first ran; they are not checked again.
    */
   rewind(k: number, saved: unknown, initial: unknown): void {
     const state = this.program.state;
@@ -259,7 +260,7 @@ export class Execution {
     if (k < 0 || k > this.events.length) throw new EngineError(`rewind to step ${k} of an execution of ${this.events.length}`);
     const events = this.events;
     const stepped = new Set<ThreadId>();
-    for (let i = k; i < events.length; i++) stepped.add(events[i]!.tid);
+    for (let i = 0; i < events.length; i++) stepped.add(events[i]!.tid);
     this.restoreState(initial);
     // Started again in id order, as the constructor starts them.
     const again = [...stepped].sort((a, b) => a - b);

@@ -56,50 +56,60 @@ export function resetFingerprintMemo(): void {
   memo = new WeakMap();
 }
 
-/** Two running lanes; `a` and `b` start from different seeds so they are independent. */
-class Lanes {
-  a = 0x9747b28c | 0;
-  b = 0x2545f491 | 0;
-  n = 0;
-  word(k: number): void {
-    this.a = mix(this.a, k);
-    this.b = mix(this.b, k ^ 0x5bd1e995);
-    this.n++;
-  }
-  done(): Fingerprint {
-    return { lo: fmix(this.a ^ this.n), hi: fmix(this.b ^ Math.imul(this.n, 0x27d4eb2f)) };
-  }
+// The two running lanes, module-wide so that hashing allocates nothing but the remembered
+// results; `a` and `b` start from different seeds so they are independent. hashObject saves
+// and restores them around a nested value.
+const SEED_A = 0x9747b28c | 0;
+const SEED_B = 0x2545f491 | 0;
+let la = SEED_A;
+let lb = SEED_B;
+let ln = 0;
+
+function word(k: number): void {
+  la = mix(la, k);
+  lb = mix(lb, k ^ 0x5bd1e995);
+  ln++;
 }
 
-function walk(l: Lanes, v: unknown, remember = true): void {
+function begin(): void {
+  la = SEED_A;
+  lb = SEED_B;
+  ln = 0;
+}
+
+function done(): Fingerprint {
+  return { lo: fmix(la ^ ln), hi: fmix(lb ^ Math.imul(ln, 0x27d4eb2f)) };
+}
+
+function walk(v: unknown, remember = true): void {
   switch (typeof v) {
     case 'undefined':
-      return l.word(T_UNDEF);
+      return word(T_UNDEF);
     case 'boolean':
-      return l.word(v ? T_TRUE : T_FALSE);
+      return word(v ? T_TRUE : T_FALSE);
     case 'number':
       if ((v | 0) === v) {
-        l.word(T_INT);
-        return l.word(v);
+        word(T_INT);
+        return word(v);
       }
       f64[0] = v;
-      l.word(T_FLOAT);
-      l.word(u32[0]!);
-      return l.word(u32[1]!);
+      word(T_FLOAT);
+      word(u32[0]!);
+      return word(u32[1]!);
     case 'string': {
-      l.word(T_STR);
-      l.word(v.length);
-      for (let i = 0; i < v.length; i++) l.word(v.charCodeAt(i));
+      word(T_STR);
+      word(v.length);
+      for (let i = 0; i < v.length; i++) word(v.charCodeAt(i));
       return;
     }
     case 'bigint':
-      l.word(T_BIG);
-      return walk(l, v.toString(16), remember);
+      word(T_BIG);
+      return walk(v.toString(16), remember);
     case 'object': {
-      if (v === null) return l.word(T_NULL);
+      if (v === null) return word(T_NULL);
       const h = hashObject(v, remember);
-      l.word(h.lo);
-      return l.word(h.hi);
+      word(h.lo);
+      return word(h.hi);
     }
     default:
       throw new Unhashable(`a ${typeof v} is not data`);
@@ -109,41 +119,45 @@ function walk(l: Lanes, v: unknown, remember = true): void {
 function hashObject(v: object, remember: boolean): Fingerprint {
   const known = remember ? memo.get(v) : undefined;
   if (known !== undefined) return known;
-  const l = new Lanes();
+  const sa = la, sb = lb, sn = ln;
+  begin();
   if (Array.isArray(v)) {
-    l.word(T_ARR);
-    l.word(v.length);
-    for (let i = 0; i < v.length; i++) walk(l, v[i], remember);
+    word(T_ARR);
+    word(v.length);
+    for (let i = 0; i < v.length; i++) walk(v[i], remember);
   } else if (v instanceof Map) {
-    l.word(T_MAP);
-    l.word(v.size);
+    word(T_MAP);
+    word(v.size);
     for (const [k, x] of v) {
-      walk(l, k, remember);
-      walk(l, x, remember);
+      walk(k, remember);
+      walk(x, remember);
     }
   } else if (v instanceof Set) {
-    l.word(T_SET);
-    l.word(v.size);
-    for (const x of v) walk(l, x, remember);
+    word(T_SET);
+    word(v.size);
+    for (const x of v) walk(x, remember);
   } else {
     const proto = Object.getPrototypeOf(v) as unknown;
     if (proto !== Object.prototype && proto !== null) throw new Unhashable(`an instance of ${(v as { constructor?: { name?: string } }).constructor?.name ?? 'a class'} is not plain data`);
-    l.word(T_OBJ);
+    word(T_OBJ);
     for (const k in v) {
-      walk(l, k, remember);
-      walk(l, (v as Record<string, unknown>)[k], remember);
+      walk(k, remember);
+      walk((v as Record<string, unknown>)[k], remember);
     }
   }
-  const h = l.done();
+  const h = done();
+  la = sa;
+  lb = sb;
+  ln = sn;
   if (remember) memo.set(v, h);
   return h;
 }
 
 /** The fingerprint of a plain-data value. Throws Unhashable for anything else. */
 export function fingerprint(v: unknown): Fingerprint {
-  const l = new Lanes();
-  walk(l, v);
-  return l.done();
+  begin();
+  walk(v);
+  return done();
 }
 
 /** The start of every thread's position chain (a thread that has received no result). */
@@ -152,20 +166,20 @@ export const CHAIN_START: Fingerprint = { lo: 0x6a09e667, hi: 0xbb67ae85 };
 /** A thread's position after receiving `result` at `from`. A result object is hashed afresh
  * (a model may change an object it returned; a saved state it may not). */
 export function extendChain(from: Fingerprint, result: unknown): Fingerprint {
-  const l = new Lanes();
-  l.word(from.lo);
-  l.word(from.hi);
-  walk(l, result, false);
-  return l.done();
+  begin();
+  word(from.lo);
+  word(from.hi);
+  walk(result, false);
+  return done();
 }
 
 /** The fingerprint of a whole state: the saved program state and every thread's position. */
 export function stateFingerprint(saved: unknown, chains: readonly Fingerprint[]): Fingerprint {
-  const l = new Lanes();
-  walk(l, saved);
+  begin();
+  walk(saved);
   for (let i = 0; i < chains.length; i++) {
-    l.word(chains[i]!.lo);
-    l.word(chains[i]!.hi);
+    word(chains[i]!.lo);
+    word(chains[i]!.hi);
   }
-  return l.done();
+  return done();
 }
