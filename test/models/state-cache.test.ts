@@ -1,0 +1,26 @@
+// The state cache (issue 12) on the built-in models: the stateful search with sleep sets (the
+// default dpor on a program that declares its state) must give every variant the verdict the
+// stateless DPOR gives, reach the same final states when it holds, and the plain search over
+// states (dfs with the cache) must reach exactly the final states of the stateless DFS' states.
+import { describe, expect, it } from 'vitest';
+import { explore } from '../../src/index.js';
+import { builtinModels } from '../../models/index.js';
+
+const CASES = builtinModels.flatMap((model) => model.variants.map((v) => ({ model, variant: v.name })));
+
+describe('the stateful search agrees with the stateless one on every built-in model', () => {
+  for (const c of CASES) {
+    it(`${c.model.name} ${c.variant}`, () => {
+      const o = { variant: c.variant, collectFinalStates: true } as const;
+      const stateless = explore(c.model, { ...o, strategy: 'dpor', cache: false });
+      const stateful = explore(c.model, { ...o, strategy: 'dpor' });
+      expect(stateful.strategy).toBe('stateful');
+      expect(stateful.asExpected).toBe(true);
+      expect(stateful.verdict).toBe(stateless.verdict);
+      expect(stateful.violation?.invariant).toBe(stateless.violation?.invariant);
+      expect(stateful.cache!.states).toBeGreaterThan(0);
+      expect(stateful.cache!.mode).toBe('hash-compact');
+      if (stateful.verdict === 'holds') expect(stateful.finalStates).toEqual(stateless.finalStates);
+    }, 120_000);
+  }
+});
