@@ -257,9 +257,10 @@ export async function exploreCommand(args: ExploreArgs, io: Io, log: Logger): Pr
   const traces = writeTraces(results, args, log);
   if (args.junit !== undefined) writeAtomic(args.junit, junitXml(results));
   const single = setup.job.target !== undefined && setup.job.search.variant !== undefined;
-  if (args.json) io.out(jsonText(jsonReport(results, traces, outcome.signal !== undefined)));
-  else if (single && results.length === 1) printOne(results[0]!, traces.get(results[0]!), io);
-  else printTable(results, traces, io);
+  const { seed } = setup.job.search;
+  if (args.json) io.out(jsonText(jsonReport(results, traces, outcome.signal !== undefined, seed)));
+  else if (single && results.length === 1) printOne(results[0]!, traces.get(results[0]!), io, seed);
+  else printTable(results, traces, io, seed);
   if (outcome.signal) return signalStatus(outcome.signal);
   return results.length ? exploreStatus(results, single) : EXIT.usage;
 }

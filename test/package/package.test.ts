@@ -57,7 +57,7 @@ describe('the installed package', () => {
   });
 
   it('explores the model with npx mmcheck and replays its trace from another directory', () => {
-    const explored = npx(['mmcheck', 'explore', './model.ts']);
+    const explored = npx(['mmcheck', 'explore', './model.ts', '--width', '200']);
     expect(explored.err).toBe('');
     expect(explored.out).toMatch(/dirty-bit-race\s+plain-rmw\s+violates no-lost-dirty-bit\s+violated no-lost-dirty-bit\s.*ok/);
     expect(explored.out).toMatch(/dirty-bit-race\s+atomic\s+holds\s+holds\s.*ok/);
