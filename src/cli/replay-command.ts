@@ -64,6 +64,8 @@ export async function replayCommand(args: ReplayArgs, io: Io): Promise<number> {
   if (args.html !== undefined) {
     const { renderHtml } = await import('../trace/html.js');
     writeAtomic(args.html, renderHtml(trace, result));
+    // Under --json, stdout is one JSON document: the note goes to stderr.
+    (args.json ? io.err : io.out)(`html written: ${args.html}`);
   }
   if (args.json) {
     io.out(jsonText({ mmcheck: VERSION, trace: args.trace, reproduced: true, failure: result.failure, steps: result.trace, snapshots: result.snapshots }));

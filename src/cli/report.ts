@@ -1,6 +1,7 @@
 // What `mmcheck explore` prints: one line per result, a summary table, or one JSON document.
 import type { ModelResult } from '../index.js';
 import { expectationText } from '../model.js';
+import type { TraceRef } from './junit.js';
 import { seconds, table } from './table.js';
 import { safeLine } from '../schema/text.js';
 
@@ -24,7 +25,7 @@ export function jsonText(x: unknown): string {
   return JSON.stringify(x, null, 2).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export function jsonReport(results: readonly ModelResult[], traces: Map<ModelResult, string>, interrupted: boolean, seed?: string) {
+export function jsonReport(results: readonly ModelResult[], traces: ReadonlyMap<ModelResult, TraceRef>, interrupted: boolean, seed?: string) {
   return {
     mmcheck: VERSION,
     ...(seed !== undefined && results.some((r) => r.strategy === 'random' || r.strategy === 'pct') ? { seed } : {}),
@@ -55,7 +56,7 @@ export function jsonReport(results: readonly ModelResult[], traces: Map<ModelRes
               message: r.violation.message,
               steps: r.violation.schedule.length,
               preemptions: r.violation.preemptions,
-              ...(traces.has(r) ? { trace: traces.get(r) } : {}),
+              ...(traces.has(r) ? { trace: traces.get(r)!.file, replay: traces.get(r)!.replay } : {}),
             },
           }
         : {}),
@@ -78,18 +79,18 @@ function ended(r: ModelResult): string {
 /** Sampling strategies draw their schedules from the seed: printed so a run can be repeated. */
 const seedNote = (r: ModelResult, seed: string | undefined) => (seed !== undefined && (r.strategy === 'random' || r.strategy === 'pct') ? `, seed ${seed}` : '');
 
-export function printOne(r: ModelResult, trace: string | undefined, io: Io, seed?: string): void {
+export function printOne(r: ModelResult, trace: TraceRef | undefined, io: Io, seed?: string): void {
   io.out(`${r.model}/${r.variant} ${JSON.stringify(r.params)} — ${verdictText(r)}`);
   for (const w of r.warnings ?? []) io.err(safeLine(`mmcheck: warning: ${r.model}/${r.variant}: ${w}`));
   io.out(`  ${r.executions} executions${ended(r)}, ${r.steps} steps${r.restoredSteps ? ` (+${r.restoredSteps} restored)` : ''}, ${seconds(r.elapsedMs)} (${r.strategy}${seedNote(r, seed)}; expected: ${expectationText(r.expected)})`);
   if (r.violation) {
     io.out(`  ${r.violation.message}`);
     io.out(`  counterexample: ${r.violation.schedule.length} steps, ${r.violation.preemptions} preemptions`);
-    if (trace) io.out(`  replay it: npx mmcheck replay ${trace}`);
+    if (trace) io.out(`  trace written: ${trace.file}\n  replay it: ${trace.replay}`);
   }
 }
 
-export function printTable(results: readonly ModelResult[], traces: Map<ModelResult, string>, io: Io, seed?: string): void {
+export function printTable(results: readonly ModelResult[], traces: ReadonlyMap<ModelResult, TraceRef>, io: Io, seed?: string): void {
   const rows = results.map((r) => [
     r.model,
     r.variant,
@@ -108,6 +109,7 @@ export function printTable(results: readonly ModelResult[], traces: Map<ModelRes
   const sampled = results.find((r) => seedNote(r, seed));
   io.out(`\n${results.length} variants, ${results.length - bad} as expected, ${bad} not${sampled ? `; ${sampled.strategy}${seedNote(sampled, seed)} (--seed ${seed} repeats this run)` : ''}`);
   const written = [...traces.values()];
-  if (written.length) io.out(`traces written: ${written.join(', ')}`);
+  if (written.length) io.out(`traces written: ${written.map((t) => t.file).join(', ')}`);
+  for (const t of written) io.out(`  replay: ${t.replay}`);
 }
 

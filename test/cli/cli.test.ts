@@ -62,7 +62,7 @@ describe('mmcheck command line', () => {
     const file = path.join(tmp(), 'junit.xml');
     await cli('explore', example, '--junit', file, '--no-trace');
     const xml = readFileSync(file, 'utf8');
-    expect(xml).toContain('<testsuite name="mmcheck" tests="4" failures="0"');
+    expect(xml).toContain('<testsuites name="mmcheck" tests="4" failures="0" errors="0" skipped="0"');
     expect(xml).toContain('name="lost-update/plain"');
   });
 

@@ -1,9 +1,9 @@
 // Command-line conventions: help for every command and option, --version, did-you-mean, number
 // errors a user understands, the seed shown, and output fitted to the terminal's width.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, example, root } from './helpers.js';
+import { cli, example, root, tmp } from './helpers.js';
 
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => [...l].length));
 const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -90,5 +90,19 @@ describe('list FILE', () => {
     expect(r.out).toMatch(/^counter — Two CPUs increment one counter/);
     expect(r.out).toMatch(/plain\s+violates no-lost-update/);
     expect(r.out).toMatch(/cpus=2\s+\[2\.\.4\]/);
+  });
+});
+
+describe('replay --html', () => {
+  it('prints the path of the page it wrote (on stderr under --json)', async () => {
+    const dir = tmp();
+    const html = path.join(dir, 'view.html');
+    const trace = path.join(root, 'traces/percpu-no-module-mutex.json');
+    const r = await cli('replay', trace, '--html', html);
+    expect(r.out).toContain(`html written: ${html}\n`);
+    expect(existsSync(html)).toBe(true);
+    const json = await cli('replay', trace, '--html', html, '--json');
+    expect(json.err).toBe(`html written: ${html}\n`);
+    expect(() => JSON.parse(json.out) as unknown).not.toThrow();
   });
 });
