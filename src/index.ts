@@ -6,6 +6,7 @@ export * from './engine/types.js';
 export { exploreProgram, STRATEGIES } from './engine/explore.js';
 export type { ExploreOptions, ExploreResult, StrategyName, TraceStep, Verdict, Violation } from './engine/explore.js';
 export { replaySchedule, ReplayDivergence } from './engine/replay.js';
+export { FootprintError, unaudited } from './engine/audit.js';
 export { bindModel, defineModel, expectationText, resolveParams, UsageError, variantOf } from './model.js';
 export type { BoundModel, Expectation, InvariantDoc, Model, ModelSpec, ParamSpec, Params, VariantSpec } from './model.js';
 

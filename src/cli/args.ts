@@ -6,6 +6,7 @@ import { STRATEGIES, type StrategyName } from '../engine/explore.js';
 import { UsageError } from '../model.js';
 import { PROTOTYPE_KEYS } from '../schema/json.js';
 import { quoteField } from '../schema/text.js';
+import { closest, COMMANDS, type CommandName } from './help.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -43,6 +44,8 @@ export interface ExploreArgs {
   readonly resume?: string;
   /** With --resume: the model file the checkpoint was made from, named by the user. */
   readonly model?: string;
+  /** Columns tables are fitted to (--width); undefined: the terminal's. */
+  readonly width?: number;
 }
 
 export interface ReplayArgs {
@@ -53,29 +56,30 @@ export interface ReplayArgs {
   readonly html?: string;
   readonly json: boolean;
   readonly logLevel: string;
+  /** Columns the swim lane is fitted to (--width); undefined: the terminal's. */
+  readonly width?: number;
 }
 
 export interface ListArgs {
   readonly command: 'list';
+  /** A model file to list instead of the built-in models. */
+  readonly file?: string;
   readonly json: boolean;
 }
 
 export interface HelpArgs {
   readonly command: 'help';
+  /** The command whose options to explain; undefined: the overview. */
+  readonly topic?: CommandName;
 }
 
-export type Args = ExploreArgs | ReplayArgs | ListArgs | HelpArgs;
+export interface VersionArgs {
+  readonly command: 'version';
+}
 
-export const USAGE = `usage:
-  mmcheck list [--json]
-  mmcheck explore [MODEL|FILE] [--variant V] [--strategy dpor|dfs|bounded|random|pct]
-                  [--preemption-bound N] [--max-executions N] [--max-steps N] [--time-limit S]
-                  [--seed S] [--samples N] [--param k=v ...] [--no-minimise] [--no-audit]
-                  [--out DIR] [--no-trace] [--json] [--junit FILE] [--checkpoint FILE]
-                  [--stall-timeout S] [--max-memory MB] [--log-level L]
-  mmcheck explore --resume CHECKPOINT [--model FILE] [--out DIR] [--no-trace] [--json]
-                  [--junit FILE] [--checkpoint FILE] [--stall-timeout S] [--max-memory MB] [--log-level L]
-  mmcheck replay TRACE [--model FILE] [--html FILE] [--json] [--log-level L]`;
+export type Args = ExploreArgs | ReplayArgs | ListArgs | HelpArgs | VersionArgs;
+
+export { USAGE } from './help.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -104,26 +108,51 @@ const EXPLORE_OPTIONS: OptionsConfig = {
   json: { type: 'boolean' },
   junit: { type: 'string' },
   'log-level': { type: 'string' },
+  width: { type: 'string' },
 };
+
+const REPLAY_OPTIONS: OptionsConfig = { html: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' }, 'log-level': { type: 'string' }, width: { type: 'string' } };
+const LIST_OPTIONS: OptionsConfig = { json: { type: 'boolean' } };
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 function int(name: string, v: unknown, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const s = String(v);
-  if (!/^\d{1,16}$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`--${name} takes a whole number from ${min} to ${max}, got "${quoteField(s, 40)}"`);
+  if (!/^\d{1,16}$/.test(s) || Number(s) < min || Number(s) > max) {
+    const positive = min === 1 && /^-/.test(s) ? ': it must be a positive integer' : '';
+    throw new UsageError(`--${name} takes a whole number from ${min} to ${max}${positive}, got "${quoteField(s, 40)}"`);
+  }
   return Number(s);
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** `--max-executions -5`: parseArgs takes "-5" for an option and calls the flag ambiguous; a
+ * negative number after a flag that takes a value is that value (and then refused by range). */
+function joinNegativeValues(argv: readonly string[], options: OptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a.startsWith('--') && options[a.slice(2)]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 function parse(argv: string[], options: OptionsConfig): { values: Values; positionals: string[] } {
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-    throw new UsageError(quoteField(msg.replace(/\. To specify a positional argument.*$/, ''), 300));
+    const unknown = /^Unknown option '(-{1,2}[^']*)'/.exec(msg)?.[1];
+    const guess = unknown === undefined ? undefined : closest(unknown.replace(/^-+/, ''), Object.keys(options));
+    const hint = guess === undefined ? '' : ` (did you mean --${guess}?)`;
+    throw new UsageError(`${quoteField(msg.replace(/\. To specify a positional argument.*$/, ''), 300)}${hint}`);
   }
   const seen = new Set<string>();
   for (const t of parsed.tokens ?? []) {
@@ -191,24 +220,52 @@ function explore(rest: string[]): ExploreArgs {
     maxMemoryMb: int('max-memory', values['max-memory'], 16, 1_048_576) ?? 4096,
     resume,
     model: str(values.model),
+    width: width(values.width),
   };
+}
+
+const width = (v: unknown): number | undefined => int('width', v, 40, 1000);
+
+/** `mmcheck COMMAND --help` (or -h) anywhere among its arguments, but not as an option's value. */
+function asksHelp(rest: readonly string[], options: OptionsConfig): boolean {
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--help' || a === '-h') return true;
+    if (a === '--') return false;
+    if (a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string') i++;
+  }
+  return false;
 }
 
 export function parseCommandLine(argv: string[]): Args {
   const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === undefined || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === '--version' || command === '-V' || command === 'version') return { command: 'version' };
+  if (command === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) return { command: 'help' };
+    if ((COMMANDS as readonly string[]).includes(topic)) return { command: 'help', topic: topic as CommandName };
+    throw unknownCommand(topic);
+  }
   if (command === 'list') {
-    const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
-    if (positionals.length) throw new UsageError(`list takes no arguments, got "${quoteField(positionals[0]!, 80)}"`);
-    return { command: 'list', json: values.json === true };
+    if (asksHelp(rest, LIST_OPTIONS)) return { command: 'help', topic: 'list' };
+    const { values, positionals } = parse(rest, LIST_OPTIONS);
+    if (positionals.length > 1) throw new UsageError(`list takes at most one model file, got ${quoteField(positionals.join(' '), 200)}`);
+    return { command: 'list', json: values.json === true, ...(positionals[0] === undefined ? {} : { file: positionals[0] }) };
   }
   if (command === 'replay') {
-    const { values, positionals } = parse(rest, { html: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' }, 'log-level': { type: 'string' } });
+    if (asksHelp(rest, REPLAY_OPTIONS)) return { command: 'help', topic: 'replay' };
+    const { values, positionals } = parse(rest, REPLAY_OPTIONS);
     if (positionals.length !== 1) throw new UsageError('replay takes exactly one trace file');
-    return { command: 'replay', trace: positionals[0]!, model: str(values.model), html: str(values.html), json: values.json === true, logLevel: logLevel(values['log-level']) };
+    return { command: 'replay', trace: positionals[0]!, model: str(values.model), html: str(values.html), json: values.json === true, logLevel: logLevel(values['log-level']), width: width(values.width) };
   }
-  if (command === 'explore') return explore(rest);
-  throw new UsageError(`unknown command "${quoteField(command, 80)}" (commands: explore, replay, list)`);
+  if (command === 'explore') return asksHelp(rest, EXPLORE_OPTIONS) ? { command: 'help', topic: 'explore' } : explore(rest);
+  throw unknownCommand(command);
+}
+
+function unknownCommand(command: string): UsageError {
+  const guess = closest(command, COMMANDS);
+  return new UsageError(`unknown command "${quoteField(command, 80)}"${guess ? ` (did you mean ${guess}?)` : ''} (commands: explore, replay, list, help; mmcheck --help)`);
 }
 
 function logLevel(v: unknown): string {

@@ -15,8 +15,9 @@ import { type CheckpointFile, type CurrentVariant, type ModelRef, type SavedResu
 import { Aborted, EXIT, exploreStatus, type Signal, signalStatus } from './exit.js';
 import type { JobInput, JobMessage, JobResult } from './job.js';
 import { looksLikePath } from './load.js';
-import { junitXml, writeAtomic } from './output.js';
-import { checkOutputDir, checkOutputFile, displayPath, relativeModelPath, resolveModelPath, sameFile, shellWord, traceFile } from './paths.js';
+import { junitXml, type TraceRef } from './junit.js';
+import { writeAtomic } from './output.js';
+import { checkOutputDir, checkOutputFile, displayPath, relativeModelPath, replayCommandLine, resolveModelPath, sameFile, shellWord, traceFile } from './paths.js';
 import { type Budget, Progress } from './progress.js';
 import { type Io, jsonText, printOne, printTable, jsonReport } from './report.js';
 
@@ -230,8 +231,8 @@ function writeCheckpoint(setup: Setup, args: ExploreArgs, o: Outcome, io: Io): v
   io.err(`mmcheck: interrupted; continue with: ${resumeCommand(args, o.loaded)}`);
 }
 
-function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Logger): Map<JobResult, string> {
-  const written = new Map<JobResult, string>();
+function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Logger): Map<JobResult, TraceRef> {
+  const written = new Map<JobResult, TraceRef>();
   if (!args.writeTraces) return written;
   const taken = new Set<string>();
   for (const r of results) {
@@ -241,7 +242,7 @@ function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Logg
     const modelFile = r.modelFile ? { path: relativeModelPath(file, r.modelFile.path), sha256: r.modelFile.sha256 } : undefined;
     const trace = makeTrace({ model: r.model, modelFile, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads, maxSteps: r.maxSteps }, r.violation);
     writeAtomic(file, `${JSON.stringify(trace, null, 2)}\n`);
-    written.set(r, file);
+    written.set(r, { file, replay: replayCommandLine(file, r.modelFile?.path) });
     log.info({ file }, 'trace written');
   }
   return written;
@@ -255,11 +256,12 @@ export async function exploreCommand(args: ExploreArgs, io: Io, log: Logger): Pr
   const { results } = outcome;
   if (results.length === 0 && !outcome.signal) throw new UsageError('no variant was explored');
   const traces = writeTraces(results, args, log);
-  if (args.junit !== undefined) writeAtomic(args.junit, junitXml(results));
+  if (args.junit !== undefined) writeAtomic(args.junit, junitXml(results, traces));
   const single = setup.job.target !== undefined && setup.job.search.variant !== undefined;
-  if (args.json) io.out(jsonText(jsonReport(results, traces, outcome.signal !== undefined)));
-  else if (single && results.length === 1) printOne(results[0]!, traces.get(results[0]!), io);
-  else printTable(results, traces, io);
+  const { seed } = setup.job.search;
+  if (args.json) io.out(jsonText(jsonReport(results, traces, outcome.signal !== undefined, seed)));
+  else if (single && results.length === 1) printOne(results[0]!, traces.get(results[0]!), io, seed);
+  else printTable(results, traces, io, seed);
   if (outcome.signal) return signalStatus(outcome.signal);
   return results.length ? exploreStatus(results, single) : EXIT.usage;
 }

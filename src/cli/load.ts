@@ -9,6 +9,7 @@ import { builtinModels, findBuiltin } from '../../models/index.js';
 import { type Model, UsageError } from '../model.js';
 import { quoteField } from '../schema/text.js';
 import { checkModelSpec } from './model-spec.js';
+import { resolveMmcheckToSelf } from './self-resolve.js';
 
 export interface LoadedModel {
   readonly model: Model;
@@ -43,6 +44,7 @@ export async function loadModel(target: string): Promise<LoadedModel> {
   }
   let mod: Record<string, unknown>;
   try {
+    resolveMmcheckToSelf();
     if (/\.[cm]?ts$/.test(file)) {
       // TypeScript models load through tsx, so users need no build step.
       const { tsImport } = await import('tsx/esm/api');

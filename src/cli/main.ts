@@ -6,11 +6,13 @@ import pretty from 'pino-pretty';
 import { builtinModels } from '../../models/index.js';
 import { ReplayDivergence } from '../engine/replay.js';
 import { CheckpointError } from '../engine/strategy.js';
-import { expectationText, UsageError } from '../model.js';
+import { expectationText, type Model, UsageError } from '../model.js';
 import { JsonInputError } from '../schema/json.js';
 import { safeLine, safeText } from '../schema/text.js';
 import { TraceError } from '../trace/format.js';
-import { parseCommandLine, USAGE } from './args.js';
+import { parseCommandLine } from './args.js';
+import { helpText } from './help.js';
+import { loadModel } from './load.js';
 import { Aborted, EXIT, signalStatus } from './exit.js';
 import { exploreCommand } from './explore-command.js';
 import { replayCommand } from './replay-command.js';
@@ -22,26 +24,33 @@ const processIo: Io = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
   isTTY: process.stderr.isTTY === true,
+  // A pipe or file has no width: tables then fit 100 columns (report.ts).
+  ...(process.stdout.isTTY && process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
 };
 
 /** Everything printed passes here: no control character from a model or a file reaches the
  * terminal raw (newlines and tabs of multi-line output are kept). */
-function sanitised(io: Io): Io {
-  return { out: (t) => io.out(safeText(t)), err: (t) => io.err(safeText(t)), isTTY: io.isTTY };
+function sanitised(io: Io, width: number | undefined): Io {
+  const columns = width ?? io.columns;
+  return { out: (t) => io.out(safeText(t)), err: (t) => io.err(safeText(t)), isTTY: io.isTTY, ...(columns === undefined ? {} : { columns }) };
 }
 
 const isInputError = (e: unknown) => e instanceof UsageError || e instanceof TraceError || e instanceof ReplayDivergence || e instanceof CheckpointError || e instanceof JsonInputError;
 
 export async function main(argv: string[], rawIo: Io = processIo): Promise<number> {
-  const io = sanitised(rawIo);
+  let io = sanitised(rawIo, undefined);
   try {
     const args = parseCommandLine(argv);
+    if ('width' in args) io = sanitised(rawIo, args.width);
     switch (args.command) {
       case 'help':
-        io.out(USAGE);
+        io.out(helpText(args.topic));
+        return EXIT.ok;
+      case 'version':
+        io.out(VERSION);
         return EXIT.ok;
       case 'list':
-        return list(args.json, io);
+        return list(args.file === undefined ? builtinModels : [(await loadModel(args.file)).model], args.json, io);
       case 'explore':
         return await exploreCommand(args, io, logger(args.logLevel, io));
       case 'replay':
@@ -68,8 +77,8 @@ function logger(level: string, io: Io): Logger {
   return pino(options, pino.destination({ fd: 2, sync: true }));
 }
 
-function list(json: boolean, io: Io): number {
-  const models = builtinModels.map((m) => ({
+function list(from: readonly Model[], json: boolean, io: Io): number {
+  const models = from.map((m) => ({
     name: m.name,
     title: m.title,
     source: m.source,

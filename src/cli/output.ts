@@ -1,10 +1,9 @@
 // Files the CLI writes: atomically (temp file beside the target, then rename), never leaving
 // the temp file behind — not on an error, not on Ctrl-C or SIGTERM arriving mid-write — and
-// JUnit reports that stay well-formed XML whatever a model's messages contain.
+// XML text that stays well-formed whatever a model's messages contain (junit.ts).
 import { renameSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ModelResult } from '../index.js';
-import { expectationText, UsageError } from '../model.js';
+import { UsageError } from '../model.js';
 import { quoteField } from '../schema/text.js';
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -43,20 +42,4 @@ export function xmlText(s: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
-}
-
-/** Attribute values also keep their line breaks (a literal newline there reads as a space). */
-const xmlAttr = (s: string) => xmlText(s).replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
-
-export function junitXml(results: readonly ModelResult[]): string {
-  const failures = results.filter((r) => !r.asExpected).length;
-  const total = results.reduce((t, r) => t + r.elapsedMs, 0) / 1000;
-  const cases = results.map((r) => {
-    const name = `${r.model}/${r.variant}`;
-    const time = (r.elapsedMs / 1000).toFixed(3);
-    const message = `expected ${expectationText(r.expected)}, got ${r.verdict}${r.violation ? ` (${r.violation.invariant})` : ''}`;
-    const body = r.asExpected ? '' : `\n    <failure message="${xmlAttr(message)}">${xmlText(r.violation?.message ?? r.cut ?? '')}</failure>\n  `;
-    return `  <testcase classname="mmcheck.${xmlAttr(r.model)}" name="${xmlAttr(name)}" time="${time}">${body}</testcase>`;
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="mmcheck" tests="${results.length}" failures="${failures}" time="${total.toFixed(3)}">\n${cases.join('\n')}\n</testsuite>\n`;
 }

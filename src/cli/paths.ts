@@ -120,3 +120,9 @@ export function relativeModelPath(fromFile: string, modelAbs: string): string {
 export function resolveModelPath(fromFile: string, stored: string): string {
   return path.resolve(path.dirname(path.resolve(fromFile)), stored);
 }
+
+/** The command that replays a trace: a model file's trace names the file with --model (replay
+ * never runs code a trace names on its own). */
+export function replayCommandLine(traceFile: string, modelFileAbs?: string): string {
+  return `npx mmcheck replay ${shellWord(traceFile)}${modelFileAbs === undefined ? '' : ` --model ${shellWord(displayPath(modelFileAbs))}`}`;
+}

@@ -9,12 +9,13 @@ import { quoteField } from '../schema/text.js';
 import { type TraceFile, TRACE_LIMITS, TraceError, parseTrace } from '../trace/format.js';
 import { swimLane } from '../trace/render.js';
 import { replayTrace } from '../trace/replay.js';
+import { wrap } from '../trace/wrap.js';
 import { JsonInputError } from '../schema/json.js';
 import type { ReplayArgs } from './args.js';
 import { builtinModel, loadModel } from './load.js';
 import { writeAtomic } from './output.js';
 import { checkOutputFile, displayPath, resolveModelPath, sameFile, shellWord } from './paths.js';
-import { type Io, jsonText, VERSION } from './report.js';
+import { type Io, jsonText, VERSION, widthOf } from './report.js';
 
 function readTrace(file: string): TraceFile {
   try {
@@ -63,16 +64,18 @@ export async function replayCommand(args: ReplayArgs, io: Io): Promise<number> {
   if (args.html !== undefined) {
     const { renderHtml } = await import('../trace/html.js');
     writeAtomic(args.html, renderHtml(trace, result));
+    // Under --json, stdout is one JSON document: the note goes to stderr.
+    (args.json ? io.err : io.out)(`html written: ${args.html}`);
   }
   if (args.json) {
     io.out(jsonText({ mmcheck: VERSION, trace: args.trace, reproduced: true, failure: result.failure, steps: result.trace, snapshots: result.snapshots }));
     return 0;
   }
-  io.out(`${quoteField(trace.model, 80)}/${quoteField(trace.variant, 80)} ${quoteField(JSON.stringify(trace.params))} — ${trace.schedule.length} steps, ${trace.preemptions} preemptions`);
+  io.out(wrap(`${quoteField(trace.model, 80)}/${quoteField(trace.variant, 80)} ${quoteField(JSON.stringify(trace.params))} — ${trace.schedule.length} steps, ${trace.preemptions} preemptions`, widthOf(io)).join('\n'));
   for (const n of notes) io.out(n);
   if (!result.hashMatches) io.out('(note: the model changed shape since this trace was written, but every step still matches)');
   io.out('');
-  io.out(swimLane(result.threads, result.trace, result.snapshots, result.failure));
+  io.out(swimLane(result.threads, result.trace, result.snapshots, result.failure, widthOf(io)));
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // What `mmcheck explore` prints: one line per result, a summary table, or one JSON document.
 import type { ModelResult } from '../index.js';
 import { expectationText } from '../model.js';
+import type { TraceRef } from './junit.js';
 import { seconds, table } from './table.js';
 import { safeLine } from '../schema/text.js';
 
@@ -8,7 +9,12 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
   readonly isTTY: boolean;
+  /** The terminal's width in columns (or --width); undefined: not a terminal. */
+  readonly columns?: number;
 }
+
+/** Columns to fit tables and swim lanes to: a pipe, a file or a CI log gets 100. */
+export const widthOf = (io: Io): number => io.columns ?? 100;
 
 export { VERSION } from '../schema/version.js';
 import { VERSION } from '../schema/version.js';
@@ -19,9 +25,10 @@ export function jsonText(x: unknown): string {
   return JSON.stringify(x, null, 2).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export function jsonReport(results: readonly ModelResult[], traces: Map<ModelResult, string>, interrupted: boolean) {
+export function jsonReport(results: readonly ModelResult[], traces: ReadonlyMap<ModelResult, TraceRef>, interrupted: boolean, seed?: string) {
   return {
     mmcheck: VERSION,
+    ...(seed !== undefined && results.some((r) => r.strategy === 'random' || r.strategy === 'pct') ? { seed } : {}),
     ok: results.every((r) => r.asExpected),
     interrupted,
     results: results.map((r) => ({
@@ -49,7 +56,7 @@ export function jsonReport(results: readonly ModelResult[], traces: Map<ModelRes
               message: r.violation.message,
               steps: r.violation.schedule.length,
               preemptions: r.violation.preemptions,
-              ...(traces.has(r) ? { trace: traces.get(r) } : {}),
+              ...(traces.has(r) ? { trace: traces.get(r)!.file, replay: traces.get(r)!.replay } : {}),
             },
           }
         : {}),
@@ -69,18 +76,21 @@ function ended(r: ModelResult): string {
   return parts.length ? ` complete (${parts.join(', ')})` : '';
 }
 
-export function printOne(r: ModelResult, trace: string | undefined, io: Io): void {
+/** Sampling strategies draw their schedules from the seed: printed so a run can be repeated. */
+const seedNote = (r: ModelResult, seed: string | undefined) => (seed !== undefined && (r.strategy === 'random' || r.strategy === 'pct') ? `, seed ${seed}` : '');
+
+export function printOne(r: ModelResult, trace: TraceRef | undefined, io: Io, seed?: string): void {
   io.out(`${r.model}/${r.variant} ${JSON.stringify(r.params)} — ${verdictText(r)}`);
   for (const w of r.warnings ?? []) io.err(safeLine(`mmcheck: warning: ${r.model}/${r.variant}: ${w}`));
-  io.out(`  ${r.executions} executions${ended(r)}, ${r.steps} steps${r.restoredSteps ? ` (+${r.restoredSteps} restored)` : ''}, ${seconds(r.elapsedMs)} (${r.strategy}; expected: ${expectationText(r.expected)})`);
+  io.out(`  ${r.executions} executions${ended(r)}, ${r.steps} steps${r.restoredSteps ? ` (+${r.restoredSteps} restored)` : ''}, ${seconds(r.elapsedMs)} (${r.strategy}${seedNote(r, seed)}; expected: ${expectationText(r.expected)})`);
   if (r.violation) {
     io.out(`  ${r.violation.message}`);
     io.out(`  counterexample: ${r.violation.schedule.length} steps, ${r.violation.preemptions} preemptions`);
-    if (trace) io.out(`  replay it: npx mmcheck replay ${trace}`);
+    if (trace) io.out(`  trace written: ${trace.file}\n  replay it: ${trace.replay}`);
   }
 }
 
-export function printTable(results: readonly ModelResult[], traces: Map<ModelResult, string>, io: Io): void {
+export function printTable(results: readonly ModelResult[], traces: ReadonlyMap<ModelResult, TraceRef>, io: Io, seed?: string): void {
   const rows = results.map((r) => [
     r.model,
     r.variant,
@@ -93,11 +103,13 @@ export function printTable(results: readonly ModelResult[], traces: Map<ModelRes
     seconds(r.elapsedMs),
     r.asExpected ? 'ok' : 'UNEXPECTED',
   ]);
-  io.out(table(['model', 'variant', 'expected', 'verdict', 'executions', 'blocked', 'sleep-blocked', 'steps', 'time', ''], rows));
+  io.out(table(['model', 'variant', 'expected', 'verdict', 'executions', 'blocked', 'sleep-blocked', 'steps', 'time', ''], rows, widthOf(io)));
   for (const r of results) for (const w of r.warnings ?? []) io.err(safeLine(`mmcheck: warning: ${r.model}/${r.variant}: ${w}`));
   const bad = results.filter((r) => !r.asExpected).length;
-  io.out(`\n${results.length} variants, ${results.length - bad} as expected, ${bad} not`);
+  const sampled = results.find((r) => seedNote(r, seed));
+  io.out(`\n${results.length} variants, ${results.length - bad} as expected, ${bad} not${sampled ? `; ${sampled.strategy}${seedNote(sampled, seed)} (--seed ${seed} repeats this run)` : ''}`);
   const written = [...traces.values()];
-  if (written.length) io.out(`traces written: ${written.join(', ')}`);
+  if (written.length) io.out(`traces written: ${written.map((t) => t.file).join(', ')}`);
+  for (const t of written) io.out(`  replay: ${t.replay}`);
 }
 

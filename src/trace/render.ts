@@ -4,46 +4,58 @@ import type { Failure } from '../engine/execution.js';
 import type { TraceStep } from '../engine/explore.js';
 import { safeText } from '../schema/text.js';
 import { snapshotChanges } from './diff.js';
+import { wrap } from './wrap.js';
 
+/** Lanes are as wide as this when the width allows, and never narrower than MIN_COL. */
 const COL = 30;
+const MIN_COL = 12;
+const STEP = 6; // "  12  " before the first lane
+const SEP = ' │ ';
 
-function wrap(text: string, width: number): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = '';
-    }
-    line = line ? `${line} ${word}` : word;
-    while (line.length > width) {
-      out.push(line.slice(0, width));
-      line = line.slice(width);
-    }
+/**
+ * Lane widths that fit `width` columns: each lane asks for what its longest entry needs (up to
+ * COL), and the widest lanes give up space first — an IPI actor's short lines keep their lane
+ * narrow and leave the room to the CPUs whose labels are long.
+ */
+export function laneWidths(wants: readonly number[], width: number): number[] {
+  const widths = wants.map((w) => Math.max(MIN_COL, Math.min(COL, w)));
+  const budget = width - STEP - SEP.length * (widths.length - 1);
+  for (let total = widths.reduce((a, b) => a + b, 0); total > budget; total--) {
+    const widest = widths.indexOf(Math.max(...widths));
+    if (widths[widest]! <= MIN_COL) break;
+    widths[widest]!--;
   }
-  if (line) out.push(line);
-  return out.length ? out : [''];
+  return widths;
 }
 
-export function swimLane(threads: readonly string[], trace: readonly TraceStep[], snapshots: readonly unknown[], failure: Failure | null): string {
+/** The swim lane, fitted to `width` columns (lanes narrow and wrap; a lane name is cut with …). */
+export function swimLane(threads: readonly string[], trace: readonly TraceStep[], snapshots: readonly unknown[], failure: Failure | null, width = 100): string {
   const used = [...new Set(trace.map((s) => s.tid))].sort((a, b) => a - b);
   const lanes = used.length ? used : threads.map((_, i) => i);
-  const head = `step  ${lanes.map((t) => safeText(threads[t] ?? `t${t}`).padEnd(COL)).join(' │ ')}`;
-  const lines = [head, '-'.repeat(head.length)];
+  // Labels and notes come from model code (and, through traces, from files): no raw escapes.
+  const texts = trace.map((s) => safeText(s.note ? `${s.label} → ${s.note}` : s.label));
+  const names = lanes.map((t) => safeText(threads[t] ?? `t${t}`));
+  const wants = lanes.map((t, j) => Math.max(names[j]!.length, ...texts.filter((_, i) => trace[i]!.tid === t).map((x) => x.length)));
+  const cols = laneWidths(wants, width);
+  const colOf = new Map(lanes.map((t, j) => [t, cols[j]!]));
+  const name = (n: string, w: number) => (n.length > w ? `${n.slice(0, w - 1)}…` : n).padEnd(w);
+  const head = `step  ${names.map((n, j) => name(n, cols[j]!)).join(SEP)}`.trimEnd();
+  const lines = [head, '-'.repeat(STEP + cols.reduce((a, b) => a + b, 0) + SEP.length * (lanes.length - 1))];
   trace.forEach((s, i) => {
-    // Labels and notes come from model code (and, through traces, from files): no raw escapes.
-    const text = safeText(s.note ? `${s.label} → ${s.note}` : s.label);
-    const cell = wrap(text, COL);
+    const cell = wrap(texts[i]!, colOf.get(s.tid)!);
     cell.forEach((c, k) => {
-      const cols = lanes.map((t) => (t === s.tid ? c : '').padEnd(COL));
-      lines.push(`${k === 0 ? String(i + 1).padStart(4) : '    '}  ${cols.join(' │ ')}`.trimEnd());
+      const cols = lanes.map((t) => (t === s.tid ? c : '').padEnd(colOf.get(t)!));
+      lines.push(`${k === 0 ? String(i + 1).padStart(4) : '    '}  ${cols.join(SEP)}`.trimEnd());
     });
     const changes = snapshots.length > i + 1 ? snapshotChanges(snapshots[i], snapshots[i + 1]) : [];
-    for (const ch of changes) lines.push(`        · ${safeText(ch)}`);
+    for (const ch of changes) wrap(safeText(ch), Math.max(20, width - 10)).forEach((l, k) => lines.push(`${k === 0 ? '        · ' : '          '}${l}`));
   });
   lines.push('');
-  if (failure) lines.push(explain(failure, trace.length));
-  else lines.push(`no violation after ${trace.length} steps`);
+  const end = failure ? explain(failure, trace.length) : `no violation after ${trace.length} steps`;
+  for (const l of end.split('\n')) {
+    const indent = /^\s*/.exec(l)![0];
+    lines.push(...wrap(l, width - indent.length).map((w) => indent + w));
+  }
   return lines.join('\n');
 }
 

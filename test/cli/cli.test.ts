@@ -21,7 +21,7 @@ const tmp = () => mkdtempSync(path.join(tmpdir(), 'mmcheck-'));
 
 describe('mmcheck command line', () => {
   it('runs from the compiled launcher (npx mmcheck)', () => {
-    const r = spawnSync(process.execPath, [bin, 'explore', example, '--out', tmp()], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, 'explore', example, '--out', tmp(), '--width', '200'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/lost-update\s+plain\s+violates no-lost-update\s+violated no-lost-update\s+2\s+0\s+0\s+8/);
@@ -62,7 +62,7 @@ describe('mmcheck command line', () => {
     const file = path.join(tmp(), 'junit.xml');
     await cli('explore', example, '--junit', file, '--no-trace');
     const xml = readFileSync(file, 'utf8');
-    expect(xml).toContain('<testsuite name="mmcheck" tests="4" failures="0"');
+    expect(xml).toContain('<testsuites name="mmcheck" tests="4" failures="0" errors="0" skipped="0"');
     expect(xml).toContain('name="lost-update/plain"');
   });
 

@@ -83,7 +83,7 @@ describe('output paths', () => {
   });
 
   it('writes JUnit that stays well-formed XML whatever the messages contain', async () => {
-    const { junitXml } = await import('../../src/cli/output.js');
+    const { junitXml } = await import('../../src/cli/junit.js');
     const r = (await import('../../src/index.js')).explore((await import('../fixtures/counter.js')).default, { variant: 'atomic' });
     const hostile = { ...r, asExpected: false, verdict: 'violated' as const, violation: { kind: 'invariant' as const, invariant: 'x\u001b[2J', message: 'bell\u0007 nul\u0000 esc\u001b[31m \ud800 lone', schedule: [], trace: [], preemptions: 0 } };
     const xml = junitXml([hostile]);

@@ -1,0 +1,107 @@
+// Help texts (`mmcheck --help`, `mmcheck COMMAND --help`) and did-you-mean for a misspelt
+// command or option. Suggestions use edit distance (fastest-levenshtein), offered only when
+// the typo is close: a wild guess is worse than the list of what exists.
+import { distance } from 'fastest-levenshtein';
+
+export const COMMANDS = ['list', 'explore', 'replay', 'help'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+export const USAGE = `usage:
+  mmcheck list [FILE] [--json]
+  mmcheck explore [MODEL|FILE] [--variant V] [--strategy dpor|dfs|bounded|random|pct]
+                  [--preemption-bound N] [--max-executions N] [--max-steps N] [--time-limit S]
+                  [--seed S] [--samples N] [--param k=v ...] [--no-minimise] [--no-audit]
+                  [--out DIR] [--no-trace] [--json] [--junit FILE] [--checkpoint FILE]
+                  [--stall-timeout S] [--max-memory MB] [--width N] [--log-level L]
+  mmcheck explore --resume CHECKPOINT [--model FILE] [--out DIR] [--no-trace] [--json]
+                  [--junit FILE] [--checkpoint FILE] [--stall-timeout S] [--max-memory MB] [--log-level L]
+  mmcheck replay TRACE [--model FILE] [--html FILE] [--json] [--width N] [--log-level L]
+  mmcheck --version
+
+'mmcheck COMMAND --help' explains a command and every option it takes.`;
+
+const EXPLORE_HELP = `usage: mmcheck explore [MODEL|FILE] [options]
+
+Explores the thread interleavings of a model and checks its invariants after every step.
+Without MODEL: every built-in model and variant. MODEL is a built-in name (mmcheck list) or a
+model file (./model.ts, which may import 'mmcheck' and 'mmcheck/machine'). Exit status: 0 every
+variant showed what it declares, 1 one did not, 2 bad usage, 3 a bug in mmcheck, 4 bounded.
+
+search:
+  --variant V            explore only variant V (default: every variant of the model)
+  --strategy S           dpor (default; exhaustive, reduced), dfs (every interleaving),
+                         bounded (preemption bounding), random, pct (seeded sampling)
+  --preemption-bound N   bounded: the largest preemption count tried (default 3)
+  --max-executions N     stop after N executions (the result is "bounded", exit 4)
+  --max-steps N          steps one execution may take before it counts as a step-bound failure
+                         (default: the model's own bound)
+  --time-limit S         stop exploring (and minimising) a variant after S seconds
+  --seed S               random/pct: the seed (default 0; printed with the result)
+  --samples N            random/pct: executions to sample (default 1000)
+  --param k=v            a model parameter (repeatable; mmcheck list shows them); a trace of a
+                         non-default configuration is named for it (MODEL-VARIANT@k=v.json)
+  --no-minimise          write the counterexample as found, not minimised
+  --no-audit             do not check accesses against footprints (faster; trusts the model)
+
+output:
+  --out DIR              where traces go (default traces/)
+  --no-trace             write no trace files
+  --json                 one JSON document on stdout instead of the table
+  --junit FILE           also write a JUnit XML report (one testcase per variant)
+  --width N              fit tables to N columns (default: the terminal's, 100 when not a TTY)
+  --log-level L          fatal, error, warn (default), info, debug, trace, silent (on stderr)
+
+running:
+  --checkpoint FILE      where Ctrl-C or SIGTERM saves the search (default mmcheck-checkpoint.json)
+  --resume FILE          continue a checkpoint (its search options cannot change)
+  --model FILE           with --resume: the model file the checkpoint was made from
+  --stall-timeout S      a step that runs S seconds without yielding is a hung model (default 30)
+  --max-memory MB        heap limit of the exploring worker (default 4096)
+  -h, --help             this help`;
+
+const REPLAY_HELP = `usage: mmcheck replay TRACE [options]
+
+Re-runs a trace file step by step and prints its swim lane: one column per CPU or actor, one
+row per step, the page-table and TLB changes of each step, and the violated invariant. A trace
+never names code for mmcheck to run: a trace of a model file needs --model FILE (the command to
+type is printed).
+
+  --model FILE           the model file the trace was recorded from
+  --html FILE            also write a self-contained HTML page with a step slider
+  --json                 the replayed steps and machine states as JSON
+  --width N              fit the swim lane to N columns (default: the terminal's, 100 when not a TTY)
+  --log-level L          fatal, error, warn (default), info, debug, trace, silent
+  -h, --help             this help`;
+
+const LIST_HELP = `usage: mmcheck list [FILE] [--json]
+
+Lists the built-in models (or the model in FILE): each variant with what it should show, every
+invariant and every parameter with its range.
+
+  --json                 as JSON
+  -h, --help             this help`;
+
+export function helpText(command?: CommandName): string {
+  switch (command) {
+    case 'explore':
+      return EXPLORE_HELP;
+    case 'replay':
+      return REPLAY_HELP;
+    case 'list':
+      return LIST_HELP;
+    default:
+      return USAGE;
+  }
+}
+
+/** The closest of `known` to `typed`, if it is close enough to be what was meant. */
+export function closest(typed: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = distance(typed, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  // One edit per three letters: catches "explor", "--varaint", not "frobnicate".
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(typed.length / 3)) ? best : undefined;
+}
