@@ -24,6 +24,10 @@ export interface SearchArgs {
   readonly minimise: boolean;
   /** false with --no-audit: accesses are not checked against footprints (faster, trusts the model). */
   readonly audit?: boolean;
+  /** false with --no-cache: the stateless search (no states stored). */
+  readonly cache?: boolean;
+  /** MB the state cache may take before it turns into a bit array (half of --max-memory). */
+  readonly cacheMb?: number;
 }
 
 export interface ExploreArgs {
@@ -84,7 +88,7 @@ export { USAGE } from './help.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Flags that change the search: a checkpoint holds them, so --resume takes none of them. */
-const SEARCH_FLAGS = ['variant', 'strategy', 'preemption-bound', 'max-executions', 'max-steps', 'time-limit', 'seed', 'samples', 'param', 'no-minimise', 'no-audit'];
+const SEARCH_FLAGS = ['variant', 'strategy', 'preemption-bound', 'max-executions', 'max-steps', 'time-limit', 'seed', 'samples', 'param', 'no-minimise', 'no-audit', 'no-cache'];
 
 const EXPLORE_OPTIONS: OptionsConfig = {
   variant: { type: 'string' },
@@ -100,6 +104,7 @@ const EXPLORE_OPTIONS: OptionsConfig = {
   'no-trace': { type: 'boolean' },
   'no-minimise': { type: 'boolean' },
   'no-audit': { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
   checkpoint: { type: 'string' },
   resume: { type: 'string' },
   model: { type: 'string' },
@@ -209,6 +214,9 @@ function explore(rest: string[]): ExploreArgs {
       params: params(values.param),
       minimise: values['no-minimise'] !== true,
       ...(values['no-audit'] === true ? { audit: false } : {}),
+      ...(values['no-cache'] === true ? { cache: false } : {}),
+      // The cache's tables live outside the worker's heap: half of --max-memory is theirs.
+      cacheMb: Math.max(8, Math.floor((int('max-memory', values['max-memory'], 16, 1_048_576) ?? 4096) / 2)),
     },
     out: str(values.out) ?? 'traces',
     json: values.json === true,

@@ -35,6 +35,8 @@ const search = z
     params,
     minimise: z.boolean(),
     audit: z.literal(false).optional(),
+    cache: z.literal(false).optional(),
+    cacheMb: count.min(8).max(1_048_576).optional(),
   })
   .strict();
 

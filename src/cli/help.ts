@@ -11,7 +11,7 @@ export const USAGE = `usage:
   mmcheck explore [MODEL|FILE] [--variant V] [--strategy dpor|dfs|bounded|random|pct]
                   [--preemption-bound N] [--max-executions N] [--max-steps N] [--time-limit S]
                   [--seed S] [--samples N] [--param k=v ...] [--no-minimise] [--no-audit]
-                  [--out DIR] [--no-trace] [--json] [--junit FILE] [--checkpoint FILE]
+                  [--no-cache] [--out DIR] [--no-trace] [--json] [--junit FILE] [--checkpoint FILE]
                   [--stall-timeout S] [--max-memory MB] [--width N] [--log-level L]
   mmcheck explore --resume CHECKPOINT [--model FILE] [--out DIR] [--no-trace] [--json]
                   [--junit FILE] [--checkpoint FILE] [--stall-timeout S] [--max-memory MB] [--log-level L]
@@ -30,7 +30,9 @@ variant showed what it declares, 1 one did not, 2 bad usage, 3 a bug in mmcheck,
 search:
   --variant V            explore only variant V (default: every variant of the model)
   --strategy S           dpor (default; exhaustive, reduced), dfs (every interleaving),
-                         bounded (preemption bounding), random, pct (seeded sampling)
+                         bounded (preemption bounding), random, pct (seeded sampling).
+                         dpor and dfs store the states they visit (a model that declares its
+                         state): each state is explored once; dpor adds sleep sets
   --preemption-bound N   bounded: the largest preemption count tried (default 3)
   --max-executions N     stop after N executions (the result is "bounded", exit 4)
   --max-steps N          steps one execution may take before it counts as a step-bound failure
@@ -42,6 +44,7 @@ search:
                          non-default configuration is named for it (MODEL-VARIANT@k=v.json)
   --no-minimise          write the counterexample as found, not minimised
   --no-audit             do not check accesses against footprints (faster; trusts the model)
+  --no-cache             store no states: the stateless search (dpor: source-DPOR)
 
 output:
   --out DIR              where traces go (default traces/)
@@ -56,7 +59,9 @@ running:
   --resume FILE          continue a checkpoint (its search options cannot change)
   --model FILE           with --resume: the model file the checkpoint was made from
   --stall-timeout S      a step that runs S seconds without yielding is a hung model (default 30)
-  --max-memory MB        heap limit of the exploring worker (default 4096)
+  --max-memory MB        heap limit of the exploring worker (default 4096); the state cache
+                         may take half as much again, then turns into a bit array (bitstate,
+                         verdict "holds (probabilistic)")
   -h, --help             this help`;
 
 const REPLAY_HELP = `usage: mmcheck replay TRACE [options]

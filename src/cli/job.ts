@@ -238,6 +238,8 @@ function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | und
     seed: search.seed,
     samples: search.samples,
     audit: search.audit !== false,
+    cache: search.cache !== false,
+    ...(search.cacheMb !== undefined ? { maxCacheBytes: search.cacheMb * 1024 * 1024 } : {}),
     resume,
     shouldStop,
     onProgress: (stats) => post({ type: 'progress', key, stats }),

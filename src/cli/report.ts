@@ -44,6 +44,10 @@ export function jsonReport(results: readonly ModelResult[], traces: ReadonlyMap<
       sleepBlocked: r.sleepBlocked,
       steps: r.steps,
       restoredSteps: r.restoredSteps,
+      ...(r.cache
+        ? { states: r.cache.states, revisits: r.cache.revisits, stateCache: { mode: r.cache.mode, bytes: r.cache.bytes, collisionProbability: r.cache.collisionProbability } }
+        : {}),
+      ...(r.stateless ? { stateless: r.stateless } : {}),
       maxDepth: r.maxDepth,
       elapsedMs: Math.round(r.elapsedMs),
       ...(r.cut ? { cut: r.cut } : {}),
@@ -67,7 +71,16 @@ export function jsonReport(results: readonly ModelResult[], traces: ReadonlyMap<
 function verdictText(r: ModelResult): string {
   if (r.verdict === 'violated') return `violated ${r.violation!.invariant}`;
   if (r.verdict === 'bounded') return `no violation (bounded: ${r.cut})`;
+  // A bit array can take a new state for a visited one: the search may have missed states.
+  if (r.verdict === 'holds' && r.cache?.mode === 'bitstate') return `holds (probabilistic: bitstate, P(miss) ≤ ${r.cache.collisionProbability.toExponential(1)})`;
   return r.verdict;
+}
+
+/** States stored and revisits pruned, for a search that kept states. */
+function statesText(r: ModelResult): string {
+  if (!r.cache) return r.stateless ? `; stateless: ${r.stateless}` : '';
+  const c = r.cache;
+  return `; ${c.states} states stored (${c.mode}, ${(c.bytes / 1048576).toFixed(1)} MB, P(collision) ≤ ${c.collisionProbability.toExponential(1)}), ${c.revisits} revisits pruned`;
 }
 
 /** The executions that ended without completing, when there were any. */
@@ -82,7 +95,7 @@ const seedNote = (r: ModelResult, seed: string | undefined) => (seed !== undefin
 export function printOne(r: ModelResult, trace: TraceRef | undefined, io: Io, seed?: string): void {
   io.out(`${r.model}/${r.variant} ${JSON.stringify(r.params)} — ${verdictText(r)}`);
   for (const w of r.warnings ?? []) io.err(safeLine(`mmcheck: warning: ${r.model}/${r.variant}: ${w}`));
-  io.out(`  ${r.executions} executions${ended(r)}, ${r.steps} steps${r.restoredSteps ? ` (+${r.restoredSteps} restored)` : ''}, ${seconds(r.elapsedMs)} (${r.strategy}${seedNote(r, seed)}; expected: ${expectationText(r.expected)})`);
+  io.out(`  ${r.executions} executions${ended(r)}, ${r.steps} steps${r.restoredSteps ? ` (+${r.restoredSteps} restored)` : ''}, ${seconds(r.elapsedMs)} (${r.strategy}${seedNote(r, seed)}; expected: ${expectationText(r.expected)}${statesText(r)})`);
   if (r.violation) {
     io.out(`  ${r.violation.message}`);
     io.out(`  counterexample: ${r.violation.schedule.length} steps, ${r.violation.preemptions} preemptions`);
@@ -99,11 +112,12 @@ export function printTable(results: readonly ModelResult[], traces: ReadonlyMap<
     String(r.executions),
     String(r.blocked),
     String(r.sleepBlocked),
+    r.cache ? String(r.cache.states) : '-',
     String(r.steps),
     seconds(r.elapsedMs),
     r.asExpected ? 'ok' : 'UNEXPECTED',
   ]);
-  io.out(table(['model', 'variant', 'expected', 'verdict', 'executions', 'blocked', 'sleep-blocked', 'steps', 'time', ''], rows, widthOf(io)));
+  io.out(table(['model', 'variant', 'expected', 'verdict', 'executions', 'blocked', 'sleep-blocked', 'states', 'steps', 'time', ''], rows, widthOf(io)));
   for (const r of results) for (const w of r.warnings ?? []) io.err(safeLine(`mmcheck: warning: ${r.model}/${r.variant}: ${w}`));
   const bad = results.filter((r) => !r.asExpected).length;
   const sampled = results.find((r) => seedNote(r, seed));

@@ -22,7 +22,10 @@ export function exploreProgram(make: () => Program, options: ExploreOptions = {}
     return buildFailure(strategy, e);
   }
   if (strategy === 'bounded') return exploreBounded(make, options);
-  return run(make, makeStrategy(strategy, probe, options), options);
+  const r = run(make, makeStrategy(strategy, probe, options), options);
+  // Asked (by default) to store states, but a fingerprint needs the program's saved state.
+  const wanted = options.cache !== false && (strategy === 'dpor' || (strategy === 'dfs' && options.preemptionBound === undefined));
+  return wanted && probe.state === undefined ? { ...r, stateless: 'the model declares no Program.state, so its states cannot be stored' } : r;
 }
 
 /** The model could not even build its program: a model error before the first step. */

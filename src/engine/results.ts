@@ -100,6 +100,8 @@ export interface ExploreResult {
   readonly elapsedMs: number;
   /** The state cache, when on: states stored, executions stopped at a visited state. */
   readonly cache?: CacheReport;
+  /** Why a search asked to store states did not (the program declares no `state`). */
+  readonly stateless?: string;
   readonly violation?: Violation;
   /** Why the search was not exhaustive, when verdict is "bounded". */
   readonly cut?: string;
