@@ -21,6 +21,8 @@ interface Lib {
 
 interface Result {
   readonly verdict: string;
+  /** The state cache's report (builds with the cache, searches over states). */
+  readonly cache?: { readonly states: number; readonly revisits: number };
   readonly executions: number;
   /** Steps run (builds before state restore: every step, re-run prefixes included). */
   readonly steps: number;
@@ -32,13 +34,23 @@ interface Result {
 interface Workload {
   readonly name: string;
   readonly strategy: string;
+  /** engine: the same stateless search in both builds (steps/s compare the engine per step);
+   * states: this build's default search over states against the old stateless one (wall time),
+   * beside what SPIN took on an independent Promela model of the same configuration. */
+  readonly kind: 'engine' | 'states';
+  /** SPIN 6.5.2's whole pipeline (spin -a, gcc, pan) on this machine when idle (issues 11, 12). */
+  readonly spinPipelineS?: number;
   run(lib: Lib): Result;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const REPS = Number(process.env.MMCHECK_BENCH_REPS ?? 2);
-const CAP = { maxExecutions: 50_000, timeLimitMs: 20_000 };
+// `cache: false`: the engine workloads compare the stateless search, which both builds have
+// (a build before the state cache ignores the option).
+const CAP = { maxExecutions: 50_000, timeLimitMs: 20_000, cache: false };
+/** Searches over states run to the end, or to this limit ("bounded": not verified). */
+const STATE_CAP = { timeLimitMs: Number(process.env.MMCHECK_BENCH_STATE_LIMIT_MS ?? 60_000) };
 
 async function load(root: string, label: string): Promise<Lib> {
   const url = (p: string) => pathToFileURL(path.join(root, p)).href;
@@ -95,17 +107,27 @@ function workloads(lib: Lib): Workload[] {
     ['contended-4', contended(4), 2, ['dpor']],
   ];
   for (const [name, threads, nVars, strategies] of toys) {
-    for (const strategy of strategies) out.push({ name, strategy, run: (l) => l.exploreProgram(l.toyProgram(threads, nVars, 0), { strategy, ...CAP }) });
+    for (const strategy of strategies) out.push({ name, strategy, kind: 'engine', run: (l) => l.exploreProgram(l.toyProgram(threads, nVars, 0), { strategy, ...CAP }) });
   }
   const model = (l: Lib, name: string) => l.models.find((m) => m.name === name)!;
   // The configuration SPIN's whole pipeline verifies in 2.4 s here (issue 11).
   out.push({
     name: 'ptmigrate/delimbo cpus=1 pages=2 reclaim=2 warm=0 psc=1',
     strategy: 'dpor',
+    kind: 'engine',
     run: (l) => l.explore(model(l, 'ptmigrate'), { variant: 'delimbo', params: { cpus: 1, pages: 2, reclaim: 2, warm: 0, psc: 1 }, ...CAP }),
   });
   for (const m of lib.models) {
-    for (const v of m.variants) out.push({ name: `${m.name}/${v.name}`, strategy: 'dpor', run: (l) => l.explore(model(l, m.name), { variant: v.name, ...CAP }) });
+    for (const v of m.variants) out.push({ name: `${m.name}/${v.name}`, strategy: 'dpor', kind: 'engine', run: (l) => l.explore(model(l, m.name), { variant: v.name, ...CAP }) });
+  }
+  // The configurations SPIN verifies (issue 12), with this build's default search over states.
+  const spin: [string, string, string, Record<string, number>, number][] = [
+    ['ptmigrate', 'delimbo', 'cpus=1 pages=2 reclaim=2 warm=0 psc=1', { cpus: 1, pages: 2, reclaim: 2, warm: 0, psc: 1 }, 2.4],
+    ['ptmigrate', 'delimbo', 'cpus=2 pages=2 reclaim=2 warm=0 psc=1', { cpus: 2, pages: 2, reclaim: 2, warm: 0, psc: 1 }, 2.8],
+    ['thp-refcount', 'compound-lock', 'tails=2 pinners=2 gup=0 speculative=0 dropHeadPin=1', { tails: 2, pinners: 2, gup: 0, speculative: 0, dropHeadPin: 1 }, 2.6],
+  ];
+  for (const [name, variant, text, params, spinPipelineS] of spin) {
+    out.push({ name: `${name}/${variant} ${text}`, strategy: 'dpor', kind: 'states', spinPipelineS, run: (l) => l.explore(model(l, name), { variant, params, ...STATE_CAP }) });
   }
   return out;
 }
@@ -121,6 +143,9 @@ interface Measure {
   readonly stepsPerSec: number;
   readonly executionsPerSec: number;
   readonly msPerExecution: number;
+  readonly states?: number;
+  readonly revisits?: number;
+  readonly statesPerSec?: number;
 }
 
 function measure(w: Workload, lib: Lib): Measure | { readonly error: string } {
@@ -144,6 +169,7 @@ function measure(w: Workload, lib: Lib): Measure | { readonly error: string } {
         stepsPerSec: Math.round(((r.steps + restored) * 1000) / ms),
         executionsPerSec: Math.round((r.executions * 1000) / ms),
         msPerExecution: Number((ms / Math.max(r.executions, 1)).toFixed(3)),
+        ...(r.cache ? { states: r.cache.states, revisits: r.cache.revisits, statesPerSec: Math.round((r.cache.states * 1000) / ms) } : {}),
       };
     }
   }
@@ -154,14 +180,28 @@ const baseRev = process.env.MMCHECK_BENCH_BASE ?? (JSON.parse(readFileSync(path.
 const current = await load(repo, 'current');
 const base = baseRev === 'none' ? undefined : await load(buildBaseline(baseRev), `baseline ${baseRev}`);
 const rows = [];
-for (const w of workloads(current)) {
+const only = process.env.MMCHECK_BENCH_KIND;
+for (const w of workloads(current).filter((w) => only === undefined || w.kind === only)) {
   process.stderr.write(`bench: ${w.name} (${w.strategy})\n`);
   // Alternate builds so drifting machine load hits both alike.
   const now = measure(w, current);
   const before = base ? measure(w, base) : undefined;
   const ok = (m: Measure | { error: string } | undefined): m is Measure => m !== undefined && !('error' in m);
+  if (w.kind === 'states') {
+    rows.push({
+      workload: w.name,
+      kind: w.kind,
+      current: now,
+      ...(before ? { baseline: before } : {}),
+      spinPipelineS: w.spinPipelineS,
+      ...(ok(now) && ok(before) ? { timeRatio: Number((before.ms / Math.max(now.ms, 1)).toFixed(2)) } : {}),
+      ...(ok(now) && w.spinPipelineS ? { spinTimeRatio: Number((w.spinPipelineS * 1000 / Math.max(now.ms, 1)).toFixed(2)) } : {}),
+    });
+    continue;
+  }
   rows.push({
     workload: w.name,
+    kind: w.kind,
     strategy: w.strategy,
     current: now,
     ...(before ? { baseline: before } : {}),

@@ -11,7 +11,8 @@ export interface Budget {
 
 export function progressLine(what: string, p: Stats, budget: Budget): string {
   const rate = p.elapsedMs > 0 ? (p.executions * 1000) / p.elapsedMs : 0;
-  let line = `${quoteField(what, 120)}: ${p.executions}${budget.executions ? `/${budget.executions}` : ''} executions, ${Math.round(rate)}/s, ${(p.elapsedMs / 1000).toFixed(1)}s elapsed`;
+  const states = p.states === undefined ? '' : `${p.states} states (${Math.round(p.elapsedMs > 0 ? (p.states * 1000) / p.elapsedMs : 0)}/s), `;
+  let line = `${quoteField(what, 120)}: ${states}${p.executions}${budget.executions ? `/${budget.executions}` : ''} executions, ${Math.round(rate)}/s, ${(p.elapsedMs / 1000).toFixed(1)}s elapsed`;
   const left: number[] = [];
   if (budget.executions && rate > 0) left.push(((budget.executions - p.executions) / rate) * 1000);
   if (budget.timeMs) left.push(budget.timeMs - p.elapsedMs);

@@ -246,6 +246,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
     restoredSteps = o.resume.restoredSteps ?? 0;
   }
   const t0 = now() - previousMs;
+  const statesNow = () => (strategy instanceof StatefulStrategy ? { states: strategy.cache.size } : {});
   let lastProgress = now();
   let violation: Violation | undefined;
   let stopped: 'interrupted' | 'bounded' | undefined;
@@ -278,7 +279,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
           const t = now();
           if (t - lastProgress < 500) return;
           lastProgress = t;
-          o.onProgress!({ executions: executions + blocked, steps: steps + n, elapsedMs: t - t0 });
+          o.onProgress!({ executions: executions + blocked, steps: steps + n, elapsedMs: t - t0, ...statesNow() });
         }
       : undefined;
     const { exec, outcome } = cursor.runNext(() => (current = new Execution(make, execOptions)), strategy, beat);
@@ -296,7 +297,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
       const t = now();
       if (++ended % 1000 === 0 || t - lastProgress >= 500) {
         lastProgress = t;
-        o.onProgress({ executions: executions + blocked, steps, elapsedMs: t - t0 });
+        o.onProgress({ executions: executions + blocked, steps, elapsedMs: t - t0, ...statesNow() });
       }
     }
     if (abandoned) continue;

@@ -52,6 +52,8 @@ export interface Progress {
   readonly executions: number;
   readonly steps: number;
   readonly elapsedMs: number;
+  /** States stored so far, for a search over states. */
+  readonly states?: number;
 }
 
 export interface TraceStep {
