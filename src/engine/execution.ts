@@ -270,7 +270,8 @@ export class Execution {
       if (this.chains) this.chains[tid] = CHAIN_START;
       try {
         t.gen = this.program.threads[tid]!.body();
-        t.pending = this.nextStep(t, this.advance(t, undefined));
+        // Unaudited: this thread code ran, audited, when the prefix first ran.
+        t.pending = this.nextStep(t, t.gen.next(undefined));
       } catch (err) {
         if (err instanceof ModelError || err instanceof EngineError) throw err;
         throw new NondeterminismError(`the model is not deterministic: starting ${t.name} again threw (${errText(err)}), the first time it did not`);
@@ -294,7 +295,7 @@ export class Execution {
         continue;
       }
       try {
-        t.pending = this.nextStep(t, this.advance(t, r));
+        t.pending = this.nextStep(t, t.gen.next(r));
       } catch (err) {
         this.fail(e.tid, err);
         throw new NondeterminismError(`the model is not deterministic: bringing ${t.name} back through step ${i + 1} failed (${this.failure?.message ?? errText(err)})`);

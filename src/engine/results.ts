@@ -28,7 +28,8 @@ export interface ExploreOptions {
   /** Start each execution from the saved state at its branch point, for programs that declare
    * `state` (default true); false re-runs every prefix. */
   restore?: boolean;
-  /** Store visited states and stop an execution at a state seen before (strategy dfs). */
+  /** Store visited states and stop an execution at a state seen before (dfs; dpor becomes the
+   * stateful search with sleep sets). Default false here; the CLI and the matchers turn it on. */
   cache?: boolean;
   /** Bytes the state cache may take before it turns into a bit array (bitstate). */
   maxCacheBytes?: number;

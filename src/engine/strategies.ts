@@ -27,13 +27,13 @@ export function makeStrategy(name: StrategyName, probe: Program, o: ExploreOptio
 }
 
 /**
- * Whether the search stores states: by default for dfs and dpor on a program that declares its
- * state (a fingerprint needs it), and never with a preemption bound (preemptions are not part of
- * a state). dpor then becomes the stateful search with sleep sets (stateful.ts), dfs a plain
- * search over states.
+ * Whether the search stores states: when asked (`cache: true`, the CLI's default) for dfs and
+ * dpor on a program that declares its state (a fingerprint needs it), never with a preemption
+ * bound (preemptions are not part of a state). dpor then becomes the stateful search with sleep
+ * sets (stateful.ts), dfs a plain search over states.
  */
 export function cacheStates(name: StrategyName, probe: Program, o: ExploreOptions): boolean {
-  if (o.cache === false || probe.state === undefined) return false;
+  if (o.cache !== true || probe.state === undefined) return false;
   if (name === 'dpor') return true;
   return name === 'dfs' && o.preemptionBound === undefined;
 }

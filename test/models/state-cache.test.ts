@@ -13,7 +13,7 @@ describe('the stateful search agrees with the stateless one on every built-in mo
     it(`${c.model.name} ${c.variant}`, () => {
       const o = { variant: c.variant, collectFinalStates: true } as const;
       const stateless = explore(c.model, { ...o, strategy: 'dpor', cache: false });
-      const stateful = explore(c.model, { ...o, strategy: 'dpor' });
+      const stateful = explore(c.model, { ...o, strategy: 'dpor', cache: true });
       expect(stateful.strategy).toBe('stateful');
       expect(stateful.asExpected).toBe(true);
       expect(stateful.verdict).toBe(stateless.verdict);
