@@ -124,7 +124,15 @@ function hashObject(v: object, remember: boolean): Fingerprint {
   if (Array.isArray(v)) {
     word(T_ARR);
     word(v.length);
-    for (let i = 0; i < v.length; i++) walk(v[i], remember);
+    // Memory is a long list of small integers: mixed inline, as walk would (tag, then value).
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'number' && (x | 0) === x) {
+        la = mix(mix(la, T_INT), x);
+        lb = mix(mix(lb, T_INT ^ 0x5bd1e995), x ^ 0x5bd1e995);
+        ln += 2;
+      } else walk(x, remember);
+    }
   } else if (v instanceof Map) {
     word(T_MAP);
     word(v.size);
