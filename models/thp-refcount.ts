@@ -503,7 +503,7 @@ export const thpRefcount = defineModel({
     },
   ],
   invariants: [
-    { name: 'head-positive-during-split', description: "the head's count never drops to 0 during the split (the kernel's BUG_ON)" },
+    { name: 'head-positive-during-split', description: "the head's count never drops to 0 during the 2.6.38 split (its BUG_ON in __split_huge_page_refcount; v2 has none)" },
     { name: 'no-free-while-referenced', description: 'no count reaches 0 while the page is mapped or pinned' },
     { name: 'refcount-consistent', description: "every page's count equals the references held on it, at every quiescent point and at the end" },
   ],
