@@ -84,10 +84,14 @@ const VARIANTS: Record<string, Partial<Flags>> = {
   'no-flush-after-split': { flushAfterSplit: false },
   'no-final-flush': { finalFlush: false },
   'no-cache-flush': { cacheFlush: false },
-  // The 2.6.27 locking (no cpa_lock, pgd_lock with interrupts off) with the global flush after
-  // the split placed under pgd_lock: the deadlock that item 1 of the v2 cover letter of the
-  // ad5ca55f6bdb series fixes ("the deadlock associated with smp call function and
-  // spin_lock_irqsave() for pgd_lock", lkml 2008/9/23/383).
+  // v1 of the ad5ca55f6bdb series: the 2.6.27 locking (no cpa_lock, pgd_lock with interrupts
+  // off) with the global flush after the split placed under pgd_lock. The v2 cover letter
+  // (lkml 2008/9/23/383) lists what v2 changed, and this has both bugs: item 1, "the deadlock
+  // associated with smp call function and spin_lock_irqsave() for pgd_lock", and item 3,
+  // "Serialize cpa() ... so that a cpu with stale large page tlb's (but small PTE's in memory)
+  // won't do a cpa() in parallel to some other cpu" — without cpa_lock the other caller finds
+  // the 4K pte the split installed and changes it before the splitter's flush reached cpu2,
+  // which still holds the 2M entry and fills a 4K one under it.
   'pgd-lock-irqs-off': { pgdLockIrqsOff: true, cpaLock: false },
 };
 
@@ -503,8 +507,10 @@ export const cpa = defineModel({
     },
     {
       name: 'pgd-lock-irqs-off',
-      description: '2.6.27 locking (no cpa_lock, pgd_lock irqsave) with the split\'s flush_tlb_all sent under pgd_lock: the other caller spins on pgd_lock with interrupts off and never acks (item 1 of the v2 cover letter, lkml 2008/9/23/383)',
-      expect: { violates: 'deadlock' },
+      description:
+        'v1 of the series: 2.6.27 locking (no cpa_lock, pgd_lock irqsave) with the split\'s flush_tlb_all sent under pgd_lock: the other caller spins on pgd_lock with interrupts off and never acks (item 1 of the v2 cover letter, lkml 2008/9/23/383); ' +
+        'or, unserialised (item 3), it changes the new 4K pte before the flush reached cpu2, which holds the 2M entry and fills a 4K one under it',
+      expect: { violates: 'deadlock', or: ['no-conflicting-translations'] },
     },
   ],
   invariants: [

@@ -1,13 +1,13 @@
 // The public API: define a model, explore it, replay a schedule.
 import { exploreProgram, type ExploreOptions, type ExploreResult } from './engine/explore.js';
-import { type Expectation, type Model, type Params, bindModel } from './model.js';
+import { type Expectation, type Model, type Params, bindModel, meetsExpectation } from './model.js';
 
 export * from './engine/types.js';
 export { exploreProgram, STRATEGIES } from './engine/explore.js';
 export type { ExploreOptions, ExploreResult, StrategyName, TraceStep, Verdict, Violation } from './engine/explore.js';
 export { replaySchedule, ReplayDivergence } from './engine/replay.js';
 export { FootprintError, unaudited } from './engine/audit.js';
-export { bindModel, defineModel, expectationText, resolveParams, UsageError, variantOf } from './model.js';
+export { bindModel, declaredViolations, defineModel, expectationOf, expectationText, resolveParams, UsageError, variantOf } from './model.js';
 export type { BoundModel, Expectation, InvariantDoc, Model, ModelSpec, ParamSpec, Params, VariantSpec } from './model.js';
 
 export interface ModelExploreOptions extends ExploreOptions {
@@ -20,7 +20,7 @@ export interface ModelResult extends ExploreResult {
   readonly variant: string;
   readonly params: Params;
   readonly expected: Expectation;
-  /** The variant showed what it declares: a complete "holds", or the declared violation. */
+  /** The variant showed what it declares: a complete "holds", or a violation it declares. */
   readonly asExpected: boolean;
 }
 
@@ -32,8 +32,7 @@ export function explore(model: Model, options: ModelExploreOptions = {}): ModelR
 }
 
 export function showsExpected(expect: Expectation, r: ExploreResult): boolean {
-  if (expect === 'holds') return r.verdict === 'holds';
-  return r.verdict === 'violated' && r.violation?.invariant === expect.violates;
+  return meetsExpectation(expect, r.verdict, r.violation?.invariant);
 }
 
 // User-model primitives: shared variables, mutex, assume/assert, waitUntil, watch check.

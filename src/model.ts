@@ -11,13 +11,26 @@ export interface ParamSpec {
   readonly description: string;
 }
 
-/** What a variant should show when explored exhaustively. */
-export type Expectation = 'holds' | { readonly violates: string };
+/**
+ * What a variant should show: `holds`, or a violation of `violates` — or of one of `or`, the
+ * other invariants its bug can break first. Which of those a search reports depends on the
+ * order it tries interleavings in (DPOR, bounded and PCT search each meet another one first),
+ * so a buggy variant names every invariant it can violate, and every strategy's verdict is one
+ * it declares. `violates` is the one DPOR reports at the defaults.
+ */
+export type Expectation = 'holds' | { readonly violates: string; readonly or?: readonly string[] };
 
 export interface VariantSpec {
   readonly name: string;
   readonly description: string;
+  /** What the variant shows at the model's default parameters (what `mmcheck list` prints). */
   readonly expect: Expectation;
+  /**
+   * What it shows at other parameters, when they change it (a speculative getter that the
+   * variant's locking does not cover; no thread left to race): given every parameter resolved.
+   * It must agree with `expect` at the defaults (defineModel checks).
+   */
+  readonly expectFor?: (params: Params) => Expectation;
 }
 
 export interface InvariantDoc {
@@ -61,7 +74,34 @@ export function defineModel(spec: ModelSpec): Model {
   for (const [k, p] of Object.entries(spec.params)) {
     if (!(p.min <= p.default && p.default <= p.max)) throw new UsageError(`model ${spec.name}: parameter ${k} default outside [min, max]`);
   }
+  const defaults = resolveParams(spec);
+  const documented = new Set([...spec.invariants.map((i) => i.name), ...ENGINE_FAILURES]);
+  for (const v of spec.variants) {
+    if (v.expectFor && !sameExpectation(v.expectFor(defaults), v.expect)) {
+      throw new UsageError(`model ${spec.name}: variant ${v.name} expects ${expectationText(v.expect)}, but its expectFor says ${expectationText(v.expectFor(defaults))} at the defaults`);
+    }
+    for (const name of declaredViolations(v.expect)) {
+      if (!documented.has(name)) throw new UsageError(`model ${spec.name}: variant ${v.name} expects a violation of ${name}, which is not one of its invariants`);
+    }
+  }
   return spec;
+}
+
+/** Failures the engine reports on its own, which a variant may expect without declaring them. */
+const ENGINE_FAILURES = ['deadlock', 'step-bound', 'model-error'];
+
+/** The invariants a violation may name for `e` to be met (none for `holds`). */
+export function declaredViolations(e: Expectation): readonly string[] {
+  return e === 'holds' ? [] : [e.violates, ...(e.or ?? [])];
+}
+
+function sameExpectation(a: Expectation, b: Expectation): boolean {
+  return JSON.stringify(declaredViolations(a)) === JSON.stringify(declaredViolations(b));
+}
+
+/** What `variant` should show at `params` (resolved): its expectFor, or its expect. */
+export function expectationOf(variant: VariantSpec, params: Params): Expectation {
+  return variant.expectFor ? variant.expectFor(params) : variant.expect;
 }
 
 export function variantOf(model: Model, name?: string): VariantSpec {
@@ -90,6 +130,7 @@ export function resolveParams(model: Model, given: Params = {}): Params {
 /** A model with its variant, parameters and step bound chosen: what one search explores. */
 export interface BoundModel {
   readonly model: Model;
+  /** The variant, its `expect` being what it should show at these parameters. */
   readonly variant: VariantSpec;
   readonly params: Params;
   readonly maxSteps: number;
@@ -102,9 +143,17 @@ export function bindModel(model: Model, variant?: string, given?: Params, maxSte
   const v = variantOf(model, variant);
   const params = resolveParams(model, given);
   const steps = maxSteps ?? model.maxSteps ?? DEFAULT_MAX_STEPS;
-  return { model, variant: v, params, maxSteps: steps, make: () => model.build(v.name, params) };
+  const bound: VariantSpec = v.expectFor ? { ...v, expect: v.expectFor(params) } : v;
+  return { model, variant: bound, params, maxSteps: steps, make: () => model.build(v.name, params) };
 }
 
+/** A result shows `e`: a complete search that holds, or a violation of an invariant `e` names. */
+export function meetsExpectation(e: Expectation, verdict: string, invariant: string | undefined): boolean {
+  if (e === 'holds') return verdict === 'holds';
+  return verdict === 'violated' && invariant !== undefined && declaredViolations(e).includes(invariant);
+}
+
+/** "holds", "violates deadlock", "violates deadlock or no-conflicting-translations". */
 export function expectationText(e: Expectation): string {
-  return e === 'holds' ? 'holds' : `violates ${e.violates}`;
+  return e === 'holds' ? 'holds' : `violates ${declaredViolations(e).join(' or ')}`;
 }

@@ -11,6 +11,7 @@ import { JsonInputError } from '../schema/json.js';
 import { safeLine, safeText } from '../schema/text.js';
 import { TraceError } from '../trace/format.js';
 import { parseCommandLine } from './args.js';
+import { colourer, colourWanted } from './colour.js';
 import { helpText } from './help.js';
 import { loadModel } from './load.js';
 import { Aborted, EXIT, signalStatus } from './exit.js';
@@ -26,13 +27,15 @@ const processIo: Io = {
   isTTY: process.stderr.isTTY === true,
   // A pipe or file has no width: tables then fit 100 columns (report.ts).
   ...(process.stdout.isTTY && process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
+  color: colourWanted(process.env, process.stdout.isTTY === true),
 };
 
 /** Everything printed passes here: no control character from a model or a file reaches the
  * terminal raw (newlines and tabs of multi-line output are kept). */
 function sanitised(io: Io, width: number | undefined): Io {
   const columns = width ?? io.columns;
-  return { out: (t) => io.out(safeText(t)), err: (t) => io.err(safeText(t)), isTTY: io.isTTY, ...(columns === undefined ? {} : { columns }) };
+  const paint = colourer(io.color === true); // after escaping: its own escapes must survive
+  return { out: (t) => io.out(paint(safeText(t))), err: (t) => io.err(safeText(t)), isTTY: io.isTTY, ...(columns === undefined ? {} : { columns }) };
 }
 
 const isInputError = (e: unknown) => e instanceof UsageError || e instanceof TraceError || e instanceof ReplayDivergence || e instanceof CheckpointError || e instanceof JsonInputError;
@@ -41,7 +44,9 @@ export async function main(argv: string[], rawIo: Io = processIo): Promise<numbe
   let io = sanitised(rawIo, undefined);
   try {
     const args = parseCommandLine(argv);
-    if ('width' in args) io = sanitised(rawIo, args.width);
+    // JSON is for programs: never coloured.
+    if ('json' in args && args.json) io = sanitised({ ...rawIo, color: false }, 'width' in args ? args.width : undefined);
+    else if ('width' in args) io = sanitised(rawIo, args.width);
     switch (args.command) {
       case 'help':
         io.out(helpText(args.topic));

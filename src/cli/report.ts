@@ -11,6 +11,8 @@ export interface Io {
   readonly isTTY: boolean;
   /** The terminal's width in columns (or --width); undefined: not a terminal. */
   readonly columns?: number;
+  /** Colour stdout (colour.ts: a terminal, NO_COLOR, FORCE_COLOR). */
+  readonly color?: boolean;
 }
 
 /** Columns to fit tables and swim lanes to: a pipe, a file or a CI log gets 100. */

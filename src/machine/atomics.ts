@@ -1,15 +1,13 @@
 // Atomic operations on Cells (model variables, struct page fields, memory words). Each is one
 // Step, named like the kernel's. Plain READ_ONCE / WRITE_ONCE are here too: also one Step each.
 import type { Step } from '../engine/types.js';
-import { type Cell, mkStep, op } from './step.js';
+import { type Cell, mkStep, op, rmwAccesses } from './step.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
-const rmw = (c: Cell) => [...c.readAccesses(), ...c.writeAccesses()];
-
 function* update<T>(label: string, c: Cell, f: (old: number) => { value: number; result: T }): Op<T> {
   return yield* op(
-    mkStep(label, rmw(c), (say) => {
+    mkStep(label, rmwAccesses(c), (say) => {
       const old = c.get();
       const { value, result } = f(old);
       if (value !== old) c.set(value, label);

@@ -11,12 +11,12 @@
 // every access to the engine's access audit under the locations below; notes for traces that
 // mention state outside a step's footprint are built unaudited (they never affect behaviour).
 import { noteRead, noteWrite, unaudited } from '../engine/audit.js';
-import { type Access, type Loc, type Step, write } from '../engine/types.js';
+import type { Access, Loc, Step } from '../engine/types.js';
 import * as ipi from './ipi.js';
-import { type PhysMemory, cacheLoc } from './memory.js';
+import { type PhysMemory, type WordCell, cacheLoc } from './memory.js';
 import type { PageTable, PgLevel } from './pagetable.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, describePte, type pte_t, pte_present, pte_set_flags, pte_write } from './pte.js';
-import { mkStep, op } from './step.js';
+import { joinAccesses, mkStep, op, readsOf, writeOf, writesOf } from './step.js';
 import { type Stateful, sameList } from './state.js';
 import { Tlb, type TlbEntry, type TlbState, decodeEntry, encodeEntry } from './tlb.js';
 import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, paPfn, physAddr, va } from './types.js';
@@ -88,6 +88,122 @@ function decodeTranslated(r: string): Translated {
   return t;
 }
 const decoded = new Map<string, Translated>();
+/** setDirty's step result (an encoded entry), decoded once per distinct string like translate's. */
+function decodeUpdated(r: string): TlbEntry {
+  const t = decodeTranslated(r);
+  if (!t.ok) throw new Error(`not an encoded TLB entry: ${r}`);
+  return t.entry;
+}
+
+/**
+ * The texts of one access site: loads of one address, or stores of one value to one address.
+ * A thread yields an access's steps again whenever its execution is brought back from a saved
+ * state, and the engine builds the program again for every execution, so the texts are made
+ * once per site and shared by every build and CPU.
+ */
+interface SiteText {
+  /** "load 0x1000", "store 0x1000 := 3". */
+  readonly what: string;
+  readonly translate: string;
+  /** The data step's label ("…: write D0[0]") and setDirty's ("…: set D in O[0]") by word name. */
+  readonly word: Map<string, string>;
+  readonly dirty: Map<string, string>;
+}
+const loadTexts = new Map<number, SiteText>();
+const storeTexts = new Map<number, Map<number, SiteText>>();
+const siteText = (what: string): SiteText => ({ what, translate: `${what}: translate`, word: new Map(), dirty: new Map() });
+function loadText(v: VirtAddr): SiteText {
+  let t = loadTexts.get(v);
+  if (t === undefined) {
+    if (loadTexts.size >= 1 << 16) loadTexts.clear(); // a bound, never reached by the built-in models
+    loadTexts.set(v, (t = siteText(`load ${hex(v)}`)));
+  }
+  return t;
+}
+function storeText(v: VirtAddr, value: number): SiteText {
+  let byValue = storeTexts.get(v);
+  if (byValue === undefined) {
+    if (storeTexts.size >= 1 << 16) storeTexts.clear();
+    storeTexts.set(v, (byValue = new Map()));
+  }
+  let t = byValue.get(value);
+  if (t === undefined) {
+    if (byValue.size >= 1 << 16) byValue.clear();
+    byValue.set(value, (t = siteText(`store ${hex(v)} := ${value}`)));
+  }
+  return t;
+}
+/** `make(name)`, made once per name. */
+function textFor(cache: Map<string, string>, name: string, make: (name: string) => string): string {
+  let t = cache.get(name);
+  if (t === undefined) {
+    if (cache.size >= 1 << 12) cache.clear();
+    cache.set(name, (t = make(name)));
+  }
+  return t;
+}
+
+/** Location names and footprints of one CPU in one geometry, shared by every build (see
+ * TlbShared in tlb.ts). */
+interface CpuShared {
+  readonly name: string;
+  readonly insnLoc: Loc;
+  readonly irqLoc: Loc;
+  readonly ipiLoc: Loc;
+  readonly cr3Loc: Loc;
+  readonly faultLoc: Loc;
+  readonly ackLocs: Loc[];
+  readonly insnWrite: Access;
+  readonly faultWrite: Access;
+  /** Translate footprints on a TLB hit, per page: [insn write, lookup reads], and with the fault
+   * write (a store through a read-only entry). */
+  readonly hitFps: (readonly Access[])[];
+  readonly hitFaultFps: (readonly Access[])[];
+  /** Data-access footprints by word location: [insn write, the word's accesses, the WB-cache
+   * write when caches are tracked]; load, store, load with cache, store with cache. */
+  readonly dataFps: readonly [Map<Loc, readonly Access[]>, Map<Loc, readonly Access[]>, Map<Loc, readonly Access[]>, Map<Loc, readonly Access[]>];
+  /** setDirty footprints by page, then source entry location; for a 4K and a 2M entry. */
+  readonly dirtyFps: readonly [Map<number, Map<Loc, readonly Access[]>>, Map<number, Map<Loc, readonly Access[]>>];
+}
+/** By entries per table, then CPU. */
+const cpuShared: CpuShared[][] = [];
+function cpuSharedFor(id: CpuId, geo: Geometry): CpuShared {
+  const byCpu = (cpuShared[geo.ptesPerTable] ??= []);
+  let c = byCpu[id];
+  if (c === undefined) {
+    const insnLoc = `cpu:${id}:insn`;
+    const faultLoc = `fault:${id}`;
+    c = byCpu[id] = {
+      name: `cpu${id}`,
+      insnLoc,
+      irqLoc: `irq:${id}`,
+      ipiLoc: `ipi:${id}`,
+      cr3Loc: `cr3:${id}`,
+      faultLoc,
+      ackLocs: [],
+      insnWrite: writeOf(insnLoc),
+      faultWrite: writeOf(faultLoc),
+      hitFps: [],
+      hitFaultFps: [],
+      dataFps: [new Map(), new Map(), new Map(), new Map()],
+      dirtyFps: [new Map(), new Map()],
+    };
+  }
+  return c;
+}
+
+/** One context for every walk of a CPU; `mm` is read (and audited) when a walk asks for it. */
+class CpuWalkContext implements WalkContext {
+  readonly tlb: Tlb;
+  readonly cr3Loc: Loc;
+  constructor(private readonly cpu: Cpu, readonly psc: boolean) {
+    this.tlb = cpu.tlb;
+    this.cr3Loc = cpu.cr3Loc;
+  }
+  get mm(): PageTable {
+    return this.cpu.mm;
+  }
+}
 
 function sameAcks(saved: readonly CpuId[], acks: ReadonlySet<CpuId>): boolean {
   if (saved.length !== acks.size) return false;
@@ -104,7 +220,8 @@ export class Cpu implements Stateful<CpuState> {
   readonly ipiLoc: Loc;
   readonly cr3Loc: Loc;
   readonly faultLoc: Loc;
-  private readonly ackLocs: Loc[] = [];
+  /** Location names and footprints shared by every build (see CpuShared). */
+  private readonly shared: CpuShared;
   private irq = true;
   private insn = false;
   private root: PageTable;
@@ -115,14 +232,17 @@ export class Cpu implements Stateful<CpuState> {
 
   constructor(readonly id: CpuId, mm: PageTable, readonly host: CpuHost) {
     this.tlb = new Tlb(id, host.geo);
-    this.name = `cpu${id}`;
-    this.insnLoc = `cpu:${id}:insn`;
-    this.irqLoc = `irq:${id}`;
-    this.ipiLoc = `ipi:${id}`;
-    this.cr3Loc = `cr3:${id}`;
-    this.faultLoc = `fault:${id}`;
+    const shared = (this.shared = cpuSharedFor(id, host.geo));
+    this.name = shared.name;
+    this.insnLoc = shared.insnLoc;
+    this.irqLoc = shared.irqLoc;
+    this.ipiLoc = shared.ipiLoc;
+    this.cr3Loc = shared.cr3Loc;
+    this.faultLoc = shared.faultLoc;
     this.root = mm;
+    this.walkCtx = new CpuWalkContext(this, host.pagingStructureCache);
   }
+  private readonly walkCtx: WalkContext;
 
   // ---- Program.state (raw copies, not audited) ----
 
@@ -147,7 +267,7 @@ export class Cpu implements Stateful<CpuState> {
   }
 
   ackLoc(target: CpuId): Loc {
-    return (this.ackLocs[target] ??= `ack:${this.id}:${target}`);
+    return (this.shared.ackLocs[target] ??= `ack:${this.id}:${target}`);
   }
 
   /** Interrupts enabled (`irq:<id>`). */
@@ -218,20 +338,63 @@ export class Cpu implements Stateful<CpuState> {
     this.acks.delete(target);
   }
 
+  /** The context of this CPU's walks: its TLB, cr3 (read when the walk reads it) and whether
+   * it has a paging-structure cache. */
   get walkContext(): WalkContext {
-    return { tlb: this.tlb, mm: this.mm, cr3Loc: this.cr3Loc, psc: this.host.pagingStructureCache };
+    return this.walkCtx;
+  }
+
+  /** What translating `v` touches, in the current state: on a TLB hit the shared list of the
+   * page, on a miss the walk's own. */
+  private translateFp(v: VirtAddr, access: AccessKind): readonly Access[] {
+    const sh = this.shared;
+    const hit = this.tlb.lookup(v);
+    if (hit) {
+      const page = Math.floor(v / PAGE_SIZE);
+      if (access === 'store' && !hit.rw) return (sh.hitFaultFps[page] ??= joinAccesses([sh.insnWrite], this.tlb.lookupAccesses(v), [sh.faultWrite]));
+      return (sh.hitFps[page] ??= joinAccesses([sh.insnWrite], this.tlb.lookupAccesses(v)));
+    }
+    const plan = planWalk(this.walkCtx, v, sh.insnWrite);
+    // planWalk's list is fresh: the fault write goes on its end.
+    if (plan.kind === 'fault' || (access === 'store' && !plan.entry.rw)) (plan.accesses as Access[]).push(sh.faultWrite);
+    return plan.accesses;
+  }
+  /** [insn write, the word's accesses, the WB-cache write when caches are tracked]. */
+  private dataFp(word: WordCell, e: TlbEntry, pa: PhysAddr, store: boolean): readonly Access[] {
+    const cached = this.host.trackCaches && e.cacheType === 'WB';
+    const map = this.shared.dataFps[(store ? 1 : 0) + (cached ? 2 : 0)];
+    let fp = map.get(word.loc);
+    if (fp === undefined) {
+      fp = joinAccesses([this.shared.insnWrite], store ? word.writeAccesses() : word.readAccesses(), cached ? writesOf(cacheLoc(paPfn(pa))) : []);
+      map.set(word.loc, fp);
+    }
+    return fp;
+  }
+  /** setDirty's footprint: the lookup, the slot write and the source entry's read-modify-write. */
+  private dirtyFp(v: VirtAddr, e: TlbEntry, src: WordCell): readonly Access[] {
+    const byPage = this.shared.dirtyFps[e.size === '4K' ? 0 : 1];
+    const page = Math.floor(v / PAGE_SIZE);
+    let bySource = byPage.get(page);
+    if (bySource === undefined) byPage.set(page, (bySource = new Map()));
+    let fp = bySource.get(src.loc);
+    if (fp === undefined) {
+      fp = joinAccesses(this.tlb.lookupAccesses(v), [writeOf(this.tlb.slotLoc(v, e.size))], src.readAccesses(), src.writeAccesses());
+      bySource.set(src.loc, fp);
+    }
+    return fp;
   }
 
   // ---- loads and stores ----
 
   /** Load the word at `v`. */
   *load(v: VirtAddr): Op<AccessResult<number>> {
-    const t = yield* this.translate(v, 'load', `load ${hex(v)}`);
+    const text = loadText(v);
+    const t = yield* this.translate(v, 'load', text);
     if (!t.ok) return t;
     const pa = physAddr(this.tlb.frameOf(t.entry, v), this.host.geo.wordIndex(v));
     const word = this.host.memory.word(pa);
     const value = yield* op(
-      mkStep(`load ${hex(v)}: read ${word.name}`, [write(this.insnLoc), ...word.readAccesses(), ...this.cacheAccess(t.entry, pa)], (say) => {
+      mkStep(textFor(text.word, word.name, (name) => `${text.what}: read ${name}`), this.dataFp(word, t.entry, pa, false), (say) => {
         this.endInsn();
         this.touchCache(t.entry, pa);
         const x = word.get();
@@ -244,21 +407,21 @@ export class Cpu implements Stateful<CpuState> {
 
   /** Store `value` at `v`. */
   *store(v: VirtAddr, value: number): Op<AccessResult<void>> {
-    const what = `store ${hex(v)} := ${value}`;
+    const text = storeText(v, value);
     for (;;) {
-      const t = yield* this.translate(v, 'store', what);
+      const t = yield* this.translate(v, 'store', text);
       if (!t.ok) return t;
       let entry = t.entry;
       if (!entry.dirty) {
-        const updated = yield* this.setDirty(v, entry, what);
+        const updated = yield* this.setDirty(v, entry, text);
         if (updated === null) continue; // source entry gone: re-walk
         entry = updated;
       }
       const pa = physAddr(this.tlb.frameOf(entry, v), this.host.geo.wordIndex(v));
       const word = this.host.memory.word(pa);
-      const fp = [write(this.insnLoc), ...word.writeAccesses(), ...this.cacheAccess(entry, pa)];
+      const fp = this.dataFp(word, entry, pa, true);
       yield* op(
-        mkStep(`${what}: write ${word.name}`, fp, (say) => {
+        mkStep(textFor(text.word, word.name, (name) => `${text.what}: write ${name}`), fp, (say) => {
           this.endInsn();
           this.touchCache(entry, pa);
           const old = word.get();
@@ -276,30 +439,20 @@ export class Cpu implements Stateful<CpuState> {
    * result is a string (`encodeTranslated`), decoded here by the thread: a state restore feeds
    * a thread only plain results back, and translate starts every load and store.
    */
-  private *translate(v: VirtAddr, access: AccessKind, what: string): Op<Translated> {
-    return decodeTranslated(yield* this.translateStep(v, access, what));
+  private *translate(v: VirtAddr, access: AccessKind, text: SiteText): Op<Translated> {
+    return decodeTranslated(yield* this.translateStep(v, access, text));
   }
-  private *translateStep(v: VirtAddr, access: AccessKind, what: string): Op<string> {
-    const fp = (): readonly Access[] => {
-      const hit = this.tlb.lookup(v);
-      if (hit) {
-        const f = access === 'store' && !hit.rw ? [write(this.faultLoc)] : [];
-        return [write(this.insnLoc), ...this.tlb.lookupAccesses(v), ...f];
-      }
-      const plan = planWalk(this.walkContext, v);
-      const f = plan.kind === 'fault' || (access === 'store' && !plan.entry.rw) ? [write(this.faultLoc)] : [];
-      return [write(this.insnLoc), ...plan.accesses, ...f];
-    };
+  private *translateStep(v: VirtAddr, access: AccessKind, text: SiteText): Op<string> {
     return yield* op(
-      mkStep(`${what}: translate`, fp, (say): string => {
+      mkStep(text.translate, () => this.translateFp(v, access), (say): string => {
         this.inInsn = true;
         let entry = this.tlb.lookup(v);
         let note: string;
         if (entry) {
           note = `TLB hit: ${this.describe(entry)}`;
         } else {
-          const plan = planWalk(this.walkContext, v);
-          note = applyWalk(this.walkContext, plan, this.name);
+          const plan = planWalk(this.walkCtx, v);
+          note = applyWalk(this.walkCtx, plan, this.name);
           if (plan.kind === 'fault') {
             say(`${note} → page fault`);
             return this.fault(v, access, 'not-present', plan.why);
@@ -320,13 +473,12 @@ export class Cpu implements Stateful<CpuState> {
    * The locked A|D update on the entry the TLB entry came from. Returns the updated TLB entry,
    * or null when the source is no longer present/writable (the TLB entry is dropped: re-walk).
    */
-  private *setDirty(v: VirtAddr, entry: TlbEntry, what: string): Op<TlbEntry | null> {
+  private *setDirty(v: VirtAddr, entry: TlbEntry, text: SiteText): Op<TlbEntry | null> {
     const mem = this.host.memory;
     const src = mem.word(entry.source);
-    const fp = [...this.tlb.lookupAccesses(v), write(this.tlb.slotLoc(v, entry.size)), ...src.readAccesses(), ...src.writeAccesses()];
     // The step returns the updated entry encoded (plain data for a state restore, as translate).
     const r = yield* op(
-      mkStep(`${what}: set D in ${src.name}`, fp, (say): string | null => {
+      mkStep(textFor(text.dirty, src.name, (name) => `${text.what}: set D in ${name}`), this.dirtyFp(v, entry, src), (say): string | null => {
         const cur = src.get() as pte_t;
         const name = (f: Pfn) => mem.frameName(f);
         if (!pte_present(cur) || !pte_write(cur)) {
@@ -353,7 +505,7 @@ export class Cpu implements Stateful<CpuState> {
         return encodeEntry(nu);
       }),
     );
-    return r === null ? null : decodeEntry(r);
+    return r === null ? null : decodeUpdated(r);
   }
 
   private fault(v: VirtAddr, access: AccessKind, kind: PageFaultKind, why: string): string {
@@ -363,9 +515,6 @@ export class Cpu implements Stateful<CpuState> {
   }
   private endInsn(): void {
     this.inInsn = false;
-  }
-  private cacheAccess(e: TlbEntry, pa: PhysAddr): Access[] {
-    return this.host.trackCaches && e.cacheType === 'WB' ? [write(cacheLoc(paPfn(pa)))] : [];
   }
   private touchCache(e: TlbEntry, pa: PhysAddr): void {
     if (this.host.trackCaches && e.cacheType === 'WB') this.host.memory.setCachedWB(paPfn(pa), true);
@@ -401,7 +550,7 @@ export class Cpu implements Stateful<CpuState> {
 
   /** Load a new root (cr3 write): the whole TLB is flushed. */
   *switch_mm(next: PageTable): Op<void> {
-    yield* op(mkStep(`switch_mm → ${next.name}`, () => [write(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
+    yield* op(mkStep(`switch_mm → ${next.name}`, () => [writeOf(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
       this.mm = next;
       say(`now on ${next.name}; ${this.dropped(this.tlb.flushAll())}`);
     }));
@@ -423,35 +572,70 @@ export class Cpu implements Stateful<CpuState> {
     yield* this.setIrq(flags, 'local_irq_restore');
   }
   private *setIrq(on: boolean, label: string): Op<boolean> {
-    return yield* op(mkStep(label, [write(this.irqLoc)], (say) => {
-      const was = this.irqEnabled;
-      this.irqEnabled = on;
-      say(`interrupts ${on ? 'on' : 'off'}${on && unaudited(() => this.ipiQueue.length > 0) ? ' (IPI pending)' : ''}`);
-      return was;
-    }));
+    return yield* op(mkStep(label, writesOf(this.irqLoc), on ? this.irqOn : this.irqOff));
   }
+  private readonly irqOn = (say: (note: string) => void): boolean => {
+    const was = this.irqEnabled;
+    this.irqEnabled = true;
+    say(unaudited(() => this.ipiQueue.length > 0) ? 'interrupts on (IPI pending)' : 'interrupts on');
+    return was;
+  };
+  private readonly irqOff = (say: (note: string) => void): boolean => {
+    const was = this.irqEnabled;
+    this.irqEnabled = false;
+    say('interrupts off');
+    return was;
+  };
 
   // ---- remote shootdowns (ipi.ts) ----
 
   /** Flush every CPU's whole TLB; waits for every other CPU's ack. */
   *flush_tlb_all(): Op<void> {
-    yield* ipi.shootdown(this, { kind: 'all' }, 'all', 'flush_tlb_all');
+    yield* ipi.runShootdown(this, shootdownText('flush_tlb_all', '', -1, -1, () => [{ kind: 'all' }, 'flush_tlb_all']), 'all');
   }
   /** Flush [start, end) on every CPU (kernel addresses); waits for the acks. */
   *flush_tlb_kernel_range(start: VirtAddr, end: VirtAddr): Op<void> {
-    yield* ipi.shootdown(this, { kind: 'range', start, end }, 'all', `flush_tlb_kernel_range(${hex(start)}, ${hex(end)})`);
+    yield* ipi.runShootdown(this, shootdownText('flush_tlb_kernel_range', '', start, end, () => [{ kind: 'range', start, end }, `flush_tlb_kernel_range(${hex(start)}, ${hex(end)})`]), 'all');
   }
   /** Flush one page on every CPU running this CPU's mm. */
   *flush_tlb_page(v: VirtAddr): Op<void> {
     const start = va(v - (v % PAGE_SIZE));
-    yield* ipi.shootdown(this, { kind: 'range', start, end: va(start + PAGE_SIZE) }, this.ownMm, `flush_tlb_page(${hex(v)})`);
+    yield* ipi.runShootdown(this, shootdownText('flush_tlb_page', '', v, -1, () => [{ kind: 'range', start, end: va(start + PAGE_SIZE) }, `flush_tlb_page(${hex(v)})`]), this.ownMm);
   }
   /** Flush [start, end) on every CPU running `mm` (default: this CPU's). */
   *flush_tlb_range(start: VirtAddr, end: VirtAddr, mm: PageTable = this.ownMm): Op<void> {
-    yield* ipi.shootdown(this, { kind: 'range', start, end }, mm, `flush_tlb_range(${hex(start)}, ${hex(end)})`);
+    yield* ipi.runShootdown(this, shootdownText('flush_tlb_range', '', start, end, () => [{ kind: 'range', start, end }, `flush_tlb_range(${hex(start)}, ${hex(end)})`]), mm);
   }
   /** Flush the whole TLB of every CPU running `mm` (default: this CPU's). */
   *flush_tlb_mm(mm: PageTable = this.ownMm): Op<void> {
-    yield* ipi.shootdown(this, { kind: 'all' }, mm, `flush_tlb_mm(${mm.name})`);
+    yield* ipi.runShootdown(this, shootdownText('flush_tlb_mm', mm.name, -1, -1, () => [{ kind: 'all' }, `flush_tlb_mm(${mm.name})`]), mm);
   }
+
+  /** Every other CPU of the machine (shootdown targets). */
+  get others(): readonly Cpu[] {
+    return (this.otherCpus ??= this.host.cpuList.filter((c) => c !== this));
+  }
+  private otherCpus: readonly Cpu[] | undefined;
 }
+
+/** The texts of kernel call `fn` with arguments `name`, `a`, `b` (-1: none), made once and
+ * shared by every build (see ipi.ShootdownText). */
+function shootdownText(fn: string, name: string, a: number, b: number, make: () => [ipi.FlushRequest, string]): ipi.ShootdownText {
+  let byName = shootdownTexts.get(fn);
+  if (byName === undefined) shootdownTexts.set(fn, (byName = new Map()));
+  let byA = byName.get(name);
+  if (byA === undefined) byName.set(name, (byA = new Map()));
+  let byB = byA.get(a);
+  if (byB === undefined) {
+    if (byA.size >= 1 << 12) byA.clear(); // a bound, never reached by the built-in models
+    byA.set(a, (byB = new Map()));
+  }
+  let t = byB.get(b);
+  if (t === undefined) {
+    if (byB.size >= 1 << 12) byB.clear();
+    const [flush, what] = make();
+    byB.set(b, (t = ipi.shootdownText(flush, what)));
+  }
+  return t;
+}
+const shootdownTexts = new Map<string, Map<string, Map<number, Map<number, ipi.ShootdownText>>>>();

@@ -7,10 +7,10 @@
 //
 // Locations: `ipi:<cpu>` the request queue; `ack:<sender>:<target>` one ack;
 // `irq:<cpu>`, `cpu:<cpu>:insn`, `cr3:<cpu>` read by delivery / target selection.
-import { type Access, type Step, type ThreadSpec, read, write } from '../engine/types.js';
+import { type Access, type Step, type ThreadSpec } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
 import type { PageTable } from './pagetable.js';
-import { mkStep, op } from './step.js';
+import { joinAccesses, mkStep, op, readOf, writeOf } from './step.js';
 import type { TlbEntry } from './tlb.js';
 import type { CpuId, VirtAddr } from './types.js';
 
@@ -26,20 +26,9 @@ export interface IpiRequest {
 }
 
 /** Locations a flush of `req` on `cpu` touches, in the current state. */
-export function flushAccesses(cpu: Cpu, req: FlushRequest): Access[] {
+export function flushAccesses(cpu: Cpu, req: FlushRequest): readonly Access[] {
   if (req.kind === 'all') return cpu.tlb.flushAllAccesses();
-  const seen = new Set<string>();
-  const out: Access[] = [];
-  for (const v of cpu.host.geo.pages(req.start, req.end)) {
-    for (const a of cpu.tlb.invlpgAccesses(v)) {
-      const k = `${a.loc}/${a.write}`;
-      if (!seen.has(k)) {
-        seen.add(k);
-        out.push(a);
-      }
-    }
-  }
-  return out;
+  return cpu.tlb.rangeFlushAccesses(req.start, req.end);
 }
 
 /** Perform the flush on `cpu`'s TLB now; returns a note. */
@@ -50,85 +39,124 @@ export function applyFlush(cpu: Cpu, req: FlushRequest): string {
   return cpu.dropped(gone);
 }
 
+/** The texts of one shootdown call (kernel call and arguments), shared by every build. */
+export interface ShootdownText {
+  readonly what: string;
+  readonly flush: FlushRequest;
+  readonly sendLabel: string;
+  readonly localLabel: string;
+  readonly waitLabel: string;
+  /** What each sender posts, by sender (immutable: one object serves every post). */
+  readonly requests: IpiRequest[];
+}
+export const shootdownText = (flush: FlushRequest, what: string): ShootdownText => ({
+  what,
+  flush,
+  sendLabel: `${what}: send IPIs`,
+  localLabel: `${what}: local flush`,
+  waitLabel: `${what}: wait for acks`,
+  requests: [],
+});
+
+/** The send and wait footprints of a sender among `n` CPUs, to every other CPU or to those
+ * running an mm (which reads their cr3), shared by every build: by n, sender, then 0 / 1. */
+const sendFps: (readonly Access[])[][][] = [];
+const waitFps: (readonly Access[])[][] = [];
+function sendFp(sender: Cpu, others: readonly Cpu[], all: boolean): readonly Access[] {
+  const n = others.length + 1;
+  const bySender = ((sendFps[n] ??= [])[sender.id] ??= []);
+  let fp = bySender[all ? 0 : 1];
+  if (fp === undefined) {
+    const out: Access[] = [];
+    for (const c of others) {
+      if (!all) out.push(readOf(c.cr3Loc));
+      out.push(writeOf(c.ipiLoc), writeOf(sender.ackLoc(c.id)));
+    }
+    bySender[all ? 0 : 1] = fp = joinAccesses(out);
+  }
+  return fp;
+}
+function waitFp(sender: Cpu, others: readonly Cpu[]): readonly Access[] {
+  const bySender = (waitFps[others.length + 1] ??= []);
+  return (bySender[sender.id] ??= joinAccesses(others.map((c) => readOf(sender.ackLoc(c.id)))));
+}
+
+const allAcksIn = (say: (note: string) => void): void => say('all acks in');
+
 /**
  * The sender's side: post to targets ('all' other CPUs, or those running `mm`), flush locally
  * (when the sender is a target), wait for every ack.
  */
-export function* shootdown(sender: Cpu, flush: FlushRequest, targets: 'all' | PageTable, what: string): Generator<Step, void, unknown> {
-  const others = sender.host.cpuList.filter((c) => c !== sender);
+export function shootdown(sender: Cpu, flush: FlushRequest, targets: 'all' | PageTable, what: string): Generator<Step, void, unknown> {
+  return runShootdown(sender, shootdownText(flush, what), targets);
+}
+
+/** The steps of a shootdown call whose texts are `text`. */
+export function* runShootdown(sender: Cpu, text: ShootdownText, targets: 'all' | PageTable): Generator<Step, void, unknown> {
+  const { flush } = text;
+  const others = sender.others;
   if (others.length > 0) {
-    const fp: Access[] = [];
-    for (const c of others) {
-      if (targets !== 'all') fp.push(read(c.cr3Loc));
-      fp.push(write(c.ipiLoc), write(sender.ackLoc(c.id)));
-    }
+    const request = (text.requests[sender.id] ??= { from: sender.id, flush, what: text.what });
     yield* op(
-      mkStep(`${what}: send IPIs`, fp, (say) => {
+      mkStep(text.sendLabel, sendFp(sender, others, targets === 'all'), (say) => {
         const chosen = others.filter((c) => targets === 'all' || c.mm === targets);
         for (const c of chosen) {
-          c.postIpi({ from: sender.id, flush, what });
+          c.postIpi(request);
           sender.expectAck(c.id);
         }
         say(chosen.length ? `IPI → ${chosen.map((c) => c.name).join(', ')}` : 'no other CPU to flush');
       }),
     );
   }
-  // The sender's own cr3, read by its own thread: see Cpu.ownMm.
+  // The sender's own cr3, read by its own thread: see Cpu.ownMm. A range flush touches the same
+  // locations in every state, a full flush does not.
   if (targets === 'all' || sender.ownMm === targets) {
-    yield* op(mkStep(`${what}: local flush`, () => flushAccesses(sender, flush), (say) => say(applyFlush(sender, flush))));
+    const fp = flush.kind === 'all' ? () => flushAccesses(sender, flush) : flushAccesses(sender, flush);
+    yield* op(mkStep(text.localLabel, fp, (say) => say(applyFlush(sender, flush))));
   }
-  if (others.length > 0) {
-    yield* op(
-      mkStep(
-        `${what}: wait for acks`,
-        others.map((c) => read(sender.ackLoc(c.id))),
-        (say) => say('all acks in'),
-        () => sender.awaitingAcks.size === 0,
-      ),
-    );
-  }
+  if (others.length > 0) yield* op(mkStep(text.waitLabel, waitFp(sender, others), allAcksIn, () => sender.awaitingAcks.size === 0));
 }
+
+/** What IPI delivery on a CPU reads while nothing is pending, by CPU (shared by every build). */
+const idleFps: (readonly Access[])[] = [];
 
 /** The delivery actor for `cpu`: handles every pending request at once, then acks. */
 export function ipiActor(cpu: Cpu): ThreadSpec {
   const cpus = cpu.host.cpuList;
+  // What delivery reads while nothing is pending (most of the time): one list per CPU.
+  const idle = (idleFps[cpu.id] ??= joinAccesses([readOf(cpu.irqLoc), readOf(cpu.insnLoc), readOf(cpu.ipiLoc)]));
   const fp = (): readonly Access[] => {
-    const acc: Access[] = [read(cpu.irqLoc), read(cpu.insnLoc), read(cpu.ipiLoc)];
-    if (cpu.ipiPending.length === 0) return acc;
-    acc.push(write(cpu.ipiLoc));
+    if (cpu.ipiPending.length === 0) return idle;
+    const acc: Access[] = [...idle, writeOf(cpu.ipiLoc)];
     const reqs = cpu.ipiPending;
     const full = reqs.some((r) => r.flush.kind === 'all');
-    for (const r of reqs) acc.push(write(cpus[r.from]!.ackLoc(cpu.id)));
+    for (const r of reqs) acc.push(writeOf(cpus[r.from]!.ackLoc(cpu.id)));
     if (full) acc.push(...flushAccesses(cpu, { kind: 'all' }));
     else for (const r of reqs) acc.push(...flushAccesses(cpu, r.flush));
     return acc;
   };
-  const deliver = (): Step =>
-    mkStep(
-      `IPI on ${cpu.name}: flush and ack`,
-      fp,
-      (say) => {
-        const notes: string[] = [];
-        const reqs = cpu.takeIpis();
-        // One full flush covers every request; the footprint was made the same way.
-        const full = reqs.some((r) => r.flush.kind === 'all');
-        let flushed = false;
-        for (const r of reqs) {
-          if (!full) notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, r.flush)}`);
-          else if (!flushed) notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, { kind: 'all' })}`);
-          else notes.push(`${r.what} from cpu${r.from}: covered by the full flush`);
-          flushed = full;
-          cpus[r.from]!.acked(cpu.id);
-        }
-        say(notes.join('; '));
-      },
-      () => cpu.ipiPending.length > 0 && cpu.irqEnabled && !cpu.inInsn,
-    );
+  const deliver = (say: (note: string) => void): void => {
+    const notes: string[] = [];
+    const reqs = cpu.takeIpis();
+    // One full flush covers every request; the footprint was made the same way.
+    const full = reqs.some((r) => r.flush.kind === 'all');
+    let flushed = false;
+    for (const r of reqs) {
+      if (!full) notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, r.flush)}`);
+      else if (!flushed) notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, { kind: 'all' })}`);
+      else notes.push(`${r.what} from cpu${r.from}: covered by the full flush`);
+      flushed = full;
+      cpus[r.from]!.acked(cpu.id);
+    }
+    say(notes.join('; '));
+  };
+  const canDeliver = (): boolean => cpu.ipiPending.length > 0 && cpu.irqEnabled && !cpu.inInsn;
+  const label = `IPI on ${cpu.name}: flush and ack`;
   return {
     name: `ipi→${cpu.name}`,
     actor: true,
     body: function* () {
-      for (;;) yield deliver();
+      for (;;) yield mkStep(label, fp, deliver, canDeliver);
     },
   };
 }

@@ -3,11 +3,10 @@
 // Location: `lock:<name>` (written by acquire, release and trylock). Bit spinlocks live in a
 // Cell (a struct page flags word) and touch that word.
 import { noteRead, noteWrite } from '../engine/audit.js';
-import type { Step } from '../engine/types.js';
-import { write } from '../engine/types.js';
+import type { Access, Step } from '../engine/types.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import type { Stateful } from './state.js';
-import { type Cell, mkStep, op } from './step.js';
+import { type Cell, mkStep, op, rmwAccesses, writesOf } from './step.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
@@ -19,8 +18,11 @@ export class Lock implements Stateful<LockState> {
   private taken = false;
   /** Name of the thread/CPU that holds it, when the caller said (for snapshots only). */
   holder: string | undefined;
+  /** Its location name, labels and notes, shared by every build (see LockText). */
+  readonly text: LockText;
   constructor(readonly name: string, readonly kind: LockKind) {
-    this.loc = `lock:${name}`;
+    this.text = lockText(name);
+    this.loc = this.text.loc;
   }
   get held(): boolean {
     noteRead(this.loc);
@@ -43,6 +45,48 @@ export class Lock implements Stateful<LockState> {
   }
   private last: LockState | undefined;
 }
+/**
+ * The location, footprint, labels and notes of the locks of one name, made once and shared by
+ * every build: the engine builds the program again for every execution, and a thread yields its
+ * steps again (labels included) whenever its execution is brought back.
+ */
+interface LockText {
+  readonly loc: string;
+  /** What acquire, release and trylock touch. */
+  readonly footprint: readonly Access[];
+  /** `what(name)` by operation, and the note of an acquire by holder. */
+  readonly labels: Map<string, string>;
+  readonly taken: Map<string | undefined, string>;
+  readonly released: string;
+  readonly busy: string;
+}
+const lockTexts = new Map<string, LockText>();
+function lockText(name: string): LockText {
+  let t = lockTexts.get(name);
+  if (t === undefined) {
+    if (lockTexts.size >= 1 << 12) lockTexts.clear(); // a bound, never reached by the built-in models
+    const loc = `lock:${name}`;
+    t = { loc, footprint: writesOf(loc), labels: new Map(), taken: new Map(), released: `${name} released`, busy: `${name} busy` };
+    lockTexts.set(name, t);
+  }
+  return t;
+}
+const labelOf = (l: Lock, what: string): string => {
+  const labels = l.text.labels;
+  let s = labels.get(what);
+  if (s === undefined) labels.set(what, (s = `${what}(${l.name})`));
+  return s;
+};
+const takenBy = (l: Lock, who: string | undefined): string => {
+  const taken = l.text.taken;
+  let s = taken.get(who);
+  if (s === undefined) {
+    if (taken.size >= 1 << 12) taken.clear();
+    taken.set(who, (s = `${l.name} taken${who ? ` by ${who}` : ''}`));
+  }
+  return s;
+};
+
 export interface LockState {
   readonly held: boolean;
   readonly holder: string | undefined;
@@ -52,33 +96,33 @@ export type mutex = Lock;
 
 function* acquire(l: Lock, what: string, who?: string): Op<void> {
   yield* op(
-    mkStep(`${what}(${l.name})`, [write(l.loc)], (say) => {
+    mkStep(labelOf(l, what), l.text.footprint, (say) => {
       l.held = true;
       l.holder = who;
-      say(`${l.name} taken${who ? ` by ${who}` : ''}`);
+      say(takenBy(l, who));
     }, () => !l.held),
   );
 }
 function* release(l: Lock, what: string): Op<void> {
   yield* op(
-    mkStep(`${what}(${l.name})`, [write(l.loc)], (say) => {
+    mkStep(labelOf(l, what), l.text.footprint, (say) => {
       if (!l.held) throw new Error(`${what}(${l.name}): lock is not held`);
       l.held = false;
       l.holder = undefined;
-      say(`${l.name} released`);
+      say(l.text.released);
     }),
   );
 }
 function* tryAcquire(l: Lock, what: string, who?: string): Op<boolean> {
   return yield* op(
-    mkStep(`${what}(${l.name})`, [write(l.loc)], (say) => {
+    mkStep(labelOf(l, what), l.text.footprint, (say) => {
       if (l.held) {
-        say(`${l.name} busy`);
+        say(l.text.busy);
         return false;
       }
       l.held = true;
       l.holder = who;
-      say(`${l.name} taken${who ? ` by ${who}` : ''}`);
+      say(takenBy(l, who));
       return true;
     }),
   );
@@ -118,7 +162,7 @@ const bit = (nr: number): number => 1 << nr;
 /** bit_spin_lock: spin until bit `nr` of `word` is clear, then set it (one locked step). */
 export function* bit_spin_lock(nr: number, word: Cell): Op<void> {
   yield* op(
-    mkStep(`bit_spin_lock(${nr}, ${word.name})`, [...word.readAccesses(), ...word.writeAccesses()], (say) => {
+    mkStep(`bit_spin_lock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
       word.set(word.get() | bit(nr), `bit_spin_lock ${word.name}`);
       say(`bit ${nr} of ${word.name} set`);
     }, () => (word.get() & bit(nr)) === 0),
@@ -126,7 +170,7 @@ export function* bit_spin_lock(nr: number, word: Cell): Op<void> {
 }
 export function* bit_spin_unlock(nr: number, word: Cell): Op<void> {
   yield* op(
-    mkStep(`bit_spin_unlock(${nr}, ${word.name})`, [...word.readAccesses(), ...word.writeAccesses()], (say) => {
+    mkStep(`bit_spin_unlock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
       if ((word.get() & bit(nr)) === 0) throw new Error(`bit_spin_unlock(${nr}, ${word.name}): bit not set`);
       word.set(word.get() & ~bit(nr), `bit_spin_unlock ${word.name}`);
       say(`bit ${nr} of ${word.name} cleared`);
@@ -135,7 +179,7 @@ export function* bit_spin_unlock(nr: number, word: Cell): Op<void> {
 }
 export function* bit_spin_trylock(nr: number, word: Cell): Op<boolean> {
   return yield* op(
-    mkStep(`bit_spin_trylock(${nr}, ${word.name})`, [...word.readAccesses(), ...word.writeAccesses()], (say) => {
+    mkStep(`bit_spin_trylock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
       if ((word.get() & bit(nr)) !== 0) {
         say(`bit ${nr} of ${word.name} busy`);
         return false;

@@ -9,7 +9,7 @@
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
 import { type Stateful, reuseList } from './state.js';
-import { type Cell, mkStep, op } from './step.js';
+import { type Cell, joinAccesses, mkStep, op, readOf, readsOf, writeOf, writesOf } from './step.js';
 import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './types.js';
 
 /** What a frame is used for (shown in snapshots; set by setup code and pmd_populate). */
@@ -49,6 +49,8 @@ interface LocNames {
   readonly cacheLocs: readonly Loc[];
 }
 const locNames = new Map<string, LocNames>();
+/** "pfn<f>", the name of an unnamed frame (labels ask for it at every step). */
+const pfnNames: string[] = [];
 function locNamesFor(frames: number, words: number): LocNames {
   const key = `${frames}x${words}`;
   let n = locNames.get(key);
@@ -190,7 +192,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     this.names[f] = name;
   }
   frameName(f: Pfn): string {
-    return this.names[f] ?? `pfn${f}`;
+    return this.names[f] ?? (pfnNames[f] ??= `pfn${f}`);
   }
   /** "O[2]" for word 2 of the frame named O. */
   describe(pa: PhysAddr): string {
@@ -236,7 +238,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     const i = this.idx(pa);
     this.frame(f);
     const row = (this.cells[f] ??= []);
-    return (row[i] ??= new MemWord(this, pa, this.memLocs[f]![i]!));
+    return (row[i] ??= new MemWord(this, pa, this.memLocs[f]![i]!, this.frameLocs[f]!));
   }
 
   // ---- Steps ----
@@ -351,9 +353,25 @@ export interface WordCell extends Cell {
 
 /** A word of physical memory seen as a Cell; stores read `frame:<pfn>` (free-frame check). */
 class MemWord implements WordCell {
-  constructor(readonly memory: PhysMemory, readonly pa: PhysAddr, readonly loc: Loc) {}
+  private readonly frame: Pfn;
+  private readonly index: number;
+  private readonly fps: WordFootprints;
+  /** `name`, and the frame name it was made from: labels ask for it at every step, and a frame
+   * is renamed only when it is allocated again. */
+  private nameText: string | undefined;
+  private nameFrom: string | undefined;
+  constructor(readonly memory: PhysMemory, readonly pa: PhysAddr, readonly loc: Loc, frameLocation: Loc) {
+    this.frame = paPfn(pa);
+    this.index = paIndex(pa);
+    this.fps = wordFootprints(loc, frameLocation);
+  }
   get name(): string {
-    return this.memory.describe(this.pa);
+    const from = this.memory.frameName(this.frame);
+    if (this.nameText === undefined || from !== this.nameFrom) {
+      this.nameFrom = from;
+      this.nameText = `${from}[${this.index}]`;
+    }
+    return this.nameText;
   }
   get(): number {
     return this.memory.peek(this.pa);
@@ -362,9 +380,30 @@ class MemWord implements WordCell {
     this.memory.poke(this.pa, v, by);
   }
   readAccesses(): readonly Access[] {
-    return [read(this.loc)];
+    return this.fps.reads;
   }
   writeAccesses(): readonly Access[] {
-    return [write(this.loc), read(frameLoc(paPfn(this.pa)))];
+    return this.fps.writes;
   }
+  rmwAccesses(): readonly Access[] {
+    return this.fps.rmw;
+  }
+}
+
+/** A memory word's footprints: a load reads the word; a store writes it and reads its frame's
+ * allocation state. Made once per word location and shared by every build. */
+interface WordFootprints {
+  readonly reads: readonly Access[];
+  readonly writes: readonly Access[];
+  readonly rmw: readonly Access[];
+}
+const wordFps = new Map<Loc, WordFootprints>();
+function wordFootprints(loc: Loc, frameLocation: Loc): WordFootprints {
+  let fps = wordFps.get(loc);
+  if (fps === undefined) {
+    const reads = readsOf(loc);
+    const writes = joinAccesses(writesOf(loc), readsOf(frameLocation));
+    wordFps.set(loc, (fps = { reads, writes, rmw: joinAccesses(reads, writes) }));
+  }
+  return fps;
 }

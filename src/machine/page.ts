@@ -29,13 +29,22 @@ type Field = 'flags' | 'count' | 'mapcount' | 'first';
 const fieldLocs: Record<Field, string[]> = { flags: [], count: [], mapcount: [], first: [] };
 const fieldLoc = (f: Pfn, field: Field): string => (fieldLocs[field][f] ??= `page:${f}:${field}`);
 
+const FIELD_NAMES: Record<Field, string> = { flags: 'flags', count: '_count', mapcount: '_mapcount', first: 'first_page' };
+
 class PageField extends WordAt {
+  /** `name`, and the page label it was made from (see Page.label). */
+  private nameText: string | undefined;
+  private nameFrom: string | undefined;
   constructor(private readonly page: Page, readonly field: Field, init: number) {
     super(fieldLoc(page.pfn, field), init);
   }
   get name(): string {
-    const f = this.field === 'count' ? '_count' : this.field === 'mapcount' ? '_mapcount' : this.field === 'first' ? 'first_page' : 'flags';
-    return `${this.page.label}->${f}`;
+    const from = this.page.label;
+    if (this.nameText === undefined || from !== this.nameFrom) {
+      this.nameFrom = from;
+      this.nameText = `${from}->${FIELD_NAMES[this.field]}`;
+    }
+    return this.nameText;
   }
 }
 
@@ -55,10 +64,18 @@ export class Page {
     this.first_page = new PageField(this, 'first', -1);
     this.fields = [this.flags, this._count, this._mapcount, this.first_page] as PageField[];
   }
-  /** "page H" (frame name) for labels. */
+  /** "page H" (frame name) for labels: made again only when the frame is renamed (labels ask
+   * for it at every step). */
   get label(): string {
-    return `page ${this.mem.frameName(this.pfn)}`;
+    const from = this.mem.frameName(this.pfn);
+    if (this.labelText === undefined || from !== this.labelFrom) {
+      this.labelFrom = from;
+      this.labelText = `page ${from}`;
+    }
+    return this.labelText;
   }
+  private labelText: string | undefined;
+  private labelFrom: string | undefined;
   hasFlag(nr: number): boolean {
     return (this.flags.get() & (1 << nr)) !== 0;
   }

@@ -9,6 +9,37 @@ export interface NotedStep<T> extends Step<T> {
   note?: string;
 }
 
+// A step is made for every operation a thread yields, restored prefixes included (a thread is
+// brought back by feeding it results, so it yields its steps again without running them). So a
+// step is one object: `run` is a method, and `say` one shared function that writes the note of
+// the step being run, instead of two closures per step.
+let running: MachineStep<unknown> | null = null;
+function say(note: string): void {
+  if (running !== null) running.note = note;
+}
+
+class MachineStep<T> implements NotedStep<T> {
+  note: string | undefined = undefined;
+  readonly enabled: (() => boolean) | undefined;
+  constructor(
+    readonly label: string,
+    readonly footprint: readonly Access[] | (() => readonly Access[]),
+    private readonly body: (say: (note: string) => void) => T,
+    enabled: (() => boolean) | undefined,
+  ) {
+    this.enabled = enabled;
+  }
+  run(): T {
+    const outer = running;
+    running = this as MachineStep<unknown>;
+    try {
+      return this.body(say);
+    } finally {
+      running = outer;
+    }
+  }
+}
+
 /**
  * Make a Step. `run` receives a `say` callback that sets the step's trace note.
  * `footprint` may be a function, evaluated in the current state before the step runs.
@@ -19,13 +50,44 @@ export function mkStep<T>(
   run: (say: (note: string) => void) => T,
   enabled?: () => boolean,
 ): NotedStep<T> {
-  const s: NotedStep<T> = {
-    label,
-    footprint,
-    run: () => run((n) => (s.note = n)),
-  };
-  if (enabled) (s as { enabled?: () => boolean }).enabled = enabled;
-  return s;
+  return new MachineStep(label, footprint, run, enabled);
+}
+
+// Footprints of one location, made once per location name and shared by every build (a
+// footprint is never changed: the engine only reads it). Steps on a cell then allocate no
+// access list, and equal footprints are one object.
+interface LocAccesses {
+  readonly read: Access;
+  readonly write: Access;
+  readonly reads: readonly Access[];
+  readonly writes: readonly Access[];
+  readonly both: readonly Access[];
+}
+const locAccesses = new Map<Loc, LocAccesses>();
+function accessesAt(loc: Loc): LocAccesses {
+  let a = locAccesses.get(loc);
+  if (a === undefined) {
+    const r = Object.freeze(read(loc));
+    const w = Object.freeze(write(loc));
+    a = { read: r, write: w, reads: Object.freeze([r]), writes: Object.freeze([w]), both: Object.freeze([r, w]) };
+    locAccesses.set(loc, a);
+  }
+  return a;
+}
+/** A read of `loc` (one shared, frozen object per location). */
+export const readOf = (loc: Loc): Access => accessesAt(loc).read;
+/** A write of `loc` (one shared, frozen object per location). */
+export const writeOf = (loc: Loc): Access => accessesAt(loc).write;
+/** `[read(loc)]`, `[write(loc)]` and `[read(loc), write(loc)]`, each one shared frozen list. */
+export const readsOf = (loc: Loc): readonly Access[] => accessesAt(loc).reads;
+export const writesOf = (loc: Loc): readonly Access[] => accessesAt(loc).writes;
+export const rmwOf = (loc: Loc): readonly Access[] => accessesAt(loc).both;
+
+/** A frozen list of `parts` joined, for footprints a cache keeps. */
+export function joinAccesses(...parts: readonly (readonly Access[])[]): readonly Access[] {
+  const out: Access[] = [];
+  for (const p of parts) for (const a of p) out.push(a);
+  return Object.freeze(out);
 }
 
 /** Yield one step and return its result: `const v = yield* op(mkStep(...))`. */
@@ -49,7 +111,12 @@ export interface Cell {
   readAccesses(): readonly Access[];
   /** Locations touched by a store (or read-modify-write) of the cell. */
   writeAccesses(): readonly Access[];
+  /** `[...readAccesses(), ...writeAccesses()]` (a read-modify-write), when the cell keeps it. */
+  rmwAccesses?(): readonly Access[];
 }
+
+/** What a read-modify-write of `c` touches. */
+export const rmwAccesses = (c: Cell): readonly Access[] => (c.rmwAccesses ? c.rmwAccesses() : [...c.readAccesses(), ...c.writeAccesses()]);
 
 /**
  * A plain word at one location: read and written whole. Every get/set is reported to the
@@ -75,10 +142,13 @@ export abstract class WordAt implements Cell, Stateful<number> {
     this.value = v;
   }
   readAccesses(): readonly Access[] {
-    return [read(this.loc)];
+    return readsOf(this.loc);
   }
   writeAccesses(): readonly Access[] {
-    return [write(this.loc)];
+    return writesOf(this.loc);
+  }
+  rmwAccesses(): readonly Access[] {
+    return rmwOf(this.loc);
   }
 }
 

@@ -11,7 +11,8 @@
 // reports those locations to the engine's access audit; location strings are made once per
 // slot. A full flush writes `tlb:<cpu>`, which every lookup reads, so it stands for all slots.
 import { noteRead, noteWrite } from '../engine/audit.js';
-import { type Access, type Loc, read, write } from '../engine/types.js';
+import { type Access, type Loc, read } from '../engine/types.js';
+import { joinAccesses, readOf, writeOf } from './step.js';
 import type { CacheType } from './pte.js';
 import type { PgLevel } from './pagetable.js';
 import type { Stateful } from './state.js';
@@ -93,6 +94,45 @@ function flatPsc(psc: Map<number, Pfn>): number[] {
   return out;
 }
 
+/**
+ * Location names and footprints of one CPU's TLB in one geometry, made on first use and shared
+ * by every build: the engine builds the program again for every execution, and a thread yields
+ * its steps again whenever its execution is brought back, so what a build made for itself would
+ * serve a few steps only. Footprint lists are frozen: the engine only reads them.
+ */
+interface TlbShared {
+  readonly allLoc: Loc;
+  /** By page / large page / pmd index. */
+  readonly locs4K: Loc[];
+  readonly locs2M: Loc[];
+  readonly pscLocs: Loc[];
+  allSlots: Loc[] | undefined;
+  /** lookupAccesses and invlpgAccesses by page index. */
+  readonly lookupFps: (readonly Access[])[];
+  readonly invlpgFps: (readonly Access[])[];
+  /** rangeFlushAccesses by start, then end. */
+  readonly rangeFps: Map<number, Map<number, readonly Access[]>>;
+  flushFp: readonly Access[] | undefined;
+  emptyFlushFp: readonly Access[] | undefined;
+}
+/** By entries per table, then CPU. */
+const tlbShared: TlbShared[][] = [];
+function sharedFor(cpu: CpuId, geo: Geometry): TlbShared {
+  const byCpu = (tlbShared[geo.ptesPerTable] ??= []);
+  return (byCpu[cpu] ??= {
+    allLoc: `tlb:${cpu}`,
+    locs4K: [],
+    locs2M: [],
+    pscLocs: [],
+    allSlots: undefined,
+    lookupFps: [],
+    invlpgFps: [],
+    rangeFps: new Map(),
+    flushFp: undefined,
+    emptyFlushFp: undefined,
+  });
+}
+
 export class Tlb implements Stateful<TlbState> {
   private readonly small = new Map<number, TlbEntry>();
   private readonly large = new Map<number, TlbEntry>();
@@ -102,14 +142,12 @@ export class Tlb implements Stateful<TlbState> {
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: TlbState | undefined;
   readonly allLoc: Loc;
-  /** Slot and cache location names by page / large page / pmd index, made on first use. */
-  private readonly locs4K: Loc[] = [];
-  private readonly locs2M: Loc[] = [];
-  private readonly pscLocs: Loc[] = [];
-  private allSlots: Loc[] | undefined;
+  /** Slot and cache location names and footprints, shared by every build (see TlbShared). */
+  private readonly shared: TlbShared;
 
   constructor(readonly cpu: CpuId, private readonly geo: Geometry) {
-    this.allLoc = `tlb:${cpu}`;
+    this.shared = sharedFor(cpu, geo);
+    this.allLoc = this.shared.allLoc;
   }
 
   // ---- locations ----
@@ -117,13 +155,13 @@ export class Tlb implements Stateful<TlbState> {
     return size === '4K' ? this.loc4K(pageAlign(v)) : this.loc2M(this.geo.largeAlign(v));
   }
   pscLoc(pmdIndex: number): Loc {
-    return (this.pscLocs[pmdIndex] ??= `psc:${this.cpu}:${pmdIndex}`);
+    return (this.shared.pscLocs[pmdIndex] ??= `psc:${this.cpu}:${pmdIndex}`);
   }
   private loc4K(aligned: number): Loc {
-    return (this.locs4K[aligned / PAGE_SIZE] ??= `tlb:${this.cpu}:${hex(aligned)}`);
+    return (this.shared.locs4K[aligned / PAGE_SIZE] ??= `tlb:${this.cpu}:${hex(aligned)}`);
   }
   private loc2M(aligned: number): Loc {
-    return (this.locs2M[aligned / this.geo.largePageSize] ??= `tlb:${this.cpu}:2M:${hex(aligned)}`);
+    return (this.shared.locs2M[aligned / this.geo.largePageSize] ??= `tlb:${this.cpu}:2M:${hex(aligned)}`);
   }
   /** A lookup of `v` reads the whole TLB (a full flush writes it) and both slots of `v`. */
   private noteLookup(small: number, large: number): void {
@@ -131,14 +169,38 @@ export class Tlb implements Stateful<TlbState> {
     noteRead(this.loc4K(small));
     noteRead(this.loc2M(large));
   }
-  /** What a lookup of `v` reads. */
-  lookupAccesses(v: VirtAddr): Access[] {
-    return [read(this.allLoc), read(this.slotLoc(v, '4K')), read(this.slotLoc(v, '2M'))];
+  /** What a lookup of `v` reads (one frozen list per page, made on first use: every load and
+   * store looks up). */
+  lookupAccesses(v: VirtAddr): readonly Access[] {
+    const page = pageAlign(v) / PAGE_SIZE;
+    return (this.shared.lookupFps[page] ??= joinAccesses([readOf(this.allLoc), readOf(this.slotLoc(v, '4K')), readOf(this.slotLoc(v, '2M'))]));
   }
-  /** What invlpg(v) touches: both slots and every paging-structure cache slot. */
-  invlpgAccesses(v: VirtAddr): Access[] {
-    const acc = [read(this.allLoc), write(this.slotLoc(v, '4K')), write(this.slotLoc(v, '2M'))];
-    for (let i = 0; i < this.geo.ptesPerTable; i++) acc.push(write(this.pscLoc(i)));
+  /** What invlpg(v) touches: both slots and every paging-structure cache slot (one frozen list
+   * per page). */
+  invlpgAccesses(v: VirtAddr): readonly Access[] {
+    const page = pageAlign(v) / PAGE_SIZE;
+    let acc = this.shared.invlpgFps[page];
+    if (acc === undefined) {
+      const out = [readOf(this.allLoc), writeOf(this.slotLoc(v, '4K')), writeOf(this.slotLoc(v, '2M'))];
+      for (let i = 0; i < this.geo.ptesPerTable; i++) out.push(writeOf(this.pscLoc(i)));
+      this.shared.invlpgFps[page] = acc = joinAccesses(out);
+    }
+    return acc;
+  }
+  /** What a flush of every page of [start, end) touches: each page's invlpg accesses, each
+   * location once, in order of first mention (one frozen list per range). */
+  rangeFlushAccesses(start: VirtAddr, end: VirtAddr): readonly Access[] {
+    const fps = this.shared.rangeFps;
+    let byEnd = fps.get(start);
+    if (byEnd === undefined) fps.set(start, (byEnd = new Map()));
+    let acc = byEnd.get(end);
+    if (acc === undefined) {
+      // Accesses are one shared object per location and kind (readOf/writeOf): a Set of them
+      // drops repeats exactly.
+      const seen = new Set<Access>();
+      for (const v of this.geo.pages(start, end)) for (const a of this.invlpgAccesses(v)) seen.add(a);
+      byEnd.set(end, (acc = joinAccesses([...seen])));
+    }
     return acc;
   }
   /**
@@ -147,21 +209,22 @@ export class Tlb implements Stateful<TlbState> {
    * `tlb:<cpu>`. A flush of an empty TLB changes nothing: it reads every slot, so it stays
    * ordered against any fill, but commutes with lookups, other flushes and IPIs to it.
    */
-  flushAllAccesses(): Access[] {
-    return this.isEmpty() ? this.everySlot().map(read) : [write(this.allLoc)];
+  flushAllAccesses(): readonly Access[] {
+    if (!this.isEmpty()) return (this.shared.flushFp ??= joinAccesses([writeOf(this.allLoc)]));
+    return (this.shared.emptyFlushFp ??= joinAccesses(this.everySlot().map((loc) => readOf(loc))));
   }
   private isEmpty(): boolean {
     return this.small.size === 0 && this.large.size === 0 && this.psc.size === 0;
   }
   /** Every 4K slot, 2M slot and paging-structure cache slot the geometry has (made once). */
   private everySlot(): Loc[] {
-    if (this.allSlots) return this.allSlots;
+    if (this.shared.allSlots) return this.shared.allSlots;
     const e = this.geo.ptesPerTable;
     const out: Loc[] = [];
     for (let i = 0; i < e * e; i++) out.push(this.loc4K(i * PAGE_SIZE));
     for (let i = 0; i < e; i++) out.push(this.loc2M(i * this.geo.largePageSize));
     for (let i = 0; i < e; i++) out.push(this.pscLoc(i));
-    return (this.allSlots = out);
+    return (this.shared.allSlots = out);
   }
 
   // ---- Program.state (raw copies, not audited) ----

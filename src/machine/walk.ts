@@ -2,7 +2,8 @@
 // entry, setting A in the leaf and filling the TLB. Planned first (pure, for the footprint),
 // then applied in the same state by the Step's run().
 import { unaudited } from '../engine/audit.js';
-import { type Access, read, write } from '../engine/types.js';
+import type { Access } from '../engine/types.js';
+import { readOf, writeOf } from './step.js';
 import type { PageTable } from './pagetable.js';
 import {
   type PtePtr,
@@ -50,19 +51,23 @@ export type WalkPlan =
       readonly pscFill?: { readonly index: number; readonly table: Pfn };
     };
 
-/** Plan a walk of `v` in the current state (touches nothing). */
-export function planWalk(ctx: WalkContext, v: VirtAddr): WalkPlan {
+/** Plan a walk of `v` in the current state (touches nothing). `first`, when given, is put at
+ * the head of the plan's accesses (a CPU's translate step starts its footprint with its own
+ * instruction write: no second list to copy into). The accesses are a fresh list. */
+export function planWalk(ctx: WalkContext, v: VirtAddr, first?: Access): WalkPlan {
   const { tlb, mm } = ctx;
   const geo = mm.geo;
   const idx = geo.pmdIndex(v);
-  const acc: Access[] = [read(ctx.cr3Loc), ...tlb.lookupAccesses(v)];
+  const acc: Access[] = first === undefined ? [] : [first];
+  acc.push(readOf(ctx.cr3Loc));
+  for (const a of tlb.lookupAccesses(v)) acc.push(a);
   let table: Pfn | undefined;
   let viaPsc = false;
   let pscFill: { index: number; table: Pfn } | undefined;
   let leaf: PtePtr;
   let val: pte_t;
   let size: '4K' | '2M';
-  if (ctx.psc) acc.push(read(tlb.pscLoc(idx)));
+  if (ctx.psc) acc.push(readOf(tlb.pscLoc(idx)));
   const cached = ctx.psc ? tlb.pscGet(idx) : undefined;
   if (cached !== undefined) {
     table = cached;
@@ -70,7 +75,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr): WalkPlan {
   } else {
     const pmdp = mm.pmdp(v);
     const pmd = pmdp.get() as pte_t;
-    acc.push(read(pmdp.loc));
+    acc.push(readOf(pmdp.loc));
     if (!pmd_present(pmd)) return { kind: 'fault', accesses: acc, why: `pmd ${pmdp.name} not present` };
     if (pmd_large(pmd)) {
       leaf = pmdp;
@@ -80,7 +85,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr): WalkPlan {
       table = pmd_pfn(pmd);
       if (ctx.psc) {
         pscFill = { index: idx, table };
-        acc.push(write(tlb.pscLoc(idx)));
+        acc.push(writeOf(tlb.pscLoc(idx)));
       }
     }
   }
@@ -88,10 +93,10 @@ export function planWalk(ctx: WalkContext, v: VirtAddr): WalkPlan {
     leaf = mm.pte_offset(table, v);
     val = leaf.get() as pte_t;
     size = '4K';
-    acc.push(read(leaf.loc));
+    acc.push(readOf(leaf.loc));
     if (!pte_present(val)) {
-      const f: WalkPlan = { kind: 'fault', accesses: acc, why: `pte ${leaf.name} not present` };
-      return pscFill ? { ...f, pscFill } : f;
+      const why = `pte ${leaf.name} not present`;
+      return pscFill ? { kind: 'fault', accesses: acc, why, pscFill } : { kind: 'fault', accesses: acc, why };
     }
   }
   // Definitely assigned on every path that reaches here.
@@ -99,8 +104,8 @@ export function planWalk(ctx: WalkContext, v: VirtAddr): WalkPlan {
   const e = val!;
   const sz = size!;
   const setA = !pte_young(e);
-  if (setA) acc.push(...leafp.writeAccesses());
-  acc.push(write(tlb.slotLoc(v, sz)));
+  if (setA) for (const a of leafp.writeAccesses()) acc.push(a);
+  acc.push(writeOf(tlb.slotLoc(v, sz)));
   const entry: TlbEntry = {
     va: sz === '4K' ? pageAlign(v) : geo.largeAlign(v),
     size: sz,
@@ -112,8 +117,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr): WalkPlan {
     source: leafp.pa,
     serial: tlb.nextSerial,
   };
-  const plan: WalkPlan = { kind: 'fill', accesses: acc, entry, leaf: leafp, setA, viaPsc };
-  return pscFill ? { ...plan, pscFill } : plan;
+  return pscFill ? { kind: 'fill', accesses: acc, entry, leaf: leafp, setA, viaPsc, pscFill } : { kind: 'fill', accesses: acc, entry, leaf: leafp, setA, viaPsc };
 }
 
 /** Apply a plan made in this same state. Returns a note for the trace. */

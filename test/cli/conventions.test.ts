@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, example, root, tmp } from './helpers.js';
+import { colourWanted } from '../../src/cli/colour.js';
+import { cli, example, mmcheck, root, tmp } from './helpers.js';
 
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => [...l].length));
 const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -104,5 +105,30 @@ describe('replay --html', () => {
     const json = await cli('replay', trace, '--html', html, '--json');
     expect(json.err).toBe(`html written: ${html}\n`);
     expect(() => JSON.parse(json.out) as unknown).not.toThrow();
+  });
+});
+
+describe('colour', () => {
+  const run = (env: NodeJS.ProcessEnv) => mmcheck(['explore', example, '--no-trace'], { env: { NO_COLOR: undefined, FORCE_COLOR: undefined, ...env } });
+
+  it('is off for a pipe, and with NO_COLOR even when forced', () => {
+    expect(run({}).out).not.toContain('\u001b[');
+    expect(run({ FORCE_COLOR: '1', NO_COLOR: '1' }).out).not.toContain('\u001b[');
+  });
+
+  it('marks ok green with FORCE_COLOR, the text otherwise unchanged, and never colours JSON', () => {
+    const forced = run({ FORCE_COLOR: '1' });
+    expect(forced.out).toContain('\u001b[32mok\u001b[39m');
+    expect(forced.out.replace(/\u001b\[\d+m/g, '')).toBe(run({}).out);
+    const json = mmcheck(['explore', example, '--no-trace', '--json'], { env: { FORCE_COLOR: '1' } });
+    expect(json.out).not.toContain('\u001b[');
+  });
+
+  it('decides from NO_COLOR, FORCE_COLOR and whether stdout is a terminal', () => {
+    expect(colourWanted({}, true)).toBe(true);
+    expect(colourWanted({ TERM: 'dumb' }, true)).toBe(false);
+    expect(colourWanted({ CI: '1' }, false)).toBe(false);
+    expect(colourWanted({ FORCE_COLOR: '0' }, true)).toBe(false);
+    expect(colourWanted({ NO_COLOR: '' }, true)).toBe(true); // an empty NO_COLOR does not count
   });
 });

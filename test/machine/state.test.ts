@@ -91,9 +91,16 @@ function dump(root: unknown): unknown {
   return walk(root, 'm');
 }
 
-/** Lazily made location strings and word cells (the same values however they are made), and
- * what each part saved last (`last`, reused by the next save while nothing changed). */
-const CACHES = new Set(['memLocs', 'frameLocs', 'cacheLocs', 'cells', 'locs4K', 'locs2M', 'pscLocs', 'allSlots', 'ackLocs', 'last', 'scratchLists']);
+/** Lazily made location strings, footprints, labels and word cells (the same values however
+ * they are made), and what each part saved last (`last`, reused by the next save while nothing
+ * changed). */
+const CACHES = new Set([
+  'memLocs', 'frameLocs', 'cacheLocs', 'cells', 'locs4K', 'locs2M', 'pscLocs', 'allSlots', 'ackLocs', 'last', 'scratchLists',
+  // names and labels made from a frame name, with the name they were made from; the other CPUs
+  'nameText', 'nameFrom', 'labelText', 'labelFrom', 'otherCpus',
+  // location names, footprints and texts shared by every build (filled as steps are made)
+  'shared', 'text',
+]);
 
 /** Run the scenario's threads round-robin for `n` steps (skipping disabled ones). */
 function runSome(r: Runner, program: Program, n: number): void {
@@ -185,7 +192,7 @@ describe('Machine.save / restore', () => {
       ['PageField', m.page(pfn(1)).flags, { saved: ['value'], setup: ['loc', 'page', 'field'] }],
       ['Var', m.var('counter'), { saved: ['value'], setup: ['loc', 'name'] }],
       ['Lock', m.spinlock('ptl'), { saved: ['taken', 'holder'], setup: ['name', 'kind', 'loc'] }],
-      ['Cpu', m.cpu(0), { saved: ['irq', 'insn', 'root', 'ipiQueue', 'acks', 'tlb'], setup: ['id', 'host', 'name', 'insnLoc', 'irqLoc', 'ipiLoc', 'cr3Loc', 'faultLoc'] }],
+      ['Cpu', m.cpu(0), { saved: ['irq', 'insn', 'root', 'ipiQueue', 'acks', 'tlb'], setup: ['id', 'host', 'name', 'insnLoc', 'irqLoc', 'ipiLoc', 'cr3Loc', 'faultLoc', 'walkCtx', 'irqOn', 'irqOff'] }],
       ['Tlb', m.cpu(0).tlb, { saved: ['small', 'large', 'psc', 'serial'], setup: ['cpu', 'geo', 'allLoc'] }],
       ['PageTable', m.init_mm, { saved: [], setup: ['name', 'root', 'mem', 'geo'] }],
     ];

@@ -1,6 +1,6 @@
 // thp-refcount: every variant shows what it declares, with exact execution counts (MODELS.md §5).
 import { describe, expect, it } from 'vitest';
-import { explore, type Params } from '../../src/index.js';
+import { explore, expectationOf, type Params, resolveParams } from '../../src/index.js';
 import { thpRefcount } from '../../models/thp-refcount.js';
 
 const run = (variant: string, params: Params = {}, strategy: 'dpor' | 'dfs' = 'dpor', extra = {}) =>
@@ -49,6 +49,7 @@ describe('thp-refcount: other parameters', () => {
     expect(r.violation?.invariant).toBe('refcount-consistent');
     expect(r.violation?.message).toBe('H: _count 1, expected 2 (held by caller, map)');
     expect(r.executions).toBe(7);
+    expect(r.asExpected).toBe(true);
   });
   it("no-compound-lock, two tail puts race the split: the kernel's BUG_ON(page_count(head) <= 0) is reachable", () => {
     const r = run('no-compound-lock', { gup: 0, pinners: 2, dropHeadPin: 0 }, 'dpor', {
@@ -59,21 +60,53 @@ describe('thp-refcount: other parameters', () => {
     // 80 (was 31): DPOR now explores every choice along a path that ends at a failure the
     // filter passes over (the other invariant), since the steps after it never ran.
     expect(r.executions).toBe(80);
+    expect(r.asExpected).toBe(true); // two tail puts: the variant names the BUG_ON too
   });
   it('compound-lock with a speculative get_page_unless_zero on a tail: the 2.6.38 bug fixed in 3.2 (tail pins moved to _mapcount)', () => {
     const r = run('compound-lock', { gup: 0, speculative: 2, dropHeadPin: 0 });
     expect(r.violation?.invariant).toBe('refcount-consistent');
     expect(r.violation?.message).toBe('H: _count 1, expected 2 (held by caller, map)');
     expect(r.executions).toBe(158);
+    expect(r.asExpected).toBe(true);
   });
   it('refcount-v2 holds with a speculative getter on the tail (v2-unfreeze-before-clear does not)', () => {
     const r = run('refcount-v2', { speculative: 2 });
     expect(r.verdict).toBe('holds');
     expect(r.executions).toBe(716);
+    expect(r.asExpected).toBe(true);
   });
   it('growth with a second tail', () => {
     expect(run('compound-lock', { tails: 2 }).executions).toBe(210);
     expect(run('refcount-v2', { tails: 2 }).executions).toBe(27);
+  });
+});
+
+describe('thp-refcount: what a variant declares follows its parameters', () => {
+  it('compound-lock --param speculative=2: the 2.6.38 speculative tail reference is a declared violation, not UNEXPECTED', () => {
+    const r = run('compound-lock', { speculative: 2 });
+    expect([r.verdict, r.violation?.invariant, r.asExpected]).toEqual(['violated', 'refcount-consistent', true]);
+    expect(r.expected).toEqual({ violates: 'refcount-consistent', or: ['no-free-while-referenced'] });
+    expect(run('compound-lock').expected).toBe('holds');
+  });
+  it('the declared expectation at the defaults is the one mmcheck list shows', () => {
+    const defaults = resolveParams(thpRefcount);
+    for (const v of thpRefcount.variants) expect(expectationOf(v, defaults)).toEqual(v.expect);
+  });
+  // DPOR (complete) at parameters that change the verdict: each shows what it declares there.
+  const cases: [variant: string, params: Params, verdict: string][] = [
+    ['no-compound-lock', { pinners: 0 }, 'holds'],
+    ['no-compound-lock', { pinners: 0, speculative: 2 }, 'violated'],
+    ['no-compound-lock', { pinners: 0, speculative: 2, dropHeadPin: 0 }, 'violated'],
+    ['compound-lock', { speculative: 2, gup: 0 }, 'violated'],
+    ['compound-lock', { speculative: 2, pinners: 0 }, 'holds'],
+    ['v2-unfreeze-before-clear', { speculative: 1 }, 'holds'], // the getter on the head
+    ['v2-unfreeze-before-clear', { dropHeadPin: 0 }, 'violated'],
+    ['v2-unfreeze-before-clear', { pinners: 0 }, 'violated'],
+  ];
+  it.each(cases)('%s %o: %s, as declared', (variant, params, verdict) => {
+    const r = run(variant, params);
+    expect(r.verdict).toBe(verdict);
+    expect(r.asExpected).toBe(true);
   });
 });
 

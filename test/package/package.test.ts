@@ -29,12 +29,17 @@ beforeAll(() => {
 import { model } from 'mmcheck/vitest';
 import race from './model.js';
 
+// A bigger search: its own budget, and a test timeout above it (as the README says).
+test('ptmigrate keeps every dirty bit when the old table is harvested', async () => {
+  await expect(model('ptmigrate', 'delimbo', { timeLimitS: 25 })).toHold();
+}, 30_000);
+
 test('ptep_set_wrprotect keeps the hardware dirty bit', async () => {
   await expect(model(race, 'atomic')).toHold();
 });
 
-test('a plain pte read-modify-write loses it', async () => {
-  await expect(model(race, 'plain-rmw')).toViolate('no-lost-dirty-bit');
+test('a plain pte read-modify-write loses it (the file explored in a worker)', async () => {
+  await expect(model('./model.ts', 'plain-rmw')).toViolate('no-lost-dirty-bit');
 });
 `,
   );
@@ -93,10 +98,11 @@ describe('the installed package', () => {
     expect(r.code).toBe(1);
   });
 
-  it('runs a vitest file using the matchers on the model', () => {
+  it('runs a vitest file using the matchers on the model, at vitest\'s default timeout', () => {
     const r = run(process.execPath, [path.join(project.dir, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=verbose'], project.dir);
     expect(r.out).toContain('ptep_set_wrprotect keeps the hardware dirty bit');
-    expect(r.out).toMatch(/Tests\s+2 passed/);
+    expect(r.out).toContain('the file explored in a worker');
+    expect(r.out).toMatch(/Tests\s+3 passed/);
     expect(r.code).toBe(0);
   });
 
