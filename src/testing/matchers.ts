@@ -32,6 +32,9 @@ export interface MatcherOptions {
   readonly maxSteps?: number;
   readonly seed?: string;
   readonly samples?: number;
+  /** Store visited states (dpor and dfs on a model that declares its state); default true, as
+   * on the command line. */
+  readonly cache?: boolean;
   /** Seconds the search (and minimising its counterexample) may take; default 4. Raise it with
    * vitest's testTimeout (`it(name, fn, 60_000)` or `test.testTimeout` in vitest.config). */
   readonly timeLimitS?: number;
@@ -89,7 +92,7 @@ async function run(t: ModelUnderTest, r: Resolved, variant: string): Promise<Out
   const timeLimitS = o.timeLimitS ?? DEFAULT_TIME_LIMIT_S;
   if ('object' in t.source) {
     const { params, strategy, preemptionBound, maxExecutions, maxSteps, seed, samples } = o;
-    return explore(r.model, { variant, params, strategy, preemptionBound, maxExecutions, maxSteps, seed, samples, timeLimitMs: timeLimitS * 1000 });
+    return explore(r.model, { variant, params, strategy, preemptionBound, maxExecutions, maxSteps, seed, samples, cache: o.cache ?? true, timeLimitMs: timeLimitS * 1000 });
   }
   const target = 'builtin' in t.source ? t.source.builtin : t.source.file;
   const search = {
@@ -103,6 +106,7 @@ async function run(t: ModelUnderTest, r: Resolved, variant: string): Promise<Out
     samples: o.samples,
     params: { ...o.params },
     minimise: o.minimise ?? true,
+    ...(o.cache === false ? { cache: false } : {}),
   };
   const stallMs = (o.stallTimeoutS ?? DEFAULT_STALL_S) * 1000;
   const results: JobResult[] = await exploreInWorker({ target, search }, { stallMs, deadlineMs: timeLimitS * 1000 + stallMs });
