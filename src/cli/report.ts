@@ -111,15 +111,14 @@ export function printTable(results: readonly ModelResult[], traces: ReadonlyMap<
     r.variant,
     expectationText(r.expected),
     verdictText(r),
-    String(r.executions),
-    String(r.blocked),
-    String(r.sleepBlocked),
     r.cache ? String(r.cache.states) : '-',
+    String(r.executions),
     String(r.steps),
     seconds(r.elapsedMs),
     r.asExpected ? 'ok' : 'UNEXPECTED',
   ]);
-  io.out(table(['model', 'variant', 'expected', 'verdict', 'executions', 'blocked', 'sleep-blocked', 'states', 'steps', 'time', ''], rows, widthOf(io)));
+  // Blocked and sleep-blocked executions are in the one-line summary and --json.
+  io.out(table(['model', 'variant', 'expected', 'verdict', 'states', 'executions', 'steps', 'time', ''], rows, widthOf(io)));
   for (const r of results) for (const w of r.warnings ?? []) io.err(safeLine(`mmcheck: warning: ${r.model}/${r.variant}: ${w}`));
   const bad = results.filter((r) => !r.asExpected).length;
   const sampled = results.find((r) => seedNote(r, seed));

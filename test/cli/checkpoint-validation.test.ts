@@ -36,7 +36,8 @@ function checkpointOf(strategy: StrategyName, r: ExploreResult, damage: (state: 
   const file = path.join(dir, 'ck.json');
   const checkpoint = JSON.parse(JSON.stringify(r.checkpoint)) as Record<string, unknown>;
   damage(checkpoint.state as State, checkpoint);
-  const search: SearchArgs = { strategy, seed: '0', samples: 300, params: {}, minimise: true };
+  // The positions here are the engine's stateless ones (explore() without `cache`).
+  const search: SearchArgs = { strategy, seed: '0', samples: 300, params: {}, minimise: true, cache: false };
   const model = { name: 'medium', file: { path: relativeModelPath(file, modelFile), sha256: fileHash(readFileSync(modelFile)) } };
   writeFileSync(file, checkpointText({ model, search, completed: [], current: { model: 'medium', variant: 'only', threads: [...r.threads], checkpoint: checkpoint as never } }));
   return file;

@@ -40,7 +40,7 @@ describe('exit statuses', () => {
   it('checkpoints on SIGTERM like on Ctrl-C, exits 143, leaves no temp file, and resumes', async () => {
     const dir = tmp();
     const checkpoint = path.join(dir, 'ck.json');
-    const args = ['explore', fixture('long-model.ts'), '--variant', 'only', '--strategy', 'dfs', '--max-executions', '300000', '--json', '--no-trace', '--checkpoint', checkpoint];
+    const args = ['explore', fixture('long-model.ts'), '--variant', 'only', '--strategy', 'dfs', '--no-cache', '--max-executions', '300000', '--json', '--no-trace', '--checkpoint', checkpoint];
     const r = await interrupt(args, ['SIGTERM'], 2000);
     expect(r.code).toBe(143);
     expect(r.err).toContain('mmcheck: stopping after the current execution (SIGTERM again to abort)');

@@ -34,7 +34,7 @@ describe('broken models and interruptions', () => {
 
   it('stops cleanly on Ctrl-C with a checkpoint, and --resume ends as an uninterrupted run', async () => {
     const dir = tmp();
-    const common = ['explore', fixture('long-model.ts'), '--variant', 'only', '--strategy', 'dfs', '--max-executions', '200000', '--json', '--no-trace'];
+    const common = ['explore', fixture('long-model.ts'), '--variant', 'only', '--strategy', 'dfs', '--no-cache', '--max-executions', '200000', '--json', '--no-trace'];
     const whole = JSON.parse(mmcheck(common).stdout).results[0];
     expect(whole.executions).toBe(200000);
 

@@ -145,7 +145,7 @@ describe('a model file with its own copy of mmcheck', () => {
   it('has its assume and assert recognised by the engine that runs it (blocked, not a model error)', async () => {
     const ok = await cli('explore', fixture('assume-model.ts'), '--variant', 'ok', '--no-trace');
     expect(ok.code).toBe(0);
-    expect(ok.out).toContain('1 executions complete (1 blocked by assume)');
+    expect(ok.out).toContain('1 executions complete (1 blocked by assume');
     const bad = await cli('explore', fixture('assume-model.ts'), '--variant', 'bad', '--no-trace');
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('violated assertion');
