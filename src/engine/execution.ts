@@ -12,7 +12,7 @@ import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered, 
 import { AssertionViolated, AssumptionFailed } from './control.js';
 import { EngineError, ModelError, NondeterminismError } from './errors.js';
 import type { WatchTracker } from './watches.js';
-import { CHAIN_START, type Fingerprint, Unhashable, extendChain } from './fingerprint.js';
+import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint } from './fingerprint.js';
 
 export { EngineError } from './errors.js';
 export { AssertionViolated, AssumptionFailed, assertHolds, assumeHolds } from './control.js';
@@ -38,6 +38,7 @@ export interface Failure {
 interface ThreadState {
   readonly name: string;
   readonly actor: boolean;
+  readonly memoryless: boolean;
   gen: ThreadBody;
   pending: Step | null;
   /** Why the thread stopped on a failed assumption; null while it has not. */
@@ -91,6 +92,7 @@ export class Execution {
     this.threads = this.program.threads.map((spec) => ({
       name: spec.name,
       actor: spec.actor === true,
+      memoryless: spec.memoryless === true,
       gen: undefined as unknown as ThreadBody,
       pending: null,
       assumeFailed: null,
@@ -103,6 +105,7 @@ export class Execution {
         t.gen = spec.body();
         if (typeof (t.gen as { next?: unknown } | undefined)?.next !== 'function') throw new ModelError(`thread ${spec.name}: its body must be a generator function (function* …), got ${describe(t.gen)}`);
         t.pending = this.nextStep(t, this.advance(t, undefined));
+        this.place(tid);
       });
     });
     if (!this.failure) this.checkInvariants(this.stepInvariants);
@@ -220,6 +223,7 @@ export class Execution {
       this.results.push(mark);
       this.extend(tid, mark);
       t.pending = null;
+      this.place(tid);
       return event;
     }
     this.results.push(result);
@@ -228,6 +232,7 @@ export class Execution {
     if (this.failure || this.blocked !== null) return event;
     try {
       t.pending = this.nextStep(t, this.advance(t, result));
+      this.place(tid);
     } catch (e) {
       this.fail(tid, e);
     }
@@ -272,6 +277,7 @@ export class Execution {
         t.gen = this.program.threads[tid]!.body();
         // Unaudited: this thread code ran, audited, when the prefix first ran.
         t.pending = this.nextStep(t, t.gen.next(undefined));
+        this.place(tid);
       } catch (err) {
         if (err instanceof ModelError || err instanceof EngineError) throw err;
         throw new NondeterminismError(`the model is not deterministic: starting ${t.name} again threw (${errText(err)}), the first time it did not`);
@@ -292,10 +298,12 @@ export class Execution {
       if (r instanceof AssumeMark) {
         t.assumeFailed = r.reason;
         t.pending = null;
+        this.place(e.tid);
         continue;
       }
       try {
         t.pending = this.nextStep(t, t.gen.next(r));
+        this.place(e.tid);
       } catch (err) {
         this.fail(e.tid, err);
         throw new NondeterminismError(`the model is not deterministic: bringing ${t.name} back through step ${i + 1} failed (${this.failure?.message ?? errText(err)})`);
@@ -318,10 +326,17 @@ export class Execution {
     }
   }
 
+  /** A memoryless thread is where its pending step is (see ThreadSpec.memoryless). */
+  private place(tid: ThreadId): void {
+    const t = this.threads[tid]!;
+    if (this.chains === null || !t.memoryless) return;
+    this.chains[tid] = t.assumeFailed !== null ? fingerprint(['assume failed', t.assumeFailed]) : t.pending ? fingerprint(['at', t.pending.label]) : fingerprint(['finished']);
+  }
+
   /** Moves thread `tid`'s position past a result it received. */
   private extend(tid: ThreadId, result: unknown): void {
     const chains = this.chains;
-    if (chains === null) return;
+    if (chains === null || this.threads[tid]!.memoryless) return;
     const c = chains[tid];
     if (c === null || c === undefined) return;
     try {

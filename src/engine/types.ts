@@ -47,6 +47,13 @@ export interface ThreadSpec {
    * thread, but an execution is complete once every non-actor thread has finished.
    */
   readonly actor?: boolean;
+  /**
+   * The thread keeps nothing from one step to the next: what it does depends on the shared
+   * state alone (an IPI handler that takes whatever is queued, forever). Its position for the
+   * state cache is then its pending step, not the results it has received, so states that differ
+   * only in how often it ran are one. A thread that counts, or remembers a result, is not.
+   */
+  readonly memoryless?: boolean;
 }
 
 /** An invariant over the model's state; returns a message when violated, else null. */

@@ -155,6 +155,8 @@ export function ipiActor(cpu: Cpu): ThreadSpec {
   return {
     name: `ipi→${cpu.name}`,
     actor: true,
+    // Each delivery takes what is queued now; the handler remembers nothing between them.
+    memoryless: true,
     body: function* () {
       for (;;) yield mkStep(label, fp, deliver, canDeliver);
     },

@@ -159,6 +159,37 @@ describe('state cache against stateless DFS', () => {
   });
 });
 
+describe('memoryless threads', () => {
+  it('are placed by their pending step, so states that differ in how often they ran are one', () => {
+    // A producer posts work three times, another thread throws the queue away once; a handler
+    // takes one item whenever there is any (an IPI handler's shape). How many it took is not
+    // part of what it does next, and the shared state does not say it either.
+    const make = (memoryless: boolean) => (): Program => {
+      const v = { queued: 0 };
+      const post = { label: 'post', footprint: [write('q')], run: () => void v.queued++ };
+      const drop = { label: 'drop all', footprint: [write('q')], run: () => void (v.queued = 0) };
+      const take = { label: 'take one', footprint: [write('q')], enabled: () => v.queued > 0, run: () => void v.queued-- };
+      return {
+        threads: [
+          { name: 'p0', body: function* () { yield* perform(post); yield* perform(post); yield* perform(post); } },
+          { name: 'p1', body: function* () { yield* perform(drop); } },
+          { name: 'handler', actor: true, memoryless, body: function* () { for (;;) yield* perform(take); } },
+        ],
+        invariants: [{ name: 'all-taken', atEnd: true, check: () => (v.queued === 0 ? null : `${v.queued} left`) }],
+        finalState: () => JSON.stringify(v),
+        state: { save: () => ({ ...v }), restore: (s) => void Object.assign(v, s as typeof v) },
+      };
+    };
+    const dfs = exploreProgram(make(true), { strategy: 'dfs', audit: false, collectFinalStates: true });
+    const counted = exploreProgram(make(false), { strategy: 'dpor', cache: true, audit: false, collectFinalStates: true });
+    const merged = exploreProgram(make(true), { strategy: 'dpor', cache: true, audit: false, collectFinalStates: true });
+    expect(merged.verdict).toBe(dfs.verdict);
+    expect(merged.finalStates).toEqual(dfs.finalStates);
+    expect(counted.finalStates).toEqual(dfs.finalStates);
+    expect(merged.cache!.states).toBeLessThan(counted.cache!.states);
+  });
+});
+
 describe('fingerprints', () => {
   it('tell nesting, types and order apart, and equal data alike', () => {
     const f = (v: unknown) => { const h = fingerprint(v); return `${h.lo}:${h.hi}`; };
