@@ -17,7 +17,8 @@ export interface WorkerLimits {
 
 export class JobFailure extends Error {}
 
-function workerUrl(): URL {
+/** The compiled worker entry (worker.ts), for the CLI and the matchers alike. */
+export function workerUrl(): URL {
   const here = import.meta.url;
   // From the TypeScript sources (tests), run the compiled worker: workers cannot load .ts.
   return here.endsWith('.ts') ? new URL('../../dist/src/cli/worker.js', here) : new URL('./worker.js', here);

@@ -243,7 +243,8 @@ function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | und
     onProgress: (stats) => post({ type: 'progress', key, stats }),
   });
   let minimiseMs: number | undefined;
-  if (r.violation && search.minimise && r.verdict === 'violated') {
+  // A violation at step 0 (a build that throws) has nothing to shorten.
+  if (r.violation && search.minimise && r.verdict === 'violated' && r.violation.schedule.length > 0) {
     // --time-limit bounds the whole variant: minimisation gets what exploring left over.
     const left = timeLimitMs === undefined ? undefined : Math.max(0, timeLimitMs - r.elapsedMs);
     post({ type: 'minimising', key, ...(left === undefined ? {} : { timeLeftMs: left }) });

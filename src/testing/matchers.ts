@@ -119,8 +119,10 @@ function writeTrace(r: Outcome, m: Resolved, dir: string): { file: string; repla
   const maxSteps = r.maxSteps ?? bindModel(m.model, r.variant, r.params).maxSteps;
   const modelFile = m.file ? { path: relativeModelPath(file, m.file.path), sha256: m.file.sha256 } : undefined;
   writeAtomic(file, `${JSON.stringify(makeTrace({ model: r.model, modelFile, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads, maxSteps }, v), null, 2)}\n`);
-  // A model object has no file for replay to load: the command works for built-ins and files.
-  return { file, replay: replayCommandLine(file, m.file?.path) };
+  const command = replayCommandLine(file, m.file?.path);
+  // A model object names no file: replay needs the one that exports it.
+  const own = m.file === undefined && findBuiltin(r.model) !== m.model;
+  return { file, replay: own ? `${command} --model <the file that exports model ${r.model}>` : command };
 }
 
 function describe(r: Outcome, m: Resolved, trace: { file: string; replay: string } | undefined): string {
