@@ -110,12 +110,17 @@ describe('replay --html', () => {
     const wrap = await page.locator('#lanewrap').boundingBox();
     const row = await page.locator('tr.current').boundingBox();
     const header = await page.locator('table.lane thead th').first().boundingBox();
-    expect(row!.y).toBeGreaterThanOrEqual(wrap!.y);
+    expect(row!.y).toBeGreaterThanOrEqual(header!.y + header!.height - 2); // not under the header (borders overlap)
     expect(row!.y + row!.height).toBeLessThanOrEqual(wrap!.y + wrap!.height + 1);
     expect(await page.locator('#lanewrap').evaluate((e) => e.scrollTop)).toBeGreaterThan(0);
     expect(Math.abs(header!.y - wrap!.y)).toBeLessThanOrEqual(2); // sticky: still at the top
+    expect(await page.evaluate(() => window.scrollY)).toBe(0); // the pane scrolls, not the page
     await page.keyboard.press('Home');
     expect(await step()).toBe(0);
+    await page.keyboard.press('j'); // back at the top: row 1 below the sticky header, not under it
+    const first = await page.locator('tr.current').boundingBox();
+    const head = await page.locator('table.lane thead th').first().boundingBox();
+    expect(first!.y).toBeGreaterThanOrEqual(head!.y + head!.height - 2);
     await shot(page, 'five-lanes-keys.png');
     await page.close();
   });
