@@ -35,10 +35,12 @@ describe('committed traces', () => {
 
   it.each(files)('%s has the fewest preemptions of any counterexample of its invariant', (file) => {
     const trace = parseTrace(readFileSync(path.join(dir, file), 'utf8'));
-    const bound = bindModel(findBuiltin(trace.model)!, trace.variant, trace.params, trace.maxSteps);
-    const failure = replaySchedule(bound.make, trace.schedule, { maxSteps: trace.maxSteps }).failure!;
+    expect(trace.version).toBe(2);
+    const maxSteps = trace.version === 2 ? trace.maxSteps : undefined;
+    const bound = bindModel(findBuiltin(trace.model)!, trace.variant, trace.params, maxSteps);
+    const failure = replaySchedule(bound.make, trace.schedule, { maxSteps: bound.maxSteps }).failure!;
     const found = { ...failure, schedule: trace.schedule, trace: [], preemptions: trace.preemptions };
-    const { violation, minimality } = minimiseCounterexample(bound.make, found, { maxSteps: trace.maxSteps });
+    const { violation, minimality } = minimiseCounterexample(bound.make, found, { maxSteps: bound.maxSteps });
     expect(minimality.fewestPreemptions).toBe(true);
     expect(violation.preemptions).toBe(trace.preemptions);
   });
