@@ -79,7 +79,6 @@ export interface VersionArgs {
 
 export type Args = ExploreArgs | ReplayArgs | ListArgs | HelpArgs | VersionArgs;
 
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Flags that change the search: a checkpoint holds them, so --resume takes none of them. */
