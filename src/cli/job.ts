@@ -54,7 +54,7 @@ export type JobMessage =
   | { readonly type: 'usage-error'; readonly message: string }
   | { readonly type: 'done' };
 
-interface Planned {
+export interface Planned {
   readonly loaded: LoadedModel;
   readonly variant: string;
 }
@@ -219,7 +219,8 @@ export async function runJob(input: JobInput, shouldStop: () => boolean, post: (
   }
 }
 
-function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | undefined, shouldStop: () => boolean, post: (m: JobMessage) => void): JobResult {
+/** One variant explored (and its counterexample minimised) on the calling thread. */
+export function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | undefined, shouldStop: () => boolean, post: (m: JobMessage) => void): JobResult {
   const { model, file } = p.loaded;
   const { variant } = p;
   const key = keyOf(model.name, variant);
