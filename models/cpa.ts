@@ -189,9 +189,16 @@ function splitSpeculation(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
   };
 }
 
+/**
+ * Small pages per large page (and entries per table): the 512 of a real 2M page cut to a few
+ * (MODELS.md §2). Not a parameter: only pages 0 and 1 are used by anyone, and the split fills
+ * every entry in its one pgd_lock step, so more entries change no interleaving — a `ptes`
+ * parameter once ran the same executions at every value, only slower.
+ */
+const E = 4;
+
 function build(variant: string, params: Params): Program {
   const flags: Flags = { ...FIXED, ...VARIANTS[variant] };
-  const E = params.ptes!;
   // Frame 0 is init_mm's pmd page ("pgd"); D0..D(E-1) the direct-mapped data; then one free
   // frame per CPA caller for split_large_page's alloc_pages().
   const m = new Machine({
@@ -478,7 +485,6 @@ export const cpa = defineModel({
     'cpa_flush_range (2.6.28 after ad5ca55f6bdb "x86, cpa: srlz cpa(), global flush tlb after splitting big page"; lkml 2008/9/23/383)',
   params: {
     callers: { default: 2, min: 1, max: 2, description: 'CPA callers: cpu0 set_memory_ro(page 0), cpu1 set_memory_uc(page 1)' },
-    ptes: { default: 4, min: 2, max: 8, description: 'small pages per large page (and entries per table)' },
     speculation: { default: 1, min: 0, max: 2, description: 'cpu2 speculative walks of page 0: 0 none, 1 a 4K fill while the 2M entry is cached, 2 any fill at any moment' },
     forks: { default: 0, min: 0, max: 1, description: 'cpu2 runs pgd_alloc() (takes pgd_lock) before rodata_test' },
     psc: { default: 0, min: 0, max: 1, description: 'CPUs cache pmd → pte-page pointers (paging-structure cache)' },

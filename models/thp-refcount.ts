@@ -38,8 +38,9 @@ type Op<T> = Generator<Step, T, unknown>;
 
 /** How the variant's kernel code behaves. */
 interface Flavour {
-  /** put_page on a tail: 'none' = head then tail, unserialised; '2.6.38' = put_compound_page; 'v2' = head only. */
-  readonly put: 'none' | '2.6.38' | 'v2';
+  /** put_page on a tail: 'none' = head then tail, unserialised; '2.6.38' = put_compound_page;
+   * '3.2' = put_compound_page with tail pins in the tail's _mapcount; 'v2' = head only. */
+  readonly put: 'none' | '2.6.38' | '3.2' | 'v2';
   /** v2 before Feb 2018: __split_huge_page_tail unfreezes the tail (page_ref_inc) before clear_compound_head. */
   readonly unfreezeFirst?: boolean;
   /** The variant brings a speculative getter (the `speculative` value used when the parameter is 0). */
@@ -48,6 +49,7 @@ interface Flavour {
 const FLAVOURS: Record<string, Flavour> = {
   'no-compound-lock': { put: 'none' },
   'compound-lock': { put: '2.6.38' },
+  'tail-mapcount': { put: '3.2' },
   'refcount-v2': { put: 'v2' },
   'v2-unfreeze-before-clear': { put: 'v2', unfreezeFirst: true, speculative: 2 },
 };
@@ -86,6 +88,10 @@ function build(variant: string, p: Params): Program {
   const f = FLAVOURS[variant];
   if (!f) throw new Error(`unknown variant ${variant}`);
   const v2 = f.put === 'v2';
+  // 3.2 (Andrea Arcangeli, "mm: thp: tail page refcounting fix", Nov 2011): a pin on a tail is
+  // counted in the tail's _mapcount and on the head; the tail's _count stays 0 until the split,
+  // so a speculative get_page_unless_zero on a tail fails instead of taking an uncounted ref.
+  const tailMapcount = f.put === '3.2';
   const { tails, pinners } = p as { tails: number; pinners: number };
   const speculative = p.speculative || (f.speculative ?? 0);
   const m = new Machine({ cpus: 1 + pinners + (speculative ? 1 : 0), frames: 8, ptesPerTable: tails + 1 });
@@ -100,7 +106,8 @@ function build(variant: string, p: Params): Program {
   const PT = m.memory.allocFrame('PT', 'pte'); // the pte page deposited at fault time (get_pmd_huge_pte)
   const pmdp: PtePtr = m.init_mm.mapLarge(va(0), frames[0]!, PAGE_SHARED);
   const hugePmd = pmdp.get();
-  const g = new RefLedger(pages, names, v2 ? 'head-only' : 'tail-and-head');
+  // 3.2 counts like v2 (tails' _count 0 while compound) but keeps 2.6.38's split and its BUG_ON.
+  const g = new RefLedger(pages, names, v2 || tailMapcount ? 'head-only' : 'tail-and-head', !v2);
   H._mapcount.set(0); // one pmd mapping: page_mapcount(head) = 1
   H._count.set(2);
   g.add(H, 'map');
@@ -114,7 +121,8 @@ function build(variant: string, p: Params): Program {
     // Pins taken before the run (get_page on a tail: 2.6.38 counts it on both, v2 on the head).
     for (let k = 1; k <= pinners; k++) {
       const t = tailOf(k);
-      if (!v2) t._count.set(t._count.get() + 1);
+      if (tailMapcount) t._mapcount.set(t._mapcount.get() + 1);
+      else if (!v2) t._count.set(t._count.get() + 1);
       H._count.set(H._count.get() + 1);
       g.add(t, `cpu${k} pin`);
     }
@@ -191,7 +199,8 @@ function build(variant: string, p: Params): Program {
     }
     yield* put_page_testzero(head); // "if (put_page_testzero(page_head)) VM_BUG_ON(1)": the speculative ref
     g.drop(head, mine);
-    yield* atomic_dec(pg._count); // "__split_huge_page_refcount will wait now"
+    // "__split_huge_page_refcount will wait now": the pin itself (3.2: in the tail's _mapcount)
+    yield* atomic_dec(tailMapcount ? pg._mapcount : pg._count);
     yield* compound_unlock_irqrestore(cpu, head, flags);
     const z = yield* put_page_testzero(head); // the real head put, after unlocking
     did(cpu, 'put tail under compound_lock');
@@ -220,8 +229,9 @@ function build(variant: string, p: Params): Program {
       return false;
     }
     // if (PageTail(page)) get_huge_page_tail(page); … get_head_page_multiple(head, refs);
+    // (3.2 get_huge_page_tail: atomic_inc(&page->_mapcount), _count stays 0)
     if (yield* PageTail(pg)) {
-      yield* atomic_inc(pg._count);
+      yield* atomic_inc(tailMapcount ? pg._mapcount : pg._count);
       g.busy.add(cpu.name);
     }
     yield* atomic_add(H._count, 1);
@@ -284,19 +294,29 @@ function build(variant: string, p: Params): Program {
   function* __split_huge_page_refcount(): Op<void> {
     yield* spin_lock_irq(splitter, lru);
     yield* compound_lock(H);
+    let tailCount = 0; // 3.2: int tail_count, the pins moved off the head after the loop
     for (let i = 1; i <= tails; i++) {
       const t = pages[i]!;
-      const tc = yield* page_count(t); // "tail_page->_count cannot change"
-      yield* atomic_sub(H._count, tc); // atomic_sub(atomic_read(&page_tail->_count), &page->_count)
+      let pins = 0;
+      if (tailMapcount) {
+        pins = yield* page_mapcount(t); // "tail_page->_mapcount cannot change"; tail_count += page_mapcount(page_tail)
+        tailCount += pins;
+      } else {
+        const tc = yield* page_count(t); // "tail_page->_count cannot change"
+        yield* atomic_sub(H._count, tc); // atomic_sub(atomic_read(&page_tail->_count), &page->_count)
+      }
       g.busy.add(S);
       g.inSplit = true; // BUG_ON(page_count(page) <= 0)
       const mc = yield* page_mapcount(H);
-      yield* atomic_add(t._count, mc + 1); // atomic_add(page_mapcount(page) + 1, &page_tail->_count)
+      // 2.6.38: atomic_add(page_mapcount(page) + 1, &page_tail->_count);
+      // 3.2: atomic_add(page_mapcount(page) + page_mapcount(page_tail) + 1, &page_tail->_count)
+      yield* atomic_add(t._count, mc + pins + 1);
       yield* ClearPageTail(t); // smp_mb(); page_tail->flags &= ~PAGE_FLAGS_CHECK_AT_PREP
       for (let k = 0; k < mc; k++) g.add(t, 'map');
       g.add(t, 'split tmp');
       yield* atomic_set(t._mapcount, mc - 1); // page_tail->_mapcount = page->_mapcount
     }
+    if (tailMapcount) yield* atomic_sub(H._count, tailCount); // atomic_sub(tail_count, &page->_count)
     yield* ClearPageHead(H); // ClearPageCompound(page)
     yield* compound_unlock(H);
     yield* spin_unlock_irq(splitter, lru);
@@ -535,6 +555,13 @@ export const thpRefcount = defineModel({
         'a speculative get_page_unless_zero on a pinned tail (--param speculative=2) is not covered (fixed in 3.2)',
       expect: 'holds',
       expectFor: expectCompoundLock,
+    },
+    {
+      name: 'tail-mapcount',
+      description:
+        '3.2 (Andrea Arcangeli, "mm: thp: tail page refcounting fix", Nov 2011): compound-lock with tail pins kept in the tail\'s _mapcount and its _count at 0, ' +
+        'so a speculative get_page_unless_zero on a tail fails; holds where compound-lock --param speculative=2 does not',
+      expect: 'holds',
     },
     {
       name: 'refcount-v2',

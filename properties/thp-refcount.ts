@@ -14,6 +14,8 @@
 //   atomic_inc(&page->first_page->_count)`). So `head._count = M + p0 + Σpi`, `tail_i._count = pi`.
 // - refcount v2 (Kirill Shutemov, v4.5): every reference on a compound page is taken on the head
 //   (`get_page(page)` → `page = compound_head(page)`); a tail's own `_count` stays 0.
+// - 3.2 ("mm: thp: tail page refcounting fix"): like v2 for `_count` — a tail pin is counted on
+//   the head, and in the tail's `_mapcount`, so the tail's `_count` stays 0 until the split.
 // - Once a tail's PageTail is clear it is a page of its own: it counts exactly what it holds.
 //
 // Ledger changes only ever ride on steps that write a watched location (a `_count` or a tail's
@@ -39,6 +41,8 @@ export interface ThpRefState {
   inSplit: boolean;
   /** v2: the head's count is frozen at 0 by `page_ref_freeze` (owned by the splitter). */
   frozen: boolean;
+  /** The split has 2.6.38's BUG_ON(page_count(page) <= 0) (2.6.38 and 3.2; not v2). */
+  readonly splitBugOn: boolean;
 }
 
 /** Is page `i` still part of the compound page (the head, or a tail with PageTail set)? */
@@ -154,7 +158,12 @@ export class RefLedger implements ThpRefState {
   frozen = false;
   /** Pages whose count reached 0 and that the kernel would have freed ("H (by cpu0)"). */
   readonly freed: string[] = [];
-  constructor(readonly pages: readonly Page[], readonly names: readonly string[], readonly accounting: Accounting) {
+  constructor(
+    readonly pages: readonly Page[],
+    readonly names: readonly string[],
+    readonly accounting: Accounting,
+    readonly splitBugOn: boolean = accounting === 'tail-and-head',
+  ) {
     this.refs = pages.map(() => []);
   }
   index(p: Page): number {
@@ -203,8 +212,8 @@ export class RefLedger implements ThpRefState {
   }
 }
 
-/** In reporting order: the most specific symptom first; the split's BUG_ON only where 2.6.38 has it. */
+/** In reporting order: the most specific symptom first; the split's BUG_ON only where the kernel has it. */
 export function thpRefcountInvariants(s: ThpRefState): Invariant[] {
-  const bugOn = s.accounting === 'tail-and-head' ? [headPositiveDuringSplit(s)] : [];
+  const bugOn = s.splitBugOn ? [headPositiveDuringSplit(s)] : [];
   return [...bugOn, noFreeWhileReferenced(s), refcountConsistent(s)];
 }

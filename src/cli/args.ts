@@ -83,8 +83,6 @@ export interface VersionArgs {
 
 export type Args = ExploreArgs | ReplayArgs | ListArgs | HelpArgs | VersionArgs;
 
-export { USAGE } from './help.js';
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Flags that change the search: a checkpoint holds them, so --resume takes none of them. */

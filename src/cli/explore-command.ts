@@ -5,6 +5,7 @@
 // yields — and a worker that exhausts its heap (--max-memory) is stopped, each with a clear error.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workerUrl } from './job-worker.js';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { UsageError } from '../model.js';
@@ -20,12 +21,6 @@ import { writeAtomic } from './output.js';
 import { checkOutputDir, checkOutputFile, displayPath, relativeModelPath, replayCommandLine, resolveModelPath, sameFile, shellWord, traceFile } from './paths.js';
 import { type Budget, Progress } from './progress.js';
 import { type Io, jsonText, printOne, printTable, jsonReport } from './report.js';
-
-function workerUrl(): URL {
-  const here = import.meta.url;
-  // From TypeScript sources (tests), run the compiled worker: workers cannot load .ts.
-  return here.endsWith('.ts') ? new URL('../../dist/src/cli/worker.js', here) : new URL('./worker.js', here);
-}
 
 /** What the run needs to know beyond its arguments: the job, and how a checkpoint names the model. */
 interface Setup {

@@ -8,16 +8,20 @@ import { Worker } from 'node:worker_threads';
 import type { JobInput, JobMessage, JobResult } from './job.js';
 
 export interface WorkerLimits {
-  /** No message (result, progress, heartbeat) for this long: the model is hung. */
+  /** No message (result, progress, heartbeat) for this long, once loaded: the model is hung. */
   readonly stallMs: number;
-  /** The whole job's wall-clock limit; the search itself stops at job.search.timeLimitS. */
+  /** Starting the worker and loading the model (tsx compiles a file) may take this long; a
+   * loaded machine under load can take seconds, which must not read as a hung step. */
+  readonly startupMs?: number;
+  /** The whole job's wall-clock limit after loading; the search stops at job.search.timeLimitS. */
   readonly deadlineMs: number;
   readonly maxMemoryMb?: number;
 }
 
 export class JobFailure extends Error {}
 
-function workerUrl(): URL {
+/** The compiled worker entry (worker.ts), for the CLI and the matchers alike. */
+export function workerUrl(): URL {
   const here = import.meta.url;
   // From the TypeScript sources (tests), run the compiled worker: workers cannot load .ts.
   return here.endsWith('.ts') ? new URL('../../dist/src/cli/worker.js', here) : new URL('./worker.js', here);
@@ -27,8 +31,10 @@ export function exploreInWorker(job: JobInput, limits: WorkerLimits): Promise<Jo
   const stop = new SharedArrayBuffer(4);
   const worker = new Worker(fileURLToPath(workerUrl()), { workerData: { job, stop }, resourceLimits: { maxOldGenerationSizeMb: limits.maxMemoryMb ?? 4096 } });
   const results: JobResult[] = [];
-  const started = Date.now();
-  let lastSign = started;
+  const created = Date.now();
+  const startupMs = limits.startupMs ?? 30_000;
+  let loadedAt: number | undefined;
+  let lastSign = created;
   let current = 'the model';
   let failure: Error | undefined;
   const fail = (message: string) => {
@@ -37,11 +43,14 @@ export function exploreInWorker(job: JobInput, limits: WorkerLimits): Promise<Jo
   };
   const watchdog = setInterval(() => {
     const now = Date.now();
-    if (now - lastSign > limits.stallMs) fail(`${current} made no progress for ${Math.round(limits.stallMs / 1000)} s: a step that never returns (a loop in model code that does not yield)?`);
-    else if (now - started > limits.deadlineMs) fail(`${current} did not finish within ${Math.round(limits.deadlineMs / 1000)} s`);
+    if (loadedAt === undefined) {
+      if (now - created > startupMs) fail(`${current} did not load within ${Math.round(startupMs / 1000)} s (a model module that never finishes evaluating?)`);
+    } else if (now - lastSign > limits.stallMs) fail(`${current} made no progress for ${Math.round(limits.stallMs / 1000)} s: a step that never returns (a loop in model code that does not yield)?`);
+    else if (now - loadedAt > limits.deadlineMs) fail(`${current} did not finish within ${Math.round(limits.deadlineMs / 1000)} s`);
   }, 100);
   worker.on('message', (m: JobMessage) => {
     lastSign = Date.now();
+    loadedAt ??= lastSign; // the first message ('loaded') comes once the model is loaded
     if (m.type === 'start') current = m.key;
     else if (m.type === 'result') results.push(m.result);
     else if (m.type === 'usage-error') failure ??= new JobFailure(m.message);

@@ -54,7 +54,7 @@ export type JobMessage =
   | { readonly type: 'usage-error'; readonly message: string }
   | { readonly type: 'done' };
 
-interface Planned {
+export interface Planned {
   readonly loaded: LoadedModel;
   readonly variant: string;
 }
@@ -219,7 +219,8 @@ export async function runJob(input: JobInput, shouldStop: () => boolean, post: (
   }
 }
 
-function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | undefined, shouldStop: () => boolean, post: (m: JobMessage) => void): JobResult {
+/** One variant explored (and its counterexample minimised) on the calling thread. */
+export function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | undefined, shouldStop: () => boolean, post: (m: JobMessage) => void): JobResult {
   const { model, file } = p.loaded;
   const { variant } = p;
   const key = keyOf(model.name, variant);
@@ -245,7 +246,8 @@ function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | und
     onProgress: (stats) => post({ type: 'progress', key, stats }),
   });
   let minimiseMs: number | undefined;
-  if (r.violation && search.minimise && r.verdict === 'violated') {
+  // A violation at step 0 (a build that throws) has nothing to shorten.
+  if (r.violation && search.minimise && r.verdict === 'violated' && r.violation.schedule.length > 0) {
     // --time-limit bounds the whole variant: minimisation gets what exploring left over.
     const left = timeLimitMs === undefined ? undefined : Math.max(0, timeLimitMs - r.elapsedMs);
     post({ type: 'minimising', key, ...(left === undefined ? {} : { timeLeftMs: left }) });

@@ -3,7 +3,7 @@
 // specifiers to the mmcheck that is running: its own package.json `exports`, reached by
 // self-reference. One copy of the engine then drives and reads the model.
 import { existsSync, readFileSync } from 'node:fs';
-import Module, { createRequire, register } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -44,7 +44,10 @@ export function resolveMmcheckToSelf(): void {
   if (registered) return;
   registered = true;
   const parent = packageJsonUrl();
-  register(`data:text/javascript,${encodeURIComponent(HOOK)}`, { data: { parent } });
+  // module.register is Node 20.6+ (a named import of it would not even link on 20.0–20.5):
+  // without it, ESM model files resolve mmcheck the ordinary way, from their own node_modules.
+  const { register } = Module as { register?: typeof Module.register };
+  register?.(`data:text/javascript,${encodeURIComponent(HOOK)}`, { data: { parent } });
   const selfRequire = createRequire(parent);
   const cjs = Module as unknown as CjsResolver;
   const original = cjs._resolveFilename.bind(cjs);

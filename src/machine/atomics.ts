@@ -1,41 +1,35 @@
 // Atomic operations on Cells (model variables, struct page fields, memory words). Each is one
 // Step, named like the kernel's. Plain READ_ONCE / WRITE_ONCE are here too: also one Step each.
 import type { Step } from '../engine/types.js';
-import { type Cell, mkStep, op, rmwAccesses } from './step.js';
+import { type Cell, mkStep, rmwAccesses } from './step.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
 function* update<T>(label: string, c: Cell, f: (old: number) => { value: number; result: T }): Op<T> {
-  return yield* op(
-    mkStep(label, rmwAccesses(c), (say) => {
-      const old = c.get();
-      const { value, result } = f(old);
-      if (value !== old) c.set(value, label);
-      say(`${c.name}: ${old} → ${value}`);
-      return result;
-    }),
-  );
+  return (yield mkStep(label, rmwAccesses(c), (say) => {
+    const old = c.get();
+    const { value, result } = f(old);
+    if (value !== old) c.set(value, label);
+    say(`${c.name}: ${old} → ${value}`);
+    return result;
+  })) as T;
 }
 
 /** Plain load (READ_ONCE / atomic_read). */
 export function* READ_ONCE(c: Cell): Op<number> {
-  return yield* op(
-    mkStep(`read ${c.name}`, c.readAccesses(), (say) => {
-      const v = c.get();
-      say(`${c.name} = ${v}`);
-      return v;
-    }),
-  );
+  return (yield mkStep(`read ${c.name}`, c.readAccesses(), (say) => {
+    const v = c.get();
+    say(`${c.name} = ${v}`);
+    return v;
+  })) as number;
 }
 /** Plain store (WRITE_ONCE / atomic_set). */
 export function* WRITE_ONCE(c: Cell, v: number): Op<void> {
-  yield* op(
-    mkStep(`write ${c.name} := ${v}`, c.writeAccesses(), (say) => {
-      const old = c.get();
-      c.set(v, `write ${c.name}`);
-      say(`${c.name}: ${old} → ${v}`);
-    }),
-  );
+  yield mkStep(`write ${c.name} := ${v}`, c.writeAccesses(), (say) => {
+    const old = c.get();
+    c.set(v, `write ${c.name}`);
+    say(`${c.name}: ${old} → ${v}`);
+  });
 }
 export const atomic_read = READ_ONCE;
 export const atomic_set = WRITE_ONCE;
@@ -107,11 +101,9 @@ export function* clear_bit(nr: number, c: Cell): Op<void> {
   yield* update(`clear_bit(${nr}, ${c.name})`, c, (o) => ({ value: o & ~bit(nr), result: undefined }));
 }
 export function* test_bit(nr: number, c: Cell): Op<boolean> {
-  return yield* op(
-    mkStep(`test_bit(${nr}, ${c.name})`, c.readAccesses(), (say) => {
-      const r = (c.get() & bit(nr)) !== 0;
-      say(`${c.name} bit ${nr} = ${r ? 1 : 0}`);
-      return r;
-    }),
-  );
+  return (yield mkStep(`test_bit(${nr}, ${c.name})`, c.readAccesses(), (say) => {
+    const r = (c.get() & bit(nr)) !== 0;
+    say(`${c.name} bit ${nr} = ${r ? 1 : 0}`);
+    return r;
+  })) as boolean;
 }

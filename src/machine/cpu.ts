@@ -16,7 +16,7 @@ import * as ipi from './ipi.js';
 import { type PhysMemory, type WordCell, cacheLoc } from './memory.js';
 import type { PageTable, PgLevel } from './pagetable.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, describePte, type pte_t, pte_present, pte_set_flags, pte_write } from './pte.js';
-import { joinAccesses, mkStep, op, readsOf, writeOf, writesOf } from './step.js';
+import { joinAccesses, mkStep, readsOf, writeOf, writesOf } from './step.js';
 import { type Stateful, sameList } from './state.js';
 import { Tlb, type TlbEntry, type TlbState, decodeEntry, encodeEntry } from './tlb.js';
 import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, paPfn, physAddr, va } from './types.js';
@@ -229,6 +229,9 @@ export class Cpu implements Stateful<CpuState> {
   private readonly acks = new Set<CpuId>();
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: CpuState | undefined;
+  /** Its own state (not the TLB's) was changed since `last` was made or put back (every change
+   * sets it): a save of an unchanged CPU then costs two tests. */
+  private changed = true;
 
   constructor(readonly id: CpuId, mm: PageTable, readonly host: CpuHost) {
     this.tlb = new Tlb(id, host.geo);
@@ -248,8 +251,10 @@ export class Cpu implements Stateful<CpuState> {
 
   save(): CpuState {
     const tlb = this.tlb.save();
-    const mm = this.host.mmIndex(this.root);
     const last = this.last;
+    if (!this.changed && last !== undefined && last.tlb === tlb) return last;
+    this.changed = false;
+    const mm = this.host.mmIndex(this.root);
     // The last state again while nothing changed (see state.ts); the acks in their set's order.
     if (last && last.tlb === tlb && last.irq === this.irq && last.insn === this.insn && last.mm === mm && sameList(last.ipis, this.ipiQueue) && sameAcks(last.acks, this.acks)) return last;
     return (this.last = { irq: this.irq, insn: this.insn, mm, ipis: this.ipiQueue.slice(), acks: [...this.acks], tlb });
@@ -264,6 +269,7 @@ export class Cpu implements Stateful<CpuState> {
     for (const a of s.acks) this.acks.add(a);
     this.tlb.restore(s.tlb);
     this.last = s;
+    this.changed = false;
   }
 
   ackLoc(target: CpuId): Loc {
@@ -278,6 +284,7 @@ export class Cpu implements Stateful<CpuState> {
   set irqEnabled(on: boolean) {
     noteWrite(this.irqLoc);
     this.irq = on;
+    this.changed = true;
   }
   /** Inside a load/store (`cpu:<id>:insn`). */
   get inInsn(): boolean {
@@ -287,6 +294,7 @@ export class Cpu implements Stateful<CpuState> {
   set inInsn(v: boolean) {
     noteWrite(this.insnLoc);
     this.insn = v;
+    this.changed = true;
   }
   /** The mm this CPU runs (its cr3, `cr3:<id>`). */
   get mm(): PageTable {
@@ -296,6 +304,7 @@ export class Cpu implements Stateful<CpuState> {
   set mm(next: PageTable) {
     noteWrite(this.cr3Loc);
     this.root = next;
+    this.changed = true;
   }
   /**
    * The mm, read by this CPU's own thread between its steps (flush_tlb_mm() defaulting to
@@ -315,10 +324,12 @@ export class Cpu implements Stateful<CpuState> {
   postIpi(r: ipi.IpiRequest): void {
     noteWrite(this.ipiLoc);
     this.ipiQueue.push(r);
+    this.changed = true;
   }
   /** Take every pending request (the delivery step). */
   takeIpis(): ipi.IpiRequest[] {
     noteWrite(this.ipiLoc);
+    this.changed = true;
     return this.ipiQueue.splice(0);
   }
 
@@ -331,11 +342,13 @@ export class Cpu implements Stateful<CpuState> {
   expectAck(target: CpuId): void {
     noteWrite(this.ackLoc(target));
     this.acks.add(target);
+    this.changed = true;
   }
   /** `target` acked this CPU's request. */
   acked(target: CpuId): void {
     noteWrite(this.ackLoc(target));
     this.acks.delete(target);
+    this.changed = true;
   }
 
   /** The context of this CPU's walks: its TLB, cr3 (read when the walk reads it) and whether
@@ -393,15 +406,13 @@ export class Cpu implements Stateful<CpuState> {
     if (!t.ok) return t;
     const pa = physAddr(this.tlb.frameOf(t.entry, v), this.host.geo.wordIndex(v));
     const word = this.host.memory.word(pa);
-    const value = yield* op(
-      mkStep(textFor(text.word, word.name, (name) => `${text.what}: read ${name}`), this.dataFp(word, t.entry, pa, false), (say) => {
-        this.endInsn();
-        this.touchCache(t.entry, pa);
-        const x = word.get();
-        say(`${word.name} = ${x}`);
-        return x;
-      }),
-    );
+    const value = (yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: read ${name}`), this.dataFp(word, t.entry, pa, false), (say) => {
+      this.endInsn();
+      this.touchCache(t.entry, pa);
+      const x = word.get();
+      say(`${word.name} = ${x}`);
+      return x;
+    })) as number;
     return { ok: true, value, via: t.entry.size };
   }
 
@@ -420,16 +431,14 @@ export class Cpu implements Stateful<CpuState> {
       const pa = physAddr(this.tlb.frameOf(entry, v), this.host.geo.wordIndex(v));
       const word = this.host.memory.word(pa);
       const fp = this.dataFp(word, entry, pa, true);
-      yield* op(
-        mkStep(textFor(text.word, word.name, (name) => `${text.what}: write ${name}`), fp, (say) => {
-          this.endInsn();
-          this.touchCache(entry, pa);
-          const old = word.get();
-          word.set(value, `${this.name} store ${hex(v)}`);
-          const freed = this.host.memory.isAllocated(paPfn(pa)) ? '' : ` — ${this.host.memory.frameName(paPfn(pa))} is a FREED frame`;
-          say(`${word.name}: ${old} → ${value}${freed}`);
-        }),
-      );
+      yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: write ${name}`), fp, (say) => {
+        this.endInsn();
+        this.touchCache(entry, pa);
+        const old = word.get();
+        word.set(value, `${this.name} store ${hex(v)}`);
+        const freed = this.host.memory.isAllocated(paPfn(pa)) ? '' : ` — ${this.host.memory.frameName(paPfn(pa))} is a FREED frame`;
+        say(`${word.name}: ${old} → ${value}${freed}`);
+      });
       return { ok: true, value: undefined, via: entry.size };
     }
   }
@@ -440,33 +449,28 @@ export class Cpu implements Stateful<CpuState> {
    * a thread only plain results back, and translate starts every load and store.
    */
   private *translate(v: VirtAddr, access: AccessKind, text: SiteText): Op<Translated> {
-    return decodeTranslated(yield* this.translateStep(v, access, text));
-  }
-  private *translateStep(v: VirtAddr, access: AccessKind, text: SiteText): Op<string> {
-    return yield* op(
-      mkStep(text.translate, () => this.translateFp(v, access), (say): string => {
-        this.inInsn = true;
-        let entry = this.tlb.lookup(v);
-        let note: string;
-        if (entry) {
-          note = `TLB hit: ${this.describe(entry)}`;
-        } else {
-          const plan = planWalk(this.walkCtx, v);
-          note = applyWalk(this.walkCtx, plan, this.name);
-          if (plan.kind === 'fault') {
-            say(`${note} → page fault`);
-            return this.fault(v, access, 'not-present', plan.why);
-          }
-          entry = plan.entry;
+    return decodeTranslated((yield mkStep(text.translate, () => this.translateFp(v, access), (say): string => {
+      this.inInsn = true;
+      let entry = this.tlb.lookup(v);
+      let note: string;
+      if (entry) {
+        note = `TLB hit: ${this.describe(entry)}`;
+      } else {
+        const plan = planWalk(this.walkCtx, v);
+        note = applyWalk(this.walkCtx, plan, this.name);
+        if (plan.kind === 'fault') {
+          say(`${note} → page fault`);
+          return this.fault(v, access, 'not-present', plan.why);
         }
-        if (access === 'store' && !entry.rw) {
-          say(`${note} → write-protect fault`);
-          return this.fault(v, access, 'write-protect', `entry from ${this.host.memory.describe(entry.source)} is read-only`);
-        }
-        say(note);
-        return encodeEntry(entry);
-      }),
-    );
+        entry = plan.entry;
+      }
+      if (access === 'store' && !entry.rw) {
+        say(`${note} → write-protect fault`);
+        return this.fault(v, access, 'write-protect', `entry from ${this.host.memory.describe(entry.source)} is read-only`);
+      }
+      say(note);
+      return encodeEntry(entry);
+    })) as string);
   }
 
   /**
@@ -477,34 +481,32 @@ export class Cpu implements Stateful<CpuState> {
     const mem = this.host.memory;
     const src = mem.word(entry.source);
     // The step returns the updated entry encoded (plain data for a state restore, as translate).
-    const r = yield* op(
-      mkStep(textFor(text.dirty, src.name, (name) => `${text.what}: set D in ${name}`), this.dirtyFp(v, entry, src), (say): string | null => {
-        const cur = src.get() as pte_t;
-        const name = (f: Pfn) => mem.frameName(f);
-        if (!pte_present(cur) || !pte_write(cur)) {
-          this.tlb.drop(entry);
-          say(`source ${src.name} is ${describePte(cur, name)}: D not set, TLB entry dropped, re-walk`);
-          return null;
-        }
-        src.set(pte_set_flags(cur, _PAGE_ACCESSED | _PAGE_DIRTY), `${this.name} (hardware D update)`);
-        const cached = this.tlb.update(entry, { ...entry, dirty: true });
-        const kept = cached !== null;
-        // Evicted meanwhile: the store goes on through the D-set entry the CPU had; it is in no
-        // TLB, so its serial is one no fill has.
-        const nu: TlbEntry = cached ?? { ...entry, dirty: true, serial: -entry.serial };
-        const notes = [`D set in ${src.name}`];
-        if (!kept) notes.push('(TLB entry was evicted meanwhile)');
-        // The note looks at the live tables, outside the footprint: it never affects behaviour.
-        unaudited(() => {
-          const live = this.mm.leaf(v);
-          if (!live) notes.push('(stale TLB entry: nothing maps the address now)');
-          else if (live.kpte.pa !== entry.source) notes.push(`(stale TLB entry: live entry is ${live.kpte.name})`);
-          if (!mem.isAllocated(paPfn(entry.source))) notes.push(`— ${mem.frameName(paPfn(entry.source))} is a FREED frame`);
-        });
-        say(notes.join(' '));
-        return encodeEntry(nu);
-      }),
-    );
+    const r = (yield mkStep(textFor(text.dirty, src.name, (name) => `${text.what}: set D in ${name}`), this.dirtyFp(v, entry, src), (say): string | null => {
+      const cur = src.get() as pte_t;
+      const name = (f: Pfn) => mem.frameName(f);
+      if (!pte_present(cur) || !pte_write(cur)) {
+        this.tlb.drop(entry);
+        say(`source ${src.name} is ${describePte(cur, name)}: D not set, TLB entry dropped, re-walk`);
+        return null;
+      }
+      src.set(pte_set_flags(cur, _PAGE_ACCESSED | _PAGE_DIRTY), `${this.name} (hardware D update)`);
+      const cached = this.tlb.update(entry, { ...entry, dirty: true });
+      const kept = cached !== null;
+      // Evicted meanwhile: the store goes on through the D-set entry the CPU had; it is in no
+      // TLB, so its serial is one no fill has.
+      const nu: TlbEntry = cached ?? { ...entry, dirty: true, serial: -entry.serial };
+      const notes = [`D set in ${src.name}`];
+      if (!kept) notes.push('(TLB entry was evicted meanwhile)');
+      // The note looks at the live tables, outside the footprint: it never affects behaviour.
+      unaudited(() => {
+        const live = this.mm.leaf(v);
+        if (!live) notes.push('(stale TLB entry: nothing maps the address now)');
+        else if (live.kpte.pa !== entry.source) notes.push(`(stale TLB entry: live entry is ${live.kpte.name})`);
+        if (!mem.isAllocated(paPfn(entry.source))) notes.push(`— ${mem.frameName(paPfn(entry.source))} is a FREED frame`);
+      });
+      say(notes.join(' '));
+      return encodeEntry(nu);
+    })) as string | null;
     return r === null ? null : decodeUpdated(r);
   }
 
@@ -528,21 +530,19 @@ export class Cpu implements Stateful<CpuState> {
 
   /** invlpg: drop this CPU's translations of `v` (and its paging-structure cache). */
   *invlpg(v: VirtAddr): Op<void> {
-    yield* op(
-      mkStep(`invlpg ${hex(v)}`, this.tlb.invlpgAccesses(v), (say) => {
-        say(this.dropped(this.tlb.invalidate(v)));
-      }),
-    );
+    yield mkStep(`invlpg ${hex(v)}`, this.tlb.invlpgAccesses(v), (say) => {
+      say(this.dropped(this.tlb.invalidate(v)));
+    });
   }
   /** Local flush of every page in [start, end), one step. */
   *flushTlbLocalRange(start: VirtAddr, end: VirtAddr): Op<void> {
-    yield* op(mkStep(`local flush ${hex(start)}-${hex(end)}`, ipi.flushAccesses(this, { kind: 'range', start, end }), (say) => {
-      say(ipi.applyFlush(this, { kind: 'range', start, end }));
-    }));
+    yield mkStep(`local flush ${hex(start)}-${hex(end)}`, ipi.flushAccesses(this, { kind: 'range', start, end }), (say) => {
+    say(ipi.applyFlush(this, { kind: 'range', start, end }));
+  });
   }
   /** Flush this CPU's whole TLB (__flush_tlb_all). */
   *flushTlbLocal(): Op<void> {
-    yield* op(mkStep('local TLB flush', () => this.tlb.flushAllAccesses(), (say) => say(this.dropped(this.tlb.flushAll()))));
+    yield mkStep('local TLB flush', () => this.tlb.flushAllAccesses(), (say) => say(this.dropped(this.tlb.flushAll())));
   }
   dropped(gone: readonly TlbEntry[]): string {
     return gone.length === 0 ? 'nothing cached' : `dropped ${gone.map((e) => this.describe(e)).join('; ')}`;
@@ -550,10 +550,10 @@ export class Cpu implements Stateful<CpuState> {
 
   /** Load a new root (cr3 write): the whole TLB is flushed. */
   *switch_mm(next: PageTable): Op<void> {
-    yield* op(mkStep(`switch_mm → ${next.name}`, () => [writeOf(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
-      this.mm = next;
-      say(`now on ${next.name}; ${this.dropped(this.tlb.flushAll())}`);
-    }));
+    yield mkStep(`switch_mm → ${next.name}`, () => [writeOf(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
+    this.mm = next;
+    say(`now on ${next.name}; ${this.dropped(this.tlb.flushAll())}`);
+  });
   }
 
   // ---- interrupts ----
@@ -572,7 +572,7 @@ export class Cpu implements Stateful<CpuState> {
     yield* this.setIrq(flags, 'local_irq_restore');
   }
   private *setIrq(on: boolean, label: string): Op<boolean> {
-    return yield* op(mkStep(label, writesOf(this.irqLoc), on ? this.irqOn : this.irqOff));
+    return (yield mkStep(label, writesOf(this.irqLoc), on ? this.irqOn : this.irqOff)) as boolean;
   }
   private readonly irqOn = (say: (note: string) => void): boolean => {
     const was = this.irqEnabled;

@@ -10,7 +10,7 @@
 import { type Access, type Step, type ThreadSpec } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
 import type { PageTable } from './pagetable.js';
-import { joinAccesses, mkStep, op, readOf, writeOf } from './step.js';
+import { joinAccesses, mkStep, readOf, writeOf } from './step.js';
 import type { TlbEntry } from './tlb.js';
 import type { CpuId, VirtAddr } from './types.js';
 
@@ -97,24 +97,22 @@ export function* runShootdown(sender: Cpu, text: ShootdownText, targets: 'all' |
   const others = sender.others;
   if (others.length > 0) {
     const request = (text.requests[sender.id] ??= { from: sender.id, flush, what: text.what });
-    yield* op(
-      mkStep(text.sendLabel, sendFp(sender, others, targets === 'all'), (say) => {
-        const chosen = others.filter((c) => targets === 'all' || c.mm === targets);
-        for (const c of chosen) {
-          c.postIpi(request);
-          sender.expectAck(c.id);
-        }
-        say(chosen.length ? `IPI → ${chosen.map((c) => c.name).join(', ')}` : 'no other CPU to flush');
-      }),
-    );
+    yield mkStep(text.sendLabel, sendFp(sender, others, targets === 'all'), (say) => {
+      const chosen = others.filter((c) => targets === 'all' || c.mm === targets);
+      for (const c of chosen) {
+        c.postIpi(request);
+        sender.expectAck(c.id);
+      }
+      say(chosen.length ? `IPI → ${chosen.map((c) => c.name).join(', ')}` : 'no other CPU to flush');
+    });
   }
   // The sender's own cr3, read by its own thread: see Cpu.ownMm. A range flush touches the same
   // locations in every state, a full flush does not.
   if (targets === 'all' || sender.ownMm === targets) {
     const fp = flush.kind === 'all' ? () => flushAccesses(sender, flush) : flushAccesses(sender, flush);
-    yield* op(mkStep(text.localLabel, fp, (say) => say(applyFlush(sender, flush))));
+    yield mkStep(text.localLabel, fp, (say) => say(applyFlush(sender, flush)));
   }
-  if (others.length > 0) yield* op(mkStep(text.waitLabel, waitFp(sender, others), allAcksIn, () => sender.awaitingAcks.size === 0));
+  if (others.length > 0) yield mkStep(text.waitLabel, waitFp(sender, others), allAcksIn, () => sender.awaitingAcks.size === 0);
 }
 
 /** What IPI delivery on a CPU reads while nothing is pending, by CPU (shared by every build). */

@@ -6,7 +6,7 @@ import { noteRead, noteWrite } from '../engine/audit.js';
 import type { Access, Step } from '../engine/types.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import type { Stateful } from './state.js';
-import { type Cell, mkStep, op, rmwAccesses, writesOf } from './step.js';
+import { type Cell, mkStep, rmwAccesses, writesOf } from './step.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
@@ -95,37 +95,31 @@ export type spinlock_t = Lock;
 export type mutex = Lock;
 
 function* acquire(l: Lock, what: string, who?: string): Op<void> {
-  yield* op(
-    mkStep(labelOf(l, what), l.text.footprint, (say) => {
-      l.held = true;
-      l.holder = who;
-      say(takenBy(l, who));
-    }, () => !l.held),
-  );
+  yield mkStep(labelOf(l, what), l.text.footprint, (say) => {
+    l.held = true;
+    l.holder = who;
+    say(takenBy(l, who));
+  }, () => !l.held);
 }
 function* release(l: Lock, what: string): Op<void> {
-  yield* op(
-    mkStep(labelOf(l, what), l.text.footprint, (say) => {
-      if (!l.held) throw new Error(`${what}(${l.name}): lock is not held`);
-      l.held = false;
-      l.holder = undefined;
-      say(l.text.released);
-    }),
-  );
+  yield mkStep(labelOf(l, what), l.text.footprint, (say) => {
+    if (!l.held) throw new Error(`${what}(${l.name}): lock is not held`);
+    l.held = false;
+    l.holder = undefined;
+    say(l.text.released);
+  });
 }
 function* tryAcquire(l: Lock, what: string, who?: string): Op<boolean> {
-  return yield* op(
-    mkStep(labelOf(l, what), l.text.footprint, (say) => {
-      if (l.held) {
-        say(l.text.busy);
-        return false;
-      }
-      l.held = true;
-      l.holder = who;
-      say(takenBy(l, who));
-      return true;
-    }),
-  );
+  return (yield mkStep(labelOf(l, what), l.text.footprint, (say) => {
+    if (l.held) {
+      say(l.text.busy);
+      return false;
+    }
+    l.held = true;
+    l.holder = who;
+    say(takenBy(l, who));
+    return true;
+  })) as boolean;
 }
 
 /** Spin until free, then take it (interrupts untouched). `who` only labels snapshots. */
@@ -161,32 +155,26 @@ const bit = (nr: number): number => 1 << nr;
 
 /** bit_spin_lock: spin until bit `nr` of `word` is clear, then set it (one locked step). */
 export function* bit_spin_lock(nr: number, word: Cell): Op<void> {
-  yield* op(
-    mkStep(`bit_spin_lock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
-      word.set(word.get() | bit(nr), `bit_spin_lock ${word.name}`);
-      say(`bit ${nr} of ${word.name} set`);
-    }, () => (word.get() & bit(nr)) === 0),
-  );
+  yield mkStep(`bit_spin_lock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
+    word.set(word.get() | bit(nr), `bit_spin_lock ${word.name}`);
+    say(`bit ${nr} of ${word.name} set`);
+  }, () => (word.get() & bit(nr)) === 0);
 }
 export function* bit_spin_unlock(nr: number, word: Cell): Op<void> {
-  yield* op(
-    mkStep(`bit_spin_unlock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
-      if ((word.get() & bit(nr)) === 0) throw new Error(`bit_spin_unlock(${nr}, ${word.name}): bit not set`);
-      word.set(word.get() & ~bit(nr), `bit_spin_unlock ${word.name}`);
-      say(`bit ${nr} of ${word.name} cleared`);
-    }),
-  );
+  yield mkStep(`bit_spin_unlock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
+    if ((word.get() & bit(nr)) === 0) throw new Error(`bit_spin_unlock(${nr}, ${word.name}): bit not set`);
+    word.set(word.get() & ~bit(nr), `bit_spin_unlock ${word.name}`);
+    say(`bit ${nr} of ${word.name} cleared`);
+  });
 }
 export function* bit_spin_trylock(nr: number, word: Cell): Op<boolean> {
-  return yield* op(
-    mkStep(`bit_spin_trylock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
-      if ((word.get() & bit(nr)) !== 0) {
-        say(`bit ${nr} of ${word.name} busy`);
-        return false;
-      }
-      word.set(word.get() | bit(nr), `bit_spin_trylock ${word.name}`);
-      say(`bit ${nr} of ${word.name} set`);
-      return true;
-    }),
-  );
+  return (yield mkStep(`bit_spin_trylock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
+    if ((word.get() & bit(nr)) !== 0) {
+      say(`bit ${nr} of ${word.name} busy`);
+      return false;
+    }
+    word.set(word.get() | bit(nr), `bit_spin_trylock ${word.name}`);
+    say(`bit ${nr} of ${word.name} set`);
+    return true;
+  })) as boolean;
 }

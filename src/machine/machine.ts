@@ -91,14 +91,27 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     // Each part, and the whole, is the last saved object again while unchanged (see state.ts).
     const last = this.last;
     const s = this.scratch;
-    for (let i = 0; i < this.cpuList.length; i++) s.cpus[i] = this.cpuList[i]!.save();
-    for (let i = 0; i < this.lockList.length; i++) s.locks[i] = this.lockList[i]!.save();
-    for (let i = 0; i < this.varList.length; i++) s.vars[i] = this.varList[i]!.save();
+    // Each list is compared with the last one as it is filled, and copied only when it differs.
+    let sameCpus = last !== undefined && last.cpus.length === this.cpuList.length;
+    for (let i = 0; i < this.cpuList.length; i++) {
+      const c = (s.cpus[i] = this.cpuList[i]!.save());
+      if (sameCpus && last!.cpus[i] !== c) sameCpus = false;
+    }
+    let sameLocks = last !== undefined && last.locks.length === this.lockList.length;
+    for (let i = 0; i < this.lockList.length; i++) {
+      const l = (s.locks[i] = this.lockList[i]!.save());
+      if (sameLocks && last!.locks[i] !== l) sameLocks = false;
+    }
+    let sameVars = last !== undefined && last.vars.length === this.varList.length;
+    for (let i = 0; i < this.varList.length; i++) {
+      const v = (s.vars[i] = this.varList[i]!.save());
+      if (sameVars && last!.vars[i] !== v) sameVars = false;
+    }
     const memory = this.memory.save();
     const pages = this.pages.save();
-    const cpus = reuseList(last?.cpus, s.cpus);
-    const locks = reuseList(last?.locks, s.locks);
-    const vars = reuseList(last?.vars, s.vars);
+    const cpus = sameCpus ? last!.cpus : s.cpus.slice();
+    const locks = sameLocks ? last!.locks : s.locks.slice();
+    const vars = sameVars ? last!.vars : s.vars.slice();
     const faults = reuseList(last?.faults, this.faultLog);
     if (last && memory === last.memory && pages === last.pages && cpus === last.cpus && locks === last.locks && vars === last.vars && faults === last.faults) return last;
     return (this.last = { memory, pages, cpus, locks, vars, faults });
@@ -122,8 +135,8 @@ export class Machine implements CpuHost, Stateful<MachineState> {
    * variables are made at setup, after the constructor). */
   private get scratch(): { cpus: CpuState[]; locks: LockState[]; vars: number[] } {
     const s = (this.scratchLists ??= { cpus: [], locks: [], vars: [] });
-    s.locks.length = this.lockList.length;
-    s.vars.length = this.varList.length;
+    if (s.locks.length !== this.lockList.length) s.locks.length = this.lockList.length;
+    if (s.vars.length !== this.varList.length) s.vars.length = this.varList.length;
     return s;
   }
   private scratchLists: { cpus: CpuState[]; locks: LockState[]; vars: number[] } | undefined;

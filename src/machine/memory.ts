@@ -9,7 +9,7 @@
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
 import { type Stateful, reuseList } from './state.js';
-import { type Cell, joinAccesses, mkStep, op, readOf, readsOf, writeOf, writesOf } from './step.js';
+import { type Cell, joinAccesses, mkStep, readOf, readsOf, writeOf, writesOf } from './step.js';
 import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './types.js';
 
 /** What a frame is used for (shown in snapshots; set by setup code and pmd_populate). */
@@ -80,6 +80,9 @@ export class PhysMemory implements Stateful<MemoryState> {
   private readonly cells: (MemWord | undefined)[][];
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: MemoryState | undefined;
+  /** Something was changed since `last` was made or put back (every change below sets it):
+   * a save of unchanged memory then costs one test, not a comparison of every word. */
+  private changed = true;
 
   constructor(readonly frameCount: number, readonly wordsPerFrame: number) {
     this.words = Array.from({ length: frameCount }, () => new Array<number>(wordsPerFrame).fill(0));
@@ -94,6 +97,8 @@ export class PhysMemory implements Stateful<MemoryState> {
   // ---- Program.state (raw copies: neither is a read or write of the program) ----
 
   save(): MemoryState {
+    if (!this.changed && this.last !== undefined) return this.last;
+    this.changed = false;
     // Each list is copied only when it changed since the last save (see state.ts).
     const last = this.last;
     const words = last && this.wordsAre(last.words) ? last.words : this.copyWords();
@@ -140,6 +145,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     this.freedWrites.length = 0;
     for (const x of s.freedWrites) this.freedWrites.push(x);
     this.last = s;
+    this.changed = false;
   }
 
   // ---- plain accessors (setup code, invariants, the machine's own steps) ----
@@ -160,6 +166,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     noteWrite(this.memLocs[f]![i]!);
     if (!this.allocated[f]) this.freedWrites.push({ pa, value, by });
     w[i] = value;
+    this.changed = true;
   }
   /** Copy of a frame's words (reads every word). */
   contents(f: Pfn): number[] {
@@ -190,6 +197,7 @@ export class PhysMemory implements Stateful<MemoryState> {
   name(f: Pfn, name: string): void {
     this.frame(f);
     this.names[f] = name;
+    this.changed = true;
   }
   frameName(f: Pfn): string {
     return this.names[f] ?? (pfnNames[f] ??= `pfn${f}`);
@@ -204,6 +212,7 @@ export class PhysMemory implements Stateful<MemoryState> {
   setRole(f: Pfn, role: FrameRole | undefined): void {
     this.frame(f);
     this.roles[f] = role;
+    this.changed = true;
   }
   /** Setup-time allocation (lowest free frame), outside any Step. */
   allocFrame(name?: string, role?: FrameRole): Pfn {
@@ -229,6 +238,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     this.frame(f);
     noteWrite(this.cacheLocs[f]!);
     this.cachedWB[f] = v;
+    this.changed = true;
   }
 
   /** A word of memory as a Cell (for atomics and pte operations; a pte pointer is one).
@@ -253,35 +263,31 @@ export class PhysMemory implements Stateful<MemoryState> {
   }
   /** Return a frame to the allocator; its contents stay (stale) until reused. */
   *free_page(f: Pfn): Generator<Step, void, unknown> {
-    yield* op(
-      mkStep(`free_page ${this.frameName(f)}`, [write(ALLOC_LOC), write(frameLoc(f))], (say) => {
-        if (!this.isAllocated(f)) throw new Error(`double free of frame ${this.frameName(f)} (pfn ${f})`);
-        noteWrite(ALLOC_LOC);
-        noteWrite(this.frameLocs[f]!);
-        this.allocated[f] = false;
-        say(`frame ${this.frameName(f)} (pfn ${f}) freed`);
-      }),
-    );
+    yield mkStep(`free_page ${this.frameName(f)}`, [write(ALLOC_LOC), write(frameLoc(f))], (say) => {
+      if (!this.isAllocated(f)) throw new Error(`double free of frame ${this.frameName(f)} (pfn ${f})`);
+      noteWrite(ALLOC_LOC);
+      noteWrite(this.frameLocs[f]!);
+      this.allocated[f] = false;
+      this.changed = true;
+      say(`frame ${this.frameName(f)} (pfn ${f}) freed`);
+    });
   }
   /** clflush every line of a frame: no WB lines remain cached. */
   *clflush(f: Pfn): Generator<Step, void, unknown> {
-    yield* op(
-      mkStep(`clflush ${this.frameName(f)}`, [write(cacheLoc(f))], (say) => {
-        this.setCachedWB(f, false);
-        say(`cache lines of ${this.frameName(f)} flushed`);
-      }),
-    );
+    yield mkStep(`clflush ${this.frameName(f)}`, [write(cacheLoc(f))], (say) => {
+      this.setCachedWB(f, false);
+      say(`cache lines of ${this.frameName(f)} flushed`);
+    });
   }
   /** wbinvd: write back and invalidate all caches. */
   *wbinvd(): Generator<Step, void, unknown> {
     const fp = this.words.map((_, i) => write(cacheLoc(pfn(i))));
-    yield* op(
-      mkStep('wbinvd', fp, (say) => {
-        for (const loc of this.cacheLocs) noteWrite(loc);
-        this.cachedWB.fill(false);
-        say('all cache lines written back and invalidated');
-      }),
-    );
+    yield mkStep('wbinvd', fp, (say) => {
+      for (const loc of this.cacheLocs) noteWrite(loc);
+      this.cachedWB.fill(false);
+      this.changed = true;
+      say('all cache lines written back and invalidated');
+    });
   }
 
   private *allocStep(
@@ -297,22 +303,23 @@ export class PhysMemory implements Stateful<MemoryState> {
       if (zero) for (let i = 0; i < this.wordsPerFrame; i++) acc.push(write(memLoc(physAddr(f, i))));
       return acc;
     };
-    const got = yield* op(
-      mkStep(`${what}${name ? ` (${name})` : ''}`, fp, (say) => {
-        const f = this.lowestFree();
-        if (f === null) {
-          say('out of memory');
-          return null;
-        }
-        this.claim(f, name, role, zero);
-        say(`got pfn ${f}${name ? ` = ${name}` : ''}`);
-        return f;
-      }),
-    );
+    const got = (yield mkStep(`${what}${name ? ` (${name})` : ''}`, fp, (say) => {
+      const f = this.lowestFree();
+      if (f === null) {
+        say('out of memory');
+        return null;
+      }
+      this.claim(f, name, role, zero);
+      say(`got pfn ${f}${name ? ` = ${name}` : ''}`);
+      return f;
+    })) as Pfn | null;
     // The caller's own code names its next steps after the frame ("free_page N"). When the
     // engine restores a later point it brings this thread back by feeding it the pfn, before the
     // saved state (names included) is put back: so the thread names the frame too, from the result.
-    if (got !== null) this.names[got] = name;
+    if (got !== null) {
+      this.names[got] = name;
+      this.changed = true;
+    }
     return got;
   }
 
@@ -322,6 +329,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     this.allocated[f] = true;
     this.names[f] = name;
     this.roles[f] = role;
+    this.changed = true;
     if (zero) {
       for (const loc of this.memLocs[f]!) noteWrite(loc);
       this.words[f]!.fill(0);

@@ -1,12 +1,13 @@
 // struct page: flags, _count, _mapcount, first_page — one Cell each, so a step on one field
 // does not conflict with a step on another. Locations: `page:<pfn>:flags|count|mapcount|first`.
-import { type Step, read } from '../engine/types.js';
+import { noteRead, noteWrite } from '../engine/audit.js';
+import { type Access, type Step, read } from '../engine/types.js';
 import * as A from './atomics.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import { bit_spin_lock, bit_spin_unlock } from './locks.js';
 import type { PhysMemory } from './memory.js';
-import type { Stateful } from './state.js';
-import { type Cell, mkStep, op, WordAt } from './step.js';
+import { type Stateful, sameList } from './state.js';
+import { type Cell, mkStep, readsOf, rmwOf, writesOf } from './step.js';
 import { type Pfn, pfn as mkPfn } from './types.js';
 
 type Op<T> = Generator<Step, T, unknown>;
@@ -31,12 +32,14 @@ const fieldLoc = (f: Pfn, field: Field): string => (fieldLocs[field][f] ??= `pag
 
 const FIELD_NAMES: Record<Field, string> = { flags: 'flags', count: '_count', mapcount: '_mapcount', first: 'first_page' };
 
-class PageField extends WordAt {
+/** One field of one struct page: a word of its PageArray's flat list. */
+class PageField implements Cell {
+  readonly loc: string;
   /** `name`, and the page label it was made from (see Page.label). */
   private nameText: string | undefined;
   private nameFrom: string | undefined;
-  constructor(private readonly page: Page, readonly field: Field, init: number) {
-    super(fieldLoc(page.pfn, field), init);
+  constructor(private readonly page: Page, readonly field: Field, private readonly slot: number) {
+    this.loc = fieldLoc(page.pfn, field);
   }
   get name(): string {
     const from = this.page.label;
@@ -46,7 +49,28 @@ class PageField extends WordAt {
     }
     return this.nameText;
   }
+  get(): number {
+    noteRead(this.loc);
+    return this.page.owner.word(this.slot);
+  }
+  set(v: number): void {
+    noteWrite(this.loc);
+    this.page.owner.setWord(this.slot, v);
+  }
+  readAccesses(): readonly Access[] {
+    return readsOf(this.loc);
+  }
+  writeAccesses(): readonly Access[] {
+    return writesOf(this.loc);
+  }
+  rmwAccesses(): readonly Access[] {
+    return rmwOf(this.loc);
+  }
 }
+
+const FIELDS = 4;
+/** A pristine struct page: flags 0, _count 0, _mapcount -1, first_page -1. */
+const PRISTINE: readonly number[] = [0, 0, -1, -1];
 
 export class Page {
   readonly flags: Cell;
@@ -55,14 +79,13 @@ export class Page {
   readonly _mapcount: Cell;
   /** pfn of the head page for a tail (-1 otherwise). */
   readonly first_page: Cell;
-  /** The four fields, in this order, for `PageArray.save`. */
-  readonly fields: readonly PageField[];
-  constructor(readonly pfn: Pfn, private readonly mem: PhysMemory) {
-    this.flags = new PageField(this, 'flags', 0);
-    this._count = new PageField(this, 'count', 0);
-    this._mapcount = new PageField(this, 'mapcount', -1);
-    this.first_page = new PageField(this, 'first', -1);
-    this.fields = [this.flags, this._count, this._mapcount, this.first_page] as PageField[];
+  /** The fields live in `owner`'s flat list, from word pfn * 4 on. */
+  constructor(readonly pfn: Pfn, private readonly mem: PhysMemory, readonly owner: PageArray) {
+    const at = pfn * FIELDS;
+    this.flags = new PageField(this, 'flags', at);
+    this._count = new PageField(this, 'count', at + 1);
+    this._mapcount = new PageField(this, 'mapcount', at + 2);
+    this.first_page = new PageField(this, 'first', at + 3);
   }
   /** "page H" (frame name) for labels: made again only when the frame is renamed (labels ask
    * for it at every step). */
@@ -93,40 +116,57 @@ export class Page {
   }
 }
 
-/** mem_map: one struct page per frame. Saved as four numbers per page. */
+/**
+ * mem_map: one struct page per frame, its four fields kept in one flat list of numbers (saved
+ * as it is). A build makes the list only; the Page objects and their cells are made when first
+ * asked for (most frames' pages are never touched, and the engine builds the program again for
+ * every execution).
+ */
 export class PageArray implements Stateful<readonly number[]> {
-  private readonly pages: Page[];
+  /** flags, _count, _mapcount, first_page of page 0, then of page 1, … */
+  private readonly words: number[];
+  /** The Page objects made so far, by pfn. */
+  private readonly made: (Page | undefined)[];
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: readonly number[] | undefined;
-  constructor(mem: PhysMemory) {
-    this.pages = Array.from({ length: mem.frameCount }, (_, i) => new Page(mkPfn(i), mem));
+  /** A field was changed since `last` was made or put back (every change sets it). */
+  private changed = true;
+  constructor(private readonly mem: PhysMemory) {
+    const n = mem.frameCount;
+    this.words = new Array<number>(n * FIELDS);
+    for (let i = 0; i < n * FIELDS; i++) this.words[i] = PRISTINE[i % FIELDS]!;
+    this.made = new Array<Page | undefined>(n).fill(undefined);
+  }
+  /** Word `slot` of the flat list (a field's value; PageField reports the access). */
+  word(slot: number): number {
+    return this.words[slot]!;
+  }
+  setWord(slot: number, v: number): void {
+    this.words[slot] = v;
+    this.changed = true;
   }
   save(): readonly number[] {
     const last = this.last;
-    if (last) {
-      let k = 0;
-      let same = true;
-      for (const p of this.pages) for (const f of p.fields) if (last[k++] !== f.save()) same = false;
-      if (same) return last;
+    if (last !== undefined && (!this.changed || sameList(last, this.words))) {
+      this.changed = false;
+      return last;
     }
-    const out = new Array<number>(this.pages.length * 4);
-    let k = 0;
-    for (const p of this.pages) for (const f of p.fields) out[k++] = f.save();
-    return (this.last = out);
+    this.changed = false;
+    return (this.last = this.words.slice());
   }
   restore(s: readonly number[]): void {
-    if (s.length !== this.pages.length * 4) throw new Error(`restore: saved struct pages are for ${s.length / 4} frames, not ${this.pages.length}`);
-    let k = 0;
-    for (const p of this.pages) for (const f of p.fields) f.restore(s[k++]!);
+    if (s.length !== this.words.length) throw new Error(`restore: saved struct pages are for ${s.length / FIELDS} frames, not ${this.words.length / FIELDS}`);
+    for (let k = 0; k < s.length; k++) this.words[k] = s[k]!;
     this.last = s;
+    this.changed = false;
   }
   get(f: Pfn): Page {
-    const p = this.pages[f];
-    if (!p) throw new RangeError(`no struct page for pfn ${f}`);
-    return p;
+    if (!Number.isInteger(f) || f < 0 || f >= this.made.length) throw new RangeError(`no struct page for pfn ${f}`);
+    return (this.made[f] ??= new Page(f, this.mem, this));
   }
   all(): readonly Page[] {
-    return this.pages;
+    for (let f = 0; f < this.made.length; f++) this.get(mkPfn(f));
+    return this.made as readonly Page[];
   }
   /**
    * Setup: make `head` and the next `nr - 1` frames one compound page (PG_head on the head,
@@ -174,13 +214,11 @@ export const unlock_page = (p: Page): Op<void> => bit_spin_unlock(PG_locked, p.f
 export function* compound_head(p: Page, pages: PageArray): Op<Page> {
   // The step returns the head's pfn, not the Page: a state restore feeds a thread only plain
   // results back (an object result makes the rest of the execution re-run instead).
-  const head = yield* op(
-    mkStep(`compound_head(${p.label})`, [read(p.flags.loc), read(p.first_page.loc)], (say): number => {
-      const h = p.hasFlag(PG_tail) ? pages.get(mkPfn(p.first_page.get())) : p;
-      say(`→ ${h.label}`);
-      return h.pfn;
-    }),
-  );
+  const head = (yield mkStep(`compound_head(${p.label})`, [read(p.flags.loc), read(p.first_page.loc)], (say): number => {
+    const h = p.hasFlag(PG_tail) ? pages.get(mkPfn(p.first_page.get())) : p;
+    say(`→ ${h.label}`);
+    return h.pfn;
+  })) as number;
   return pages.get(mkPfn(head));
 }
 /** compound_lock: bit spinlock PG_compound_lock in the head's flags. */

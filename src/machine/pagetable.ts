@@ -17,7 +17,7 @@ import {
   type pte_t,
   pte_present,
 } from './pte.js';
-import { mkStep, op } from './step.js';
+import { mkStep } from './step.js';
 import { type Geometry, type Pfn, type PhysAddr, type VirtAddr, hex, physAddr } from './types.js';
 
 export type PgLevel = '4K' | '2M';
@@ -111,22 +111,20 @@ export class PageTable {
     };
     // The step returns [level, kpte address, pte] packed in one string, unpacked here by the
     // thread: a state restore feeds a thread only plain results back.
-    const r = yield* op(
-      mkStep(`lookup_address(${hex(v)})`, fp, (say): string | null => {
-        const w = this.walk(v);
-        const name = (f: Pfn) => this.mem.frameName(f);
-        if (w.kind === 'no-pmd') {
-          say(`pmd ${w.pmdp.name} empty`);
-          return null;
-        }
-        if (w.kind === 'large') {
-          say(`2M: kpte = pmd ${w.pmdp.name} (${describePte(w.pmd, name)})`);
-          return `2M,${w.pmdp.pa},${w.pmd}`;
-        }
-        say(`4K: kpte = ${w.ptep.name} (${describePte(w.pte, name)})`);
-        return `4K,${w.ptep.pa},${w.pte}`;
-      }),
-    );
+    const r = (yield mkStep(`lookup_address(${hex(v)})`, fp, (say): string | null => {
+      const w = this.walk(v);
+      const name = (f: Pfn) => this.mem.frameName(f);
+      if (w.kind === 'no-pmd') {
+        say(`pmd ${w.pmdp.name} empty`);
+        return null;
+      }
+      if (w.kind === 'large') {
+        say(`2M: kpte = pmd ${w.pmdp.name} (${describePte(w.pmd, name)})`);
+        return `2M,${w.pmdp.pa},${w.pmd}`;
+      }
+      say(`4K: kpte = ${w.ptep.name} (${describePte(w.pte, name)})`);
+      return `4K,${w.ptep.pa},${w.pte}`;
+    })) as string | null;
     if (r === null) return null;
     const [level, pa, pte] = r.split(',');
     return { level: level as PgLevel, kpte: this.mem.word(Number(pa) as PhysAddr), pte: Number(pte) as pte_t };

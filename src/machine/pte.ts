@@ -4,7 +4,7 @@
 import type { Step } from '../engine/types.js';
 import * as A from './atomics.js';
 import type { WordCell } from './memory.js';
-import { mkStep, op } from './step.js';
+import { mkStep, rmwAccesses } from './step.js';
 import { PAGE_SIZE, type Pfn, pfn as mkPfn } from './types.js';
 
 /** An entry value, pte or pmd level (same format on x86). */
@@ -130,13 +130,11 @@ export const pmdp_get = ptep_get;
 
 /** Store an entry; the note shows old and new decoded. */
 export function* set_pte(ptep: PtePtr, v: pte_t, what = 'set_pte'): Op<void> {
-  yield* op(
-    mkStep(`${what} ${ptep.name} := ${show(ptep, v)}`, ptep.writeAccesses(), (say) => {
-      const old = ptep.get();
-      ptep.set(v, `${what} ${ptep.name}`);
-      say(`${ptep.name}: ${show(ptep, old)} → ${show(ptep, v)}`);
-    }),
-  );
+  yield mkStep(`${what} ${ptep.name} := ${show(ptep, v)}`, ptep.writeAccesses(), (say) => {
+    const old = ptep.get();
+    ptep.set(v, `${what} ${ptep.name}`);
+    say(`${ptep.name}: ${show(ptep, old)} → ${show(ptep, v)}`);
+  });
 }
 /** The same single locked store in this sequentially consistent model. */
 export function* set_pte_atomic(ptep: PtePtr, v: pte_t): Op<void> {
@@ -153,15 +151,13 @@ export function* pmd_clear(pmdp: PtePtr): Op<void> {
 }
 
 function* rmwEntry<T>(label: string, ptep: PtePtr, f: (old: pte_t) => { nu: pte_t; result: T }): Op<T> {
-  return yield* op(
-    mkStep(`${label} ${ptep.name}`, [...ptep.readAccesses(), ...ptep.writeAccesses()], (say) => {
-      const old = ptep.get() as pte_t;
-      const { nu, result } = f(old);
-      if (nu !== old) ptep.set(nu, `${label} ${ptep.name}`);
-      say(`${ptep.name}: ${show(ptep, old)} → ${show(ptep, nu)}`);
-      return result;
-    }),
-  );
+  return (yield mkStep(`${label} ${ptep.name}`, rmwAccesses(ptep), (say) => {
+    const old = ptep.get() as pte_t;
+    const { nu, result } = f(old);
+    if (nu !== old) ptep.set(nu, `${label} ${ptep.name}`);
+    say(`${ptep.name}: ${show(ptep, old)} → ${show(ptep, nu)}`);
+    return result;
+  })) as T;
 }
 /** Atomically clear the entry; returns the old value (with the A/D bits it had). */
 export function* ptep_get_and_clear(ptep: PtePtr): Op<pte_t> {
@@ -199,12 +195,10 @@ export function* pte_clear_flags_atomic(ptep: PtePtr, bits: number): Op<pte_t> {
 /** Point a pmd at pte page `table` (pmd_populate_kernel); marks the frame as a pte page. */
 export function* pmd_populate(pmdp: PtePtr, table: Pfn): Op<void> {
   const v = pfn_pte(table, _PAGE_TABLE);
-  yield* op(
-    mkStep(`pmd_populate ${pmdp.name} := ${show(pmdp, v)}`, pmdp.writeAccesses(), (say) => {
-      const old = pmdp.get();
-      pmdp.memory.setRole(table, 'pte');
-      pmdp.set(v, `pmd_populate ${pmdp.name}`);
-      say(`${pmdp.name}: ${show(pmdp, old)} → ${show(pmdp, v)}`);
-    }),
-  );
+  yield mkStep(`pmd_populate ${pmdp.name} := ${show(pmdp, v)}`, pmdp.writeAccesses(), (say) => {
+    const old = pmdp.get();
+    pmdp.memory.setRole(table, 'pte');
+    pmdp.set(v, `pmd_populate ${pmdp.name}`);
+    say(`${pmdp.name}: ${show(pmdp, old)} → ${show(pmdp, v)}`);
+  });
 }

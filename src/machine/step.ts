@@ -90,7 +90,9 @@ export function joinAccesses(...parts: readonly (readonly Access[])[]): readonly
   return Object.freeze(out);
 }
 
-/** Yield one step and return its result: `const v = yield* op(mkStep(...))`. */
+/** Yield one step and return its result: `const v = yield* op(mkStep(...))`. (The machine's own
+ * operations yield their steps directly, `(yield mkStep(...)) as T`: a step then costs no
+ * generator of its own, and resuming a thread one delegation less.) */
 export function op<T>(s: Step<T>): Generator<Step, T, unknown> {
   return perform(s);
 }

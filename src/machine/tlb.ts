@@ -141,6 +141,8 @@ export class Tlb implements Stateful<TlbState> {
   private serial = 0;
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: TlbState | undefined;
+  /** Something was changed since `last` was made or put back (every change below sets it). */
+  private changed = true;
   readonly allLoc: Loc;
   /** Slot and cache location names and footprints, shared by every build (see TlbShared). */
   private readonly shared: TlbShared;
@@ -230,6 +232,8 @@ export class Tlb implements Stateful<TlbState> {
   // ---- Program.state (raw copies, not audited) ----
 
   save(): TlbState {
+    if (!this.changed && this.last !== undefined) return this.last;
+    this.changed = false;
     // Entries are never changed in place (a D update replaces one), so sharing them is a copy.
     const last = this.last;
     const small = last && sameValues(last.small, this.small) ? last.small : [...this.small.values()];
@@ -247,6 +251,7 @@ export class Tlb implements Stateful<TlbState> {
     for (let k = 0; k < s.psc.length; k += 2) this.psc.set(s.psc[k]!, s.psc[k + 1]! as Pfn);
     this.serial = s.serial;
     this.last = s;
+    this.changed = false;
   }
   /** The serial the next fill (or D update) gives its entry. Not audited: it tells apart fills,
    * never what a translation is (see TlbEntry.serial). */
@@ -289,6 +294,7 @@ export class Tlb implements Stateful<TlbState> {
     noteWrite(loc);
     this.serial = e.serial;
     map.set(e.va, e);
+    this.changed = true;
   }
   /** Is this very fill `e` still in its slot? */
   private holds(map: Map<number, TlbEntry>, e: TlbEntry): boolean {
@@ -304,6 +310,7 @@ export class Tlb implements Stateful<TlbState> {
     noteWrite(loc);
     const next: TlbEntry = { ...nu, serial: ++this.serial };
     map.set(e.va, next);
+    this.changed = true;
     return next;
   }
   /** Drop exactly entry `e` if still cached. */
@@ -313,12 +320,14 @@ export class Tlb implements Stateful<TlbState> {
     if (!this.holds(map, e)) return;
     noteWrite(loc);
     map.delete(e.va);
+    this.changed = true;
   }
   /** invlpg: drop both translations of `v` and the whole paging-structure cache. Returns them. */
   invalidate(v: VirtAddr): TlbEntry[] {
     const gone = this.evict(v);
     for (const i of this.psc.keys()) noteWrite(this.pscLoc(i));
     this.psc.clear();
+    this.changed = true;
     return gone;
   }
   /** Hardware eviction of both translations of `v` (the paging-structure cache stays). */
@@ -328,6 +337,7 @@ export class Tlb implements Stateful<TlbState> {
     noteWrite(this.loc2M(this.geo.largeAlign(v)));
     this.small.delete(pageAlign(v));
     this.large.delete(this.geo.largeAlign(v));
+    this.changed = true;
     return gone;
   }
   /** Drop everything; returns what was cached. Writes `tlb:<cpu>` only (every lookup reads
@@ -342,6 +352,7 @@ export class Tlb implements Stateful<TlbState> {
     this.small.clear();
     this.large.clear();
     this.psc.clear();
+    this.changed = true;
     return gone;
   }
   pscGet(pmdIndex: number): Pfn | undefined {
@@ -351,6 +362,7 @@ export class Tlb implements Stateful<TlbState> {
   pscFill(pmdIndex: number, table: Pfn): void {
     noteWrite(this.pscLoc(pmdIndex));
     this.psc.set(pmdIndex, table);
+    this.changed = true;
   }
   /** The cached pmd → pte page pointers (reads the whole TLB and each cached slot). */
   pscEntries(): [number, Pfn][] {

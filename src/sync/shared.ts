@@ -3,7 +3,7 @@
 // model built from these cannot leave an access out of a footprint or misspell a location.
 import { noteRead, noteWrite, unaudited } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
-import { mkStep, op } from '../machine/step.js';
+import { mkStep } from '../machine/step.js';
 
 export type Op<T> = Generator<Step, T, unknown>;
 
@@ -47,24 +47,20 @@ export class Shared<T> implements Located {
 
   /** x = READ_ONCE(var) */
   *load(): Op<T> {
-    return yield* op(
-      mkStep(`load ${this.name}`, [read(this.loc)], (say) => {
-        const v = this.value;
-        say(`${this.name} = ${show(v)}`);
-        return v;
-      }),
-    );
+    return (yield mkStep(`load ${this.name}`, [read(this.loc)], (say) => {
+      const v = this.value;
+      say(`${this.name} = ${show(v)}`);
+      return v;
+    })) as T;
   }
 
   /** WRITE_ONCE(var, v) */
   *store(v: T): Op<void> {
-    yield* op(
-      mkStep(`store ${this.name} := ${show(v)}`, [write(this.loc)], (say) => {
-        const old = unaudited(() => this.v); // for the note only
-        this.set(v);
-        say(`${this.name}: ${show(old)} → ${show(v)}`);
-      }),
-    );
+    yield mkStep(`store ${this.name} := ${show(v)}`, [write(this.loc)], (say) => {
+      const old = unaudited(() => this.v); // for the note only
+      this.set(v);
+      say(`${this.name}: ${show(old)} → ${show(v)}`);
+    });
   }
 
   /**
@@ -74,42 +70,36 @@ export class Shared<T> implements Located {
    */
   *cas(expected: T, nu: T): Op<boolean> {
     const fp = (): readonly Access[] => (this.v === expected ? [write(this.loc)] : [read(this.loc)]);
-    return yield* op(
-      mkStep(`cas ${this.name}: ${show(expected)} → ${show(nu)}`, fp, (say) => {
-        const old = this.value;
-        if (old !== expected) {
-          say(`${this.name} is ${show(old)}: failed`);
-          return false;
-        }
-        this.set(nu);
-        say(`${this.name}: ${show(old)} → ${show(nu)}`);
-        return true;
-      }),
-    );
+    return (yield mkStep(`cas ${this.name}: ${show(expected)} → ${show(nu)}`, fp, (say) => {
+      const old = this.value;
+      if (old !== expected) {
+        say(`${this.name} is ${show(old)}: failed`);
+        return false;
+      }
+      this.set(nu);
+      say(`${this.name}: ${show(old)} → ${show(nu)}`);
+      return true;
+    })) as boolean;
   }
 
   /** Atomic exchange; returns the old value. */
   *exchange(nu: T): Op<T> {
-    return yield* op(
-      mkStep(`exchange ${this.name} := ${show(nu)}`, [write(this.loc)], (say) => {
-        const old = this.value;
-        this.set(nu);
-        say(`${this.name}: ${show(old)} → ${show(nu)}`);
-        return old;
-      }),
-    );
+    return (yield mkStep(`exchange ${this.name} := ${show(nu)}`, [write(this.loc)], (say) => {
+      const old = this.value;
+      this.set(nu);
+      say(`${this.name}: ${show(old)} → ${show(nu)}`);
+      return old;
+    })) as T;
   }
 
   /** Atomic fetch-and-add (atomic_fetch_add); returns the old value. */
   *fetchAdd(this: Shared<number>, n: number): Op<number> {
-    return yield* op(
-      mkStep(`fetch_add ${this.name} += ${n}`, [write(this.loc)], (say) => {
-        const old = this.value;
-        this.set(old + n);
-        say(`${this.name}: ${old} → ${old + n}`);
-        return old;
-      }),
-    );
+    return (yield mkStep(`fetch_add ${this.name} += ${n}`, [write(this.loc)], (say) => {
+      const old = this.value;
+      this.set(old + n);
+      say(`${this.name}: ${old} → ${old + n}`);
+      return old;
+    })) as number;
   }
 }
 

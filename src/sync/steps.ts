@@ -2,7 +2,7 @@
 // assert (fail the execution), and waitUntil (a step enabled only once a condition holds).
 import { assertHolds, assumeHolds } from '../engine/execution.js';
 import { read } from '../engine/types.js';
-import { mkStep, op } from '../machine/step.js';
+import { mkStep } from '../machine/step.js';
 import type { Located, Op } from './shared.js';
 
 /**
@@ -11,7 +11,7 @@ import type { Located, Op } from './shared.js';
  * (GenMC's __VERIFIER_assume). The step touches nothing.
  */
 export function* assume(cond: boolean, reason = 'assumption'): Op<void> {
-  yield* op(mkStep(`assume ${reason}`, [], () => assumeHolds(cond, reason)));
+  yield mkStep(`assume ${reason}`, [], () => assumeHolds(cond, reason));
 }
 
 /** The name of the violation a failed `assert` reports. */
@@ -23,10 +23,10 @@ export const ASSERTION = 'assertion';
  * touches nothing.
  */
 export function* assert(cond: boolean, message: string): Op<void> {
-  yield* op(mkStep(`assert ${message}`, [], (say) => {
-    assertHolds(cond, ASSERTION, `assertion failed: ${message}`);
-    say('holds');
-  }));
+  yield mkStep(`assert ${message}`, [], (say) => {
+  assertHolds(cond, ASSERTION, `assertion failed: ${message}`);
+  say('holds');
+});
 }
 
 /**
@@ -35,5 +35,5 @@ export function* assert(cond: boolean, message: string): Op<void> {
  * locations of `reads` (the audit checks it).
  */
 export function* waitUntil(label: string, reads: readonly Located[], cond: () => boolean): Op<void> {
-  yield* op(mkStep(`wait until ${label}`, reads.map((x) => read(x.loc)), (say) => say('condition holds'), cond));
+  yield mkStep(`wait until ${label}`, reads.map((x) => read(x.loc)), (say) => say('condition holds'), cond);
 }

@@ -6,20 +6,21 @@
 // cannot hang the test run (the worker is stopped, the matcher fails saying so), and the search
 // has a time budget (default 4 s, under vitest's default 5 s test timeout) so a slow model fails
 // with a message naming the budget instead of vitest's bare timeout. A model object (no file to
-// load in a worker) is explored on the test thread under the same budget, between executions.
+// load in a worker) is explored on the test thread under the same budget, between executions
+// (the CLI's job either way: the same search, the counterexample minimised the same way).
 // A failing matcher writes the counterexample as a trace and ends with the replay command.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { builtinModels, findBuiltin } from '../../models/index.js';
 import { exploreInWorker } from '../cli/job-worker.js';
-import type { JobResult } from '../cli/job.js';
+import { exploreVariant, type JobResult } from '../cli/job.js';
+import type { SearchArgs } from '../cli/args.js';
 import { loadModel, looksLikePath } from '../cli/load.js';
 import { writeAtomic } from '../cli/output.js';
 import { relativeModelPath, replayCommandLine, traceFile, traceStem } from '../cli/paths.js';
 import { replaySchedule } from '../engine/replay.js';
 import type { StrategyName } from '../engine/explore.js';
-import { explore, type ModelResult } from '../index.js';
 import { type Model, type Params, UsageError, bindModel, declaredViolations } from '../model.js';
 import { makeTrace } from '../trace/format.js';
 import { swimLane } from '../trace/render.js';
@@ -62,7 +63,7 @@ const DEFAULT_STALL_S = 3;
  * relative paths from the working directory), or a `defineModel(...)` object. */
 export function model(m: string | URL | Model, variant?: string, options: MatcherOptions = {}): ModelUnderTest {
   if (m instanceof URL) return { source: { file: fileURLToPath(m) }, variant, options };
-  if (typeof m !== 'string') return { source: { object: m }, variant, options };
+  if (typeof m !== 'string') return { source: findBuiltin(m.name) === m ? { builtin: m.name } : { object: m }, variant, options };
   if (looksLikePath(m)) return { source: { file: path.resolve(m) }, variant, options };
   if (!findBuiltin(m)) throw new UsageError(`unknown model "${m}" (models: ${builtinModels.map((b) => b.name).join(', ')}; or a model file path)`);
   return { source: { builtin: m }, variant, options };
@@ -85,17 +86,10 @@ async function resolve(source: Source): Promise<Resolved> {
   return loadModel(source.file);
 }
 
-type Outcome = ModelResult & { readonly maxSteps?: number };
-
-async function run(t: ModelUnderTest, r: Resolved, variant: string): Promise<Outcome> {
+async function run(t: ModelUnderTest, r: Resolved, variant: string): Promise<JobResult> {
   const o = t.options;
   const timeLimitS = o.timeLimitS ?? DEFAULT_TIME_LIMIT_S;
-  if ('object' in t.source) {
-    const { params, strategy, preemptionBound, maxExecutions, maxSteps, seed, samples } = o;
-    return explore(r.model, { variant, params, strategy, preemptionBound, maxExecutions, maxSteps, seed, samples, cache: o.cache ?? true, timeLimitMs: timeLimitS * 1000 });
-  }
-  const target = 'builtin' in t.source ? t.source.builtin : t.source.file;
-  const search = {
+  const search: SearchArgs = {
     variant,
     strategy: o.strategy ?? 'dpor',
     preemptionBound: o.preemptionBound,
@@ -108,26 +102,30 @@ async function run(t: ModelUnderTest, r: Resolved, variant: string): Promise<Out
     minimise: o.minimise ?? true,
     ...(o.cache === false ? { cache: false } : {}),
   };
+  // The same job as the CLI's: on this thread for an object, in a worker for the rest.
+  if ('object' in t.source) return exploreVariant({ loaded: { model: r.model }, variant }, search, undefined, () => false, () => undefined);
+  const target = 'builtin' in t.source ? t.source.builtin : t.source.file;
   const stallMs = (o.stallTimeoutS ?? DEFAULT_STALL_S) * 1000;
-  const results: JobResult[] = await exploreInWorker({ target, search }, { stallMs, deadlineMs: timeLimitS * 1000 + stallMs });
+  const results = await exploreInWorker({ target, search }, { stallMs, deadlineMs: timeLimitS * 1000 + stallMs });
   if (results.length !== 1) throw new Error(`mmcheck: expected one result for ${r.model.name}/${variant}, got ${results.length}`);
   return results[0]!;
 }
 
 /** Writes the counterexample where the user can replay it; returns the trace and the command. */
-function writeTrace(r: Outcome, m: Resolved, dir: string): { file: string; replay: string } | undefined {
+function writeTrace(r: JobResult, m: Resolved, dir: string): { file: string; replay: string } | undefined {
   const v = r.violation;
   if (!v) return undefined;
   const defaults = Object.fromEntries(Object.entries(m.model.params).map(([k, p]) => [k, p.default]));
   const file = traceFile(dir, traceStem(r.model, r.variant, r.params, defaults));
-  const maxSteps = r.maxSteps ?? bindModel(m.model, r.variant, r.params).maxSteps;
   const modelFile = m.file ? { path: relativeModelPath(file, m.file.path), sha256: m.file.sha256 } : undefined;
-  writeAtomic(file, `${JSON.stringify(makeTrace({ model: r.model, modelFile, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads, maxSteps }, v), null, 2)}\n`);
-  // A model object has no file for replay to load: the command works for built-ins and files.
-  return { file, replay: replayCommandLine(file, m.file?.path) };
+  writeAtomic(file, `${JSON.stringify(makeTrace({ model: r.model, modelFile, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads, maxSteps: r.maxSteps }, v), null, 2)}\n`);
+  const command = replayCommandLine(file, m.file?.path);
+  // A model object names no file: replay needs the one that exports it.
+  const own = m.file === undefined && findBuiltin(r.model) !== m.model;
+  return { file, replay: own ? `${command} --model <the file that exports model ${r.model}>` : command };
 }
 
-function describe(r: Outcome, m: Resolved, trace: { file: string; replay: string } | undefined): string {
+function describe(r: JobResult, m: Resolved, trace: { file: string; replay: string } | undefined): string {
   const head = `${r.model}/${r.variant}: ${r.verdict}${r.violation ? ` (${r.violation.invariant})` : ''} after ${r.executions} executions`;
   if (!r.violation) return r.cut ? `${head}; not exhaustive: ${r.cut}` : head;
   const bound = bindModel(m.model, r.variant, r.params);

@@ -52,6 +52,16 @@ const changes = JSON.parse(document.getElementById('changelists').textContent);
 const slider = document.getElementById('slider');
 const last = views.length - 1;
 let current = 0;
+// Scrolls only the lane pane (scrollIntoView would scroll the page too), and keeps the row clear
+// of the sticky header, which would otherwise cover a row scrolled to the top.
+function keepInView(row) {
+  const wrap = document.getElementById('lanewrap');
+  const r = row.getBoundingClientRect();
+  const w = wrap.getBoundingClientRect();
+  const top = w.top + wrap.querySelector('thead').getBoundingClientRect().height;
+  if (r.top < top) wrap.scrollTop -= top - r.top;
+  else if (r.bottom > w.bottom) wrap.scrollTop += Math.min(r.bottom - w.bottom, r.top - top);
+}
 function show(n) {
   current = Math.max(0, Math.min(last, n));
   slider.value = String(current);
@@ -61,7 +71,7 @@ function show(n) {
   const row = document.getElementById('row' + current);
   if (row) {
     row.classList.add('current');
-    row.scrollIntoView({ block: 'nearest' });
+    keepInView(row);
   }
   document.getElementById('state').innerHTML = views[current];
   const list = document.getElementById('changes');

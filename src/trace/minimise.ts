@@ -327,9 +327,70 @@ function stateKey(exec: Execution, last: ThreadId | null): string | null {
     if ((typeof r === 'object' && r !== null) || typeof r === 'function' || typeof r === 'symbol') return null;
     perThread[exec.events[i]!.tid]!.push(`${typeof r}:${String(r)}`);
   }
+  let saved: string;
+  try {
+    saved = canonical(exec.saveState());
+  } catch (e) {
+    if (e === NOT_PLAIN) return null;
+    throw e;
+  }
   const h = createHash('sha1');
-  h.update(JSON.stringify(exec.saveState()) ?? 'undefined');
+  h.update(saved);
   h.update(`|${last ?? -1}|`);
   for (const t of perThread) h.update(`${t.length}:${t.join(',')};`);
   return h.digest('base64');
+}
+
+/** Thrown by `canonical` for a value no spelling can stand for (a class instance, a function). */
+export const NOT_PLAIN = Symbol('not plain data');
+
+/**
+ * Each saved object's spelling, by identity: a program's save returns the object it saved last
+ * while that part is unchanged, and a saved state never changes afterwards (Program.state's
+ * contract, which restoring relies on too), so most of a key is spelt once.
+ */
+const spelt = new WeakMap<object, string>();
+
+/**
+ * A spelling of plain data that tells apart every value it keeps (unlike JSON: undefined, NaN,
+ * -0, Maps and Sets each have their own); a class instance or a function, which could hide
+ * state no spelling sees, makes the state uncacheable.
+ */
+export function canonical(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Object.is(v, -0) ? '-0' : String(v);
+    case 'boolean':
+      return v ? 't' : 'f';
+    case 'undefined':
+      return 'u';
+    case 'bigint':
+      return `${v}n`;
+    case 'object': {
+      if (v === null) return 'n';
+      const known = spelt.get(v);
+      if (known !== undefined) return known;
+      let out: string;
+      if (Array.isArray(v)) {
+        const parts: string[] = [];
+        for (let i = 0; i < v.length; i++) parts.push(canonical(v[i]));
+        out = `[${parts.join(',')}]`;
+      } else if (v instanceof Map) {
+        out = `M[${[...v].map(([k, x]) => `${canonical(k)}:${canonical(x)}`).join(',')}]`;
+      } else if (v instanceof Set) {
+        out = `S[${[...v].map(canonical).join(',')}]`;
+      } else {
+        const proto: unknown = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
+        const o = v as Record<string, unknown>;
+        out = `{${Object.keys(o).map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+      }
+      spelt.set(v, out);
+      return out;
+    }
+    default:
+      throw NOT_PLAIN;
+  }
 }

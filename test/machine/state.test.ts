@@ -100,6 +100,8 @@ const CACHES = new Set([
   'nameText', 'nameFrom', 'labelText', 'labelFrom', 'otherCpus',
   // location names, footprints and texts shared by every build (filled as steps are made)
   'shared', 'text',
+  // whether a part changed since `last`; struct pages made when first asked for
+  'changed', 'made',
 ]);
 
 /** Run the scenario's threads round-robin for `n` steps (skipping disabled ones). */
@@ -187,9 +189,9 @@ describe('Machine.save / restore', () => {
     const fields: [string, object, { saved: string[]; setup: string[] }][] = [
       ['Machine', m, { saved: ['faultLog', 'locks', 'vars', 'lockList', 'varList'], setup: ['options', 'geo', 'memory', 'pages', 'init_mm', 'cpuList', 'pagingStructureCache', 'trackCaches', 'mms'] }],
       ['PhysMemory', m.memory, { saved: ['words', 'allocated', 'names', 'roles', 'cachedWB', 'freedWrites'], setup: ['frameCount', 'wordsPerFrame'] }],
-      ['PageArray', m.pages, { saved: ['pages'], setup: [] }],
-      ['Page', m.page(pfn(1)), { saved: ['flags', '_count', '_mapcount', 'first_page'], setup: ['pfn', 'mem', 'fields'] }],
-      ['PageField', m.page(pfn(1)).flags, { saved: ['value'], setup: ['loc', 'page', 'field'] }],
+      ['PageArray', m.pages, { saved: ['words'], setup: ['mem'] }],
+      ['Page', m.page(pfn(1)), { saved: [], setup: ['pfn', 'mem', 'owner', 'flags', '_count', '_mapcount', 'first_page'] }],
+      ['PageField', m.page(pfn(1)).flags, { saved: [], setup: ['loc', 'page', 'field', 'slot'] }],
       ['Var', m.var('counter'), { saved: ['value'], setup: ['loc', 'name'] }],
       ['Lock', m.spinlock('ptl'), { saved: ['taken', 'holder'], setup: ['name', 'kind', 'loc'] }],
       ['Cpu', m.cpu(0), { saved: ['irq', 'insn', 'root', 'ipiQueue', 'acks', 'tlb'], setup: ['id', 'host', 'name', 'insnLoc', 'irqLoc', 'ipiLoc', 'cr3Loc', 'faultLoc', 'walkCtx', 'irqOn', 'irqOff'] }],

@@ -3,7 +3,7 @@
 // machine or the engine shows up here.
 import { describe, expect, it } from 'vitest';
 import { cpa } from '../../models/cpa.js';
-import { type ModelResult, explore } from '../../src/index.js';
+import { type ModelResult, explore, resolveParams } from '../../src/index.js';
 
 // Each default-parameter DPOR run is done once and shared by the tests that read it.
 const runs = new Map<string, ModelResult>();
@@ -12,7 +12,7 @@ const dpor = (variant: string): ModelResult => {
   return runs.get(variant)!;
 };
 
-// DPOR, default parameters (2 callers, 4 ptes per table, targeted speculation, no pgd_alloc).
+// DPOR, default parameters (2 callers, targeted speculation, no pgd_alloc; 4 ptes per table).
 // A change in these numbers is a change in the model, the machine's footprints or the engine.
 // Before the per-step invariants watched what they read (the access audit rejects `watch: []`
 // for invariants that read page tables and TLBs) these were 641, 33, 19, 2, 1 and 61; with one
@@ -29,7 +29,7 @@ const DPOR_COUNTS: Record<string, number> = {
 
 describe('cpa model', () => {
   it('documents every invariant its program checks', () => {
-    const program = cpa.build('fixed', { callers: 2, ptes: 4, speculation: 1, forks: 0, psc: 0 });
+    const program = cpa.build('fixed', { callers: 2, speculation: 1, forks: 0, psc: 0 });
     const documented = cpa.invariants.map((i) => i.name);
     for (const inv of program.invariants) expect(documented).toContain(inv.name);
   });
@@ -76,9 +76,9 @@ describe('cpa model', () => {
   // with one caller.
   it.each([
     ['no-cache-flush', {}, 1],
-    ['pgd-lock-irqs-off', { callers: 1, forks: 1, ptes: 2 }, 1],
-    ['no-final-flush', { callers: 1, ptes: 2 }, 11],
-    ['no-flush-after-split', { callers: 1, ptes: 2 }, 234],
+    ['pgd-lock-irqs-off', { callers: 1, forks: 1 }, 1],
+    ['no-final-flush', { callers: 1 }, 11],
+    ['no-flush-after-split', { callers: 1 }, 234],
   ] as const)('%s: DFS finds the same violation (%j)', (variant, params, count) => {
     const dfs = explore(cpa, { variant, params, strategy: 'dfs' });
     const reduced = explore(cpa, { variant, params, strategy: 'dpor' });
@@ -88,8 +88,13 @@ describe('cpa model', () => {
     expect(dfs.executions).toBe(count);
   });
 
+  it('has no ptes parameter: more small pages changed no interleaving (the same executions at 2 to 8)', () => {
+    expect(Object.keys(cpa.params)).not.toContain('ptes');
+    expect(() => resolveParams(cpa, { ptes: 4 })).toThrow(/unknown parameter "ptes" for model cpa \(parameters: callers, speculation, forks, psc\)/);
+  });
+
   it('fixed, one caller: DPOR and DFS reach the same final states', () => {
-    const params = { callers: 1, speculation: 0, ptes: 2 };
+    const params = { callers: 1, speculation: 0 };
     const reduced = explore(cpa, { variant: 'fixed', params, strategy: 'dpor', collectFinalStates: true });
     const dfs = explore(cpa, { variant: 'fixed', params, strategy: 'dfs', collectFinalStates: true });
     expect(reduced.verdict).toBe('holds');

@@ -7,7 +7,7 @@ import { DfsStrategy } from '../../src/engine/dfs.js';
 import { run } from '../../src/engine/driver.js';
 import { bindModel, explore, replaySchedule } from '../../src/index.js';
 import { type Op, toyProgram } from '../../src/testing/toy.js';
-import { CachingBoundedDfs, minimise, minimiseCounterexample } from '../../src/trace/minimise.js';
+import { CachingBoundedDfs, NOT_PLAIN, canonical, minimise, minimiseCounterexample } from '../../src/trace/minimise.js';
 import { richOpArb } from '../engine/arbitraries.js';
 
 const variant = (model: string, name: string) => bindModel(builtinModels.find((m) => m.name === model)!, name);
@@ -81,5 +81,35 @@ describe('minimisation: the state cache', () => {
       }),
       { numRuns: 300, seed: 13 },
     );
+  });
+});
+
+describe('minimisation: how a saved state is spelt in its cache key', () => {
+  it('tells apart values JSON would conflate (undefined, null, NaN, -0, Maps, Sets, absent keys)', () => {
+    const pairs: [unknown, unknown][] = [
+      [[undefined], [null]],
+      [{ a: undefined }, {}],
+      [[Number.NaN], [null]],
+      [[-0], [0]],
+      [new Map([[1, 2]]), {}],
+      [new Set([1]), [1]],
+      [{ a: 1, b: 2 }, { a: '1', b: 2 }],
+    ];
+    for (const [a, b] of pairs) expect(canonical(a)).not.toBe(canonical(b));
+    expect(canonical({ x: [1, 'y', true, null] })).toBe(canonical({ x: [1, 'y', true, null] }));
+  });
+  it('refuses a class instance or a function, which could hide state (the schedule is then not cached)', () => {
+    class Hidden {
+      constructor(readonly secret: number) {}
+    }
+    for (const v of [new Hidden(1), { f: () => 1 }]) {
+      let thrown: unknown;
+      try {
+        canonical(v);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBe(NOT_PLAIN);
+    }
   });
 });

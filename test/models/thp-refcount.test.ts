@@ -12,6 +12,7 @@ describe('thp-refcount: declared verdicts, DPOR with no bound, default parameter
   const cases: [variant: string, verdict: string, executions: number, invariant?: string][] = [
     ['no-compound-lock', 'violated', 17, 'no-free-while-referenced'],
     ['compound-lock', 'holds', 106],
+    ['tail-mapcount', 'holds', 108],
     ['refcount-v2', 'holds', 23],
     ['v2-unfreeze-before-clear', 'violated', 136, 'no-free-while-referenced'],
   ];
@@ -87,6 +88,13 @@ describe('thp-refcount: what a variant declares follows its parameters', () => {
     expect([r.verdict, r.violation?.invariant, r.asExpected]).toEqual(['violated', 'refcount-consistent', true]);
     expect(r.expected).toEqual({ violates: 'refcount-consistent', or: ['no-free-while-referenced'] });
     expect(run('compound-lock').expected).toBe('holds');
+  });
+  it('tail-mapcount (3.2) holds where compound-lock fails: the speculative get_page_unless_zero on a tail finds _count 0', () => {
+    const params = { gup: 0, speculative: 2, dropHeadPin: 0 };
+    const broken = run('compound-lock', params);
+    const fixed = run('tail-mapcount', params);
+    expect([broken.verdict, broken.violation?.invariant, broken.executions]).toEqual(['violated', 'refcount-consistent', 158]);
+    expect([fixed.verdict, fixed.asExpected, fixed.executions]).toEqual(['holds', true, 4070]);
   });
   it('the declared expectation at the defaults is the one mmcheck list shows', () => {
     const defaults = resolveParams(thpRefcount);

@@ -84,6 +84,12 @@ describe('a failing matcher', () => {
     expect(message.trimEnd()).toMatch(/--model \S*examples\/lost-update\.ts$/);
   });
 
+  it('for a model object, says the replay needs the file that exports it', async () => {
+    const dir = traces();
+    const message = await failure(expect(model(lostUpdate, 'plain', { traceDir: dir })).toHold());
+    expect(message.trimEnd()).toMatch(/replay it: npx mmcheck replay \S+lost-update-plain\.json --model <the file that exports model lost-update>$/);
+  });
+
   it('writes no trace when the assertion passes', async () => {
     const dir = traces();
     await expect(model(example, 'plain', { traceDir: dir })).toViolate('no-lost-update');

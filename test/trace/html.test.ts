@@ -17,8 +17,13 @@ const io: Io = { out: () => {}, err: () => {}, isTTY: false };
 const root = path.resolve(__dirname, '../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'mmcheck-html-'));
 
+/** A five-lane trace (three CPUs, two IPI actors) of a fixture model, made fresh for the test. */
+const fiveLanes = path.join(__dirname, 'fixtures/five-lanes.ts');
+const fiveLaneTrace = path.join(dir, 'five-lanes-wrprotect.json');
+
 let browser: Browser | undefined;
 beforeAll(async () => {
+  await main(['explore', fiveLanes, '--out', dir], io);
   if (!available && !process.env.CI) return;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -66,29 +71,30 @@ describe('replay --html', () => {
   });
 
   browserTest('fits a five-lane trace into 1280 px with TLBs as tables and a stale entry marked', async () => {
-    const page = await open(path.join(root, 'traces/cpa-no-final-flush.json'), 1280);
+    const page = await open(fiveLaneTrace, 1280, fiveLanes);
     expect(await page.locator('table.lane thead th').allTextContents()).toEqual(['#', 'cpu0', 'cpu1', 'cpu2', 'ipi→cpu1', 'ipi→cpu2']);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
     await page.keyboard.press('End');
-    const last = Number(await page.locator('#stepno').textContent());
-    expect(last).toBe(await page.locator('table.lane tbody tr').count());
-    // The step that writes P0[1] UC: that page-table cell, and only page-table state, is marked.
-    const write = await page.locator('tr[data-step]', { hasText: 'set_pte_atomic P0[1] := D1 RW A D NX UC' }).getAttribute('data-step');
-    await page.locator('#slider').fill(write!);
-    const changed = page.locator('#state table.words td.changed');
-    expect(await changed.allTextContents()).toEqual(['D1 RW A D NX UC']);
-    // At the end cpu2 still caches 0x0 → D0 RW from P0[0], which now says RO: a stale entry.
-    await page.keyboard.press('End');
-    const cpu2 = page.locator('#state section.cpu', { hasText: 'cpu2' });
-    expect(await cpu2.locator('table.tlb thead th').allTextContents()).toEqual(['va', 'pfn', 'rights', 'D', 'size', 'cache', 'source entry', '']);
-    expect(await cpu2.locator('table.tlb tbody tr.stale td').allTextContents()).toEqual(['0x0', 'D0', 'RW', 'D', '4K', 'WB', 'P0[0]', 'STALE']);
-    expect(await page.locator('#state table.words tr', { hasText: 'P0 (pte)' }).locator('td').first().textContent()).toBe('D0 RO A D NX');
-    await shot(page, 'cpa-no-final-flush.png');
+    expect(Number(await page.locator('#stepno').textContent())).toBe(await page.locator('table.lane tbody tr').count());
+    // The write-protect step: that page-table cell, and only page-table state, is marked ...
+    const wrprotect = await page.locator('tr[data-step]', { hasText: 'ptep_set_wrprotect' }).getAttribute('data-step');
+    await page.locator('#slider').fill(wrprotect!);
+    expect(await page.locator('#state .changed').allTextContents()).toEqual(['P RO A NX']);
+    expect(await page.locator('#state table.words tr', { hasText: 'O (pte)' }).locator('td.changed').count()).toBe(1);
+    // ... and cpu0 still caches 0x0 → P RW from O[0], which now says RO: a stale entry.
+    const cpu0 = page.locator('#state section.cpu', { hasText: 'cpu0' });
+    expect(await cpu0.locator('table.tlb thead th').allTextContents()).toEqual(['va', 'pfn', 'rights', 'D', 'size', 'cache', 'source entry', '']);
+    expect(await cpu0.locator('table.tlb tbody tr.stale td').allTextContents()).toEqual(['0x0', 'P', 'RW', '', '4K', 'WB', 'O[0]', 'STALE']);
+    await shot(page, 'five-lanes-stale.png');
+    // The IPI pending on cpu1 after the flush is sent is shown with the CPU.
+    await page.locator('#slider').fill(String(Number(wrprotect) + 1));
+    expect(await page.locator('#state section.cpu', { hasText: 'cpu1' }).locator('.facts').textContent()).toContain('IPI pending: flush_tlb_all from cpu0');
     await page.close();
   });
 
   browserTest('steps with the keys, keeps the current row in view and the lane header on top', async () => {
-    const page = await open(path.join(root, 'traces/cpa-no-final-flush.json'), 1280);
+    const page = await open(fiveLaneTrace, 1280, fiveLanes);
+    await page.setViewportSize({ width: 1280, height: 500 }); // short enough that the lane scrolls
     const step = async () => Number(await page.locator('#stepno').textContent());
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('j');
@@ -104,13 +110,18 @@ describe('replay --html', () => {
     const wrap = await page.locator('#lanewrap').boundingBox();
     const row = await page.locator('tr.current').boundingBox();
     const header = await page.locator('table.lane thead th').first().boundingBox();
-    expect(row!.y).toBeGreaterThanOrEqual(wrap!.y);
+    expect(row!.y).toBeGreaterThanOrEqual(header!.y + header!.height - 2); // not under the header (borders overlap)
     expect(row!.y + row!.height).toBeLessThanOrEqual(wrap!.y + wrap!.height + 1);
     expect(await page.locator('#lanewrap').evaluate((e) => e.scrollTop)).toBeGreaterThan(0);
     expect(Math.abs(header!.y - wrap!.y)).toBeLessThanOrEqual(2); // sticky: still at the top
+    expect(await page.evaluate(() => window.scrollY)).toBe(0); // the pane scrolls, not the page
     await page.keyboard.press('Home');
     expect(await step()).toBe(0);
-    await shot(page, 'cpa-keys.png');
+    await page.keyboard.press('j'); // back at the top: row 1 below the sticky header, not under it
+    const first = await page.locator('tr.current').boundingBox();
+    const head = await page.locator('table.lane thead th').first().boundingBox();
+    expect(first!.y).toBeGreaterThanOrEqual(head!.y + head!.height - 2);
+    await shot(page, 'five-lanes-keys.png');
     await page.close();
   });
 });
