@@ -1,9 +1,12 @@
 // Atomic operations on Cells (model variables, struct page fields, memory words). Each is one
 // Step, named like the kernel's. Plain READ_ONCE / WRITE_ONCE are here too: also one Step each.
 import type { Step } from '../engine/types.js';
-import { type Cell, mkStep, rmwAccesses } from './step.js';
+import { type Cell, cellLabel, mkStep, rmwAccesses, textFor } from './step.js';
 
 type Op<T> = Generator<Step, T, unknown>;
+
+/** "read <name>" by cell name (see cellLabel). */
+const readLabels = new Map<string, string>();
 
 function* update<T>(label: string, c: Cell, f: (old: number) => { value: number; result: T }): Op<T> {
   return (yield mkStep(label, rmwAccesses(c), (say) => {
@@ -17,7 +20,7 @@ function* update<T>(label: string, c: Cell, f: (old: number) => { value: number;
 
 /** Plain load (READ_ONCE / atomic_read). */
 export function* READ_ONCE(c: Cell): Op<number> {
-  return (yield mkStep(`read ${c.name}`, c.readAccesses(), (say) => {
+  return (yield mkStep(textFor(readLabels, c.name, (n) => `read ${n}`), c.readAccesses(), (say) => {
     const v = c.get();
     say(`${c.name} = ${v}`);
     return v;
@@ -35,32 +38,32 @@ export const atomic_read = READ_ONCE;
 export const atomic_set = WRITE_ONCE;
 
 export function* atomic_add_return(c: Cell, n: number): Op<number> {
-  return yield* update(`atomic_add_return(${n}, ${c.name})`, c, (o) => ({ value: o + n, result: o + n }));
+  return yield* update(cellLabel('atomic_add_return', c.name, n), c, (o) => ({ value: o + n, result: o + n }));
 }
 export function* atomic_sub_return(c: Cell, n: number): Op<number> {
-  return yield* update(`atomic_sub_return(${n}, ${c.name})`, c, (o) => ({ value: o - n, result: o - n }));
+  return yield* update(cellLabel('atomic_sub_return', c.name, n), c, (o) => ({ value: o - n, result: o - n }));
 }
 export function* atomic_add(c: Cell, n: number): Op<void> {
-  yield* update(`atomic_add(${n}, ${c.name})`, c, (o) => ({ value: o + n, result: undefined }));
+  yield* update(cellLabel('atomic_add', c.name, n), c, (o) => ({ value: o + n, result: undefined }));
 }
 export function* atomic_sub(c: Cell, n: number): Op<void> {
-  yield* update(`atomic_sub(${n}, ${c.name})`, c, (o) => ({ value: o - n, result: undefined }));
+  yield* update(cellLabel('atomic_sub', c.name, n), c, (o) => ({ value: o - n, result: undefined }));
 }
 export function* atomic_inc(c: Cell): Op<void> {
-  yield* update(`atomic_inc(${c.name})`, c, (o) => ({ value: o + 1, result: undefined }));
+  yield* update(cellLabel('atomic_inc', c.name), c, (o) => ({ value: o + 1, result: undefined }));
 }
 export function* atomic_dec(c: Cell): Op<void> {
-  yield* update(`atomic_dec(${c.name})`, c, (o) => ({ value: o - 1, result: undefined }));
+  yield* update(cellLabel('atomic_dec', c.name), c, (o) => ({ value: o - 1, result: undefined }));
 }
 export function* atomic_inc_return(c: Cell): Op<number> {
-  return yield* update(`atomic_inc_return(${c.name})`, c, (o) => ({ value: o + 1, result: o + 1 }));
+  return yield* update(cellLabel('atomic_inc_return', c.name), c, (o) => ({ value: o + 1, result: o + 1 }));
 }
 export function* atomic_dec_return(c: Cell): Op<number> {
-  return yield* update(`atomic_dec_return(${c.name})`, c, (o) => ({ value: o - 1, result: o - 1 }));
+  return yield* update(cellLabel('atomic_dec_return', c.name), c, (o) => ({ value: o - 1, result: o - 1 }));
 }
 /** Decrement; true when the result is 0. */
 export function* atomic_dec_and_test(c: Cell): Op<boolean> {
-  return yield* update(`atomic_dec_and_test(${c.name})`, c, (o) => ({ value: o - 1, result: o - 1 === 0 }));
+  return yield* update(cellLabel('atomic_dec_and_test', c.name), c, (o) => ({ value: o - 1, result: o - 1 === 0 }));
 }
 /** Add `a` unless the value is `u`; true when it added. */
 export function* atomic_add_unless(c: Cell, a: number, u: number): Op<boolean> {
@@ -69,7 +72,7 @@ export function* atomic_add_unless(c: Cell, a: number, u: number): Op<boolean> {
   );
 }
 export function* atomic_inc_not_zero(c: Cell): Op<boolean> {
-  return yield* update(`atomic_inc_not_zero(${c.name})`, c, (o) =>
+  return yield* update(cellLabel('atomic_inc_not_zero', c.name), c, (o) =>
     o === 0 ? { value: o, result: false } : { value: o + 1, result: true },
   );
 }
@@ -88,20 +91,20 @@ const bit = (nr: number): number => {
 };
 /** Set bit `nr`; returns its old value. */
 export function* test_and_set_bit(nr: number, c: Cell): Op<boolean> {
-  return yield* update(`test_and_set_bit(${nr}, ${c.name})`, c, (o) => ({ value: o | bit(nr), result: (o & bit(nr)) !== 0 }));
+  return yield* update(cellLabel('test_and_set_bit', c.name, nr), c, (o) => ({ value: o | bit(nr), result: (o & bit(nr)) !== 0 }));
 }
 /** Clear bit `nr`; returns its old value. */
 export function* test_and_clear_bit(nr: number, c: Cell): Op<boolean> {
-  return yield* update(`test_and_clear_bit(${nr}, ${c.name})`, c, (o) => ({ value: o & ~bit(nr), result: (o & bit(nr)) !== 0 }));
+  return yield* update(cellLabel('test_and_clear_bit', c.name, nr), c, (o) => ({ value: o & ~bit(nr), result: (o & bit(nr)) !== 0 }));
 }
 export function* set_bit(nr: number, c: Cell): Op<void> {
-  yield* update(`set_bit(${nr}, ${c.name})`, c, (o) => ({ value: o | bit(nr), result: undefined }));
+  yield* update(cellLabel('set_bit', c.name, nr), c, (o) => ({ value: o | bit(nr), result: undefined }));
 }
 export function* clear_bit(nr: number, c: Cell): Op<void> {
-  yield* update(`clear_bit(${nr}, ${c.name})`, c, (o) => ({ value: o & ~bit(nr), result: undefined }));
+  yield* update(cellLabel('clear_bit', c.name, nr), c, (o) => ({ value: o & ~bit(nr), result: undefined }));
 }
 export function* test_bit(nr: number, c: Cell): Op<boolean> {
-  return (yield mkStep(`test_bit(${nr}, ${c.name})`, c.readAccesses(), (say) => {
+  return (yield mkStep(cellLabel('test_bit', c.name, nr), c.readAccesses(), (say) => {
     const r = (c.get() & bit(nr)) !== 0;
     say(`${c.name} bit ${nr} = ${r ? 1 : 0}`);
     return r;

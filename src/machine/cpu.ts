@@ -16,7 +16,7 @@ import * as ipi from './ipi.js';
 import { type PhysMemory, type WordCell, cacheLoc } from './memory.js';
 import type { PageTable, PgLevel } from './pagetable.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, describePte, type pte_t, pte_present, pte_set_flags, pte_write } from './pte.js';
-import { joinAccesses, mkStep, readsOf, writeOf, writesOf } from './step.js';
+import { joinAccesses, mkStep, readsOf, textFor, writeOf, writesOf } from './step.js';
 import { type Stateful, sameList } from './state.js';
 import { Tlb, type TlbEntry, type TlbState, decodeEntry, encodeEntry } from './tlb.js';
 import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, paPfn, physAddr, va } from './types.js';
@@ -130,15 +130,6 @@ function storeText(v: VirtAddr, value: number): SiteText {
   if (t === undefined) {
     if (byValue.size >= 1 << 16) byValue.clear();
     byValue.set(value, (t = siteText(`store ${hex(v)} := ${value}`)));
-  }
-  return t;
-}
-/** `make(name)`, made once per name. */
-function textFor(cache: Map<string, string>, name: string, make: (name: string) => string): string {
-  let t = cache.get(name);
-  if (t === undefined) {
-    if (cache.size >= 1 << 12) cache.clear();
-    cache.set(name, (t = make(name)));
   }
   return t;
 }

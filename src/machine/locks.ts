@@ -6,7 +6,7 @@ import { noteRead, noteWrite } from '../engine/audit.js';
 import type { Access, Step } from '../engine/types.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import type { Stateful } from './state.js';
-import { type Cell, mkStep, rmwAccesses, writesOf } from './step.js';
+import { type Cell, cellLabel, mkStep, rmwAccesses, writesOf } from './step.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
@@ -155,20 +155,20 @@ const bit = (nr: number): number => 1 << nr;
 
 /** bit_spin_lock: spin until bit `nr` of `word` is clear, then set it (one locked step). */
 export function* bit_spin_lock(nr: number, word: Cell): Op<void> {
-  yield mkStep(`bit_spin_lock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
+  yield mkStep(cellLabel('bit_spin_lock', word.name, nr), rmwAccesses(word), (say) => {
     word.set(word.get() | bit(nr), `bit_spin_lock ${word.name}`);
     say(`bit ${nr} of ${word.name} set`);
   }, () => (word.get() & bit(nr)) === 0);
 }
 export function* bit_spin_unlock(nr: number, word: Cell): Op<void> {
-  yield mkStep(`bit_spin_unlock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
+  yield mkStep(cellLabel('bit_spin_unlock', word.name, nr), rmwAccesses(word), (say) => {
     if ((word.get() & bit(nr)) === 0) throw new Error(`bit_spin_unlock(${nr}, ${word.name}): bit not set`);
     word.set(word.get() & ~bit(nr), `bit_spin_unlock ${word.name}`);
     say(`bit ${nr} of ${word.name} cleared`);
   });
 }
 export function* bit_spin_trylock(nr: number, word: Cell): Op<boolean> {
-  return (yield mkStep(`bit_spin_trylock(${nr}, ${word.name})`, rmwAccesses(word), (say) => {
+  return (yield mkStep(cellLabel('bit_spin_trylock', word.name, nr), rmwAccesses(word), (say) => {
     if ((word.get() & bit(nr)) !== 0) {
       say(`bit ${nr} of ${word.name} busy`);
       return false;

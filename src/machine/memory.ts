@@ -9,7 +9,7 @@
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
 import { type Stateful, reuseList } from './state.js';
-import { type Cell, joinAccesses, mkStep, readOf, readsOf, writeOf, writesOf } from './step.js';
+import { type Cell, joinAccesses, mkStep, readsOf, textFor, writeOf, writesOf } from './step.js';
 import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './types.js';
 
 /** What a frame is used for (shown in snapshots; set by setup code and pmd_populate). */
@@ -47,8 +47,20 @@ interface LocNames {
   readonly memLocs: readonly (readonly Loc[])[];
   readonly frameLocs: readonly Loc[];
   readonly cacheLocs: readonly Loc[];
+  /** Footprints by frame, made on first use: alloc_page / get_zeroed_page of the frame, and
+   * free_page of it; and wbinvd's. */
+  readonly allocFps: (readonly Access[])[];
+  readonly zeroAllocFps: (readonly Access[])[];
+  readonly freeFps: (readonly Access[])[];
+  wbinvdFp: readonly Access[] | undefined;
 }
 const locNames = new Map<string, LocNames>();
+/** Step labels by frame name (made once: a thread yields its steps again whenever its
+ * execution is brought back, and the engine builds the program for every execution). */
+const freeLabels = new Map<string, string>();
+const clflushLabels = new Map<string, string>();
+const allocLabels = new Map<string, string>();
+const zeroAllocLabels = new Map<string, string>();
 /** "pfn<f>", the name of an unnamed frame (labels ask for it at every step). */
 const pfnNames: string[] = [];
 function locNamesFor(frames: number, words: number): LocNames {
@@ -59,6 +71,10 @@ function locNamesFor(frames: number, words: number): LocNames {
       memLocs: Array.from({ length: frames }, (_, f) => Array.from({ length: words }, (_, i) => `mem:${f}:${i}`)),
       frameLocs: Array.from({ length: frames }, (_, f) => frameLoc(pfn(f))),
       cacheLocs: Array.from({ length: frames }, (_, f) => cacheLoc(pfn(f))),
+      allocFps: [],
+      zeroAllocFps: [],
+      freeFps: [],
+      wbinvdFp: undefined,
     };
     locNames.set(key, n);
   }
@@ -77,6 +93,8 @@ export class PhysMemory implements Stateful<MemoryState> {
   private readonly memLocs: readonly (readonly Loc[])[];
   private readonly frameLocs: readonly Loc[];
   private readonly cacheLocs: readonly Loc[];
+  /** The location names and footprints of this shape, shared by every build. */
+  private readonly shape: LocNames;
   private readonly cells: (MemWord | undefined)[][];
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: MemoryState | undefined;
@@ -86,7 +104,8 @@ export class PhysMemory implements Stateful<MemoryState> {
 
   constructor(readonly frameCount: number, readonly wordsPerFrame: number) {
     this.words = Array.from({ length: frameCount }, () => new Array<number>(wordsPerFrame).fill(0));
-    ({ memLocs: this.memLocs, frameLocs: this.frameLocs, cacheLocs: this.cacheLocs } = locNamesFor(frameCount, wordsPerFrame));
+    this.shape = locNamesFor(frameCount, wordsPerFrame);
+    ({ memLocs: this.memLocs, frameLocs: this.frameLocs, cacheLocs: this.cacheLocs } = this.shape);
     this.cells = [];
     this.allocated = new Array<boolean>(frameCount).fill(false);
     this.names = new Array<string | undefined>(frameCount).fill(undefined);
@@ -263,7 +282,8 @@ export class PhysMemory implements Stateful<MemoryState> {
   }
   /** Return a frame to the allocator; its contents stay (stale) until reused. */
   *free_page(f: Pfn): Generator<Step, void, unknown> {
-    yield mkStep(`free_page ${this.frameName(f)}`, [write(ALLOC_LOC), write(frameLoc(f))], (say) => {
+    const fp = (this.shape.freeFps[f] ??= joinAccesses([writeOf(ALLOC_LOC), writeOf(this.frameLocs[f]!)]));
+    yield mkStep(textFor(freeLabels, this.frameName(f), (n) => `free_page ${n}`), fp, (say) => {
       if (!this.isAllocated(f)) throw new Error(`double free of frame ${this.frameName(f)} (pfn ${f})`);
       noteWrite(ALLOC_LOC);
       noteWrite(this.frameLocs[f]!);
@@ -274,14 +294,14 @@ export class PhysMemory implements Stateful<MemoryState> {
   }
   /** clflush every line of a frame: no WB lines remain cached. */
   *clflush(f: Pfn): Generator<Step, void, unknown> {
-    yield mkStep(`clflush ${this.frameName(f)}`, [write(cacheLoc(f))], (say) => {
+    yield mkStep(textFor(clflushLabels, this.frameName(f), (n) => `clflush ${n}`), writesOf(this.cacheLocs[f]!), (say) => {
       this.setCachedWB(f, false);
       say(`cache lines of ${this.frameName(f)} flushed`);
     });
   }
   /** wbinvd: write back and invalidate all caches. */
   *wbinvd(): Generator<Step, void, unknown> {
-    const fp = this.words.map((_, i) => write(cacheLoc(pfn(i))));
+    const fp = (this.shape.wbinvdFp ??= joinAccesses(this.cacheLocs.map((loc) => writeOf(loc))));
     yield mkStep('wbinvd', fp, (say) => {
       for (const loc of this.cacheLocs) noteWrite(loc);
       this.cachedWB.fill(false);
@@ -296,14 +316,16 @@ export class PhysMemory implements Stateful<MemoryState> {
     role: FrameRole | undefined,
     zero: boolean,
   ): Generator<Step, Pfn | null, unknown> {
+    // One list per frame (and per shape: shared by every build).
     const fp = (): readonly Access[] => {
       const f = this.lowestFree();
-      if (f === null) return [write(ALLOC_LOC)];
-      const acc: Access[] = [write(ALLOC_LOC), write(frameLoc(f))];
-      if (zero) for (let i = 0; i < this.wordsPerFrame; i++) acc.push(write(memLoc(physAddr(f, i))));
-      return acc;
+      if (f === null) return writesOf(ALLOC_LOC);
+      const fps = zero ? this.shape.zeroAllocFps : this.shape.allocFps;
+      return (fps[f] ??= joinAccesses([writeOf(ALLOC_LOC), writeOf(this.frameLocs[f]!)], zero ? this.memLocs[f]!.map((loc) => writeOf(loc)) : []));
     };
-    const got = (yield mkStep(`${what}${name ? ` (${name})` : ''}`, fp, (say) => {
+    const labels = zero ? zeroAllocLabels : allocLabels;
+    const label = name ? textFor(labels, name, (n) => `${what} (${n})`) : what;
+    const got = (yield mkStep(label, fp, (say) => {
       const f = this.lowestFree();
       if (f === null) {
         say('out of memory');

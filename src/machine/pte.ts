@@ -4,7 +4,7 @@
 import type { Step } from '../engine/types.js';
 import * as A from './atomics.js';
 import type { WordCell } from './memory.js';
-import { mkStep, rmwAccesses } from './step.js';
+import { mkStep, rmwAccesses, textFor } from './step.js';
 import { PAGE_SIZE, type Pfn, pfn as mkPfn } from './types.js';
 
 /** An entry value, pte or pmd level (same format on x86). */
@@ -117,8 +117,39 @@ export function describePte(v: number, frameName: (f: Pfn) => string = (f) => `p
 
 // ---- software operations on entries: one Step each ----
 
-/** Decode an entry, naming frames as the memory names them ("N RW A D"). */
-const show = (ptep: PtePtr, v: number): string => describePte(v, (f) => ptep.memory.frameName(f));
+/** Decode an entry, naming frames as the memory names them ("N RW A D"). Labels show entries
+ * at every step (a thread yields its steps again whenever its execution is brought back), so
+ * each value's text is kept, with the frame name it was made from. */
+function show(ptep: PtePtr, v: number): string {
+  const e = v as pte_t;
+  if (pte_none(e)) return 'none';
+  const name = ptep.memory.frameName(pte_pfn(e));
+  const c = shown.get(v);
+  if (c !== undefined && c.name === name) return c.text;
+  if (shown.size >= 1 << 14) shown.clear(); // a bound, never reached by the built-in models
+  const text = describePte(v, () => name);
+  shown.set(v, { name, text });
+  return text;
+}
+const shown = new Map<number, { readonly name: string; readonly text: string }>();
+
+/** Labels "<what> <entry name>" by operation, then entry name; set_pte's by operation, entry
+ * name, then the value's text. */
+const rmwLabels = new Map<string, Map<string, string>>();
+const setLabels = new Map<string, Map<string, Map<string, string>>>();
+function inner<K, V>(m: Map<K, V>, k: K, make: () => V): V {
+  let v = m.get(k);
+  if (v === undefined) {
+    if (m.size >= 1 << 12) m.clear(); // a bound, never reached by the built-in models
+    m.set(k, (v = make()));
+  }
+  return v;
+}
+const rmwLabel = (what: string, ptep: PtePtr): string => textFor(inner(rmwLabels, what, () => new Map<string, string>()), ptep.name, (n) => `${what} ${n}`);
+const setLabel = (what: string, ptep: PtePtr, v: number): string => {
+  const byName = inner(inner(setLabels, what, () => new Map<string, Map<string, string>>()), ptep.name, () => new Map<string, string>());
+  return textFor(byName, show(ptep, v), (text) => `${what} ${ptep.name} := ${text}`);
+};
 
 type Op<T> = Generator<Step, T, unknown>;
 
@@ -130,7 +161,7 @@ export const pmdp_get = ptep_get;
 
 /** Store an entry; the note shows old and new decoded. */
 export function* set_pte(ptep: PtePtr, v: pte_t, what = 'set_pte'): Op<void> {
-  yield mkStep(`${what} ${ptep.name} := ${show(ptep, v)}`, ptep.writeAccesses(), (say) => {
+  yield mkStep(setLabel(what, ptep, v), ptep.writeAccesses(), (say) => {
     const old = ptep.get();
     ptep.set(v, `${what} ${ptep.name}`);
     say(`${ptep.name}: ${show(ptep, old)} → ${show(ptep, v)}`);
@@ -151,7 +182,7 @@ export function* pmd_clear(pmdp: PtePtr): Op<void> {
 }
 
 function* rmwEntry<T>(label: string, ptep: PtePtr, f: (old: pte_t) => { nu: pte_t; result: T }): Op<T> {
-  return (yield mkStep(`${label} ${ptep.name}`, rmwAccesses(ptep), (say) => {
+  return (yield mkStep(rmwLabel(label, ptep), rmwAccesses(ptep), (say) => {
     const old = ptep.get() as pte_t;
     const { nu, result } = f(old);
     if (nu !== old) ptep.set(nu, `${label} ${ptep.name}`);
@@ -195,7 +226,7 @@ export function* pte_clear_flags_atomic(ptep: PtePtr, bits: number): Op<pte_t> {
 /** Point a pmd at pte page `table` (pmd_populate_kernel); marks the frame as a pte page. */
 export function* pmd_populate(pmdp: PtePtr, table: Pfn): Op<void> {
   const v = pfn_pte(table, _PAGE_TABLE);
-  yield mkStep(`pmd_populate ${pmdp.name} := ${show(pmdp, v)}`, pmdp.writeAccesses(), (say) => {
+  yield mkStep(setLabel('pmd_populate', pmdp, v), pmdp.writeAccesses(), (say) => {
     const old = pmdp.get();
     pmdp.memory.setRole(table, 'pte');
     pmdp.set(v, `pmd_populate ${pmdp.name}`);

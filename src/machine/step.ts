@@ -83,6 +83,32 @@ export const readsOf = (loc: Loc): readonly Access[] => accessesAt(loc).reads;
 export const writesOf = (loc: Loc): readonly Access[] => accessesAt(loc).writes;
 export const rmwOf = (loc: Loc): readonly Access[] => accessesAt(loc).both;
 
+/** `make(key)`, made once per key and kept in `cache` (labels and notes made of names: a
+ * thread yields its steps again whenever its execution is brought back). */
+export function textFor(cache: Map<string, string>, key: string, make: (key: string) => string): string {
+  let t = cache.get(key);
+  if (t === undefined) {
+    if (cache.size >= 1 << 12) cache.clear(); // a bound, never reached by the built-in models
+    cache.set(key, (t = make(key)));
+  }
+  return t;
+}
+
+/** The label `${op}(${args}${name})` of an operation on a cell named `name` (`args`: a number
+ * argument and ", " before the name, or nothing), made once: by operation, argument, name. */
+export function cellLabel(op: string, name: string, arg?: number): string {
+  let byArg = cellLabels.get(op);
+  if (byArg === undefined) cellLabels.set(op, (byArg = new Map()));
+  const key = arg === undefined ? NaN : arg;
+  let byName = byArg.get(key);
+  if (byName === undefined) {
+    if (byArg.size >= 1 << 12) byArg.clear(); // a bound, never reached by the built-in models
+    byArg.set(key, (byName = new Map()));
+  }
+  return textFor(byName, name, (n) => (arg === undefined ? `${op}(${n})` : `${op}(${arg}, ${n})`));
+}
+const cellLabels = new Map<string, Map<number, Map<string, string>>>();
+
 /** A frozen list of `parts` joined, for footprints a cache keeps. */
 export function joinAccesses(...parts: readonly (readonly Access[])[]): readonly Access[] {
   const out: Access[] = [];

@@ -99,7 +99,7 @@ const CACHES = new Set([
   // names and labels made from a frame name, with the name they were made from; the other CPUs
   'nameText', 'nameFrom', 'labelText', 'labelFrom', 'otherCpus',
   // location names, footprints and texts shared by every build (filled as steps are made)
-  'shared', 'text',
+  'shared', 'text', 'shape',
   // whether a part changed since `last`; struct pages made when first asked for
   'changed', 'made',
 ]);
