@@ -40,7 +40,7 @@ const search = z
   })
   .strict();
 
-const expectation = z.union([z.literal('holds'), z.object({ violates: name }).strict()]);
+const expectation = z.union([z.literal('holds'), z.object({ violates: name, or: z.array(name).max(100).readonly().optional() }).strict()]);
 
 const savedViolation = z
   .object({

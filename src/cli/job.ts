@@ -4,12 +4,12 @@
 // against the model it now has (same file, same variants in the same order, same threads)
 // before continuing anything.
 import { builtinModels } from '../../models/index.js';
-import { dfsState, dporState, maxThreadId, parseState } from '../engine/checkpoint-schema.js';
+import { dfsState, dporState, isStateful, maxThreadId, parseState, statefulState } from '../engine/checkpoint-schema.js';
 import { ReplayDivergence, replaySchedule } from '../engine/replay.js';
 import type { Checkpoint, Progress as Stats } from '../engine/explore.js';
 import { CheckpointError } from '../engine/strategy.js';
 import { explore, type ModelResult, showsExpected } from '../index.js';
-import { type Model, type Params, UsageError, bindModel, resolveParams, variantOf } from '../model.js';
+import { type Model, type Params, UsageError, bindModel, expectationOf, resolveParams, variantOf } from '../model.js';
 import { quoteField } from '../schema/text.js';
 import { minimise } from '../trace/minimise.js';
 import type { SearchArgs } from './args.js';
@@ -160,6 +160,9 @@ interface PrefixStep {
 const sameSet = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
 
 function savedPrefix(cp: Checkpoint): PrefixStep[] {
+  if (isStateful(cp.strategy)) {
+    return parseState(statefulState, cp.state, cp.strategy).nodes.map((n) => ({ chosen: n.todo[n.index]!, recorded: n.enabled, fits: (real) => sameSet(n.enabled, real) }));
+  }
   if (cp.strategy === 'dpor') {
     return parseState(dporState, cp.state, cp.strategy).nodes.map((n) => ({ chosen: n.chosen, recorded: n.enabled, fits: (real) => sameSet(n.enabled, real) }));
   }
@@ -180,7 +183,7 @@ function restored(p: Planned, r: SavedResult, search: SearchArgs): JobResult {
   if (JSON.stringify(Object.entries(params).sort()) !== JSON.stringify(Object.entries(r.params).sort())) {
     throw new CheckpointError(`the checkpoint's result for ${quoteField(keyOf(r.model, r.variant), 120)} has other parameters than its search`);
   }
-  const expected = variantOf(model, r.variant).expect;
+  const expected = expectationOf(variantOf(model, r.variant), params);
   const result: ModelResult = { ...r, restoredSteps: r.restoredSteps ?? 0, params, expected, asExpected: false };
   return {
     ...result,

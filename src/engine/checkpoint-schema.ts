@@ -122,7 +122,7 @@ export type PctState = z.infer<typeof pctState>;
 /** The driver's part of a checkpoint (explore.ts's Checkpoint), with the state still opaque. */
 export const engineCheckpoint = z
   .object({
-    strategy: z.string().regex(/^(dpor|dfs|random|pct|dfs\(preemptions<=\d{1,9}\))$/, 'must be a strategy name'),
+    strategy: z.string().regex(/^(dpor|dfs|random|pct|stateful|dfs\+cache|dfs\(preemptions<=\d{1,9}\))$/, 'must be a strategy name'),
     executions: count,
     blocked: count.optional(),
     steps: count,
@@ -140,12 +140,18 @@ export function parseState<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, state
 }
 
 /** The largest thread id a saved state names, to check against the program's thread count. */
+/** The names the search over states runs under (stateful.ts): with and without sleep sets. */
+export const isStateful = (strategy: string): boolean => strategy === 'stateful' || strategy === 'dfs+cache';
+
 export function maxThreadId(strategy: string, state: unknown): number {
   let max = -1;
   const see = (t: number | null) => {
     if (t !== null && t > max) max = t;
   };
-  if (strategy === 'dpor') {
+  if (isStateful(strategy)) {
+    const s = parseState(statefulState, state, strategy);
+    for (const n of s.nodes) n.enabled.forEach(see);
+  } else if (strategy === 'dpor') {
     const s = parseState(dporState, state, strategy);
     for (const n of s.nodes) n.enabled.forEach(see);
   } else if (strategy.startsWith('dfs')) {

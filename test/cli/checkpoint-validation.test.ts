@@ -21,9 +21,9 @@ const modelFile = fixture('medium-model.ts');
 const make = () => medium.build('only', {});
 
 /** An exploration of the medium model stopped after `after` executions, as read from a file. */
-function midSearch(strategy: StrategyName, after = 40): ExploreResult {
+function midSearch(strategy: StrategyName, after = 40, cache = false): ExploreResult {
   let polls = 0;
-  const r = explore(medium, { variant: 'only', strategy, seed: '0', samples: 300, shouldStop: () => ++polls > after });
+  const r = explore(medium, { variant: 'only', strategy, seed: '0', samples: 300, cache, shouldStop: () => ++polls > after });
   expect(r.verdict).toBe('interrupted');
   return JSON.parse(JSON.stringify(r)) as ExploreResult;
 }
@@ -31,13 +31,13 @@ function midSearch(strategy: StrategyName, after = 40): ExploreResult {
 type State = Record<string, unknown> & { nodes?: Record<string, unknown>[] };
 
 /** A checkpoint file continuing `r`, with its state changed by `damage` (checksum recomputed). */
-function checkpointOf(strategy: StrategyName, r: ExploreResult, damage: (state: State, cp: Record<string, unknown>) => void = () => {}): string {
+function checkpointOf(strategy: StrategyName, r: ExploreResult, damage: (state: State, cp: Record<string, unknown>) => void = () => {}, cache = false): string {
   const dir = tmp();
   const file = path.join(dir, 'ck.json');
   const checkpoint = JSON.parse(JSON.stringify(r.checkpoint)) as Record<string, unknown>;
   damage(checkpoint.state as State, checkpoint);
   // The positions here are the engine's stateless ones (explore() without `cache`).
-  const search: SearchArgs = { strategy, seed: '0', samples: 300, params: {}, minimise: true, cache: false };
+  const search: SearchArgs = { strategy, seed: '0', samples: 300, params: {}, minimise: true, ...(cache ? {} : { cache: false }) };
   const model = { name: 'medium', file: { path: relativeModelPath(file, modelFile), sha256: fileHash(readFileSync(modelFile)) } };
   writeFileSync(file, checkpointText({ model, search, completed: [], current: { model: 'medium', variant: 'only', threads: [...r.threads], checkpoint: checkpoint as never } }));
   return file;
@@ -54,6 +54,19 @@ function expectRefused(r: { code: number; out: string; err: string }, why: RegEx
 }
 
 describe('checkpoint validation', () => {
+  it('a checkpoint of the search over states (its stored states included) resumes to the same result', async () => {
+    const whole = explore(medium, { variant: 'only', strategy: 'dpor', cache: true });
+    const mid = midSearch('dpor', 10, true);
+    expect(mid.checkpoint?.strategy).toBe('stateful');
+    const r = await resume(checkpointOf('dpor', mid, undefined, true));
+    expect(r.err).toBe('');
+    const got = JSON.parse(r.out).results[0];
+    expect([got.verdict, got.executions, got.states, got.revisits]).toEqual([whole.verdict, whole.executions, whole.cache!.states, whole.cache!.revisits]);
+    // A state cache that does not add up is refused like any other damage.
+    const bad = checkpointOf('dpor', mid, (s) => void ((s.cache as { count: number }).count += 1), true);
+    expectRefused(await resume(bad), /cache/);
+  });
+
   it.each([
     ['dpor', 0],
     ['random', 4],
