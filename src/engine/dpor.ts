@@ -5,7 +5,7 @@
 import type { EventRecord, Execution } from './execution.js';
 import { checkResumed, type Strategy } from './strategy.js';
 import { dporState, parseState } from './checkpoint-schema.js';
-import type { Access, ThreadId } from './types.js';
+import { type Access, type ThreadId, sameFootprint } from './types.js';
 import { Dependence } from './dependence.js';
 
 type Clock = number[];
@@ -107,7 +107,7 @@ export class DporStrategy implements Strategy {
     if (d < this.nodes.length) {
       const node = this.nodes[d]!;
       // The first execution after a resume replays the saved nodes: each must be this program's.
-      if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, [...node.pending].every(([t, fp]) => sameAccesses(fp, exec.pendingFootprint(t))));
+      if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, [...node.pending].every(([t, fp]) => sameFootprint(fp, exec.pendingFootprint(t))));
       return node.chosen;
     }
     const pending = new Map<ThreadId, readonly Access[]>();
@@ -276,9 +276,6 @@ export class DporStrategy implements Strategy {
   }
 }
 
-function sameAccesses(a: readonly Access[], b: readonly Access[]): boolean {
-  return a.length === b.length && a.every((x, i) => x.loc === b[i]!.loc && x.write === b[i]!.write);
-}
 
 /** Number of events of thread `tid` among the first `upTo` events. */
 function countEvents(events: readonly Event[], tid: ThreadId, upTo: number): number {

@@ -14,7 +14,7 @@ import { CheckpointError, type Strategy } from './strategy.js';
 import { WatchTracker } from './watches.js';
 import { StatefulStrategy } from './stateful.js';
 import { type Fingerprint, stateFingerprint } from './fingerprint.js';
-import type { Access, Program, ThreadId } from './types.js';
+import { type Access, type Program, type ThreadId, sameFootprint } from './types.js';
 
 /** One execution's record, for the next execution's determinism check. */
 interface Path {
@@ -210,13 +210,6 @@ function nondeterministic(exec: Execution, d: number, then: string, now: string)
 function sameThreads(a: readonly ThreadId[], b: readonly ThreadId[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function sameFootprint(a: readonly Access[], b: readonly Access[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i]!.loc !== b[i]!.loc || a[i]!.write !== b[i]!.write) return false;
   return true;
 }
 

@@ -20,9 +20,9 @@
 //   execution, so a search that goes on past failures (an `accept` filter) keeps no sleep sets.
 // - In bitstate mode the stored sleep sets are gone: a new state is explored with an empty sleep
 //   set (all its threads), so a revisit, which prunes, loses nothing but by a bit collision.
-import type { EventRecord, Execution } from './execution.js';
+import type { Execution } from './execution.js';
 import { CheckpointError, checkResumed, type Strategy } from './strategy.js';
-import type { Access, ThreadId } from './types.js';
+import { type Access, type ThreadId, sameFootprint } from './types.js';
 import type { Fingerprint } from './fingerprint.js';
 import { FRESH, FRESH_UNSLEPT, StateCache } from './state-cache.js';
 import { Dependence } from './dependence.js';
@@ -150,7 +150,7 @@ export class StatefulStrategy implements Strategy {
     const d = this.depth++;
     if (d < this.nodes.length) {
       const node = this.nodes[d]!;
-      if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, node.enabled.every((t) => sameAccesses(node.pending[t]!, exec.pendingFootprint(t))));
+      if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, node.enabled.every((t) => sameFootprint(node.pending[t]!, exec.pendingFootprint(t))));
       return node.todo[node.index]!;
     }
     const arrival = this.arrival ?? { sleep: 0, wake: null };
@@ -165,8 +165,6 @@ export class StatefulStrategy implements Strategy {
     this.nodes.push({ enabled: [...enabled], pending, sleep: arrival.sleep, todo, index: 0 });
     return todo[0]!;
   }
-
-  afterStep(_exec: Execution, _event: EventRecord): void {}
 
   endExecution(): void {
     this.nodes.length = Math.min(this.nodes.length, this.depth);
@@ -203,6 +201,3 @@ export class StatefulStrategy implements Strategy {
   }
 }
 
-function sameAccesses(a: readonly Access[], b: readonly Access[]): boolean {
-  return a.length === b.length && a.every((x, i) => x.loc === b[i]!.loc && x.write === b[i]!.write);
-}

@@ -106,6 +106,14 @@ export function footprintOf(step: Step): readonly Access[] {
   return typeof f === 'function' ? f() : f;
 }
 
+/** Two footprints list the same accesses in the same order. */
+export function sameFootprint(a: readonly Access[], b: readonly Access[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.loc !== b[i]!.loc || a[i]!.write !== b[i]!.write) return false;
+  return true;
+}
+
 export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
   for (const x of a) {
     for (const y of b) {
