@@ -15,7 +15,7 @@
 // 2.6.25): `ptep_clear_flush`, then decide from the old pte's D bit. One lock stands for
 // mm->page_table_lock and the pte lock (no split ptlocks), so reclaim and the migrator's
 // critical sections exclude each other and only the hardware races with them.
-import { type Access, type Program, type Step, type ThreadSpec, read } from '../src/engine/types.js';
+import { type Access, type Program, type Step, type ThreadSpec, at, read } from '../src/engine/types.js';
 import * as M from '../src/machine/index.js';
 import { applyWalk, planWalk } from '../src/machine/walk.js';
 import { defineModel, type Params } from '../src/model.js';
@@ -292,7 +292,9 @@ function build(variant: string, params: Params): Program {
       for (const p of pages) {
         const value = 1 + (c * stores + s) * npages + pages.indexOf(p);
         for (let attempt = 0; attempt < 3; attempt++) {
-          const r = yield* cpu.store(p.va, value);
+          // The writer keeps nothing but where it is: a finished store's TLB entries and pte
+          // values are dead, so states that differ only in them are one (Step.position).
+          const r = yield* at(`store ${s} ${p.name} attempt ${attempt}`, cpu.store(p.va, value));
           if (r.ok) break;
           // handle_mm_fault: take the lock, look again. A cleared pmd (clear-flush-copy) is
           // back once the migrator unlocks: retry. An evicted page would need swap-in (not
@@ -320,7 +322,8 @@ function build(variant: string, params: Params): Program {
   // kswapd scans the last `reclaim` pages (the others are checked at the end: a dirty page must
   // still look dirty to a later scan).
   const scanned = pages.slice(Math.max(0, npages - params.reclaim!));
-  threads.push({ name: `cpu${writers + 1} kswapd`, body: function* () { for (const p of scanned) yield* reclaim(p); } });
+  // kswapd carries nothing from one page to the next: each reclaim starts at a position.
+  threads.push({ name: `cpu${writers + 1} kswapd`, body: function* () { for (const p of scanned) yield* at(`reclaim ${p.name}`, reclaim(p)); } });
   threads.push(...m.actors());
   return {
     threads,

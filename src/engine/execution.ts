@@ -326,10 +326,17 @@ export class Execution {
     }
   }
 
-  /** A memoryless thread is where its pending step is (see ThreadSpec.memoryless). */
+  /** A memoryless thread is where its pending step is (see ThreadSpec.memoryless); a thread
+   * whose pending step declares a position is there (Step.position). */
   private place(tid: ThreadId): void {
     const t = this.threads[tid]!;
-    if (this.chains === null || !t.memoryless) return;
+    if (this.chains === null) return;
+    const key = t.pending?.position;
+    if (key !== undefined && !t.memoryless) {
+      this.chains[tid] = fingerprint(['position', key]);
+      return;
+    }
+    if (!t.memoryless) return;
     this.chains[tid] = t.assumeFailed !== null ? fingerprint(['assume failed', t.assumeFailed]) : t.pending ? fingerprint(['at', t.pending.label]) : fingerprint(['finished']);
   }
 

@@ -31,6 +31,13 @@ export interface Step<T = unknown> {
   run(): T;
   /** Set by `run` to say what happened ("D set in pte O[0]"); shown in traces. */
   note?: string;
+  /**
+   * The thread, about to take this step, is in a state this key alone describes: everything it
+   * will do from here depends on the key, the shared state and the results it receives from now
+   * on — not on what it received before (see `at`). Lets the state cache merge states that
+   * differ only in a thread's dead history. A key that leaves out a live local is unsound.
+   */
+  readonly position?: string;
 }
 
 /** A thread body: yields Steps, receives each step's result. */
@@ -99,6 +106,38 @@ export interface ProgramState {
 
 export function* perform<T>(step: Step<T>): Generator<Step, T, unknown> {
   return (yield step as Step) as T;
+}
+
+/** A step of `inner` marked with the thread's position before it (see Step.position). */
+class Positioned<T> implements Step<T> {
+  readonly label: string;
+  readonly footprint: Step['footprint'];
+  readonly enabled: (() => boolean) | undefined;
+  note: string | undefined = undefined;
+  constructor(readonly position: string, private readonly inner: Step<T>) {
+    this.label = inner.label;
+    this.footprint = inner.footprint;
+    this.enabled = inner.enabled ? () => inner.enabled!() : undefined;
+  }
+  run(): T {
+    const x = this.inner.run();
+    this.note = this.inner.note;
+    return x;
+  }
+}
+
+/**
+ * Runs `body`, saying that the thread's state before its first step is `key` alone
+ * (`yield* at(\`store ${page} attempt ${n}\`, cpu.store(va, v))`): the key must name every
+ * local the thread still needs — loop counters, values it will use — and nothing it received
+ * before may matter any more.
+ */
+export function* at<T>(key: string, body: Generator<Step, T, unknown>): Generator<Step, T, unknown> {
+  let r = body.next();
+  if (r.done) return r.value;
+  r = body.next(yield new Positioned(key, r.value));
+  while (!r.done) r = body.next(yield r.value);
+  return r.value;
 }
 
 export function footprintOf(step: Step): readonly Access[] {

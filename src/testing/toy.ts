@@ -3,7 +3,7 @@
 // shared state reports every access to the audit, like the machine's.
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { assertHolds, assumeHolds } from '../engine/execution.js';
-import { type Invariant, type Program, type Step, type ThreadBody, perform, read, write } from '../engine/types.js';
+import { type Invariant, type Program, type Step, type ThreadBody, at, perform, read, write } from '../engine/types.js';
 
 export class Shared {
   private readonly values: number[];
@@ -124,8 +124,13 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
   return () => {
     const s = new Shared(nVars, nLocks);
     const seen: number[][] = threads.map(() => []);
-    function* runOps(ops: Op[], me: number): ThreadBody {
-      for (const op of ops) {
+    function* runOps(ops: Op[], me: number, path = ''): ThreadBody {
+      for (let i = 0; i < ops.length; i++) yield* at(`${path}${i}`, runOp(ops[i]!, me, `${path}${i}.`));
+    }
+    // A thread keeps nothing but where it is (what it read goes to `seen`, in the state): each
+    // op starts at a position named by its place in the program.
+    function* runOp(op: Op, me: number, path: string): ThreadBody {
+      {
         switch (op.kind) {
           case 'load':
             seen[me]!.push(yield* perform(s.load(op.x)));
@@ -155,8 +160,8 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
           }
           case 'locked':
             yield* perform(s.lock(op.l, me));
-            yield* runOps(op.ops, me);
-            yield* perform(s.unlock(op.l));
+            yield* runOps(op.ops, me, path);
+            yield* at(`${path}unlock`, perform(s.unlock(op.l)));
             break;
         }
       }

@@ -151,7 +151,7 @@ describe('state cache against stateless DFS', () => {
     const make = toyProgram(threads, 2, 0);
     const exact = exploreProgram(make, { strategy: 'dpor', cache: true, collectFinalStates: true });
     expect(exact.cache?.mode).toBe('hash-compact');
-    const bits = exploreProgram(make, { strategy: 'dpor', cache: true, collectFinalStates: true, maxCacheBytes: 4096 });
+    const bits = exploreProgram(make, { strategy: 'dpor', cache: true, collectFinalStates: true, maxCacheBytes: 60_000 });
     expect(bits.verdict).toBe('holds');
     expect(bits.cache?.mode).toBe('bitstate');
     expect(bits.cache?.collisionProbability).toBeGreaterThan(0);
