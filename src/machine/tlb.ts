@@ -98,7 +98,7 @@ function flatPsc(psc: Map<number, Pfn>): number[] {
  * Location names and footprints of one CPU's TLB in one geometry, made on first use and shared
  * by every build: the engine builds the program again for every execution, and a thread yields
  * its steps again whenever its execution is brought back, so what a build made for itself would
- * serve a few steps only. Footprint lists are frozen: the engine only reads them.
+ * serve a few steps only. Footprint lists are shared: the engine only reads them.
  */
 interface TlbShared {
   readonly allLoc: Loc;
@@ -171,13 +171,13 @@ export class Tlb implements Stateful<TlbState> {
     noteRead(this.loc4K(small));
     noteRead(this.loc2M(large));
   }
-  /** What a lookup of `v` reads (one frozen list per page, made on first use: every load and
+  /** What a lookup of `v` reads (one shared list per page, made on first use: every load and
    * store looks up). */
   lookupAccesses(v: VirtAddr): readonly Access[] {
     const page = pageAlign(v) / PAGE_SIZE;
     return (this.shared.lookupFps[page] ??= joinAccesses([readOf(this.allLoc), readOf(this.slotLoc(v, '4K')), readOf(this.slotLoc(v, '2M'))]));
   }
-  /** What invlpg(v) touches: both slots and every paging-structure cache slot (one frozen list
+  /** What invlpg(v) touches: both slots and every paging-structure cache slot (one shared list
    * per page). */
   invlpgAccesses(v: VirtAddr): readonly Access[] {
     const page = pageAlign(v) / PAGE_SIZE;
@@ -190,7 +190,7 @@ export class Tlb implements Stateful<TlbState> {
     return acc;
   }
   /** What a flush of every page of [start, end) touches: each page's invlpg accesses, each
-   * location once, in order of first mention (one frozen list per range). */
+   * location once, in order of first mention (one shared list per range). */
   rangeFlushAccesses(start: VirtAddr, end: VirtAddr): readonly Access[] {
     const fps = this.shared.rangeFps;
     let byEnd = fps.get(start);
