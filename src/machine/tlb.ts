@@ -107,6 +107,12 @@ interface TlbShared {
   readonly locs2M: Loc[];
   readonly pscLocs: Loc[];
   allSlots: Loc[] | undefined;
+  /** A read and a write of each paging-structure cache slot, and a write of each 4K / 2M
+   * slot, by index (every walk declares them). */
+  readonly pscReads: Access[];
+  readonly pscWrites: Access[];
+  readonly slotWrites4K: Access[];
+  readonly slotWrites2M: Access[];
   /** lookupAccesses and invlpgAccesses by page index. */
   readonly lookupFps: (readonly Access[])[];
   readonly invlpgFps: (readonly Access[])[];
@@ -124,6 +130,10 @@ function sharedFor(cpu: CpuId, geo: Geometry): TlbShared {
     locs4K: [],
     locs2M: [],
     pscLocs: [],
+    pscReads: [],
+    pscWrites: [],
+    slotWrites4K: [],
+    slotWrites2M: [],
     allSlots: undefined,
     lookupFps: [],
     invlpgFps: [],
@@ -158,6 +168,18 @@ export class Tlb implements Stateful<TlbState> {
   }
   pscLoc(pmdIndex: number): Loc {
     return (this.shared.pscLocs[pmdIndex] ??= `psc:${this.cpu}:${pmdIndex}`);
+  }
+  /** A read (or write) of paging-structure cache slot `pmdIndex`, one shared object. */
+  pscAccess(pmdIndex: number, write: boolean): Access {
+    const sh = this.shared;
+    if (write) return (sh.pscWrites[pmdIndex] ??= writeOf(this.pscLoc(pmdIndex)));
+    return (sh.pscReads[pmdIndex] ??= readOf(this.pscLoc(pmdIndex)));
+  }
+  /** A write of the `size` slot of `v`, one shared object. */
+  slotWrite(v: VirtAddr, size: PgLevel): Access {
+    const sh = this.shared;
+    if (size === '4K') return (sh.slotWrites4K[pageAlign(v) / PAGE_SIZE] ??= writeOf(this.slotLoc(v, size)));
+    return (sh.slotWrites2M[this.geo.largeAlign(v) / this.geo.largePageSize] ??= writeOf(this.slotLoc(v, size)));
   }
   private loc4K(aligned: number): Loc {
     return (this.shared.locs4K[aligned / PAGE_SIZE] ??= `tlb:${this.cpu}:${hex(aligned)}`);
