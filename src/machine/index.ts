@@ -1,6 +1,9 @@
 // The simulated x86 machine: public API. See API.md in this directory.
 export * from './types.js';
 export { mkStep, op, Var, type Cell, type NotedStep } from './step.js';
+// Shared footprints and texts (one object per location, label or name, made once): for model
+// code that yields steps at every execution and restore, as the machine's own operations do.
+export { readOf, writeOf, readsOf, writesOf, rmwOf, rmwAccesses, joinAccesses, textFor } from './step.js';
 export { PhysMemory, type WordCell, type FrameRole, type FreedFrameWrite, memLoc, memPrefix, frameLoc, cacheLoc, ALLOC_LOC } from './memory.js';
 export * from './pte.js';
 export { PageTable, type Walk, type Lookup, type PgLevel } from './pagetable.js';

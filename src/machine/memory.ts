@@ -54,7 +54,7 @@ interface LocNames {
   readonly freeFps: (readonly Access[])[];
   wbinvdFp: readonly Access[] | undefined;
 }
-const locNames = new Map<string, LocNames>();
+const locNames: LocNames[][] = [];
 /** Step labels by frame name (made once: a thread yields its steps again whenever its
  * execution is brought back, and the engine builds the program for every execution). */
 const freeLabels = new Map<string, string>();
@@ -64,8 +64,9 @@ const zeroAllocLabels = new Map<string, string>();
 /** "pfn<f>", the name of an unnamed frame (labels ask for it at every step). */
 const pfnNames: string[] = [];
 function locNamesFor(frames: number, words: number): LocNames {
-  const key = `${frames}x${words}`;
-  let n = locNames.get(key);
+  // By frames, then words (a build asks for its shape: no key string to make).
+  const byWords = (locNames[frames] ??= []);
+  let n = byWords[words];
   if (!n) {
     n = {
       memLocs: Array.from({ length: frames }, (_, f) => Array.from({ length: words }, (_, i) => `mem:${f}:${i}`)),
@@ -76,7 +77,7 @@ function locNamesFor(frames: number, words: number): LocNames {
       freeFps: [],
       wbinvdFp: undefined,
     };
-    locNames.set(key, n);
+    byWords[words] = n;
   }
   return n;
 }
@@ -103,7 +104,9 @@ export class PhysMemory implements Stateful<MemoryState> {
   private changed = true;
 
   constructor(readonly frameCount: number, readonly wordsPerFrame: number) {
-    this.words = Array.from({ length: frameCount }, () => new Array<number>(wordsPerFrame).fill(0));
+    // Plain loops: a build (one per execution) makes these.
+    this.words = new Array<number[]>(frameCount);
+    for (let f = 0; f < frameCount; f++) this.words[f] = new Array<number>(wordsPerFrame).fill(0);
     this.shape = locNamesFor(frameCount, wordsPerFrame);
     ({ memLocs: this.memLocs, frameLocs: this.frameLocs, cacheLocs: this.cacheLocs } = this.shape);
     this.cells = [];

@@ -1,7 +1,7 @@
 // A page-table root (one mm): a pmd page whose entries are either large (PS) mappings or
 // pointers to pte pages. Setup helpers build tables outside any Step; lookup_address is the
 // kernel's lockless walk as one Step.
-import { type Access, type Step, read } from '../engine/types.js';
+import type { Access, Step } from '../engine/types.js';
 import type { PhysMemory } from './memory.js';
 import {
   type PtePtr,
@@ -17,7 +17,7 @@ import {
   type pte_t,
   pte_present,
 } from './pte.js';
-import { mkStep } from './step.js';
+import { joinAccesses, mkStep, readOf, readsOf } from './step.js';
 import { type Geometry, type Pfn, type PhysAddr, type VirtAddr, hex, physAddr } from './types.js';
 
 export type PgLevel = '4K' | '2M';
@@ -105,13 +105,26 @@ export class PageTable {
    * Returns the leaf entry pointer and level; null when the pmd is empty.
    */
   *lookup_address(v: VirtAddr): Generator<Step, Lookup | null, unknown> {
+    // What walk(v) reads, without making the walk: one shared list per pmd (and pte) location.
     const fp = (): readonly Access[] => {
-      const w = this.walk(v);
-      return w.kind === 'table' ? [read(w.pmdp.loc), read(w.ptep.loc)] : [read(w.pmdp.loc)];
+      const pmdp = this.pmdp(v);
+      const pmd = pmdp.get() as pte_t;
+      if (!pmd_present(pmd) || pmd_large(pmd)) return readsOf(pmdp.loc);
+      const ptep = this.pte_offset(pmd_pfn(pmd), v);
+      let byPte = lookupFps.get(pmdp.loc);
+      if (byPte === undefined) lookupFps.set(pmdp.loc, (byPte = new Map()));
+      let acc = byPte.get(ptep.loc);
+      if (acc === undefined) byPte.set(ptep.loc, (acc = joinAccesses([readOf(pmdp.loc), readOf(ptep.loc)])));
+      return acc;
     };
     // The step returns [level, kpte address, pte] packed in one string, unpacked here by the
     // thread: a state restore feeds a thread only plain results back.
-    const r = (yield mkStep(`lookup_address(${hex(v)})`, fp, (say): string | null => {
+    let label = lookupLabels.get(v);
+    if (label === undefined) {
+      if (lookupLabels.size >= 1 << 16) lookupLabels.clear(); // a bound, never reached by the built-in models
+      lookupLabels.set(v, (label = `lookup_address(${hex(v)})`));
+    }
+    const r = (yield mkStep(label, fp, (say): string | null => {
       const w = this.walk(v);
       const name = (f: Pfn) => this.mem.frameName(f);
       if (w.kind === 'no-pmd') {
@@ -126,7 +139,19 @@ export class PageTable {
       return `4K,${w.ptep.pa},${w.pte}`;
     })) as string | null;
     if (r === null) return null;
-    const [level, pa, pte] = r.split(',');
-    return { level: level as PgLevel, kpte: this.mem.word(Number(pa) as PhysAddr), pte: Number(pte) as pte_t };
+    let found = lookupResults.get(r);
+    if (found === undefined) {
+      if (lookupResults.size >= 1 << 16) lookupResults.clear();
+      const [level, pa, pte] = r.split(',');
+      lookupResults.set(r, (found = { level: level as PgLevel, pa: Number(pa) as PhysAddr, pte: Number(pte) as pte_t }));
+    }
+    return { level: found.level, kpte: this.mem.word(found.pa), pte: found.pte };
   }
 }
+
+// lookup_address's labels by address, footprints by pmd then pte location, and its results
+// unpacked by string: made once and shared by every build (a thread yields its steps again,
+// and is fed their results again, whenever its execution is brought back).
+const lookupLabels = new Map<number, string>();
+const lookupFps = new Map<string, Map<string, readonly Access[]>>();
+const lookupResults = new Map<string, { readonly level: PgLevel; readonly pa: PhysAddr; readonly pte: pte_t }>();

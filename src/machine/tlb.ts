@@ -98,7 +98,7 @@ function flatPsc(psc: Map<number, Pfn>): number[] {
  * Location names and footprints of one CPU's TLB in one geometry, made on first use and shared
  * by every build: the engine builds the program again for every execution, and a thread yields
  * its steps again whenever its execution is brought back, so what a build made for itself would
- * serve a few steps only. Footprint lists are frozen: the engine only reads them.
+ * serve a few steps only. Footprint lists are shared: the engine only reads them.
  */
 interface TlbShared {
   readonly allLoc: Loc;
@@ -107,6 +107,12 @@ interface TlbShared {
   readonly locs2M: Loc[];
   readonly pscLocs: Loc[];
   allSlots: Loc[] | undefined;
+  /** A read and a write of each paging-structure cache slot, and a write of each 4K / 2M
+   * slot, by index (every walk declares them). */
+  readonly pscReads: Access[];
+  readonly pscWrites: Access[];
+  readonly slotWrites4K: Access[];
+  readonly slotWrites2M: Access[];
   /** lookupAccesses and invlpgAccesses by page index. */
   readonly lookupFps: (readonly Access[])[];
   readonly invlpgFps: (readonly Access[])[];
@@ -124,6 +130,10 @@ function sharedFor(cpu: CpuId, geo: Geometry): TlbShared {
     locs4K: [],
     locs2M: [],
     pscLocs: [],
+    pscReads: [],
+    pscWrites: [],
+    slotWrites4K: [],
+    slotWrites2M: [],
     allSlots: undefined,
     lookupFps: [],
     invlpgFps: [],
@@ -159,6 +169,18 @@ export class Tlb implements Stateful<TlbState> {
   pscLoc(pmdIndex: number): Loc {
     return (this.shared.pscLocs[pmdIndex] ??= `psc:${this.cpu}:${pmdIndex}`);
   }
+  /** A read (or write) of paging-structure cache slot `pmdIndex`, one shared object. */
+  pscAccess(pmdIndex: number, write: boolean): Access {
+    const sh = this.shared;
+    if (write) return (sh.pscWrites[pmdIndex] ??= writeOf(this.pscLoc(pmdIndex)));
+    return (sh.pscReads[pmdIndex] ??= readOf(this.pscLoc(pmdIndex)));
+  }
+  /** A write of the `size` slot of `v`, one shared object. */
+  slotWrite(v: VirtAddr, size: PgLevel): Access {
+    const sh = this.shared;
+    if (size === '4K') return (sh.slotWrites4K[pageAlign(v) / PAGE_SIZE] ??= writeOf(this.slotLoc(v, size)));
+    return (sh.slotWrites2M[this.geo.largeAlign(v) / this.geo.largePageSize] ??= writeOf(this.slotLoc(v, size)));
+  }
   private loc4K(aligned: number): Loc {
     return (this.shared.locs4K[aligned / PAGE_SIZE] ??= `tlb:${this.cpu}:${hex(aligned)}`);
   }
@@ -171,13 +193,13 @@ export class Tlb implements Stateful<TlbState> {
     noteRead(this.loc4K(small));
     noteRead(this.loc2M(large));
   }
-  /** What a lookup of `v` reads (one frozen list per page, made on first use: every load and
+  /** What a lookup of `v` reads (one shared list per page, made on first use: every load and
    * store looks up). */
   lookupAccesses(v: VirtAddr): readonly Access[] {
     const page = pageAlign(v) / PAGE_SIZE;
     return (this.shared.lookupFps[page] ??= joinAccesses([readOf(this.allLoc), readOf(this.slotLoc(v, '4K')), readOf(this.slotLoc(v, '2M'))]));
   }
-  /** What invlpg(v) touches: both slots and every paging-structure cache slot (one frozen list
+  /** What invlpg(v) touches: both slots and every paging-structure cache slot (one shared list
    * per page). */
   invlpgAccesses(v: VirtAddr): readonly Access[] {
     const page = pageAlign(v) / PAGE_SIZE;
@@ -190,7 +212,7 @@ export class Tlb implements Stateful<TlbState> {
     return acc;
   }
   /** What a flush of every page of [start, end) touches: each page's invlpg accesses, each
-   * location once, in order of first mention (one frozen list per range). */
+   * location once, in order of first mention (one shared list per range). */
   rangeFlushAccesses(start: VirtAddr, end: VirtAddr): readonly Access[] {
     const fps = this.shared.rangeFps;
     let byEnd = fps.get(start);

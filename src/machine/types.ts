@@ -37,7 +37,13 @@ export const paPfn = (pa: PhysAddr): Pfn => Math.floor(pa / PAGE_SIZE) as Pfn;
 export const paIndex = (pa: PhysAddr): number => (pa % PAGE_SIZE) / WORD_SIZE;
 
 export const pageAlign = (v: VirtAddr): VirtAddr => (v - (v % PAGE_SIZE)) as VirtAddr;
-export const hex = (n: number): string => `0x${n.toString(16)}`;
+/** "0x1000". Labels show addresses at every step: small ones are made once. */
+export const hex = (n: number): string => {
+  if (Number.isInteger(n) && n >= 0 && n < HEX_CACHED) return (hexes[n] ??= `0x${n.toString(16)}`);
+  return `0x${n.toString(16)}`;
+};
+const HEX_CACHED = 1 << 20;
+const hexes: string[] = [];
 
 /**
  * Shape of the (tiny) address space. A "large page" (x86's 2 MiB PS mapping) covers

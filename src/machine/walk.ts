@@ -3,7 +3,7 @@
 // then applied in the same state by the Step's run().
 import { unaudited } from '../engine/audit.js';
 import type { Access } from '../engine/types.js';
-import { readOf, writeOf } from './step.js';
+import { readOf } from './step.js';
 import type { PageTable } from './pagetable.js';
 import {
   type PtePtr,
@@ -67,7 +67,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr, first?: Access): WalkPla
   let leaf: PtePtr;
   let val: pte_t;
   let size: '4K' | '2M';
-  if (ctx.psc) acc.push(readOf(tlb.pscLoc(idx)));
+  if (ctx.psc) acc.push(tlb.pscAccess(idx, false));
   const cached = ctx.psc ? tlb.pscGet(idx) : undefined;
   if (cached !== undefined) {
     table = cached;
@@ -75,7 +75,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr, first?: Access): WalkPla
   } else {
     const pmdp = mm.pmdp(v);
     const pmd = pmdp.get() as pte_t;
-    acc.push(readOf(pmdp.loc));
+    acc.push(pmdp.readAccesses()[0]!);
     if (!pmd_present(pmd)) return { kind: 'fault', accesses: acc, why: `pmd ${pmdp.name} not present` };
     if (pmd_large(pmd)) {
       leaf = pmdp;
@@ -85,7 +85,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr, first?: Access): WalkPla
       table = pmd_pfn(pmd);
       if (ctx.psc) {
         pscFill = { index: idx, table };
-        acc.push(writeOf(tlb.pscLoc(idx)));
+        acc.push(tlb.pscAccess(idx, true));
       }
     }
   }
@@ -93,7 +93,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr, first?: Access): WalkPla
     leaf = mm.pte_offset(table, v);
     val = leaf.get() as pte_t;
     size = '4K';
-    acc.push(readOf(leaf.loc));
+    acc.push(leaf.readAccesses()[0]!);
     if (!pte_present(val)) {
       const why = `pte ${leaf.name} not present`;
       return pscFill ? { kind: 'fault', accesses: acc, why, pscFill } : { kind: 'fault', accesses: acc, why };
@@ -105,7 +105,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr, first?: Access): WalkPla
   const sz = size!;
   const setA = !pte_young(e);
   if (setA) for (const a of leafp.writeAccesses()) acc.push(a);
-  acc.push(writeOf(tlb.slotLoc(v, sz)));
+  acc.push(tlb.slotWrite(v, sz));
   const entry: TlbEntry = {
     va: sz === '4K' ? pageAlign(v) : geo.largeAlign(v),
     size: sz,
