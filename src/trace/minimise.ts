@@ -90,12 +90,19 @@ export function unprovenNote(v: Violation, m: Minimality): string {
 }
 
 export function minimiseCounterexample(make: () => Program, found: Violation, o: MinimiseOptions): Minimised {
+  // A model whose build throws has nothing to minimise: its counterexample is the empty one.
+  let probe: Program;
+  try {
+    probe = make();
+  } catch {
+    return { violation: found, minimality: { fewestPreemptions: found.preemptions === 0, searchExecutions: 0, cachedStates: 0 } };
+  }
   const deadline = deadlineOf(o);
   let best = straighten(make, found, o.maxSteps, deadline.passed, o.onProgress);
   let searchExecutions = 0;
   let cachedStates = 0;
   let stoppedEarly: string | undefined;
-  const stateful = make().state !== undefined;
+  const stateful = probe.state !== undefined;
   for (let bound = 0; bound < best.preemptions; bound++) {
     if (deadline.passed()) {
       stoppedEarly = `preemption bound ${bound}: not searched (${o.shouldStop?.() ? 'stopped' : 'time limit reached'})`;
