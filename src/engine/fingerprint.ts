@@ -97,10 +97,9 @@ function walk(v: unknown, remember = true): void {
       word(u32[0]!);
       return word(u32[1]!);
     case 'string': {
-      word(T_STR);
-      word(v.length);
-      for (let i = 0; i < v.length; i++) word(v.charCodeAt(i));
-      return;
+      const h = hashString(v);
+      word(h.lo);
+      return word(h.hi);
     }
     case 'bigint':
       word(T_BIG);
@@ -116,8 +115,33 @@ function walk(v: unknown, remember = true): void {
   }
 }
 
+/** Strings recur (names, roles, encoded TLB entries): their hashes are kept by value. */
+const strings = new Map<string, Fingerprint>();
+
+function hashString(v: string): Fingerprint {
+  const known = strings.get(v);
+  if (known !== undefined) return known;
+  const sa = la, sb = lb, sn = ln;
+  begin();
+  word(T_STR);
+  word(v.length);
+  for (let i = 0; i < v.length; i++) word(v.charCodeAt(i));
+  const h = done();
+  la = sa;
+  lb = sb;
+  ln = sn;
+  if (strings.size >= 1 << 16) strings.clear(); // a bound on memory, not on correctness
+  strings.set(v, h);
+  return h;
+}
+
+/** Objects this small are hashed again rather than looked up: a WeakMap entry costs more (and
+ * the collector more still) than a few mixes. */
+const MEMO_MIN = 8;
+
 function hashObject(v: object, remember: boolean): Fingerprint {
-  const known = remember ? memo.get(v) : undefined;
+  const big = remember && (Array.isArray(v) ? v.length : v instanceof Map || v instanceof Set ? v.size : 16) >= MEMO_MIN;
+  const known = big ? memo.get(v) : undefined;
   if (known !== undefined) return known;
   const sa = la, sb = lb, sn = ln;
   begin();
@@ -157,7 +181,7 @@ function hashObject(v: object, remember: boolean): Fingerprint {
   la = sa;
   lb = sb;
   ln = sn;
-  if (remember) memo.set(v, h);
+  if (big) memo.set(v, h);
   return h;
 }
 
