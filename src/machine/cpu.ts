@@ -254,7 +254,7 @@ export class Cpu implements Stateful<CpuState> {
     this.irq = s.irq;
     this.insn = s.insn;
     this.root = this.host.mmAt(s.mm);
-    this.ipiQueue.length = 0;
+    if (this.ipiQueue.length !== 0) this.ipiQueue.length = 0; // (setting length is a builtin call even on an empty list)
     for (const r of s.ipis) this.ipiQueue.push(r);
     this.acks.clear();
     for (const a of s.acks) this.acks.add(a);

@@ -125,7 +125,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     this.cpuList.forEach((c, i) => c.restore(s.cpus[i]!));
     for (let i = 0; i < this.lockList.length; i++) this.lockList[i]!.restore(s.locks[i]!);
     for (let i = 0; i < this.varList.length; i++) this.varList[i]!.restore(s.vars[i]!);
-    this.faultLog.length = 0;
+    if (this.faultLog.length !== 0) this.faultLog.length = 0;
     for (const f of s.faults) this.faultLog.push(f);
     this.last = s;
   }

@@ -164,7 +164,7 @@ export class PhysMemory implements Stateful<MemoryState> {
       this.roles[f] = s.roles[f];
       this.cachedWB[f] = s.cachedWB[f]!;
     }
-    this.freedWrites.length = 0;
+    if (this.freedWrites.length !== 0) this.freedWrites.length = 0;
     for (const x of s.freedWrites) this.freedWrites.push(x);
     this.last = s;
     this.changed = false;

@@ -80,6 +80,6 @@ export function modelState<S>(get: () => S, set: (s: S) => void, unchanged?: (sa
 
 /** Puts a saved list back into `into`, keeping the array object (others may hold it). */
 export function refill<T>(into: T[], from: readonly T[]): void {
-  into.length = 0;
+  if (into.length !== 0) into.length = 0;
   for (let i = 0; i < from.length; i++) into.push(from[i]!);
 }
