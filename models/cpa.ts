@@ -36,6 +36,7 @@ import {
   cacheLoc,
   memLoc,
   mkStep,
+  within,
   modelState,
   op,
   pfn_pte,
@@ -100,43 +101,6 @@ const _KERNPG_TABLE = pgprot(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_D
 const _PAGE_CACHE_MASK = _PAGE_PCD | _PAGE_PWT;
 /** What the third CPU's rodata_test writes (mm/rodata_test.c: a store that must fault). */
 const RODATA_TEST_VALUE = 0xbad;
-
-/** A machine step under the name of the kernel function it runs in: one small object a step,
- * its label made once per (function, label). */
-class Within implements Step {
-  readonly label: string;
-  readonly footprint: Step['footprint'];
-  readonly enabled: (() => boolean) | undefined;
-  note: string | undefined = undefined;
-  constructor(fn: string, private readonly inner: Step) {
-    this.label = labelIn(fn, inner.label);
-    this.footprint = inner.footprint;
-    this.enabled = inner.enabled ? () => inner.enabled!() : undefined;
-  }
-  run(): unknown {
-    const v = this.inner.run();
-    this.note = this.inner.note;
-    return v;
-  }
-}
-const labels = new Map<string, Map<string, string>>();
-function labelIn(fn: string, label: string): string {
-  let m = labels.get(fn);
-  if (!m) labels.set(fn, (m = new Map()));
-  let l = m.get(label);
-  if (l === undefined) {
-    if (m.size >= 4096) m.clear(); // a bound on memory, never reached by the model
-    m.set(label, (l = `${fn}: ${label}`));
-  }
-  return l;
-}
-
-/** Re-label a machine operation's steps with the kernel function they run in. */
-function* within<T>(fn: string, g: Op<T>): Op<T> {
-  let r = g.next();
-  while (!r.done) r = g.next(yield new Within(fn, r.value));
-  return r.value;
-}
 
 /**
  * Footprint of a full flush of `cpu`'s TLB in the current state: the machine's. A flush of an

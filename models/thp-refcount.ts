@@ -30,7 +30,7 @@ import {
   compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, modelState, op, programState, sameList,
   page_count, page_mapcount, PageTail, pfn_pte, pgprot, pmd_large, pmd_populate, pmd_present, pte_clrpresent,
   type pte_t, pte_pfn, pte_present, put_page_testzero, set_pte, spin_lock, spin_lock_irq, spin_lock_irqsave, spin_unlock,
-  spin_unlock_irq, spin_unlock_irqrestore, unlock_page, va,
+  spin_unlock_irq, spin_unlock_irqrestore, unlock_page, va, within as machineWithin,
 } from '../src/machine/index.js';
 import { RefLedger, thpRefcountInvariants } from '../properties/thp-refcount.js';
 
@@ -58,35 +58,8 @@ const FLAVOURS: Record<string, Flavour> = {
 const _PAGE_SPLITTING = 1 << 9;
 const pmd_trans_splitting = (v: number): boolean => (v & _PAGE_SPLITTING) !== 0;
 
-/** A step of `inner` under the name of the kernel function it belongs to. A class rather than a
- * WeakSet of wrapped steps: a step is made per yield, and the set's bookkeeping cost the search
- * about a sixth of its time (and the collector more). */
-class Within implements Step {
-  readonly label: string;
-  readonly footprint: Step['footprint'];
-  readonly enabled: (() => boolean) | undefined;
-  note: string | undefined = undefined;
-  constructor(fn: string, private readonly inner: Step) {
-    this.label = `${fn}: ${inner.label}`;
-    this.footprint = inner.footprint;
-    this.enabled = inner.enabled ? () => inner.enabled!() : undefined;
-  }
-  run(): unknown {
-    const x = this.inner.run();
-    this.note = this.inner.note;
-    return x;
-  }
-}
-
 /** Prefix the labels of `g`'s steps with the kernel function they belong to (innermost wins). */
-function* within<T>(fn: string, g: Op<T>): Op<T> {
-  let r = g.next();
-  while (!r.done) {
-    const s = r.value;
-    r = g.next(yield s instanceof Within ? s : new Within(fn, s));
-  }
-  return r.value;
-}
+const within = <T,>(fn: string, g: Op<T>): Op<T> => machineWithin(fn, g, true);
 
 function build(variant: string, p: Params): Program {
   const f = FLAVOURS[variant];

@@ -189,3 +189,44 @@ export class Var extends WordAt {
     super(`${prefix}:${name}`, init);
   }
 }
+
+/** A step under the name of the kernel function it runs in (`fn: label`): one small object a
+ * step, its label made once per (function, label). */
+class InFunction implements Step {
+  readonly label: string;
+  readonly footprint: Step['footprint'];
+  readonly enabled: (() => boolean) | undefined;
+  note: string | undefined = undefined;
+  constructor(fn: string, private readonly inner: Step) {
+    this.label = labelIn(fn, inner.label);
+    this.footprint = inner.footprint;
+    this.enabled = inner.enabled ? () => inner.enabled!() : undefined;
+  }
+  run(): unknown {
+    const v = this.inner.run();
+    this.note = this.inner.note;
+    return v;
+  }
+}
+const fnLabels = new Map<string, Map<string, string>>();
+function labelIn(fn: string, label: string): string {
+  let m = fnLabels.get(fn);
+  if (!m) fnLabels.set(fn, (m = new Map()));
+  let l = m.get(label);
+  if (l === undefined) {
+    if (m.size >= 4096) m.clear(); // a bound on memory, never reached by the built-in models
+    m.set(label, (l = `${fn}: ${label}`));
+  }
+  return l;
+}
+
+/**
+ * Runs `op`, naming its steps after the kernel function `fn` they run in. Nested, the names add
+ * up (`outer: inner: label`), or with `innermost` a step keeps the name its innermost function
+ * gave it.
+ */
+export function* within<T>(fn: string, op: Generator<Step, T, unknown>, innermost = false): Generator<Step, T, unknown> {
+  let r = op.next();
+  while (!r.done) r = op.next(yield innermost && r.value instanceof InFunction ? r.value : new InFunction(fn, r.value));
+  return r.value;
+}
