@@ -50,7 +50,7 @@ const REPS = Number(process.env.MMCHECK_BENCH_REPS ?? 2);
 // (a build before the state cache ignores the option).
 const CAP = { maxExecutions: 50_000, timeLimitMs: 20_000, cache: false };
 /** Searches over states run to the end, or to this limit ("bounded": not verified). */
-const STATE_CAP = { timeLimitMs: Number(process.env.MMCHECK_BENCH_STATE_LIMIT_MS ?? 60_000) };
+const STATE_CAP = { timeLimitMs: Number(process.env.MMCHECK_BENCH_STATE_LIMIT_MS ?? 60_000), cache: true };
 
 async function load(root: string, label: string): Promise<Lib> {
   const url = (p: string) => pathToFileURL(path.join(root, p)).href;
