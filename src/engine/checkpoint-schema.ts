@@ -76,6 +76,7 @@ export const statefulNode = z
     sleep: z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1),
     todo: threadSet.min(1),
     index: count,
+    fp: z.tuple([count.max(2 ** 32 - 1), count.max(2 ** 32 - 1)]).nullable(),
   })
   .strict()
   .superRefine((n, ctx) => {

@@ -108,9 +108,17 @@ export class Cursor {
     if (saving && k === 0) this.saved[0] = exec.saveState();
     for (let d = k; !exec.failure && exec.blocked === null; d++) {
       if (saving && d > k) this.saved.push(exec.saveState());
-      if (stateful && d > branch && !strategy.arrive!(fingerprintOf(exec, this.saved[d]), exec.threadCount)) {
-        revisit = true;
-        break;
+      // The initial state too, on the first execution: a cycle may lead back to it.
+      if (stateful && (d > branch || (d === 0 && prev === null && !this.resumed))) {
+        const seen = strategy.arrive!(fingerprintOf(exec, this.saved[d]), exec.threadCount);
+        if (seen === 'explored') {
+          revisit = true;
+          break;
+        }
+        if (seen !== 'explore') {
+          exec.repeats(seen.repeats);
+          break;
+        }
       }
       const enabled = exec.enabled();
       if (exec.failure || exec.blocked !== null) break;

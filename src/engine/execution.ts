@@ -364,6 +364,18 @@ export class Execution {
     }
   }
 
+  /** The state now is the one after step `m` of this execution (0: the initial state): the
+   * steps since can repeat forever, which the stateless search would find as a step-bound
+   * failure (the same verdict, found without running out the bound). */
+  repeats(m: number): void {
+    const after = m === 0 ? 'the initial state' : `the state after step ${m}`;
+    this.failure = {
+      kind: 'step-bound',
+      invariant: 'step-bound',
+      message: `the state after step ${this.events.length} is ${after}: the steps between can repeat forever (livelock or unbounded loop?)`,
+    };
+  }
+
   /** Called when no thread is enabled: a deadlock if a non-actor thread has not finished. */
   finish(): void {
     if (this.failure || this.blocked !== null) return;

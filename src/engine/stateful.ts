@@ -5,9 +5,9 @@
 // Why it is sound (also in the README's design section):
 // - A state's fingerprint covers the program's saved state and each thread's position (the
 //   results it received), so equal fingerprints mean equal futures: the same threads can run, the
-//   same steps, the same invariants hold. A thread position only grows, so no state repeats along
-//   an execution: the search graph is acyclic, every execution is at most maxSteps long exactly
-//   as in the stateless search, and no cycle proviso is needed.
+//   same steps, the same invariants hold. A result chain only grows; memoryless threads and
+//   positions (Step.position) can bring a state round again, and a revisit of a state on the
+//   execution's own path is reported as the step-bound failure the stateless search would find.
 // - Without sleep sets (strategy dfs) every successor of a state is explored on its first visit,
 //   and a revisit comes after that subtree is complete (no cycles): pruning it loses nothing.
 // - With sleep sets, a thread asleep at a state is one whose step there leads to a state the
@@ -21,7 +21,7 @@
 // - In bitstate mode the stored sleep sets are gone: a new state is explored with an empty sleep
 //   set (all its threads), so a revisit, which prunes, loses nothing but by a bit collision.
 import type { Execution } from './execution.js';
-import { CheckpointError, checkResumed, type Strategy } from './strategy.js';
+import { type Arrived, CheckpointError, checkResumed, type Strategy } from './strategy.js';
 import { type Access, type ThreadId, sameFootprint } from './types.js';
 import type { Fingerprint } from './fingerprint.js';
 import { FRESH, FRESH_UNSLEPT, StateCache } from './state-cache.js';
@@ -41,10 +41,13 @@ interface Node {
   /** Threads explored from this state, in order. */
   readonly todo: readonly ThreadId[];
   index: number;
+  /** The state's fingerprint (null: not recognisable), to tell a cycle back to it. */
+  readonly fp: Fingerprint | null;
 }
 
 /** What the state at the next new depth was found to be. */
 interface Arrival {
+  readonly fp: Fingerprint | null;
   readonly sleep: number;
   /** null: a new state (explore every awake thread); else the threads to explore on a revisit. */
   readonly wake: number | null;
@@ -104,29 +107,34 @@ export class StatefulStrategy implements Strategy {
    * received a result that is not data, so the state cannot be recognised). False: a state
    * explored before, with nothing left to explore from it; the execution stops there.
    */
-  arrive(fp: Fingerprint | null, threads: number): boolean {
+  arrive(fp: Fingerprint | null, threads: number): Arrived {
     const sleep = this.sleepSets && threads <= MASK_THREADS ? this.childSleep() : 0;
     if (fp === null) {
-      this.arrival = { sleep, wake: null };
-      return true;
+      this.arrival = { fp, sleep, wake: null };
+      return 'explore';
     }
     const seen = this.cache.visit(fp, sleep);
     if (seen === FRESH) {
-      this.arrival = { sleep, wake: null };
-      return true;
+      this.arrival = { fp, sleep, wake: null };
+      return 'explore';
     }
     if (seen === FRESH_UNSLEPT) {
-      this.arrival = { sleep: 0, wake: null };
-      return true;
+      this.arrival = { fp, sleep: 0, wake: null };
+      return 'explore';
+    }
+    // Seen before: on this very path, the execution has gone round a cycle.
+    for (let d = 0; d < this.depth && d < this.nodes.length; d++) {
+      const at = this.nodes[d]!.fp;
+      if (at !== null && at.lo === fp.lo && at.hi === fp.hi) return { repeats: d };
     }
     // Explored before with sleep set `seen`: only threads asleep then but awake now are left.
     const wake = seen & ~sleep;
     if (wake === 0) {
       this.revisits++;
-      return false;
+      return 'explored';
     }
-    this.arrival = { sleep, wake };
-    return true;
+    this.arrival = { fp, sleep, wake };
+    return 'explore';
   }
 
   /** The sleep set of the state the top node's chosen step leads to. */
@@ -153,7 +161,7 @@ export class StatefulStrategy implements Strategy {
       if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, node.enabled.every((t) => sameFootprint(node.pending[t]!, exec.pendingFootprint(t))));
       return node.todo[node.index]!;
     }
-    const arrival = this.arrival ?? { sleep: 0, wake: null };
+    const arrival = this.arrival ?? { fp: null, sleep: 0, wake: null };
     this.arrival = null;
     const pending: (readonly Access[] | undefined)[] = [];
     for (const t of enabled) pending[t] = exec.pendingFootprint(t);
@@ -162,7 +170,7 @@ export class StatefulStrategy implements Strategy {
       this.sleepBlocked++;
       return null;
     }
-    this.nodes.push({ enabled: [...enabled], pending, sleep: arrival.sleep, todo, index: 0 });
+    this.nodes.push({ enabled: [...enabled], pending, sleep: arrival.sleep, todo, index: 0, fp: arrival.fp });
     return todo[0]!;
   }
 
@@ -176,7 +184,7 @@ export class StatefulStrategy implements Strategy {
       started: this.started,
       sleepBlocked: this.sleepBlocked,
       revisits: this.revisits,
-      nodes: this.nodes.map((n) => ({ enabled: n.enabled, pending: n.enabled.map((t) => [t, n.pending[t]!]), sleep: n.sleep, todo: n.todo, index: n.index })),
+      nodes: this.nodes.map((n) => ({ enabled: n.enabled, pending: n.enabled.map((t) => [t, n.pending[t]!]), sleep: n.sleep, todo: n.todo, index: n.index, fp: n.fp === null ? null : [n.fp.lo, n.fp.hi] })),
       cache: this.cache.save(),
     };
   }
@@ -191,7 +199,7 @@ export class StatefulStrategy implements Strategy {
     for (const n of s.nodes) {
       const pending: (readonly Access[] | undefined)[] = [];
       for (const [t, fp] of n.pending) pending[t] = fp;
-      this.nodes.push({ enabled: n.enabled, pending, sleep: n.sleep, todo: n.todo, index: n.index });
+      this.nodes.push({ enabled: n.enabled, pending, sleep: n.sleep, todo: n.todo, index: n.index, fp: n.fp === null ? null : { lo: n.fp[0], hi: n.fp[1] } });
     }
     try {
       this.cache.restore(s.cache);

@@ -21,10 +21,12 @@ export interface Strategy {
   skipPrefix?(k: number): void;
   /**
    * For a search over states (stateful.ts): the execution reached, after its branch point, a state
-   * with fingerprint `fp` (null: one that cannot be fingerprinted). False stops the execution
-   * there: the state was explored before. Absent: the strategy keeps no states.
+   * with fingerprint `fp` (null: one that cannot be fingerprinted). 'explored' stops the
+   * execution there (the state was explored before); `{ repeats }`: the state is the one at
+   * that earlier depth of this very execution, which can therefore go round forever. Absent:
+   * the strategy keeps no states.
    */
-  arrive?(fp: Fingerprint | null, threads: number): boolean;
+  arrive?(fp: Fingerprint | null, threads: number): Arrived;
   endExecution(exec: Execution): void;
   /** True when finishing without a violation proves the program correct. */
   readonly exhaustive: boolean;
@@ -35,6 +37,8 @@ export interface Strategy {
   /** Continues from a `save()`d position; throws CheckpointError if it does not fit. */
   restore(state: unknown): void;
 }
+
+export type Arrived = 'explore' | 'explored' | { readonly repeats: number };
 
 export class CheckpointError extends Error {}
 

@@ -190,6 +190,32 @@ describe('memoryless threads', () => {
   });
 });
 
+describe('cycles', () => {
+  it('an execution that returns to a state on its own path is a step-bound failure, as without the cache', () => {
+    // A memoryless actor toggles a flag forever; a thread sets another once. Stateless search
+    // runs into the step bound; the search over states sees the state come round again.
+    const make = (): Program => {
+      const v = { flag: 0, done: 0 };
+      return {
+        threads: [
+          { name: 't', body: function* () { yield* perform({ label: 'done = 1', footprint: [write('d')], run: () => void (v.done = 1) }); } },
+          { name: 'toggler', actor: true, memoryless: true, body: function* () { for (;;) yield* perform({ label: 'flag ^= 1', footprint: [write('f')], run: () => void (v.flag ^= 1) }); } },
+        ],
+        invariants: [],
+        state: { save: () => ({ ...v }), restore: (s) => void Object.assign(v, s as typeof v) },
+      };
+    };
+    const stateless = exploreProgram(make, { strategy: 'dfs', audit: false, maxSteps: 50 });
+    expect(stateless.violation?.kind).toBe('step-bound');
+    for (const strategy of ['dfs', 'dpor'] as const) {
+      const r = exploreProgram(make, { strategy, cache: true, audit: false, maxSteps: 50 });
+      expect(r.violation?.kind).toBe('step-bound');
+      expect(r.violation?.message).toMatch(/the state after step 3 is the state after step 1: the steps between can repeat forever/);
+      expect(r.violation?.schedule.length).toBeLessThan(50);
+    }
+  });
+});
+
 describe('fingerprints', () => {
   it('tell nesting, types and order apart, and equal data alike', () => {
     const f = (v: unknown) => { const h = fingerprint(v); return `${h.lo}:${h.hi}`; };
