@@ -24,7 +24,7 @@ describe('mmcheck command line', () => {
     const r = spawnSync(process.execPath, [bin, 'explore', example, '--out', tmp(), '--width', '200'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/lost-update\s+plain\s+violates no-lost-update\s+violated no-lost-update\s+7\s+2\s+8/);
+    expect(r.stdout).toMatch(/lost-update\s+plain\s+violates no-lost-update\s+violated no-lost-update\s+8\s+2\s+8/);
     expect(r.stdout).toContain('4 variants, 4 as expected, 0 not');
   });
 
