@@ -33,8 +33,6 @@ export interface ExecutionOutcome {
   readonly enabled: readonly (readonly ThreadId[])[];
   /** Leading steps brought back by restoring a saved state instead of running them. */
   readonly restored: number;
-  /** The execution stopped in a state the cache had seen: everything after it was explored. */
-  readonly revisit: boolean;
 }
 
 /** Checks an execution against the previous one while they share a schedule. */
@@ -146,7 +144,8 @@ export class Cursor {
     }
     // Copies: the next execution may be this one, rewound.
     this.prev = { opaqueFrom: exec.opaqueFrom, enabled: enabledSets, start: this.start, events: exec.events.slice() };
-    return { abandoned: abandoned || revisit, enabled: enabledSets, restored: k, revisit };
+    // A revisit ends the execution like an abandonment: everything after it was explored.
+    return { abandoned: abandoned || revisit, enabled: enabledSets, restored: k };
   }
 
   /** A strategy chose a thread that cannot run. Right after a resume the checkpoint's saved

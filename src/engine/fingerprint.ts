@@ -4,13 +4,14 @@
 // A thread is a deterministic generator (the cursor checks that), so the results it has been
 // fed say where it is and what its local variables hold: its position is a hash chain over those
 // results. The machine's saved state reuses an unchanged part's saved object (src/machine/
-// state.ts), so the hash of every saved object is remembered by identity and a step that changes
-// one part costs the hashing of that part only.
+// state.ts), so the hash of a saved object of 8 entries or more is remembered by identity and a
+// step that changes one part costs the hashing of that part (smaller objects are hashed again:
+// a WeakMap entry costs the collector more than their mixes).
 //
 // The hash is two independent 32-bit lanes of MurmurHash3's mixing (Appleby, public domain),
-// fed a tagged walk of the value: 64 bits, measured faster here than serialising the state and
-// hashing its bytes. Two distinct states collide with probability about 2^-64 per pair; the
-// cache reports the bound n(n-1)/2^65 for the n states it stored.
+// fed a tagged walk of the value (no serialising to bytes first), 64 bits. Two distinct states
+// collide with probability about 2^-64 per pair; the cache reports the bound n(n-1)/2^65 for
+// the n states it stored.
 
 /** A 64-bit fingerprint as two unsigned 32-bit halves. */
 export interface Fingerprint {
@@ -49,15 +50,9 @@ const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
 /** Hashes of saved objects, by identity: a saved state is never changed (state.ts). */
-let memo = new WeakMap<object, Fingerprint>();
+const memo = new WeakMap<object, Fingerprint>();
 
-/** Forgets remembered hashes (tests that mutate a value they hashed). */
-export function resetFingerprintMemo(): void {
-  memo = new WeakMap();
-}
-
-// The two running lanes, module-wide so that hashing allocates nothing but the remembered
-// results; `a` and `b` start from different seeds so they are independent. hashObject saves
+// The two running lanes, module-wide so that hashing allocates nothing but its results; `a` and `b` start from different seeds so they are independent. hashObject saves
 // and restores them around a nested value.
 const SEED_A = 0x9747b28c | 0;
 const SEED_B = 0x2545f491 | 0;

@@ -24,7 +24,7 @@ export interface CacheStats {
   readonly states: number;
   /** Bytes the table takes. */
   readonly bytes: number;
-  /** "exact-64" (hash compaction, 64 bits a state) or "bitstate". */
+  /** "hash-compact" (64-bit fingerprints, 12 bytes a state with its sleep set) or "bitstate". */
   readonly mode: 'hash-compact' | 'bitstate';
   /** Upper bound on the chance that two distinct states shared a fingerprint (or, in bitstate,
    * estimated chance that a new state was taken for a visited one). */
