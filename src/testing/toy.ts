@@ -130,40 +130,38 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
     // A thread keeps nothing but where it is (what it read goes to `seen`, in the state): each
     // op starts at a position named by its place in the program.
     function* runOp(op: Op, me: number, path: string): ThreadBody {
-      {
-        switch (op.kind) {
-          case 'load':
-            seen[me]!.push(yield* perform(s.load(op.x)));
-            break;
-          case 'loadIndirect':
-            seen[me]!.push(yield* perform(s.loadIndirect(op.x)));
-            break;
-          case 'store':
-            yield* perform(s.store(op.x, op.v));
-            break;
-          case 'cas':
-            seen[me]!.push((yield* perform(s.cas(op.x, op.expect, op.v))) ? 1 : 0);
-            break;
-          case 'await':
-            yield* perform(s.await(op.x, op.v));
-            break;
-          case 'assume':
-            yield* perform(s.assume(op.x, op.v));
-            break;
-          case 'assertNot':
-            yield* perform(s.assertNot(op.x, op.v));
-            break;
-          case 'inc': {
-            const v = yield* perform(s.load(op.x));
-            yield* perform(s.store(op.x, v + 1));
-            break;
-          }
-          case 'locked':
-            yield* perform(s.lock(op.l, me));
-            yield* runOps(op.ops, me, path);
-            yield* at(`${path}unlock`, perform(s.unlock(op.l)));
-            break;
+      switch (op.kind) {
+        case 'load':
+          seen[me]!.push(yield* perform(s.load(op.x)));
+          break;
+        case 'loadIndirect':
+          seen[me]!.push(yield* perform(s.loadIndirect(op.x)));
+          break;
+        case 'store':
+          yield* perform(s.store(op.x, op.v));
+          break;
+        case 'cas':
+          seen[me]!.push((yield* perform(s.cas(op.x, op.expect, op.v))) ? 1 : 0);
+          break;
+        case 'await':
+          yield* perform(s.await(op.x, op.v));
+          break;
+        case 'assume':
+          yield* perform(s.assume(op.x, op.v));
+          break;
+        case 'assertNot':
+          yield* perform(s.assertNot(op.x, op.v));
+          break;
+        case 'inc': {
+          const v = yield* perform(s.load(op.x));
+          yield* perform(s.store(op.x, v + 1));
+          break;
         }
+        case 'locked':
+          yield* perform(s.lock(op.l, me));
+          yield* runOps(op.ops, me, path);
+          yield* at(`${path}unlock`, perform(s.unlock(op.l)));
+          break;
       }
     }
     return {
