@@ -195,7 +195,7 @@ describe('Machine.save / restore', () => {
       ['Var', m.var('counter'), { saved: ['value'], setup: ['loc', 'name'] }],
       ['Lock', m.spinlock('ptl'), { saved: ['taken', 'holder'], setup: ['name', 'kind', 'loc'] }],
       ['Cpu', m.cpu(0), { saved: ['irq', 'insn', 'root', 'ipiQueue', 'acks', 'tlb'], setup: ['id', 'host', 'name', 'insnLoc', 'irqLoc', 'ipiLoc', 'cr3Loc', 'faultLoc', 'walkCtx', 'irqOn', 'irqOff'] }],
-      ['Tlb', m.cpu(0).tlb, { saved: ['small', 'large', 'psc', 'serial'], setup: ['cpu', 'geo', 'allLoc'] }],
+      ['Tlb', m.cpu(0).tlb, { saved: ['small', 'large', 'psc', 'pin'], setup: ['cpu', 'geo', 'allLoc'] }],
       ['PageTable', m.init_mm, { saved: [], setup: ['name', 'root', 'mem', 'geo'] }],
     ];
     for (const [name, obj, { saved, setup }] of fields) {
