@@ -220,15 +220,17 @@ function build(variant: string, params: Params): Program {
     if (f.harvest !== 'none') {
       // update_new_page_and_free: `for (i = 0; i < PTRS_PER_PTE; i++) arch_copy_cpu_bits_pte(old, new);`
       // — as posted, old/new are never advanced, so only entry 0 is merged.
-      yield* M.spin_lock(ptl, 'migrate');
+      // Positions: the migrator carries nothing but N (declared state) into each part, however
+      // it got there (flushed itself, or found the flag cleared by _delimbo_pte).
+      yield* at('migrate: harvest', M.spin_lock(ptl, 'migrate'));
       for (let i = 0; i < geo.ptesPerTable; i++) {
         const stuck = f.harvest === 'entry0-only';
-        yield* harvest(stuck ? 0 : i, `update_new_page_and_free i=${i}${stuck && i > 0 ? ' (old/new not advanced)' : ''}`);
+        yield* at(`migrate: harvest ${i}`, harvest(stuck ? 0 : i, `update_new_page_and_free i=${i}${stuck && i > 0 ? ' (old/new not advanced)' : ''}`));
       }
-      yield* setMigratedPage(0);
+      yield* at('migrate: limbo over', setMigratedPage(0));
       yield* M.spin_unlock(ptl);
     }
-    if (!f.freeBeforeFlush) yield* mem.free_page(O);
+    if (!f.freeBeforeFlush) yield* at('migrate: free O', mem.free_page(O));
   }
 
   /** try_to_unmap_one + shrink_page_list for one page. */
@@ -256,17 +258,19 @@ function build(variant: string, params: Params): Program {
     }
     if (found.limbo) {
       yield* maybeReloadTlbMm(kswapd, '_delimbo_pte');
-      yield* harvest(i, '_delimbo_pte');
+      // kswapd carries only the page and the table it found, whether it flushed or not.
+      yield* at(`reclaim ${p.name} in ${found.table}: harvest`, harvest(i, '_delimbo_pte'));
     }
     // ptep_clear_flush: xchg the live pte with 0, then flush the page on every CPU.
     const ptep = entry(found.table, i);
-    const pteval = yield* M.ptep_get_and_clear(ptep);
+    const pteval = yield* at(`reclaim ${p.name} in ${found.table}: clear`, M.ptep_get_and_clear(ptep));
     if (M.pte_none(pteval)) {
       yield* M.spin_unlock(ptl); // not mapped here: nothing to reclaim
       return;
     }
     yield* kswapd.flush_tlb_range(p.va, M.va(p.va + M.PAGE_SIZE), mm);
-    yield* M.spin_unlock(ptl);
+    // After the flush: the page, the table and the pte value it cleared.
+    yield* at(`reclaim ${p.name} in ${found.table}: unlock, pte ${pteval}`, M.spin_unlock(ptl));
     const word = mem.word(M.physAddr(p.frame, 0));
     const fp2 = [...word.readAccesses(), ...p.backing.readAccesses(), ...p.backing.writeAccesses(), ...p.reclaim.writeAccesses()];
     if (M.pte_dirty(pteval)) {

@@ -60,6 +60,9 @@ export interface ExecutionOptions {
   readonly positions?: boolean;
 }
 
+/** The position of every thread that has finished. */
+const FINISHED = fingerprint(['finished']);
+
 export class Execution {
   readonly program: Program;
   readonly events: EventRecord[] = [];
@@ -331,13 +334,18 @@ export class Execution {
   private place(tid: ThreadId): void {
     const t = this.threads[tid]!;
     if (this.chains === null) return;
+    // A finished thread has nothing left to do: where it is no longer depends on how it got there.
+    if (t.pending === null && t.assumeFailed === null) {
+      this.chains[tid] = FINISHED;
+      return;
+    }
     const key = t.pending?.position;
     if (key !== undefined && !t.memoryless) {
       this.chains[tid] = fingerprint(['position', key]);
       return;
     }
     if (!t.memoryless) return;
-    this.chains[tid] = t.assumeFailed !== null ? fingerprint(['assume failed', t.assumeFailed]) : t.pending ? fingerprint(['at', t.pending.label]) : fingerprint(['finished']);
+    this.chains[tid] = t.assumeFailed !== null ? fingerprint(['assume failed', t.assumeFailed]) : fingerprint(['at', t.pending!.label]);
   }
 
   /** Moves thread `tid`'s position past a result it received. */
