@@ -12,7 +12,7 @@ import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered, 
 import { AssertionViolated, AssumptionFailed } from './control.js';
 import { EngineError, ModelError, NondeterminismError } from './errors.js';
 import type { WatchTracker } from './watches.js';
-import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint } from './fingerprint.js';
+import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint, keyFingerprint } from './fingerprint.js';
 
 export { EngineError } from './errors.js';
 export { AssertionViolated, AssumptionFailed, assertHolds, assumeHolds } from './control.js';
@@ -341,11 +341,11 @@ export class Execution {
     }
     const key = t.pending?.position;
     if (key !== undefined && !t.memoryless) {
-      this.chains[tid] = fingerprint(['position', key]);
+      this.chains[tid] = keyFingerprint('position', key);
       return;
     }
     if (!t.memoryless) return;
-    this.chains[tid] = t.assumeFailed !== null ? fingerprint(['assume failed', t.assumeFailed]) : fingerprint(['at', t.pending!.label]);
+    this.chains[tid] = t.assumeFailed !== null ? keyFingerprint('assume failed', t.assumeFailed) : keyFingerprint('at', t.pending!.label);
   }
 
   /** Moves thread `tid`'s position past a result it received. */

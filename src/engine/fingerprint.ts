@@ -130,11 +130,18 @@ function hashString(v: string): Fingerprint {
   return h;
 }
 
+/** A saved object's hash, kept on it: saved state is never changed (state.ts). */
+const HASH: unique symbol = Symbol('mmcheck.fingerprint');
+
 /** Objects this small are hashed again rather than looked up: a WeakMap entry costs more (and
  * the collector more still) than a few mixes. */
 const MEMO_MIN = 8;
 
 function hashObject(v: object, remember: boolean): Fingerprint {
+  if (remember) {
+    const own = (v as { [HASH]?: Fingerprint })[HASH];
+    if (own !== undefined) return own;
+  }
   const big = remember && (Array.isArray(v) ? v.length : v instanceof Map || v instanceof Set ? v.size : 16) >= MEMO_MIN;
   const known = big ? memo.get(v) : undefined;
   if (known !== undefined) return known;
@@ -176,7 +183,26 @@ function hashObject(v: object, remember: boolean): Fingerprint {
   la = sa;
   lb = sb;
   ln = sn;
-  if (big) memo.set(v, h);
+  if (remember) {
+    // Kept on the object itself, not enumerable: a spread copy of it must not inherit it. A
+    // frozen object falls back to the WeakMap, when big enough to be worth an entry.
+    if (Object.isExtensible(v)) Object.defineProperty(v, HASH, { value: h });
+    else if (big) memo.set(v, h);
+  }
+  return h;
+}
+
+/** Fingerprints of position keys and memoryless threads' labels, by text (asked at every step). */
+const keyed = new Map<string, Fingerprint>();
+
+/** The fingerprint of `[tag, text]`, remembered by text. */
+export function keyFingerprint(tag: string, text: string): Fingerprint {
+  const k = `${tag}\u0000${text}`;
+  let h = keyed.get(k);
+  if (h === undefined) {
+    if (keyed.size >= 1 << 16) keyed.clear(); // a bound on memory, not on correctness
+    keyed.set(k, (h = fingerprint([tag, text])));
+  }
   return h;
 }
 
