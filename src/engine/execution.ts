@@ -83,6 +83,9 @@ export class Execution {
   /** Each thread's position (a hash chain over the results it received), when kept; null once a
    * result was not plain data (the state is then never cached). */
   readonly chains: (Fingerprint | null)[] | null;
+  /** The stepping thread's position after each event (when positions are kept): a rewind puts
+   * them back instead of hashing every result it feeds again. */
+  private readonly chainAfter: (Fingerprint | null)[] = [];
 
   constructor(make: () => Program, options: ExecutionOptions | number) {
     const o = typeof options === 'number' ? { maxSteps: options } : options;
@@ -184,6 +187,12 @@ export class Execution {
   /** True once nothing can run: either every thread finished or the execution is stuck. */
   /** Runs thread `tid`'s pending step atomically, then checks the per-step invariants. */
   step(tid: ThreadId): EventRecord {
+    const event = this.runStep(tid);
+    if (this.chains !== null) this.chainAfter[this.events.length - 1] = this.chains[tid]!;
+    return event;
+  }
+
+  private runStep(tid: ThreadId): EventRecord {
     const t = this.threads[tid];
     if (!t || !t.pending) throw new EngineError(`thread ${tid} cannot step: it has finished`);
     if (this.failure || this.blocked !== null) throw new EngineError('stepping an execution that has ended');
@@ -297,20 +306,25 @@ export class Execution {
         );
       }
       const r = this.results[i];
-      this.extend(e.tid, r);
+      // Positions are put back from chainAfter below, not hashed again.
       if (r instanceof AssumeMark) {
         t.assumeFailed = r.reason;
         t.pending = null;
-        this.place(e.tid);
         continue;
       }
       try {
         t.pending = this.nextStep(t, t.gen.next(r));
-        this.place(e.tid);
       } catch (err) {
         this.fail(e.tid, err);
         throw new NondeterminismError(`the model is not deterministic: bringing ${t.name} back through step ${i + 1} failed (${this.failure?.message ?? errText(err)})`);
       }
+    }
+    if (this.chains !== null) {
+      for (let i = 0; i < k; i++) {
+        const tid = events[i]!.tid;
+        if (stepped.has(tid)) this.chains[tid] = this.chainAfter[i]!;
+      }
+      this.chainAfter.length = k;
     }
     events.length = k;
     this.results.length = k;

@@ -192,16 +192,18 @@ function hashObject(v: object, remember: boolean): Fingerprint {
   return h;
 }
 
-/** Fingerprints of position keys and memoryless threads' labels, by text (asked at every step). */
-const keyed = new Map<string, Fingerprint>();
+/** Fingerprints of position keys and memoryless threads' labels, by tag and text (asked at
+ * every step, and at every step a rewind feeds). */
+const keyed = new Map<string, Map<string, Fingerprint>>();
 
-/** The fingerprint of `[tag, text]`, remembered by text. */
+/** The fingerprint of `[tag, text]`, remembered. */
 export function keyFingerprint(tag: string, text: string): Fingerprint {
-  const k = `${tag}\u0000${text}`;
-  let h = keyed.get(k);
+  let byText = keyed.get(tag);
+  if (byText === undefined) keyed.set(tag, (byText = new Map()));
+  let h = byText.get(text);
   if (h === undefined) {
-    if (keyed.size >= 1 << 16) keyed.clear(); // a bound on memory, not on correctness
-    keyed.set(k, (h = fingerprint([tag, text])));
+    if (byText.size >= 1 << 16) byText.clear(); // a bound on memory, not on correctness
+    byText.set(text, (h = fingerprint([tag, text])));
   }
   return h;
 }
