@@ -183,9 +183,10 @@ function hashObject(v: object, remember: boolean): Fingerprint {
   la = sa;
   lb = sb;
   ln = sn;
-  if (remember) {
-    // Kept on the object itself, not enumerable: a spread copy of it must not inherit it. A
-    // frozen object falls back to the WeakMap, when big enough to be worth an entry.
+  // Kept on the object itself, not enumerable: a spread copy of it must not inherit it. Not on
+  // arrays of fewer than 4 items (hashing them again costs less than the property); a frozen
+  // object falls back to the WeakMap, when big enough to be worth an entry.
+  if (remember && (!Array.isArray(v) || v.length >= 4)) {
     if (Object.isExtensible(v)) Object.defineProperty(v, HASH, { value: h });
     else if (big) memo.set(v, h);
   }
