@@ -473,6 +473,9 @@ export class Cpu implements Stateful<CpuState> {
    * First step of an access: TLB hit, or one-step walk + fill; permission check. The step's
    * result is a string (`encodeTranslated`), decoded here by the thread: a state restore feeds
    * a thread only plain results back, and translate starts every load and store.
+   * Under TSO a walk reads memory, never this CPU's store buffer, and waits for nothing (SDM
+   * vol. 3A §8.2.3.1: page walks are outside the ordering rules; §8.1.2.2: "only instruction
+   * fetch and page table accesses can pass locked instructions"): tso/README.md.
    */
   private *translate(v: VirtAddr, access: AccessKind, text: SiteText): Op<Translated> {
     return decodeTranslated((yield mkStep(text.translate, () => this.translateFp(v, access), (say): string => {
@@ -502,6 +505,9 @@ export class Cpu implements Stateful<CpuState> {
   /**
    * The locked A|D update on the entry the TLB entry came from. Returns the updated TLB entry,
    * or null when the source is no longer present/writable (the TLB entry is dropped: re-walk).
+   * Under TSO it acts on memory at once, neither through nor after the store buffer (SDM vol. 3A
+   * §8.1.2.1: A/D updates use locked cycles; §8.2.3.1: processor updates of paging structures are
+   * outside the ordering rules); the data write it precedes is buffered. tso/README.md.
    */
   private *setDirty(v: VirtAddr, entry: TlbEntry, text: SiteText): Op<TlbEntry | null> {
     const mem = this.host.memory;

@@ -195,8 +195,9 @@ export class StoreBuffer implements Stateful<readonly SbEntry[]> {
 
 /**
  * `inner`, waiting first for `sb` to be empty: a serialising instruction or a locked operation
- * (SDM §8.3: "the processor ... ensures that all pending memory transactions are completed
- * (including writes stored in its store buffer) before it executes the next instruction").
+ * (SDM §8.3: serialising instructions "drain all buffered writes to memory before the next
+ * instruction is fetched and executed"; §8.2.5: locked operations "wait … for all buffered
+ * writes to drain to memory"). The rules, with their sources: tso/README.md.
  * Waiting is a disabled step, as x86-TSO's rule "a fence or a locked instruction can proceed only
  * when the buffer is empty"; the drains stay steps of their own that the search orders.
  */
