@@ -77,17 +77,15 @@ export function litmusProgram(t: LitmusTest, memoryModel: MemoryModel): () => Pr
       c.set(t.initMem.get(l) ?? 0);
       cells.set(l, c);
     });
-    // Registers are the threads' own: plain JS, rebuilt whenever the engine replays a thread.
-    const regs = t.threads.map((_, k) => {
-      const r = new Map<Reg, number>();
-      for (const name of regNames[k]!) r.set(name, t.initRegs.get(k)?.get(name) ?? 0);
-      return r;
-    });
+    // Registers are the threads' own: plain JS, made afresh whenever a thread (re)starts — the
+    // engine restarts threads in the same build and feeds them their results (Execution.rewind).
+    const initial = (k: number): Map<Reg, number> => new Map(regNames[k]!.map((name) => [name, t.initRegs.get(k)?.get(name) ?? 0]));
+    const regs = t.threads.map((_, k) => initial(k));
     const threads = t.threads.map((code, k) => ({
       name: `P${k}`,
       body: function* (): ThreadBody {
         const cpu = m.cpu(k);
-        const r = regs[k]!;
+        const r = (regs[k] = initial(k));
         const val = (o: Operand): number => (o.k === 'imm' ? o.v : o.k === 'reg' ? r.get(o.r)! : NaN);
         for (const i of code) yield* run(i);
         yield* tso.drained(cpu);
