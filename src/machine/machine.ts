@@ -13,7 +13,7 @@ import { PageTable } from './pagetable.js';
 import { describePte, type pte_t } from './pte.js';
 import { type SpeculationOptions, speculationActors } from './speculation.js';
 import { Var } from './step.js';
-import { type MemoryModel, type SbEntry, StoreBuffer, type StoreSink, serialisedOp } from './tso/store-buffer.js';
+import { type MemoryModel, type SbEntry, StoreBuffer, type StoreSink, defaultMemoryModel, serialisedOp } from './tso/store-buffer.js';
 import { sinkAt } from './tso/sinks.js';
 import type { TlbEntry } from './tlb.js';
 import { type CpuId, Geometry, type Pfn, type VirtAddr, cpuId, hex, pfn } from './types.js';
@@ -31,8 +31,8 @@ export interface MachineOptions {
   readonly trackCaches?: boolean;
   /** Opt-in speculative TLB fill / eviction actors. */
   readonly speculation?: SpeculationOptions;
-  /** 'sc' (default): every store reaches memory at once. 'tso': x86-TSO, a FIFO store buffer
-   * per CPU drained by actors (tso/store-buffer.ts). */
+  /** 'sc': every store reaches memory at once. 'tso': x86-TSO, a FIFO store buffer per CPU
+   * drained by actors (tso/store-buffer.ts). Default: 'sc' (or MMCHECK_MEMORY_MODEL). */
   readonly memoryModel?: MemoryModel;
 }
 
@@ -83,7 +83,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     this.trackCaches = options.trackCaches ?? false;
     this.init_mm = this.newMm('init_mm', 'pgd');
     this.cpuList = Array.from({ length: options.cpus }, (_, i) => new Cpu(cpuId(i), this.init_mm, this));
-    this.memoryModel = options.memoryModel ?? 'sc';
+    this.memoryModel = options.memoryModel ?? defaultMemoryModel();
     if (this.memoryModel === 'tso') {
       const resolve = (loc: string): StoreSink => sinkAt(loc, this.memory, this.vars, this.locks);
       this.buffers = this.cpuList.map((c) => (c.sb = new StoreBuffer(c.id, resolve)));

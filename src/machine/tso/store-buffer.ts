@@ -31,6 +31,23 @@ import { joinAccesses, mkStep, readOf, readsOf, rmwOf } from '../step.js';
 export type MemoryModel = 'sc' | 'tso';
 export const MEMORY_MODELS: readonly MemoryModel[] = ['sc', 'tso'];
 
+// The memory model of a machine whose options name none: 'sc', or what the environment variable
+// MMCHECK_MEMORY_MODEL says — read once, when this module loads — so that models which do not
+// pass the option themselves (the built-in ones) can be run under TSO:
+//   MMCHECK_MEMORY_MODEL=tso npx mmcheck explore ptmigrate
+// A trace made so replays under the same setting only.
+const fromEnv = typeof process === 'undefined' ? undefined : process.env.MMCHECK_MEMORY_MODEL;
+let defaultModel: string = fromEnv === undefined || fromEnv === '' ? 'sc' : fromEnv;
+/** The memory model a `new Machine` without `memoryModel` gets. */
+export function defaultMemoryModel(): MemoryModel {
+  if (!(MEMORY_MODELS as readonly string[]).includes(defaultModel)) throw new Error(`MMCHECK_MEMORY_MODEL must be one of ${MEMORY_MODELS.join(', ')}, got "${defaultModel.slice(0, 20)}"`);
+  return defaultModel as MemoryModel;
+}
+/** Sets that default for this process (tests; the environment variable sets it at start). */
+export function setDefaultMemoryModel(m: MemoryModel): void {
+  defaultModel = m;
+}
+
 /** One buffered store: the location it will write and the value. Immutable (saved lists share it). */
 export interface SbEntry {
   readonly loc: Loc;
