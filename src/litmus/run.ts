@@ -6,7 +6,7 @@
 // does, forall P when every one does.
 import { exploreProgram } from '../engine/explore.js';
 import type { MemoryModel } from '../machine/index.js';
-import type { LitmusTest } from './ast.js';
+import type { CondLoc, LitmusTest, Prop } from './ast.js';
 import { evaluate } from './condition.js';
 import { type FinalState, litmusProgram } from './program.js';
 
@@ -23,7 +23,8 @@ export interface LitmusResult {
   readonly validated: boolean;
   /** herd7's Observation: Never, Sometimes or Always (states satisfying the proposition). */
   readonly observation: 'Never' | 'Sometimes' | 'Always';
-  /** Distinct final states satisfying the proposition, and not. */
+  /** Distinct final states (projected on the condition's locations, as herd7 counts them)
+   * satisfying the proposition, and not. */
   readonly positive: number;
   readonly negative: number;
   /** The distinct final states, each `thread:reg=v` and `loc=v`, sorted. */
@@ -48,13 +49,17 @@ export function runLitmus(t: LitmusTest, o: LitmusRunOptions): LitmusResult {
     throw new Error(`litmus ${t.name}: the exploration did not complete (${why})`);
   }
   const finals = (r.finalStates ?? []).map((s) => JSON.parse(s) as FinalState);
-  let positive = 0;
+  // herd7 counts final states as it prints them: projected on the condition's locations.
+  const observed = conditionLocs(t.condition);
+  const seen = new Map<string, boolean>();
   for (const f of finals) {
     const reg = (thread: number, name: string): number => f.regs[`${thread}:${name}`] ?? 0;
     const mem = (loc: string): number => f.mem[loc] ?? 0;
-    if (evaluate(t.condition, reg, mem)) positive++;
+    const key = observed.map((l) => (l.k === 'reg' ? reg(l.thread, l.r) : mem(l.loc))).join(',');
+    seen.set(key, evaluate(t.condition, reg, mem));
   }
-  const negative = finals.length - positive;
+  const positive = [...seen.values()].filter((v) => v).length;
+  const negative = seen.size - positive;
   const validated = t.quantifier === 'exists' ? positive > 0 : t.quantifier === '~exists' ? positive === 0 : negative === 0;
   const states = finals.map((f) => [...Object.entries(f.regs).map(([k, v]) => `${k}=${v}`), ...Object.entries(f.mem).map(([k, v]) => `${k}=${v}`)].join('; ')).sort();
   return {
@@ -72,4 +77,19 @@ export function runLitmus(t: LitmusTest, o: LitmusRunOptions): LitmusResult {
     steps: r.steps,
     elapsedMs: r.elapsedMs,
   };
+}
+
+/** The locations the condition reads, in order of first mention. */
+function conditionLocs(p: Prop): CondLoc[] {
+  const out = new Map<string, CondLoc>();
+  const walk = (q: Prop): void => {
+    if (q.k === 'eq') out.set(q.at.k === 'reg' ? `${q.at.thread}:${q.at.r}` : q.at.loc, q.at);
+    if (q.k === 'not') walk(q.a);
+    if (q.k === 'and' || q.k === 'or' || q.k === 'implies') {
+      walk(q.a);
+      walk(q.b);
+    }
+  };
+  walk(p);
+  return [...out.values()];
 }
