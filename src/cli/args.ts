@@ -7,6 +7,8 @@ import { UsageError } from '../model.js';
 import { PROTOTYPE_KEYS } from '../schema/json.js';
 import { quoteField } from '../schema/text.js';
 import { closest, COMMANDS, type CommandName } from './help.js';
+import type { LitmusArgs } from './litmus-command.js';
+import { MEMORY_MODELS, type MemoryModel } from '../machine/tso/store-buffer.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -81,7 +83,7 @@ export interface VersionArgs {
   readonly command: 'version';
 }
 
-export type Args = ExploreArgs | ReplayArgs | ListArgs | HelpArgs | VersionArgs;
+export type Args = ExploreArgs | ReplayArgs | ListArgs | HelpArgs | VersionArgs | LitmusArgs;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -116,6 +118,7 @@ const EXPLORE_OPTIONS: OptionsConfig = {
 
 const REPLAY_OPTIONS: OptionsConfig = { html: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' }, 'log-level': { type: 'string' }, width: { type: 'string' } };
 const LIST_OPTIONS: OptionsConfig = { json: { type: 'boolean' } };
+const LITMUS_OPTIONS: OptionsConfig = { 'memory-model': { type: 'string' }, strategy: { type: 'string' }, kinds: { type: 'string' }, json: { type: 'boolean' } };
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -266,12 +269,23 @@ export function parseCommandLine(argv: string[]): Args {
     return { command: 'replay', trace: positionals[0]!, model: str(values.model), html: str(values.html), json: values.json === true, logLevel: logLevel(values['log-level']), width: width(values.width) };
   }
   if (command === 'explore') return asksHelp(rest, EXPLORE_OPTIONS) ? { command: 'help', topic: 'explore' } : explore(rest);
+  if (command === 'litmus') return asksHelp(rest, LITMUS_OPTIONS) ? { command: 'help', topic: 'litmus' } : litmus(rest);
   throw unknownCommand(command);
+}
+
+function litmus(rest: string[]): LitmusArgs {
+  const { values, positionals } = parse(rest, LITMUS_OPTIONS);
+  if (positionals.length === 0) throw new UsageError('litmus takes one or more .litmus files');
+  const model = str(values['memory-model']) ?? 'tso';
+  if (!(MEMORY_MODELS as readonly string[]).includes(model)) throw new UsageError(`unknown memory model "${quoteField(model, 40)}" (memory models: ${MEMORY_MODELS.join(', ')})`);
+  const strategy = str(values.strategy) ?? 'dpor';
+  if (strategy !== 'dpor' && strategy !== 'dfs') throw new UsageError(`litmus explores exhaustively: --strategy dpor or dfs, got "${quoteField(strategy, 40)}"`);
+  return { command: 'litmus', files: positionals, memoryModel: model as MemoryModel, strategy, ...(values.kinds === undefined ? {} : { kinds: str(values.kinds)! }), json: values.json === true };
 }
 
 function unknownCommand(command: string): UsageError {
   const guess = closest(command, COMMANDS);
-  return new UsageError(`unknown command "${quoteField(command, 80)}"${guess ? ` (did you mean ${guess}?)` : ''} (commands: explore, replay, list, help; mmcheck --help)`);
+  return new UsageError(`unknown command "${quoteField(command, 80)}"${guess ? ` (did you mean ${guess}?)` : ''} (commands: explore, replay, list, litmus, help; mmcheck --help)`);
 }
 
 function logLevel(v: unknown): string {

@@ -3,7 +3,7 @@
 // the typo is close: a wild guess is worse than the list of what exists.
 import { distance } from 'fastest-levenshtein';
 
-export const COMMANDS = ['list', 'explore', 'replay', 'help'] as const;
+export const COMMANDS = ['list', 'explore', 'replay', 'litmus', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export const USAGE = `usage:
@@ -16,6 +16,8 @@ export const USAGE = `usage:
   mmcheck explore --resume CHECKPOINT [--model FILE] [--out DIR] [--no-trace] [--json]
                   [--junit FILE] [--checkpoint FILE] [--stall-timeout S] [--max-memory MB] [--log-level L]
   mmcheck replay TRACE [--model FILE] [--html FILE] [--json] [--width N] [--log-level L]
+  mmcheck litmus FILE.litmus... [--memory-model sc|tso] [--strategy dpor|dfs] [--kinds FILE]
+                 [--json]
   mmcheck --version
 
 'mmcheck COMMAND --help' explains a command and every option it takes.`;
@@ -86,6 +88,21 @@ invariant and every parameter with its range.
   --json                 as JSON
   -h, --help             this help`;
 
+const LITMUS_HELP = `usage: mmcheck litmus FILE.litmus... [options]
+
+Runs herd7 x86 litmus tests (X86 Intel syntax or X86_64 AT&T syntax: mov, mfence, lfence, sfence,
+xchg, lock add/sub/or/and/xor/inc/dec/xadd/cmpxchg; exists, ~exists or forall conditions) on the
+simulated machine, every interleaving and every store-buffer drain explored, and prints per test
+Allow (a final state satisfying the condition is reachable) or Forbid, as herd7's kinds, with
+herd7's observation counts and Ok/No. Exit status: 0, 1 a verdict differs from --kinds, 2 bad
+input (the file and line are named).
+
+  --memory-model M       tso (default: x86-TSO, FIFO store buffers per CPU) or sc
+  --strategy S           dpor (default) or dfs
+  --kinds FILE           a herd7 kinds.txt: compare each verdict with it
+  --json                 one JSON document on stdout
+  -h, --help             this help`;
+
 export function helpText(command?: CommandName): string {
   switch (command) {
     case 'explore':
@@ -94,6 +111,8 @@ export function helpText(command?: CommandName): string {
       return REPLAY_HELP;
     case 'list':
       return LIST_HELP;
+    case 'litmus':
+      return LITMUS_HELP;
     default:
       return USAGE;
   }

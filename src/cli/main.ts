@@ -17,6 +17,7 @@ import { loadModel } from './load.js';
 import { Aborted, EXIT, signalStatus } from './exit.js';
 import { exploreCommand } from './explore-command.js';
 import { replayCommand } from './replay-command.js';
+import { litmusCommand } from './litmus-command.js';
 import { type Io, jsonText, VERSION } from './report.js';
 
 export type { Io } from './report.js';
@@ -60,6 +61,8 @@ export async function main(argv: string[], rawIo: Io = processIo): Promise<numbe
         return await exploreCommand(args, io, logger(args.logLevel, io));
       case 'replay':
         return await replayCommand(args, io);
+      case 'litmus':
+        return litmusCommand(args, io);
     }
   } catch (e) {
     if (e instanceof Aborted) {

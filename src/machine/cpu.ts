@@ -21,6 +21,7 @@ import { type Stateful, sameList } from './state.js';
 import { Tlb, type TlbEntry, type TlbState, decodeEntry, encodeEntry } from './tlb.js';
 import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, paPfn, physAddr, va } from './types.js';
 import { applyWalk, describeEntry, planWalk, type WalkContext } from './walk.js';
+import { type StoreBuffer, serialised, serialisedOp } from './tso/store-buffer.js';
 
 export type AccessKind = 'load' | 'store';
 export type PageFaultKind = 'not-present' | 'write-protect';
@@ -218,6 +219,9 @@ export class Cpu implements Stateful<CpuState> {
   private root: PageTable;
   private readonly ipiQueue: ipi.IpiRequest[] = [];
   private readonly acks = new Set<CpuId>();
+  /** The x86-TSO store buffer (tso/store-buffer.ts), set by the machine; undefined on an SC
+   * machine, where every branch on it takes the code path SC always had. */
+  sb: StoreBuffer | undefined = undefined;
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: CpuState | undefined;
   /** Its own state (not the TLB's) was changed since `last` was made or put back (every change
@@ -374,6 +378,22 @@ export class Cpu implements Stateful<CpuState> {
     }
     return fp;
   }
+  /** A buffered store's data step: [insn write, the buffer, the WB-cache write when tracked]. */
+  private bufferedFp(sb: StoreBuffer, e: TlbEntry, pa: PhysAddr): readonly Access[] {
+    const cached = this.host.trackCaches && e.cacheType === 'WB';
+    return cached ? joinAccesses([this.shared.insnWrite], sb.rmwAccesses, writesOf(cacheLoc(paPfn(pa)))) : (this.bufferedStoreFp ??= joinAccesses([this.shared.insnWrite], sb.rmwAccesses));
+  }
+  private bufferedStoreFp: readonly Access[] | undefined;
+  /** `s`, or on a TSO machine `s` waiting for the store buffer to drain: a serialising
+   * instruction (invlpg, a mov to cr3 or cr4) or the IPI send of a shootdown (tso/README). */
+  private ser<T>(s: Step<T>): Step<T> {
+    return this.sb === undefined ? s : serialised(this.sb, s);
+  }
+  /** `op`, each step serialised on a TSO machine (see ser). */
+  serOp<T>(op: Op<T>): Op<T> {
+    return this.sb === undefined ? op : serialisedOp(this.sb, op);
+  }
+
   /** setDirty's footprint: the lookup, the slot write and the source entry's read-modify-write. */
   private dirtyFp(v: VirtAddr, e: TlbEntry, src: WordCell): readonly Access[] {
     const byPage = this.shared.dirtyFps[e.size === '4K' ? 0 : 1];
@@ -397,11 +417,15 @@ export class Cpu implements Stateful<CpuState> {
     if (!t.ok) return t;
     const pa = physAddr(this.tlb.frameOf(t.entry, v), this.host.geo.wordIndex(v));
     const word = this.host.memory.word(pa);
-    const value = (yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: read ${name}`), this.dataFp(word, t.entry, pa, false), (say) => {
+    const sb = this.sb;
+    const fp = this.dataFp(word, t.entry, pa, false);
+    const value = (yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: read ${name}`), sb === undefined ? fp : sb.withRead(fp), (say) => {
       this.endInsn();
       this.touchCache(t.entry, pa);
-      const x = word.get();
-      say(`${word.name} = ${x}`);
+      // TSO: the youngest store of this CPU's own to the word, while it is still buffered.
+      const buffered = sb === undefined ? undefined : sb.forward(word.loc);
+      const x = buffered === undefined ? word.get() : buffered;
+      say(buffered === undefined ? `${word.name} = ${x}` : `${word.name} = ${x} (from the store buffer)`);
       return x;
     })) as number;
     return { ok: true, value, via: t.entry.size };
@@ -422,6 +446,17 @@ export class Cpu implements Stateful<CpuState> {
       const pa = physAddr(this.tlb.frameOf(entry, v), this.host.geo.wordIndex(v));
       const word = this.host.memory.word(pa);
       const fp = this.dataFp(word, entry, pa, true);
+      const sb = this.sb;
+      if (sb !== undefined) {
+        yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: buffer ${name}`), this.bufferedFp(sb, entry, pa), (say) => {
+          this.endInsn();
+          this.touchCache(entry, pa);
+          // TSO: the data reaches memory when the drain actor takes it (tso/store-buffer.ts).
+          sb.push(word.loc, value);
+          say(`${word.name} := ${value} buffered`);
+        });
+        return { ok: true, value: undefined, via: entry.size };
+      }
       yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: write ${name}`), fp, (say) => {
         this.endInsn();
         this.touchCache(entry, pa);
@@ -438,6 +473,9 @@ export class Cpu implements Stateful<CpuState> {
    * First step of an access: TLB hit, or one-step walk + fill; permission check. The step's
    * result is a string (`encodeTranslated`), decoded here by the thread: a state restore feeds
    * a thread only plain results back, and translate starts every load and store.
+   * Under TSO a walk reads memory, never this CPU's store buffer, and waits for nothing (SDM
+   * vol. 3A §8.2.3.1: page walks are outside the ordering rules; §8.1.2.2: "only instruction
+   * fetch and page table accesses can pass locked instructions"): tso/README.md.
    */
   private *translate(v: VirtAddr, access: AccessKind, text: SiteText): Op<Translated> {
     return decodeTranslated((yield mkStep(text.translate, () => this.translateFp(v, access), (say): string => {
@@ -468,6 +506,9 @@ export class Cpu implements Stateful<CpuState> {
   /**
    * The locked A|D update on the entry the TLB entry came from. Returns the updated TLB entry,
    * or null when the source is no longer present/writable (the TLB entry is dropped: re-walk).
+   * Under TSO it acts on memory at once, neither through nor after the store buffer (SDM vol. 3A
+   * §8.1.2.1: A/D updates use locked cycles; §8.2.3.1: processor updates of paging structures are
+   * outside the ordering rules); the data write it precedes is buffered. tso/README.md.
    */
   private *setDirty(v: VirtAddr, entry: TlbEntry, text: SiteText): Op<TlbEntry | null> {
     const mem = this.host.memory;
@@ -523,19 +564,19 @@ export class Cpu implements Stateful<CpuState> {
 
   /** invlpg: drop this CPU's translations of `v` (and its paging-structure cache). */
   *invlpg(v: VirtAddr): Op<void> {
-    yield mkStep(`invlpg ${hex(v)}`, this.tlb.invlpgAccesses(v), (say) => {
+    yield this.ser(mkStep(`invlpg ${hex(v)}`, this.tlb.invlpgAccesses(v), (say) => {
       say(this.dropped(this.tlb.invalidate(v)));
-    });
+    }));
   }
   /** Local flush of every page in [start, end), one step. */
   *flushTlbLocalRange(start: VirtAddr, end: VirtAddr): Op<void> {
-    yield mkStep(`local flush ${hex(start)}-${hex(end)}`, ipi.flushAccesses(this, { kind: 'range', start, end }), (say) => {
+    yield this.ser(mkStep(`local flush ${hex(start)}-${hex(end)}`, ipi.flushAccesses(this, { kind: 'range', start, end }), (say) => {
     say(ipi.applyFlush(this, { kind: 'range', start, end }));
-  });
+  }));
   }
   /** Flush this CPU's whole TLB (__flush_tlb_all). */
   *flushTlbLocal(): Op<void> {
-    yield mkStep('local TLB flush', () => this.tlb.flushAllAccesses(), (say) => say(this.dropped(this.tlb.flushAll())));
+    yield this.ser(mkStep('local TLB flush', () => this.tlb.flushAllAccesses(), (say) => say(this.dropped(this.tlb.flushAll()))));
   }
   dropped(gone: readonly TlbEntry[]): string {
     return gone.length === 0 ? 'nothing cached' : `dropped ${gone.map((e) => this.describe(e)).join('; ')}`;
@@ -543,10 +584,10 @@ export class Cpu implements Stateful<CpuState> {
 
   /** Load a new root (cr3 write): the whole TLB is flushed. */
   *switch_mm(next: PageTable): Op<void> {
-    yield mkStep(`switch_mm → ${next.name}`, () => [writeOf(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
+    yield this.ser(mkStep(`switch_mm → ${next.name}`, () => [writeOf(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
     this.mm = next;
     say(`now on ${next.name}; ${this.dropped(this.tlb.flushAll())}`);
-  });
+  }));
   }
 
   // ---- interrupts ----
@@ -584,24 +625,24 @@ export class Cpu implements Stateful<CpuState> {
 
   /** Flush every CPU's whole TLB; waits for every other CPU's ack. */
   *flush_tlb_all(): Op<void> {
-    yield* ipi.runShootdown(this, shootdownText('flush_tlb_all', '', -1, -1, () => [{ kind: 'all' }, 'flush_tlb_all']), 'all');
+    yield* this.serOp(ipi.runShootdown(this, shootdownText('flush_tlb_all', '', -1, -1, () => [{ kind: 'all' }, 'flush_tlb_all']), 'all'));
   }
   /** Flush [start, end) on every CPU (kernel addresses); waits for the acks. */
   *flush_tlb_kernel_range(start: VirtAddr, end: VirtAddr): Op<void> {
-    yield* ipi.runShootdown(this, shootdownText('flush_tlb_kernel_range', '', start, end, () => [{ kind: 'range', start, end }, `flush_tlb_kernel_range(${hex(start)}, ${hex(end)})`]), 'all');
+    yield* this.serOp(ipi.runShootdown(this, shootdownText('flush_tlb_kernel_range', '', start, end, () => [{ kind: 'range', start, end }, `flush_tlb_kernel_range(${hex(start)}, ${hex(end)})`]), 'all'));
   }
   /** Flush one page on every CPU running this CPU's mm. */
   *flush_tlb_page(v: VirtAddr): Op<void> {
     const start = va(v - (v % PAGE_SIZE));
-    yield* ipi.runShootdown(this, shootdownText('flush_tlb_page', '', v, -1, () => [{ kind: 'range', start, end: va(start + PAGE_SIZE) }, `flush_tlb_page(${hex(v)})`]), this.ownMm);
+    yield* this.serOp(ipi.runShootdown(this, shootdownText('flush_tlb_page', '', v, -1, () => [{ kind: 'range', start, end: va(start + PAGE_SIZE) }, `flush_tlb_page(${hex(v)})`]), this.ownMm));
   }
   /** Flush [start, end) on every CPU running `mm` (default: this CPU's). */
   *flush_tlb_range(start: VirtAddr, end: VirtAddr, mm: PageTable = this.ownMm): Op<void> {
-    yield* ipi.runShootdown(this, shootdownText('flush_tlb_range', '', start, end, () => [{ kind: 'range', start, end }, `flush_tlb_range(${hex(start)}, ${hex(end)})`]), mm);
+    yield* this.serOp(ipi.runShootdown(this, shootdownText('flush_tlb_range', '', start, end, () => [{ kind: 'range', start, end }, `flush_tlb_range(${hex(start)}, ${hex(end)})`]), mm));
   }
   /** Flush the whole TLB of every CPU running `mm` (default: this CPU's). */
   *flush_tlb_mm(mm: PageTable = this.ownMm): Op<void> {
-    yield* ipi.runShootdown(this, shootdownText('flush_tlb_mm', mm.name, -1, -1, () => [{ kind: 'all' }, `flush_tlb_mm(${mm.name})`]), mm);
+    yield* this.serOp(ipi.runShootdown(this, shootdownText('flush_tlb_mm', mm.name, -1, -1, () => [{ kind: 'all' }, `flush_tlb_mm(${mm.name})`]), mm));
   }
 
   /** Every other CPU of the machine (shootdown targets). */

@@ -17,3 +17,6 @@ export * from './locks.js';
 export * from './page.js';
 export { Machine, type MachineOptions, type MachineSnapshot, type MachineState, type TlbView } from './machine.js';
 export { type Stateful, compose, programState, modelState, refill, sameList, reuseList } from './state.js';
+// x86-TSO: store buffers (a machine option) and the memory operations a CPU issues on cells.
+export { type MemoryModel, MEMORY_MODELS, StoreBuffer, type SbEntry, sbLoc, serialised, defaultMemoryModel, setDefaultMemoryModel } from './tso/store-buffer.js';
+export * as tso from './tso/ops.js';

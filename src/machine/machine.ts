@@ -13,6 +13,8 @@ import { PageTable } from './pagetable.js';
 import { describePte, type pte_t } from './pte.js';
 import { type SpeculationOptions, speculationActors } from './speculation.js';
 import { Var } from './step.js';
+import { type MemoryModel, type SbEntry, StoreBuffer, type StoreSink, defaultMemoryModel, serialisedOp } from './tso/store-buffer.js';
+import { sinkAt } from './tso/sinks.js';
 import type { TlbEntry } from './tlb.js';
 import { type CpuId, Geometry, type Pfn, type VirtAddr, cpuId, hex, pfn } from './types.js';
 
@@ -29,6 +31,9 @@ export interface MachineOptions {
   readonly trackCaches?: boolean;
   /** Opt-in speculative TLB fill / eviction actors. */
   readonly speculation?: SpeculationOptions;
+  /** 'sc': every store reaches memory at once. 'tso': x86-TSO, a FIFO store buffer per CPU
+   * drained by actors (tso/store-buffer.ts). Default: 'sc' (or MMCHECK_MEMORY_MODEL). */
+  readonly memoryModel?: MemoryModel;
 }
 
 /** One TLB entry as shown in snapshots. */
@@ -51,6 +56,8 @@ export interface MachineState {
   readonly locks: readonly LockState[];
   readonly vars: readonly number[];
   readonly faults: readonly FaultRecord[];
+  /** Each CPU's store buffer, oldest entry first (TSO only). */
+  readonly sb?: readonly (readonly SbEntry[])[];
 }
 
 export class Machine implements CpuHost, Stateful<MachineState> {
@@ -76,7 +83,15 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     this.trackCaches = options.trackCaches ?? false;
     this.init_mm = this.newMm('init_mm', 'pgd');
     this.cpuList = Array.from({ length: options.cpus }, (_, i) => new Cpu(cpuId(i), this.init_mm, this));
+    this.memoryModel = options.memoryModel ?? defaultMemoryModel();
+    if (this.memoryModel === 'tso') {
+      const resolve = (loc: string): StoreSink => sinkAt(loc, this.memory, this.vars, this.locks);
+      this.buffers = this.cpuList.map((c) => (c.sb = new StoreBuffer(c.id, resolve)));
+    }
   }
+  readonly memoryModel: MemoryModel;
+  /** The CPUs' store buffers (TSO), by CPU; undefined on an SC machine. */
+  readonly buffers: readonly StoreBuffer[] | undefined;
 
   // ---- Program.state ----
 
@@ -113,6 +128,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     const locks = sameLocks ? last!.locks : s.locks.slice();
     const vars = sameVars ? last!.vars : s.vars.slice();
     const faults = reuseList(last?.faults, this.faultLog);
+    if (this.buffers !== undefined) return this.saveWithBuffers(last, { memory, pages, cpus, locks, vars, faults });
     if (last && memory === last.memory && pages === last.pages && cpus === last.cpus && locks === last.locks && vars === last.vars && faults === last.faults) return last;
     return (this.last = { memory, pages, cpus, locks, vars, faults });
   }
@@ -127,7 +143,15 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     for (let i = 0; i < this.varList.length; i++) this.varList[i]!.restore(s.vars[i]!);
     if (this.faultLog.length !== 0) this.faultLog.length = 0;
     for (const f of s.faults) this.faultLog.push(f);
+    if (this.buffers !== undefined) this.buffers.forEach((b, i) => b.restore(s.sb?.[i] ?? []));
     this.last = s;
+  }
+  /** save on a TSO machine: the parts and the store buffers (the last state again while unchanged). */
+  private saveWithBuffers(last: MachineState | undefined, p: Omit<MachineState, 'sb'>): MachineState {
+    const now = this.buffers!.map((b) => b.save());
+    const sb = last?.sb !== undefined && now.every((b, i) => b === last.sb![i]) ? last.sb : now;
+    if (last && p.memory === last.memory && p.pages === last.pages && p.cpus === last.cpus && p.locks === last.locks && p.vars === last.vars && p.faults === last.faults && sb === last.sb) return last;
+    return (this.last = { ...p, sb });
   }
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: MachineState | undefined;
@@ -209,9 +233,17 @@ export class Machine implements CpuHost, Stateful<MachineState> {
 
   /** Hardware actors to include in the program: IPI delivery per CPU, then speculation. */
   actors(): ThreadSpec[] {
-    const out = this.cpuList.length > 1 ? this.cpuList.map((c) => ipiActor(c)) : [];
+    const out = this.cpuList.length > 1 ? this.cpuList.map((c) => this.serialisedActor(c, ipiActor(c))) : [];
+    // TSO: a drain actor per CPU; IPI delivery waits for the target's buffer (the handler's
+    // invlpg or cr3 write is serialising: tso/README.md).
+    if (this.buffers !== undefined) out.push(...this.buffers.map((b) => b.actor()));
     if (this.options.speculation) out.push(...speculationActors(this.cpuList, this.options.speculation));
     return out;
+  }
+
+  private serialisedActor(c: Cpu, spec: ThreadSpec): ThreadSpec {
+    const sb = c.sb;
+    return sb === undefined ? spec : { ...spec, body: () => serialisedOp(sb, spec.body()) };
   }
 
   // ---- queries for invariants ----
@@ -265,6 +297,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
         psc: c.tlb.pscEntries().map(([i, t]) => `pmd[${i}]→${name(t)}`),
         ipiPending: c.ipiPending.map((r) => `${r.what} from cpu${r.from}`),
         awaitingAcks: [...c.awaitingAcks].sort((a, b) => a - b),
+        ...(c.sb === undefined ? {} : { storeBuffer: c.sb.contents().map((e) => `${e.loc} := ${e.value}`) }),
       })),
       tables,
       data,
@@ -293,6 +326,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
       vars: [...this.vars.values()].map((v) => [v.name, v.get()]),
       faults: this.faults.map((f) => [f.cpu, f.va, f.access, f.kind]),
       freedWrites: m.writesToFreedFrames.map((w) => [w.pa, w.value]),
+      ...(this.buffers === undefined ? {} : { sb: this.buffers.map((b) => b.contents().map((e) => [e.loc, e.value])) }),
     });
   }
 
@@ -322,6 +356,8 @@ export interface MachineSnapshot {
     psc: string[];
     ipiPending: string[];
     awaitingAcks: number[];
+    /** TSO: the buffered stores, oldest first. */
+    storeBuffer?: string[];
   }[];
   readonly tables: Record<string, string[]>;
   readonly data: Record<string, number[]>;

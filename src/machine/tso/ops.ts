@@ -1,0 +1,132 @@
+// Software memory operations issued by a CPU, on any Cell (a memory word, a model variable):
+// the plain loads and stores of x86 (`mov`), its fences and its locked read-modify-writes.
+// On an SC machine they act on memory directly (a fence is then no step at all); on a TSO
+// machine stores are buffered, loads forward from the CPU's own buffer, and fences and locked
+// operations wait for the buffer to drain (tso/store-buffer.ts).
+//
+// Linux on x86 (arch/x86/include/asm/barrier.h): smp_mb() is `lock; addl $0,-4(%rsp)` — a
+// locked operation, a full barrier; mb() is MFENCE; smp_wmb() and smp_rmb() are barrier(),
+// compiler barriers only (TSO keeps stores in order and loads in order, SDM vol. 3A §8.2.3.2);
+// smp_store_release() is barrier() + WRITE_ONCE and smp_load_acquire() is READ_ONCE + barrier().
+import type { Step } from '../../engine/types.js';
+import type { Cpu } from '../cpu.js';
+import type { Lock } from '../locks.js';
+import { type Cell, mkStep, rmwAccesses, textFor } from '../step.js';
+import { serialised } from './store-buffer.js';
+
+type Op<T> = Generator<Step, T, unknown>;
+
+const loadLabels = new Map<string, string>();
+const fenceLabels = new Map<string, string>();
+
+/** `mov` from `c` on `cpu` (READ_ONCE): the youngest buffered store of the CPU's own, else memory. */
+export function* load(cpu: Cpu, c: Cell): Op<number> {
+  const sb = cpu.sb;
+  const label = textFor(loadLabels, `${cpu.name} ${c.name}`, () => `${cpu.name}: read ${c.name}`);
+  return (yield mkStep(label, sb === undefined ? c.readAccesses() : sb.withRead(c.readAccesses()), (say) => {
+    const buffered = sb === undefined ? undefined : sb.forward(c.loc);
+    const v = buffered === undefined ? c.get() : buffered;
+    say(buffered === undefined ? `${c.name} = ${v}` : `${c.name} = ${v} (from the store buffer)`);
+    return v;
+  })) as number;
+}
+
+/** `mov` to `c` on `cpu` (WRITE_ONCE): into the store buffer on TSO. */
+export function* store(cpu: Cpu, c: Cell, v: number): Op<void> {
+  const sb = cpu.sb;
+  if (sb === undefined) {
+    yield mkStep(`${cpu.name}: write ${c.name} := ${v}`, c.writeAccesses(), (say) => {
+      const old = c.get();
+      c.set(v, `${cpu.name} write ${c.name}`);
+      say(`${c.name}: ${old} → ${v}`);
+    });
+    return;
+  }
+  yield mkStep(`${cpu.name}: write ${c.name} := ${v}`, sb.rmwAccesses, (say) => {
+    sb.push(c.loc, v);
+    say(`${c.name} := ${v} buffered`);
+  });
+}
+export const READ_ONCE = load;
+export const WRITE_ONCE = store;
+export const smp_load_acquire = load;
+export const smp_store_release = store;
+
+/** `mfence` (mb()): waits until the CPU's buffer is empty. On SC: no step. */
+export function* mfence(cpu: Cpu): Op<void> {
+  const sb = cpu.sb;
+  if (sb === undefined) return;
+  const label = textFor(fenceLabels, cpu.name, (n) => `${n}: mfence`);
+  yield serialised(sb, mkStep(label, sb.readAccesses, (say) => say('store buffer empty')));
+}
+/** smp_mb(): a locked no-op on the stack, as full a barrier as mfence. */
+export const smp_mb = mfence;
+export const mb = mfence;
+/** smp_wmb(), smp_rmb(): compiler barriers on x86, no step. */
+// eslint-disable-next-line require-yield
+export function* smp_wmb(_cpu: Cpu): Op<void> {}
+// eslint-disable-next-line require-yield
+export function* smp_rmb(_cpu: Cpu): Op<void> {}
+
+/**
+ * A locked read-modify-write of `c` on `cpu`: waits for the buffer to drain (SDM §8.2.3.9,
+ * §8.1.2.2 "locked instructions ... flush the store buffer"), then reads and writes memory
+ * atomically. `f` maps the old value to the new one and the result.
+ */
+export function* locked<T>(cpu: Cpu, label: string, c: Cell, f: (old: number) => { value: number; result: T }): Op<T> {
+  const s = mkStep(label, rmwAccesses(c), (say) => {
+    const old = c.get();
+    const { value, result } = f(old);
+    if (value !== old) c.set(value, label);
+    say(`${c.name}: ${old} → ${value}`);
+    return result;
+  });
+  return (yield cpu.sb === undefined ? s : serialised(cpu.sb, s)) as T;
+}
+/** `xchg` (locked implicitly): returns the old value. */
+export const xchg = (cpu: Cpu, c: Cell, v: number): Op<number> => locked(cpu, `${cpu.name}: xchg(${c.name}, ${v})`, c, (o) => ({ value: v, result: o }));
+/** `lock cmpxchg`: returns the old value (success iff it equals `old`). */
+export const cmpxchg = (cpu: Cpu, c: Cell, old: number, nu: number): Op<number> =>
+  locked(cpu, `${cpu.name}: cmpxchg(${c.name}, ${old}, ${nu})`, c, (o) => ({ value: o === old ? nu : o, result: o }));
+/** `lock xadd`: returns the old value. */
+export const xadd = (cpu: Cpu, c: Cell, n: number): Op<number> => locked(cpu, `${cpu.name}: xadd(${c.name}, ${n})`, c, (o) => ({ value: o + n, result: o }));
+/** `lock add`, `lock inc` (n = 1), `lock dec` (n = -1). */
+export const lockAdd = (cpu: Cpu, c: Cell, n: number): Op<void> => locked(cpu, `${cpu.name}: lock add(${c.name}, ${n})`, c, (o) => ({ value: o + n, result: undefined }));
+export const lockOr = (cpu: Cpu, c: Cell, bits: number): Op<void> => locked(cpu, `${cpu.name}: lock or(${c.name}, ${bits})`, c, (o) => ({ value: o | bits, result: undefined }));
+export const lockAnd = (cpu: Cpu, c: Cell, bits: number): Op<void> => locked(cpu, `${cpu.name}: lock and(${c.name}, ${bits})`, c, (o) => ({ value: o & bits, result: undefined }));
+
+/**
+ * spin_lock on `cpu`: the kernel's queued_spin_lock is a locked cmpxchg (arch/x86:
+ * atomic_try_cmpxchg_acquire), so on TSO it waits for the buffer to drain and for the lock.
+ */
+export function* spinLock(cpu: Cpu, l: Lock): Op<void> {
+  const s = mkStep(`${cpu.name}: spin_lock(${l.name})`, l.text.footprint, (say) => {
+    l.held = true;
+    l.holder = cpu.name;
+    say(`${l.name} taken by ${cpu.name}`);
+  }, () => !l.held);
+  yield cpu.sb === undefined ? s : serialised(cpu.sb, s);
+}
+/** spin_unlock on `cpu`: a plain byte store (smp_store_release(&lock->locked, 0)), buffered on TSO. */
+export function* spinUnlock(cpu: Cpu, l: Lock): Op<void> {
+  const sb = cpu.sb;
+  yield mkStep(`${cpu.name}: spin_unlock(${l.name})`, sb === undefined ? l.text.footprint : sb.rmwAccesses, (say) => {
+    if (sb !== undefined) {
+      sb.push(l.loc, 0);
+      say(`${l.name} release buffered`);
+      return;
+    }
+    if (!l.held) throw new Error(`spin_unlock(${l.name}): lock is not held`);
+    l.held = false;
+    l.holder = undefined;
+    say(`${l.name} released`);
+  });
+}
+
+/** The end of a thread on `cpu`: waits until its buffer has drained (a test's final state is
+ * memory once every store has reached it). On SC: no step. */
+export function* drained(cpu: Cpu): Op<void> {
+  const sb = cpu.sb;
+  if (sb === undefined) return;
+  yield serialised(sb, mkStep(`${cpu.name}: store buffer drained`, sb.readAccesses, (say) => say('store buffer empty')));
+}
