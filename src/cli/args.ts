@@ -9,6 +9,7 @@ import { quoteField } from '../schema/text.js';
 import { closest, COMMANDS, type CommandName } from './help.js';
 import type { LitmusArgs } from './litmus-command.js';
 import { MEMORY_MODELS, type MemoryModel } from '../machine/tso/store-buffer.js';
+import { parallelArgs, type ParallelInput } from '../parallel/args.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -52,6 +53,8 @@ export interface ExploreArgs {
   readonly model?: string;
   /** Columns tables are fitted to (--width); undefined: the terminal's. */
   readonly width?: number;
+  /** --workers / --shard: the split search (src/parallel); absent: the search unsplit. */
+  readonly parallel?: ParallelInput;
 }
 
 export interface ReplayArgs {
@@ -83,7 +86,19 @@ export interface VersionArgs {
   readonly command: 'version';
 }
 
-export type Args = ExploreArgs | ReplayArgs | ListArgs | HelpArgs | VersionArgs | LitmusArgs;
+/** `mmcheck merge FILE…`: the shards' parts reported as one run (src/parallel/shard-file.ts). */
+export interface MergeArgs {
+  readonly command: 'merge';
+  readonly files: readonly string[];
+  readonly out: string;
+  readonly writeTraces: boolean;
+  readonly json: boolean;
+  readonly junit?: string;
+  readonly logLevel: string;
+  readonly width?: number;
+}
+
+export type Args = ExploreArgs | ReplayArgs | ListArgs | HelpArgs | VersionArgs | LitmusArgs | MergeArgs;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -114,10 +129,13 @@ const EXPLORE_OPTIONS: OptionsConfig = {
   junit: { type: 'string' },
   'log-level': { type: 'string' },
   width: { type: 'string' },
+  workers: { type: 'string' },
+  shard: { type: 'string' },
 };
 
 const REPLAY_OPTIONS: OptionsConfig = { html: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' }, 'log-level': { type: 'string' }, width: { type: 'string' } };
 const LIST_OPTIONS: OptionsConfig = { json: { type: 'boolean' } };
+const MERGE_OPTIONS: OptionsConfig = { out: { type: 'string' }, 'no-trace': { type: 'boolean' }, json: { type: 'boolean' }, junit: { type: 'string' }, 'log-level': { type: 'string' }, width: { type: 'string' } };
 const LITMUS_OPTIONS: OptionsConfig = { 'memory-model': { type: 'string' }, strategy: { type: 'string' }, kinds: { type: 'string' }, json: { type: 'boolean' } };
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -230,6 +248,7 @@ function explore(rest: string[]): ExploreArgs {
     resume,
     model: str(values.model),
     width: width(values.width),
+    ...parallelArgs(values, strategy, resume),
   };
 }
 
@@ -270,6 +289,7 @@ export function parseCommandLine(argv: string[]): Args {
   }
   if (command === 'explore') return asksHelp(rest, EXPLORE_OPTIONS) ? { command: 'help', topic: 'explore' } : explore(rest);
   if (command === 'litmus') return asksHelp(rest, LITMUS_OPTIONS) ? { command: 'help', topic: 'litmus' } : litmus(rest);
+  if (command === 'merge') return asksHelp(rest, MERGE_OPTIONS) ? { command: 'help', topic: 'merge' } : merge(rest);
   throw unknownCommand(command);
 }
 
@@ -283,9 +303,15 @@ function litmus(rest: string[]): LitmusArgs {
   return { command: 'litmus', files: positionals, memoryModel: model as MemoryModel, strategy, ...(values.kinds === undefined ? {} : { kinds: str(values.kinds)! }), json: values.json === true };
 }
 
+function merge(rest: string[]): MergeArgs {
+  const { values, positionals } = parse(rest, MERGE_OPTIONS);
+  if (positionals.length === 0) throw new UsageError('merge takes the shard files (mmcheck explore --shard K/N > FILE)');
+  return { command: 'merge', files: positionals, out: str(values.out) ?? 'traces', writeTraces: values['no-trace'] !== true, json: values.json === true, junit: str(values.junit), logLevel: logLevel(values['log-level']), width: width(values.width) };
+}
+
 function unknownCommand(command: string): UsageError {
   const guess = closest(command, COMMANDS);
-  return new UsageError(`unknown command "${quoteField(command, 80)}"${guess ? ` (did you mean ${guess}?)` : ''} (commands: explore, replay, list, litmus, help; mmcheck --help)`);
+  return new UsageError(`unknown command "${quoteField(command, 80)}"${guess ? ` (did you mean ${guess}?)` : ''} (commands: explore, replay, list, litmus, merge, help; mmcheck --help)`);
 }
 
 function logLevel(v: unknown): string {

@@ -179,3 +179,6 @@ export function readCheckpoint(file: string): CheckpointFile {
   }
   return parseCheckpoint(json, file);
 }
+
+/** The search a checkpoint saves, for the other files that carry one (a shard's part). */
+export const searchArgsSchema = search;

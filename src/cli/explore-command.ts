@@ -21,6 +21,8 @@ import { writeAtomic } from './output.js';
 import { checkOutputDir, checkOutputFile, displayPath, relativeModelPath, replayCommandLine, resolveModelPath, sameFile, shellWord, traceFile } from './paths.js';
 import { type Budget, Progress } from './progress.js';
 import { type Io, jsonText, printOne, printTable, jsonReport } from './report.js';
+import type { ShardVariant } from '../parallel/shard.js';
+import { shardDocument } from '../parallel/shard-file.js';
 
 /** What the run needs to know beyond its arguments: the job, and how a checkpoint names the model. */
 interface Setup {
@@ -29,7 +31,8 @@ interface Setup {
 }
 
 function freshSetup(args: ExploreArgs): Setup {
-  return { job: { target: args.target, search: args.search } };
+  const parallel = args.parallel ? { ...args.parallel, maxMemoryMb: args.maxMemoryMb } : undefined;
+  return { job: { target: args.target, search: args.search, ...(parallel ? { parallel } : {}) } };
 }
 
 function resumeSetup(args: ExploreArgs, file: string): Setup {
@@ -62,6 +65,8 @@ function preflight(args: ExploreArgs): void {
 
 interface Outcome {
   readonly results: JobResult[];
+  /** `--shard`: each variant's part. */
+  readonly parts: ShardVariant[];
   /** Set when the run was stopped by a signal before finishing. */
   readonly signal?: Signal;
   readonly current?: CurrentVariant;
@@ -72,6 +77,7 @@ function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Logger): Promi
   const stop = new SharedArrayBuffer(4);
   const worker = new Worker(fileURLToPath(workerUrl()), { workerData: { job, stop }, resourceLimits: { maxOldGenerationSizeMb: args.maxMemoryMb } });
   const results: JobResult[] = [];
+  const parts: ShardVariant[] = [];
   const search = job.search;
   const sampling = search.strategy === 'random' || search.strategy === 'pct';
   const budget: Budget = {
@@ -122,7 +128,12 @@ function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Logger): Promi
         log.info({ job: m.key, strategy: search.strategy }, 'explore start');
         break;
       case 'progress':
-        progress?.update(m.stats);
+        progress?.update(m.stats, m.pool);
+        break;
+      case 'shard':
+        progress?.done();
+        parts.push(m.part);
+        log.info({ job: `${m.part.model}/${m.part.variant}`, units: m.part.results.length }, 'shard part done');
         break;
       case 'minimising':
         progress?.done();
@@ -165,7 +176,7 @@ function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Logger): Promi
       progress?.done();
       if (failure) reject(failure);
       // A signal that came after the last variant finished interrupted nothing.
-      else resolve({ results, signal: stoppedEarly ? signal : undefined, current: stopped, loaded });
+      else resolve({ results, parts, signal: stoppedEarly ? signal : undefined, current: stopped, loaded });
     });
   });
 }
@@ -243,10 +254,21 @@ function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Logg
   return written;
 }
 
-export async function exploreCommand(args: ExploreArgs, io: Io, log: Logger): Promise<number> {
-  const setup = args.resume !== undefined ? resumeSetup(args, args.resume) : freshSetup(args);
+/** `merge`: the shards' count, for --json (set by merge-command.ts, which reads the files). */
+export interface MergeRun {
+  readonly merge?: number;
+  readonly job?: JobInput;
+}
+
+export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger, merging: MergeRun = {}): Promise<number> {
+  const args = { ...given, ...(merging.merge ? { merge: merging.merge } : {}) };
+  const setup = merging.job ? { job: merging.job } : args.resume !== undefined ? resumeSetup(args, args.resume) : freshSetup(args);
   preflight(args);
   const outcome = await runWorker(setup.job, args, io, log);
+  if (args.parallel?.shard && !outcome.signal) {
+    io.out(jsonText(shardDocument(setup.job, args.parallel.shard, outcome.loaded, outcome.parts)));
+    return EXIT.ok;
+  }
   if (outcome.signal) writeCheckpoint(setup, args, outcome, io);
   const { results } = outcome;
   if (results.length === 0 && !outcome.signal) throw new UsageError('no variant was explored');
@@ -254,7 +276,8 @@ export async function exploreCommand(args: ExploreArgs, io: Io, log: Logger): Pr
   if (args.junit !== undefined) writeAtomic(args.junit, junitXml(results, traces));
   const single = setup.job.target !== undefined && setup.job.search.variant !== undefined;
   const { seed } = setup.job.search;
-  if (args.json) io.out(jsonText(jsonReport(results, traces, outcome.signal !== undefined, seed)));
+  const parallel = args.merge ? { shards: args.merge } : args.parallel ? { workers: args.parallel.workers } : undefined;
+  if (args.json) io.out(jsonText({ ...jsonReport(results, traces, outcome.signal !== undefined, seed), ...(parallel ? { parallel } : {}) }));
   else if (single && results.length === 1) printOne(results[0]!, traces.get(results[0]!), io, seed);
   else printTable(results, traces, io, seed);
   if (outcome.signal) return signalStatus(outcome.signal);

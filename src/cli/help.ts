@@ -3,7 +3,7 @@
 // the typo is close: a wild guess is worse than the list of what exists.
 import { distance } from 'fastest-levenshtein';
 
-export const COMMANDS = ['list', 'explore', 'replay', 'litmus', 'help'] as const;
+export const COMMANDS = ['list', 'explore', 'replay', 'litmus', 'merge', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export const USAGE = `usage:
@@ -13,11 +13,13 @@ export const USAGE = `usage:
                   [--seed S] [--samples N] [--param k=v ...] [--no-minimise] [--no-audit]
                   [--no-cache] [--out DIR] [--no-trace] [--json] [--junit FILE] [--checkpoint FILE]
                   [--stall-timeout S] [--max-memory MB] [--width N] [--log-level L]
+                  [--workers N|auto] [--shard K/N]
   mmcheck explore --resume CHECKPOINT [--model FILE] [--out DIR] [--no-trace] [--json]
                   [--junit FILE] [--checkpoint FILE] [--stall-timeout S] [--max-memory MB] [--log-level L]
   mmcheck replay TRACE [--model FILE] [--html FILE] [--json] [--width N] [--log-level L]
   mmcheck litmus FILE.litmus... [--memory-model sc|tso] [--strategy dpor|dfs] [--kinds FILE]
                  [--json]
+  mmcheck merge SHARD.json... [--out DIR] [--no-trace] [--json] [--junit FILE] [--width N]
   mmcheck --version
 
 'mmcheck COMMAND --help' explains a command and every option it takes.`;
@@ -64,6 +66,26 @@ running:
   --max-memory MB        heap limit of the exploring worker (default 4096); the state cache
                          may take half as much again, then turns into a bit array (bitstate,
                          verdict "holds (probabilistic)")
+  --workers N|auto       split the search (dpor, dfs) into subtrees and explore them on N worker
+                         threads (auto: every core). The split never depends on N: results are
+                         the same for every N (they may differ from the unsplit search's counts)
+  --shard K/N            explore the K-th of N deterministic parts of the split search and print
+                         it as JSON on stdout (for CI matrices); mmcheck merge reports the whole
+  -h, --help             this help`;
+
+const MERGE_HELP = `usage: mmcheck merge SHARD.json... [options]
+
+Reports the shards of one search (mmcheck explore --shard K/N > SHARD.json, for K = 1..N) as
+the one unsharded run would: the same summary, --json and --junit, the counterexample minimised
+and its trace written. Every shard 1..N once, of the same model, variant, parameters and search;
+run it where the shards ran (a model file is loaded again from the path they were given).
+
+  --out DIR              where traces go (default traces/)
+  --no-trace             write no trace files
+  --json                 one JSON document on stdout instead of the table
+  --junit FILE           also write a JUnit XML report
+  --width N              fit tables to N columns
+  --log-level L          fatal, error, warn (default), info, debug, trace, silent
   -h, --help             this help`;
 
 const REPLAY_HELP = `usage: mmcheck replay TRACE [options]
@@ -113,6 +135,8 @@ export function helpText(command?: CommandName): string {
       return LIST_HELP;
     case 'litmus':
       return LITMUS_HELP;
+    case 'merge':
+      return MERGE_HELP;
     default:
       return USAGE;
   }

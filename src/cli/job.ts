@@ -9,20 +9,27 @@ import { ReplayDivergence, replaySchedule } from '../engine/replay.js';
 import type { Checkpoint, Progress as Stats } from '../engine/explore.js';
 import { CheckpointError } from '../engine/strategy.js';
 import { explore, type ModelResult, showsExpected } from '../index.js';
-import { type Model, type Params, UsageError, bindModel, expectationOf, resolveParams, variantOf } from '../model.js';
+import { type BoundModel, type Model, type Params, UsageError, bindModel, expectationOf, resolveParams, variantOf } from '../model.js';
 import { quoteField } from '../schema/text.js';
 import { minimise } from '../trace/minimise.js';
 import type { SearchArgs } from './args.js';
 import type { CurrentVariant, SavedResult } from './checkpoint.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { traceStem } from './paths.js';
+import type { PoolStats } from './progress.js';
+import { exploreVariantSplit, type ParallelInput } from '../parallel/variant.js';
+import type { ShardVariant } from '../parallel/shard.js';
 
 export interface JobInput {
   /** A built-in name or a model file path the user gave; undefined: every built-in model. */
   readonly target?: string;
   readonly search: SearchArgs;
   readonly resume?: JobResume;
+  /** `--workers`, `--shard`, `mmcheck merge`: the split search (src/parallel). */
+  readonly parallel?: ParallelInput;
 }
+
+
 
 export interface JobResume {
   /** What the checkpoint says the model is: its name, and for a file the sha256 of its bytes. */
@@ -45,7 +52,9 @@ export interface JobResult extends ModelResult {
 export type JobMessage =
   | { readonly type: 'loaded'; readonly model: string; readonly file?: { readonly path: string; readonly sha256: string } }
   | { readonly type: 'start'; readonly key: string }
-  | { readonly type: 'progress'; readonly key: string; readonly stats: Stats }
+  | { readonly type: 'progress'; readonly key: string; readonly stats: Stats; readonly pool?: PoolStats }
+  /** `--shard`: the results of this shard's units of one variant (no result follows). */
+  | { readonly type: 'shard'; readonly part: ShardVariant }
   | { readonly type: 'minimising'; readonly key: string; readonly timeLeftMs?: number }
   | { readonly type: 'heartbeat'; readonly key: string; readonly stats: Stats }
   | { readonly type: 'result'; readonly result: JobResult }
@@ -60,7 +69,7 @@ export interface Planned {
 }
 
 /** Parameters the model itself declares (an inherited name such as `toString` is not one). */
-function checkedParams(model: Model, given: Params): Params {
+export function checkedParams(model: Model, given: Params): Params {
   for (const k of Object.keys(given)) {
     if (!Object.hasOwn(model.params, k)) {
       const known = Object.keys(model.params);
@@ -83,7 +92,7 @@ async function plan(input: JobInput): Promise<Planned[]> {
   return variants.map((variant) => ({ loaded, variant }));
 }
 
-const keyOf = (model: string, variant: string) => `${model}/${variant}`;
+export const keyOf = (model: string, variant: string) => `${model}/${variant}`;
 
 /** Checks the checkpoint against the planned variants; returns how many it already finished. */
 function checkResume(planned: readonly Planned[], resume: JobResume, post: (m: JobMessage) => void, search: SearchArgs): number {
@@ -211,7 +220,12 @@ export async function runJob(input: JobInput, shouldStop: () => boolean, post: (
       return;
     }
     const resumeFrom = input.resume?.current && keyOf(input.resume.current.model, input.resume.current.variant) === keyOf(p.loaded.model.name, p.variant) ? input.resume.current.checkpoint : undefined;
-    const result = exploreVariant(p, input.search, resumeFrom, shouldStop, post);
+    const split = input.parallel && !resumeFrom ? await exploreVariantSplit(p, input.search, input.parallel, shouldStop, post) : undefined;
+    if (split && !('verdict' in split)) {
+      post({ type: 'shard', part: split });
+      continue;
+    }
+    const result = split ?? exploreVariant(p, input.search, resumeFrom, shouldStop, post);
     if (result.verdict === 'interrupted') {
       // A bounded search cannot resume mid-variant: its checkpoint restarts the variant.
       const current = result.checkpoint && input.search.strategy !== 'bounded' ? { model: result.model, variant: result.variant, threads: [...result.threads], checkpoint: result.checkpoint } : undefined;
@@ -222,32 +236,43 @@ export async function runJob(input: JobInput, shouldStop: () => boolean, post: (
   }
 }
 
-/** One variant explored (and its counterexample minimised) on the calling thread. */
-export function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | undefined, shouldStop: () => boolean, post: (m: JobMessage) => void): JobResult {
-  const { model, file } = p.loaded;
-  const { variant } = p;
-  const key = keyOf(model.name, variant);
-  post({ type: 'start', key });
-  const bound = bindModel(model, variant, checkedParams(model, search.params), search.maxSteps);
-  const { params, maxSteps } = bound;
+/** The engine options a variant's search runs under (the split search's jobs take the same). */
+export function searchOptions(search: SearchArgs, bound: { readonly params: Params; readonly maxSteps: number }) {
   const timeLimitMs = search.timeLimitS === undefined ? undefined : search.timeLimitS * 1000;
-  let r = explore(model, {
-    variant,
-    params,
+  return {
+    params: bound.params,
     strategy: search.strategy,
     preemptionBound: search.preemptionBound,
     maxExecutions: search.maxExecutions,
-    maxSteps,
+    maxSteps: bound.maxSteps,
     timeLimitMs,
     seed: search.seed,
     samples: search.samples,
     audit: search.audit !== false,
     cache: search.cache !== false,
     ...(search.cacheMb !== undefined ? { maxCacheBytes: search.cacheMb * 1024 * 1024 } : {}),
-    resume,
-    shouldStop,
-    onProgress: (stats) => post({ type: 'progress', key, stats }),
-  });
+  };
+}
+
+/** One variant explored (and its counterexample minimised) on the calling thread. */
+export function exploreVariant(p: Planned, search: SearchArgs, resume: Checkpoint | undefined, shouldStop: () => boolean, post: (m: JobMessage) => void): JobResult {
+  const { model } = p.loaded;
+  const { variant } = p;
+  const key = keyOf(model.name, variant);
+  post({ type: 'start', key });
+  const bound = bindModel(model, variant, checkedParams(model, search.params), search.maxSteps);
+  const r = explore(model, { variant, ...searchOptions(search, bound), resume, shouldStop, onProgress: (stats) => post({ type: 'progress', key, stats }) });
+  return finishVariant(p, search, bound, r, shouldStop, post);
+}
+
+/** A variant's result, its counterexample minimised (after the search, whichever search it was). */
+export function finishVariant(p: Planned, search: SearchArgs, bound: BoundModel, found: ModelResult, shouldStop: () => boolean, post: (m: JobMessage) => void): JobResult {
+  const { model, file } = p.loaded;
+  const { variant } = p;
+  const key = keyOf(model.name, variant);
+  const { params, maxSteps } = bound;
+  const timeLimitMs = search.timeLimitS === undefined ? undefined : search.timeLimitS * 1000;
+  let r = found;
   let minimiseMs: number | undefined;
   // A violation at step 0 (a build that throws) has nothing to shorten.
   if (r.violation && search.minimise && r.verdict === 'violated' && r.violation.schedule.length > 0) {

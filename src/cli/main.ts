@@ -18,6 +18,7 @@ import { Aborted, EXIT, signalStatus } from './exit.js';
 import { exploreCommand } from './explore-command.js';
 import { replayCommand } from './replay-command.js';
 import { litmusCommand } from './litmus-command.js';
+import { mergeCommand } from './merge-command.js';
 import { type Io, jsonText, VERSION } from './report.js';
 
 export type { Io } from './report.js';
@@ -63,6 +64,8 @@ export async function main(argv: string[], rawIo: Io = processIo): Promise<numbe
         return await replayCommand(args, io);
       case 'litmus':
         return litmusCommand(args, io);
+      case 'merge':
+        return await mergeCommand(args, io, logger(args.logLevel, io));
     }
   } catch (e) {
     if (e instanceof Aborted) {

@@ -9,7 +9,14 @@ export interface Budget {
   readonly timeMs?: number;
 }
 
-export function progressLine(what: string, p: Stats, budget: Budget): string {
+/** The split search's pool: workers busy, jobs not finished. */
+export interface PoolStats {
+  readonly workers: number;
+  readonly busy: number;
+  readonly jobsLeft: number;
+}
+
+export function progressLine(what: string, p: Stats, budget: Budget, pool?: PoolStats): string {
   const rate = p.elapsedMs > 0 ? (p.executions * 1000) / p.elapsedMs : 0;
   const states = p.states === undefined ? '' : `${p.states} states (${Math.round(p.elapsedMs > 0 ? (p.states * 1000) / p.elapsedMs : 0)}/s), `;
   let line = `${quoteField(what, 120)}: ${states}${p.executions}${budget.executions ? `/${budget.executions}` : ''} executions, ${Math.round(rate)}/s, ${(p.elapsedMs / 1000).toFixed(1)}s elapsed`;
@@ -17,6 +24,7 @@ export function progressLine(what: string, p: Stats, budget: Budget): string {
   if (budget.executions && rate > 0) left.push(((budget.executions - p.executions) / rate) * 1000);
   if (budget.timeMs) left.push(budget.timeMs - p.elapsedMs);
   if (left.length) line += `, ~${Math.max(0, Math.min(...left) / 1000).toFixed(0)}s left at most`;
+  if (pool) line += `; ${pool.busy}/${pool.workers} workers busy, ${pool.jobsLeft} jobs left`;
   return line;
 }
 
@@ -31,10 +39,10 @@ export class Progress {
     private readonly write: (s: string) => void = (s) => void process.stderr.write(s),
   ) {}
 
-  update(p: Stats): void {
+  update(p: Stats, pool?: PoolStats): void {
     if (!this.isTTY || p.elapsedMs - this.lastDraw < 250) return;
     this.lastDraw = p.elapsedMs;
-    this.write(`\r\x1b[K${progressLine(this.what, p, this.budget)}`);
+    this.write(`\r\x1b[K${progressLine(this.what, p, this.budget, pool)}`);
     this.shown = true;
   }
 

@@ -2,7 +2,7 @@
 // initial state. With a preemption bound it prunes schedules that switch away from a thread
 // that could have gone on more than `bound` times.
 import type { Execution } from './execution.js';
-import { CheckpointError, checkResumed, type Strategy } from './strategy.js';
+import { CheckpointError, checkResumed, type PinnedNode, type Strategy } from './strategy.js';
 import { dfsState, parseState } from './checkpoint-schema.js';
 import type { ThreadId } from './types.js';
 
@@ -96,6 +96,11 @@ export class DfsStrategy implements Strategy {
     this.pruned = s.pruned;
     this.stack.length = 0;
     this.stack.push(...s.stack.map((n) => ({ ...n, options: [...n.options] })));
+  }
+
+  /** One option per prefix node: backtracking pops them, so the search ends with the subtree. */
+  pin(prefix: readonly PinnedNode[]): void {
+    this.stack.push(...prefix.map((n, d) => ({ options: [n.chosen], index: 0, preemptions: 0, prev: d > 0 ? prefix[d - 1]!.chosen : null })));
   }
 
   endExecution(): void {

@@ -3,7 +3,7 @@
 // an execution adds one initial of the reversed sequence to the backtrack set of the prefix
 // before it, unless some initial is already there or asleep.
 import type { EventRecord, Execution } from './execution.js';
-import { checkResumed, type Strategy } from './strategy.js';
+import { checkResumed, type PinnedNode, type Strategy } from './strategy.js';
 import { dporState, parseState } from './checkpoint-schema.js';
 import { type Access, type ThreadId, sameFootprint } from './types.js';
 import { Dependence } from './dependence.js';
@@ -166,6 +166,20 @@ export class DporStrategy implements Strategy {
     }
     this.nodes.length = Math.min(this.nodes.length, this.depth);
     this.verifying = false;
+  }
+
+  /**
+   * A prefix node's backtrack set is every enabled thread and all but the chosen one are done
+   * (explored by other jobs, or asleep): a race with a prefix step adds nothing there, as at a
+   * node whose backtrack set is full, and the search never returns into the prefix. The last
+   * node's sleep set (earlier siblings included) gives the subtree's root its sleep set.
+   */
+  pin(prefix: readonly PinnedNode[]): void {
+    for (const n of prefix) {
+      const pending = new Map(n.enabled.map((t, i) => [t, n.pending[i]!] as const));
+      const sleep = new Map(n.sleep.map((t) => [t, pending.get(t)!] as const));
+      this.nodes.push({ enabled: [...n.enabled], backtrack: new Set(n.enabled), done: new Set(n.enabled.filter((t) => t !== n.chosen)), sleep, chosen: n.chosen, pending });
+    }
   }
 
   save(): unknown {

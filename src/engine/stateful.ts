@@ -21,7 +21,7 @@
 // - In bitstate mode the stored sleep sets are gone: a new state is explored with an empty sleep
 //   set (all its threads), so a revisit, which prunes, loses nothing but by a bit collision.
 import type { Execution } from './execution.js';
-import { type Arrived, CheckpointError, checkResumed, type Strategy } from './strategy.js';
+import { type Arrived, CheckpointError, checkResumed, type PinnedNode, type Strategy } from './strategy.js';
 import { type Access, type ThreadId, sameFootprint } from './types.js';
 import type { Fingerprint } from './fingerprint.js';
 import { FRESH, FRESH_UNSLEPT, StateCache } from './state-cache.js';
@@ -177,6 +177,17 @@ export class StatefulStrategy implements Strategy {
   endExecution(): void {
     this.nodes.length = Math.min(this.nodes.length, this.depth);
     this.verifying = false;
+  }
+
+  /** One thread to explore per prefix node (the search ends with the subtree); the last node's
+   * sleep set (earlier siblings included) gives the subtree's root its sleep set. */
+  pin(prefix: readonly PinnedNode[]): void {
+    for (const n of prefix) {
+      const pending: (readonly Access[] | undefined)[] = [];
+      n.enabled.forEach((t, i) => (pending[t] = n.pending[i]));
+      const sleep = this.sleepSets ? n.sleep.reduce((m, t) => m | (1 << t), 0) : 0;
+      this.nodes.push({ enabled: [...n.enabled], pending, sleep, todo: [n.chosen], index: 0, fp: n.fp === null ? null : { lo: n.fp[0], hi: n.fp[1] } });
+    }
   }
 
   save(): unknown {

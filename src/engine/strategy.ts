@@ -1,7 +1,7 @@
 // The one interface every exploration strategy implements. The driver (explore.ts) runs the
 // execution and records every step; a strategy only chooses which thread goes next.
 import type { EventRecord, Execution } from './execution.js';
-import type { ThreadId } from './types.js';
+import type { Access, ThreadId } from './types.js';
 import type { Fingerprint } from './fingerprint.js';
 
 export interface Strategy {
@@ -36,6 +36,24 @@ export interface Strategy {
   save(): unknown;
   /** Continues from a `save()`d position; throws CheckpointError if it does not fit. */
   restore(state: unknown): void;
+  /**
+   * Before the first execution: explore only the subtree below this fixed prefix (a job of the
+   * parallel search, src/parallel/split.ts). Every other choice at a prefix node is another job's
+   * or asleep, so the strategy never backtracks into the prefix. Absent: the strategy cannot be split.
+   */
+  pin?(prefix: readonly PinnedNode[]): void;
+}
+
+/** One step of a pinned prefix, as the search above the frontier saw it. */
+export interface PinnedNode {
+  readonly chosen: ThreadId;
+  /** Threads enabled there (id order), and the footprint of each one's pending step. */
+  readonly enabled: readonly ThreadId[];
+  readonly pending: readonly (readonly Access[])[];
+  /** Threads asleep there, the siblings explored before `chosen` included (each enabled). */
+  readonly sleep: readonly ThreadId[];
+  /** The state's fingerprint there ([lo, hi]), for a search over states; null: none. */
+  readonly fp: readonly [number, number] | null;
 }
 
 export type Arrived = 'explore' | 'explored' | { readonly repeats: number };

@@ -1,0 +1,112 @@
+// One variant under the split search, for the CLI (job.ts): split, run the jobs (on this thread
+// for one worker, else on the pool), then merge and minimise — or, for a shard, hand back the
+// results of its units; for `mmcheck merge`, take every unit's result from the shard files.
+import { availableParallelism } from 'node:os';
+import type { ExploreResult } from '../engine/explore.js';
+import { showsExpected, type ModelResult } from '../index.js';
+import { UsageError, bindModel } from '../model.js';
+import { type JobMessage, type Planned, checkedParams, finishVariant, keyOf, searchOptions, type JobResult } from '../cli/job.js';
+import type { SearchArgs } from '../cli/args.js';
+import { jobOptions, splitFor } from './explore-split.js';
+import { mergeUnits, neededUnits } from './merge.js';
+import { runPool } from './pool.js';
+import { owns, type ShardSpec, type ShardVariant, splitDigest } from './shard.js';
+import { exploreSubtree } from './subtree.js';
+
+/** How `--workers`, `--shard` and `mmcheck merge` ask a job to run. */
+export interface ParallelInput {
+  readonly workers: number;
+  readonly maxMemoryMb?: number;
+  readonly shard?: ShardSpec;
+  /** `mmcheck merge`: every variant's units, read from the shard files, keyed model/variant. */
+  readonly merged?: Readonly<Record<string, ShardVariant>>;
+  /** With `merged`, of a model file: the sha256 the shards' model file had. */
+  readonly sha256?: string;
+}
+
+export const defaultWorkers = (): number => availableParallelism();
+
+/** The variant's result (merged), or its shard's part; undefined: the search is not split. */
+export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: ParallelInput, shouldStop: () => boolean, post: (m: JobMessage) => void): Promise<JobResult | ShardVariant | undefined> {
+  const { model } = p.loaded;
+  const { variant } = p;
+  const key = keyOf(model.name, variant);
+  const bound = bindModel(model, variant, checkedParams(model, search.params), search.maxSteps);
+  const options = { ...searchOptions(search, bound), shouldStop };
+  const split = splitFor(bound.make, options);
+  if (!split) return undefined;
+  post({ type: 'start', key });
+  const t0 = performance.now();
+  const stats = (results: readonly (ExploreResult | undefined)[]) => {
+    let executions = 0;
+    let steps = 0;
+    for (const r of results) if (r) ((executions += r.executions + r.blocked), (steps += r.steps));
+    return { executions, steps, elapsedMs: performance.now() - t0 };
+  };
+  const jobs = split.units.filter((u, i) => 'job' in u && (!par.shard || owns(par.shard, i))).length;
+  let results: (ExploreResult | undefined)[] = [];
+  if (par.merged && par.sha256 !== undefined && p.loaded.file && p.loaded.file.sha256 !== par.sha256) {
+    throw new UsageError(`model file ${p.loaded.file.path} changed since the shards ran (sha256 ${par.sha256.slice(0, 12)}… then, ${p.loaded.file.sha256.slice(0, 12)}… now)`);
+  }
+  if (par.merged) results = fromShards(par.merged[key], key, split);
+  else if (par.workers <= 1 || jobs <= 1) {
+    results = [];
+    let done = 0;
+    for (let i = 0; i < split.units.length; i++) {
+      const u = split.units[i]!;
+      if (!('job' in u) || (par.shard && !owns(par.shard, i)) || i >= neededUnits(split, results) || shouldStop()) continue;
+      const before = stats(results);
+      const pool = { workers: 1, busy: 1, jobsLeft: jobs - done };
+      const r = exploreSubtree(bound.make, u.job, { ...jobOptions(options), onProgress: (s) => post({ type: 'progress', key, stats: { ...s, executions: before.executions + s.executions, steps: before.steps + s.steps, elapsedMs: performance.now() - t0 }, pool }) });
+      results[i] = r;
+      done++;
+    }
+  } else {
+    const stop = new SharedArrayBuffer(4);
+    const flag = new Int32Array(stop);
+    let left = jobs;
+    const beat = setInterval(() => {
+      if (shouldStop()) Atomics.store(flag, 0, 1);
+      post({ type: 'progress', key, stats: stats(results), pool: { workers: par.workers, busy: Math.min(par.workers, left), jobsLeft: left } });
+    }, 250);
+    try {
+      results = await runPool(split, {
+        workers: Math.min(par.workers, jobs),
+        source: p.loaded.file?.path ?? model.name,
+        variant,
+        params: bound.params,
+        maxSteps: bound.maxSteps,
+        options: jobOptions({ ...options, shouldStop: undefined }),
+        ...(par.shard ? { owned: (i: number) => owns(par.shard!, i) } : {}),
+        stop,
+        ...(par.maxMemoryMb ? { maxMemoryMb: par.maxMemoryMb } : {}),
+        onUpdate: (l, rs) => ((left = l), (results = [...rs])),
+      });
+    } finally {
+      clearInterval(beat);
+    }
+  }
+  if (par.shard) {
+    const owned = results.flatMap((r, unit) => (r ? [{ unit, result: r }] : []));
+    return { model: model.name, variant, params: { ...bound.params }, units: split.units.length, digest: splitDigest(split), results: owned };
+  }
+  const strategy = results.find((r) => r)?.strategy ?? search.strategy;
+  const r = mergeUnits(split, results, { strategy, threads: bound.make().threads.map((t) => t.name), elapsedMs: performance.now() - t0 });
+  const found: ModelResult = { ...r, model: model.name, variant: bound.variant.name, params: bound.params, expected: bound.variant.expect, asExpected: showsExpected(bound.variant.expect, r) };
+  return finishVariant(p, search, bound, found, shouldStop, post);
+}
+
+/** The results of every unit, from the shards' parts; a unit the result needs but no shard ran is an error. */
+function fromShards(part: ShardVariant | undefined, key: string, split: ReturnType<typeof splitFor> & object): (ExploreResult | undefined)[] {
+  if (!part) throw new UsageError(`the shards hold no results for ${key}`);
+  if (part.units !== split.units.length || part.digest !== splitDigest(split)) {
+    throw new UsageError(`the shards of ${key} were split into ${part.units} units (digest ${part.digest.slice(0, 12)}), this model splits into ${split.units.length} (${splitDigest(split).slice(0, 12)}): the model or mmcheck changed since`);
+  }
+  const results: (ExploreResult | undefined)[] = [];
+  for (const { unit, result } of part.results) results[unit] = result;
+  const need = neededUnits(split, results);
+  for (let i = 0; i < need; i++) {
+    if ('job' in split.units[i]! && !results[i]) throw new UsageError(`no shard finished unit ${i + 1} of ${key} (a shard interrupted or killed? run it again)`);
+  }
+  return results;
+}
