@@ -29,7 +29,7 @@ describe('the stateful search agrees with the stateless one on every built-in mo
 // one merges states that differ. Checked beyond the defaults too: kswapd scanning both pages
 // (the SPIN configuration) and warm TLBs with two stores per page.
 const PTMIGRATE = builtinModels.find((m) => m.name === 'ptmigrate')!;
-const WIDER = [
+const WIDER: Record<string, number>[] = [
   { reclaim: 2 },
   { warm: 1, stores: 2 },
 ];
