@@ -90,8 +90,7 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
     const owned = results.flatMap((r, unit) => (r ? [{ unit, result: r }] : []));
     return { model: model.name, variant, params: { ...bound.params }, units: split.units.length, digest: splitDigest(split), results: owned };
   }
-  const strategy = results.find((r) => r)?.strategy ?? search.strategy;
-  const r = mergeUnits(split, results, { strategy, threads: bound.make().threads.map((t) => t.name), elapsedMs: performance.now() - t0 });
+  const r = mergeUnits(split, results, { threads: bound.make().threads.map((t) => t.name), elapsedMs: performance.now() - t0 });
   const found: ModelResult = { ...r, model: model.name, variant: bound.variant.name, params: bound.params, expected: bound.variant.expect, asExpected: showsExpected(bound.variant.expect, r) };
   return finishVariant(p, search, bound, found, shouldStop, post);
 }
