@@ -225,7 +225,8 @@ class Serialised<T> implements Step<T> {
   constructor(private readonly sb: StoreBuffer, private readonly inner: Step<T>) {
     this.label = inner.label;
     const f = inner.footprint;
-    this.footprint = typeof f === 'function' ? () => sb.withRead(f()) : sb.withRead(f);
+    // A footprint function may make a new list at every call: joined afresh, not kept.
+    this.footprint = typeof f === 'function' ? () => joinAccesses(f(), sb.readAccesses) : sb.withRead(f);
   }
   enabled(): boolean {
     return this.sb.empty && (this.inner.enabled === undefined || this.inner.enabled());
