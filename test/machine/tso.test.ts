@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
 import type { Program, ThreadBody } from '../../src/engine/types.js';
-import { Machine, PAGE_KERNEL, type MemoryModel, physAddr, tso, va } from '../../src/machine/index.js';
+import { Machine, PAGE_KERNEL, type MemoryModel, physAddr, spin_lock_irq, spin_lock_irqsave, spin_unlock_irqrestore, tso, va } from '../../src/machine/index.js';
 import { Runner, touched, writes } from './runner.js';
 
 /** Two data words x, y in frame D (physical: no translation). */
@@ -134,6 +134,31 @@ describe('fences and locked operations wait for the buffer to drain', () => {
     ], invariants: [] });
     r.finish('P0');
     expect(r.enabled('P1')).toBe(false);
+    r.step('sb→cpu0');
+    expect(r.enabled('P1')).toBe(true);
+  });
+});
+
+describe('the CPU-named spinlock calls follow the CPU on TSO', () => {
+  it('spin_lock_irqsave waits for the buffer; spin_unlock_irqrestore releases by a buffered store', () => {
+    const { m, x } = words('tso');
+    const l = m.spinlock('L');
+    const r = new Runner({ threads: [
+      { name: 'P0', body: function* () {
+        const cpu = m.cpu(0);
+        yield* tso.store(cpu, x, 1);
+        const f = yield* spin_lock_irqsave(cpu, l);
+        yield* spin_unlock_irqrestore(cpu, l, f);
+      } },
+      { name: 'P1', body: function* () { yield* spin_lock_irq(m.cpu(1), l); } },
+      ...m.actors(),
+    ], invariants: [] });
+    r.steps('P0', 2); // the store, local_irq_save
+    expect(r.enabled('P0')).toBe(false); // spin_lock waits for the buffered store
+    r.step('sb→cpu0');
+    r.finish('P0');
+    r.step('P1'); // local_irq_disable
+    expect(r.enabled('P1')).toBe(false); // the release is still in cpu0's buffer
     r.step('sb→cpu0');
     expect(r.enabled('P1')).toBe(true);
   });
