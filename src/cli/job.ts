@@ -18,6 +18,7 @@ import { type LoadedModel, loadModel } from './load.js';
 import { traceStem } from './paths.js';
 import type { PoolStats } from './progress.js';
 import { exploreVariantSplit, type ParallelInput } from '../parallel/variant.js';
+import { closePool } from '../parallel/pool.js';
 import type { ShardVariant } from '../parallel/shard.js';
 
 export interface JobInput {
@@ -210,6 +211,14 @@ function stemOf(model: Model, variant: string, params: Params): string {
 }
 
 export async function runJob(input: JobInput, shouldStop: () => boolean, post: (m: JobMessage) => void): Promise<void> {
+  try {
+    await runPlanned(input, shouldStop, post);
+  } finally {
+    await closePool();
+  }
+}
+
+async function runPlanned(input: JobInput, shouldStop: () => boolean, post: (m: JobMessage) => void): Promise<void> {
   const planned = await plan(input);
   const first = planned[0]?.loaded;
   if (first && input.target !== undefined) post({ type: 'loaded', model: first.model.name, ...(first.file ? { file: first.file } : {}) });

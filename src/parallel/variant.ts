@@ -71,7 +71,7 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
     }, 250);
     try {
       results = await runPool(split, {
-        workers: Math.min(par.workers, jobs),
+        workers: par.workers,
         source: p.loaded.file?.path ?? model.name,
         variant,
         params: bound.params,
