@@ -62,10 +62,10 @@ export function* mfence(cpu: Cpu): Op<void> {
 /** smp_mb(): a locked no-op on the stack, as full a barrier as mfence. */
 export const smp_mb = mfence;
 export const mb = mfence;
-/** smp_wmb(), smp_rmb(): compiler barriers on x86, no step. */
-// eslint-disable-next-line require-yield
+/** smp_wmb(), smp_rmb(): compiler barriers on x86 (TSO keeps stores, and loads, in order): no
+ * step. They take the CPU so that model code reads as the kernel's and a weaker model could
+ * give them one. */
 export function* smp_wmb(_cpu: Cpu): Op<void> {}
-// eslint-disable-next-line require-yield
 export function* smp_rmb(_cpu: Cpu): Op<void> {}
 
 /**
