@@ -42,7 +42,7 @@ describe('a store waits in its CPU\'s buffer', () => {
     const r = new Runner({ threads: [{ name: 'P0', body: function* () { yield* tso.store(m.cpu(0), x, 7); } }, ...m.actors()], invariants: [] });
     r.finish('P0');
     expect(x.get()).toBe(0);
-    expect(m.snapshot().cpus[0]!.storeBuffer).toEqual(['mem:1:0 := 7']);
+    expect(m.snapshot().cpus[0]!.storeBuffer).toEqual(['D[0] := 7']);
     const d = r.step('sb→cpu0');
     expect(d.note).toBe('D[0] := 7');
     expect(x.get()).toBe(7);
@@ -188,7 +188,7 @@ describe('the store buffer is part of the saved state', () => {
     m.restore(empty);
     expect(m.snapshot().cpus[0]!.storeBuffer).toEqual([]);
     m.restore(full);
-    expect(m.snapshot().cpus[0]!.storeBuffer).toEqual(['mem:1:0 := 4']);
+    expect(m.snapshot().cpus[0]!.storeBuffer).toEqual(['D[0] := 4']);
   });
 });
 

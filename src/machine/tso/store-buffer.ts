@@ -136,6 +136,10 @@ export class StoreBuffer implements Stateful<readonly SbEntry[]> {
   contents(): readonly SbEntry[] {
     return this.fifo;
   }
+  /** The entries as traces show them, oldest first: "P[0] := 5". */
+  describe(): string[] {
+    return this.fifo.map((e) => `${this.resolve(e.loc).name} := ${e.value}`);
+  }
 
   /** Nothing is buffered (a fence's and a locked operation's `enabled`). */
   get empty(): boolean {
