@@ -165,14 +165,20 @@ describe('the CPU-named spinlock calls follow the CPU on TSO', () => {
 });
 
 describe('footprints name the buffer', () => {
-  it('a store writes sb:<cpu>, a load reads it, a drain reads and writes it and writes the word', () => {
+  it('a store into an empty buffer writes its shape and its slot, a load reads the slot, a drain writes both and the word', () => {
     const { m, x } = words('tso');
     const r = new Runner({ threads: [{ name: 'P0', body: function* () { yield* tso.store(m.cpu(0), x, 1); yield* tso.load(m.cpu(0), x); } }, ...m.actors()], invariants: [] });
     const [st, ld] = r.finish('P0');
-    expect(writes([st!])).toEqual(['sb:0']);
-    expect(touched([ld!])).toEqual(['mem:1:0', 'sb:0']);
+    expect(writes([st!])).toEqual(['sb:0', 'sb:0:mem:1:0']);
+    expect(touched([ld!])).toEqual(['mem:1:0', 'sb:0:mem:1:0']);
     const d = r.step('sb→cpu0');
-    expect(d.footprint.map((a) => `${a.write ? 'w' : 'r'} ${a.loc}`)).toEqual(['r sb:0', 'w sb:0', 'w mem:1:0', 'r frame:1']);
+    expect(d.footprint.map((a) => `${a.write ? 'w' : 'r'} ${a.loc}`)).toEqual(['r sb:0', 'w sb:0', 'w sb:0:mem:1:0', 'w mem:1:0', 'r frame:1']);
+  });
+  it('a store behind another entry touches only its slot: it commutes with the older entry\'s drain', () => {
+    const { m, x, y } = words('tso');
+    const r = new Runner({ threads: [{ name: 'P0', body: function* () { yield* tso.store(m.cpu(0), x, 1); yield* tso.store(m.cpu(0), y, 1); } }, ...m.actors()], invariants: [] });
+    const [, second] = r.finish('P0');
+    expect(touched([second!])).toEqual(['sb:0:mem:1:1']);
   });
 });
 
