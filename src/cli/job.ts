@@ -56,6 +56,8 @@ export type JobMessage =
   | { readonly type: 'progress'; readonly key: string; readonly stats: Stats; readonly pool?: PoolStats }
   /** `--shard`: the results of this shard's units of one variant (no result follows). */
   | { readonly type: 'shard'; readonly part: ShardVariant }
+  /** A split variant interrupted: its finished units, for the checkpoint. */
+  | { readonly type: 'split-done'; readonly part: ShardVariant }
   | { readonly type: 'minimising'; readonly key: string; readonly timeLeftMs?: number }
   | { readonly type: 'heartbeat'; readonly key: string; readonly stats: Stats }
   | { readonly type: 'result'; readonly result: JobResult }

@@ -19,6 +19,8 @@ export interface PoolRun {
   readonly options: ExploreOptions;
   /** The units this run explores (a shard's share); undefined: all. */
   readonly owned?: (unit: number) => boolean;
+  /** Units already finished (a resumed search): kept, and counted when deciding what is needed. */
+  readonly done?: readonly (ExploreResult | undefined)[];
   readonly stop: SharedArrayBuffer;
   readonly maxMemoryMb?: number;
   /** After every job that ends: jobs still queued or running, and the results so far. */
@@ -56,7 +58,7 @@ export async function closePool(): Promise<void> {
 }
 
 export async function runPool(split: Split, p: PoolRun): Promise<(ExploreResult | undefined)[]> {
-  const results: (ExploreResult | undefined)[] = [];
+  const results: (ExploreResult | undefined)[] = [...(p.done ?? [])];
   const pool = poolFor(p.workers, p.maxMemoryMb);
   // The queue, in unit order. Jobs go to the pool only as workers free up (never more in
   // flight than workers), so a job past a violation already found is simply never started —
@@ -64,9 +66,11 @@ export async function runPool(split: Split, p: PoolRun): Promise<(ExploreResult 
   const queue = split.units.flatMap((u, i) => ('job' in u && (!p.owned || p.owned(i)) ? [i] : []));
   let inFlight = 0;
   let failure: unknown;
+  const stopped = new Int32Array(p.stop);
   await new Promise<void>((resolve) => {
     const next = (): void => {
-      while (failure === undefined && inFlight < p.workers && queue.length > 0) {
+      // Once stopped, nothing new starts: the jobs not run are the checkpoint's to do.
+      while (failure === undefined && Atomics.load(stopped, 0) === 0 && inFlight < p.workers && queue.length > 0) {
         const i = queue.shift()!;
         if (i >= neededUnits(split, results)) continue;
         const u = split.units[i]!;

@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mmcheck, tmp } from '../cli/helpers.js';
+import { interrupt, mmcheck, tmp } from '../cli/helpers.js';
 
 interface Report {
   readonly ok: boolean;
@@ -86,6 +86,23 @@ describe('parallel exploration', () => {
       expect(r.err.trim().split('\n')).toHaveLength(1);
       expect(r.err).not.toMatch(/\n\s+at /);
     }
+  }, 300_000);
+
+  it('resumes an interrupted split search from its finished jobs to the result of an uninterrupted run', async () => {
+    const dir = tmp();
+    const checkpoint = path.join(dir, 'cp.json');
+    const args = ['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=3', '--param', 'reclaim=3', '--no-trace', '--json'];
+    const whole = report(dir, [...args, '--workers', '2']);
+    const stopped = await interrupt([...args, '--workers', '2', '--checkpoint', checkpoint], ['SIGINT'], 5000);
+    expect(stopped.code).toBe(130);
+    const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as { parallel: unknown; splitCurrent: { results: unknown[]; units: number } };
+    expect(saved.parallel).toEqual({ workers: 2 });
+    // Jobs finished before the signal are kept (many take milliseconds); the resumed run does the rest.
+    expect(saved.splitCurrent.results.length).toBeGreaterThan(0);
+    expect(saved.splitCurrent.results.length).toBeLessThanOrEqual(saved.splitCurrent.units);
+    const resumed = report(dir, ['explore', '--resume', checkpoint, '--no-trace', '--json']);
+    expect(resumed.parallel).toEqual({ workers: 2 });
+    expect(timeless(resumed)).toEqual(timeless(whole));
   }, 300_000);
 
   it('refuses --workers and --shard that cannot split the search', () => {
