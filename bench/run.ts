@@ -6,9 +6,10 @@
 // Prints one JSON document on stdout; progress goes to stderr.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parallelRows } from './parallel.js';
 
 /** The parts of a build the bench uses (the same in every version so far). */
 interface Lib {
@@ -177,11 +178,16 @@ function measure(w: Workload, lib: Lib): Measure | { readonly error: string } {
   return best!;
 }
 
+const only = process.env.MMCHECK_BENCH_KIND;
+// The parallel kind runs the CLI of this build alone (worker counts side by side, no baseline).
+if (only === 'parallel') {
+  process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-parallel', node: process.version, cpus: availableParallelism(), rows: parallelRows(repo) }, null, 2)}\n`);
+  process.exit(0);
+}
 const baseRev = process.env.MMCHECK_BENCH_BASE ?? (JSON.parse(readFileSync(path.join(repo, 'bench/baseline.json'), 'utf8')) as { rev: string }).rev;
 const current = await load(repo, 'current');
 const base = baseRev === 'none' ? undefined : await load(buildBaseline(baseRev), `baseline ${baseRev}`);
 const rows = [];
-const only = process.env.MMCHECK_BENCH_KIND;
 for (const w of workloads(current).filter((w) => only === undefined || w.kind === only)) {
   process.stderr.write(`bench: ${w.name} (${w.strategy})\n`);
   // Alternate builds so drifting machine load hits both alike.

@@ -35,6 +35,8 @@ export interface SearchArgs {
 
 export interface ExploreArgs {
   readonly command: 'explore';
+  /** --memory-model: the machines of this run, where a model names none (MMCHECK_MEMORY_MODEL). */
+  readonly memoryModel?: MemoryModel;
   /** A built-in model name or a model file, as given on the command line. */
   readonly target?: string;
   readonly search: SearchArgs;
@@ -59,6 +61,8 @@ export interface ExploreArgs {
 
 export interface ReplayArgs {
   readonly command: 'replay';
+  /** --memory-model: as the trace was made with. */
+  readonly memoryModel?: MemoryModel;
   readonly trace: string;
   /** The model file to replay against, named by the user (a trace never names code to run). */
   readonly model?: string;
@@ -131,9 +135,10 @@ const EXPLORE_OPTIONS: OptionsConfig = {
   width: { type: 'string' },
   workers: { type: 'string' },
   shard: { type: 'string' },
+  'memory-model': { type: 'string' },
 };
 
-const REPLAY_OPTIONS: OptionsConfig = { html: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' }, 'log-level': { type: 'string' }, width: { type: 'string' } };
+const REPLAY_OPTIONS: OptionsConfig = { html: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' }, 'log-level': { type: 'string' }, width: { type: 'string' }, 'memory-model': { type: 'string' } };
 const LIST_OPTIONS: OptionsConfig = { json: { type: 'boolean' } };
 const MERGE_OPTIONS: OptionsConfig = { out: { type: 'string' }, 'no-trace': { type: 'boolean' }, json: { type: 'boolean' }, junit: { type: 'string' }, 'log-level': { type: 'string' }, width: { type: 'string' } };
 const LITMUS_OPTIONS: OptionsConfig = { 'memory-model': { type: 'string' }, strategy: { type: 'string' }, kinds: { type: 'string' }, json: { type: 'boolean' } };
@@ -220,6 +225,7 @@ function explore(rest: string[]): ExploreArgs {
   if (values.variant !== undefined && positionals.length === 0) throw new UsageError('--variant needs a model');
   return {
     command: 'explore',
+    ...memoryModelOf(values),
     target: positionals[0],
     search: {
       variant: str(values.variant),
@@ -285,7 +291,7 @@ export function parseCommandLine(argv: string[]): Args {
     if (asksHelp(rest, REPLAY_OPTIONS)) return { command: 'help', topic: 'replay' };
     const { values, positionals } = parse(rest, REPLAY_OPTIONS);
     if (positionals.length !== 1) throw new UsageError('replay takes exactly one trace file');
-    return { command: 'replay', trace: positionals[0]!, model: str(values.model), html: str(values.html), json: values.json === true, logLevel: logLevel(values['log-level']), width: width(values.width) };
+    return { command: 'replay', trace: positionals[0]!, model: str(values.model), html: str(values.html), json: values.json === true, logLevel: logLevel(values['log-level']), width: width(values.width), ...memoryModelOf(values) };
   }
   if (command === 'explore') return asksHelp(rest, EXPLORE_OPTIONS) ? { command: 'help', topic: 'explore' } : explore(rest);
   if (command === 'litmus') return asksHelp(rest, LITMUS_OPTIONS) ? { command: 'help', topic: 'litmus' } : litmus(rest);
@@ -293,11 +299,18 @@ export function parseCommandLine(argv: string[]): Args {
   throw unknownCommand(command);
 }
 
+/** --memory-model, when given (explore, replay: the machines of the run; litmus: its model). */
+function memoryModelOf(values: Values): { memoryModel?: MemoryModel } {
+  const model = str(values['memory-model']);
+  if (model === undefined) return {};
+  if (!(MEMORY_MODELS as readonly string[]).includes(model)) throw new UsageError(`unknown memory model "${quoteField(model, 40)}" (memory models: ${MEMORY_MODELS.join(', ')})`);
+  return { memoryModel: model as MemoryModel };
+}
+
 function litmus(rest: string[]): LitmusArgs {
   const { values, positionals } = parse(rest, LITMUS_OPTIONS);
   if (positionals.length === 0) throw new UsageError('litmus takes one or more .litmus files');
-  const model = str(values['memory-model']) ?? 'tso';
-  if (!(MEMORY_MODELS as readonly string[]).includes(model)) throw new UsageError(`unknown memory model "${quoteField(model, 40)}" (memory models: ${MEMORY_MODELS.join(', ')})`);
+  const model = memoryModelOf(values).memoryModel ?? 'tso';
   const strategy = str(values.strategy) ?? 'dpor';
   if (strategy !== 'dpor' && strategy !== 'dfs') throw new UsageError(`litmus explores exhaustively: --strategy dpor or dfs, got "${quoteField(strategy, 40)}"`);
   return { command: 'litmus', files: positionals, memoryModel: model as MemoryModel, strategy, ...(values.kinds === undefined ? {} : { kinds: str(values.kinds)! }), json: values.json === true };

@@ -16,6 +16,8 @@ import { JsonInputError, parseJsonText, readTextFile } from '../schema/json.js';
 import { quoteField } from '../schema/text.js';
 import { VERSION } from '../schema/version.js';
 import type { SearchArgs } from './args.js';
+import { shardPart } from '../parallel/part-schema.js';
+import type { ShardVariant } from '../parallel/shard.js';
 
 export const CHECKPOINT_FORMAT = 'mmcheck-checkpoint';
 export const CHECKPOINT_VERSION = 2;
@@ -104,6 +106,9 @@ const body = z
     search,
     completed: z.array(savedResult).max(100_000),
     current: current.optional(),
+    /** A split search (--workers): its worker count, and the interrupted variant's finished units. */
+    parallel: z.object({ workers: count.min(1).max(1024) }).strict().optional(),
+    splitCurrent: shardPart.optional(),
   })
   .strict();
 
@@ -115,6 +120,8 @@ export interface CheckpointFile {
   readonly search: SearchArgs;
   readonly completed: readonly SavedResult[];
   readonly current?: CurrentVariant;
+  readonly parallel?: { readonly workers: number };
+  readonly splitCurrent?: ShardVariant;
 }
 
 const digestOf = (b: unknown) => createHash('sha256').update(JSON.stringify(b)).digest('hex');
@@ -158,6 +165,8 @@ function checkConsistency(c: z.infer<typeof body>, fail: (m: string) => Error): 
     }
   }
   if (c.current && keys.has(`${c.current.model}/${c.current.variant}`)) throw fail('continues a variant it also lists as completed');
+  if (c.splitCurrent && (c.current || !c.parallel)) throw fail('holds a split variant\'s units without a split search, or beside a variant position');
+  if (c.splitCurrent && keys.has(`${c.splitCurrent.model}/${c.splitCurrent.variant}`)) throw fail('continues a variant it also lists as completed');
   const own = 'builtin' in c.model ? c.model.builtin : 'name' in c.model ? c.model.name : undefined;
   for (const r of [...c.completed, ...(c.current ? [c.current] : [])]) {
     if (own !== undefined && r.model !== own) throw fail(`is of model ${quoteField(own, 80)} but holds a result of ${quoteField(r.model, 80)}`);

@@ -36,6 +36,16 @@ function freshSetup(args: ExploreArgs): Setup {
 }
 
 function resumeSetup(args: ExploreArgs, file: string): Setup {
+  const setup = resumeSetupOf(args, file);
+  const saved = setup.saved!;
+  if (!saved.parallel) return setup;
+  // A split search goes on split, with its finished units.
+  const s = saved.splitCurrent;
+  const parallel = { workers: saved.parallel.workers, maxMemoryMb: args.maxMemoryMb, ...(s ? { resumed: { [`${s.model}/${s.variant}`]: s } } : {}) };
+  return { ...setup, job: { ...setup.job, parallel } };
+}
+
+function resumeSetupOf(args: ExploreArgs, file: string): Setup {
   const saved = readCheckpoint(file);
   const ref = saved.model;
   const resume = { completed: saved.completed, current: saved.current };
@@ -67,6 +77,8 @@ interface Outcome {
   readonly results: JobResult[];
   /** `--shard`: each variant's part. */
   readonly parts: ShardVariant[];
+  /** A split variant interrupted: its finished units. */
+  readonly splitDone?: ShardVariant;
   /** Set when the run was stopped by a signal before finishing. */
   readonly signal?: Signal;
   readonly current?: CurrentVariant;
@@ -78,6 +90,7 @@ function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Logger): Promi
   const worker = new Worker(fileURLToPath(workerUrl()), { workerData: { job, stop }, resourceLimits: { maxOldGenerationSizeMb: args.maxMemoryMb } });
   const results: JobResult[] = [];
   const parts: ShardVariant[] = [];
+  let splitDone: ShardVariant | undefined;
   const search = job.search;
   const sampling = search.strategy === 'random' || search.strategy === 'pct';
   const budget: Budget = {
@@ -130,6 +143,9 @@ function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Logger): Promi
       case 'progress':
         progress?.update(m.stats, m.pool);
         break;
+      case 'split-done':
+        splitDone = m.part;
+        break;
       case 'shard':
         progress?.done();
         parts.push(m.part);
@@ -176,7 +192,7 @@ function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Logger): Promi
       progress?.done();
       if (failure) reject(failure);
       // A signal that came after the last variant finished interrupted nothing.
-      else resolve({ results, parts, signal: stoppedEarly ? signal : undefined, current: stopped, loaded });
+      else resolve({ results, parts, ...(splitDone ? { splitDone } : {}), signal: stoppedEarly ? signal : undefined, current: stopped, loaded });
     });
   });
 }
@@ -233,7 +249,10 @@ function writeCheckpoint(setup: Setup, args: ExploreArgs, o: Outcome, io: Io): v
     return;
   }
   const completed = o.results.filter((r) => r.verdict !== 'interrupted').map(toSaved);
-  writeAtomic(args.checkpoint, checkpointText({ model, search: setup.job.search, completed, ...(o.current ? { current: o.current } : {}) }));
+  // A split search keeps its worker count (it changes no result) and the finished units.
+  const par = setup.job.parallel;
+  const split = par ? { parallel: { workers: par.workers }, ...(o.splitDone ? { splitCurrent: o.splitDone } : {}) } : {};
+  writeAtomic(args.checkpoint, checkpointText({ model, search: setup.job.search, completed, ...(o.current ? { current: o.current } : {}), ...split }));
   io.err(`mmcheck: interrupted; continue with: ${resumeCommand(args, o.loaded)}`);
 }
 
@@ -265,7 +284,9 @@ export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger, me
   const setup = merging.job ? { job: merging.job } : args.resume !== undefined ? resumeSetup(args, args.resume) : freshSetup(args);
   preflight(args);
   const outcome = await runWorker(setup.job, args, io, log);
-  if (args.parallel?.shard && !outcome.signal) {
+  if (args.parallel?.shard) {
+    // A shard is cheap to run again: an interrupted one leaves no checkpoint and no file.
+    if (outcome.signal) return signalStatus(outcome.signal);
     io.out(jsonText(shardDocument(setup.job, args.parallel.shard, outcome.loaded, outcome.parts)));
     return EXIT.ok;
   }
@@ -276,7 +297,8 @@ export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger, me
   if (args.junit !== undefined) writeAtomic(args.junit, junitXml(results, traces));
   const single = setup.job.target !== undefined && setup.job.search.variant !== undefined;
   const { seed } = setup.job.search;
-  const parallel = args.merge ? { shards: args.merge } : args.parallel ? { workers: args.parallel.workers } : undefined;
+  const par = setup.job.parallel;
+  const parallel = args.merge ? { shards: args.merge } : par ? { workers: par.workers } : undefined;
   if (args.json) io.out(jsonText({ ...jsonReport(results, traces, outcome.signal !== undefined, seed), ...(parallel ? { parallel } : {}) }));
   else if (single && results.length === 1) printOne(results[0]!, traces.get(results[0]!), io, seed);
   else printTable(results, traces, io, seed);

@@ -13,10 +13,11 @@ export const USAGE = `usage:
                   [--seed S] [--samples N] [--param k=v ...] [--no-minimise] [--no-audit]
                   [--no-cache] [--out DIR] [--no-trace] [--json] [--junit FILE] [--checkpoint FILE]
                   [--stall-timeout S] [--max-memory MB] [--width N] [--log-level L]
-                  [--workers N|auto] [--shard K/N]
+                  [--workers N|auto] [--shard K/N] [--memory-model sc|tso]
   mmcheck explore --resume CHECKPOINT [--model FILE] [--out DIR] [--no-trace] [--json]
                   [--junit FILE] [--checkpoint FILE] [--stall-timeout S] [--max-memory MB] [--log-level L]
   mmcheck replay TRACE [--model FILE] [--html FILE] [--json] [--width N] [--log-level L]
+                 [--memory-model sc|tso]
   mmcheck litmus FILE.litmus... [--memory-model sc|tso] [--strategy dpor|dfs] [--kinds FILE]
                  [--json]
   mmcheck merge SHARD.json... [--out DIR] [--no-trace] [--json] [--junit FILE] [--width N]
@@ -48,6 +49,9 @@ search:
                          non-default configuration is named for it (MODEL-VARIANT@k=v.json)
   --no-minimise          write the counterexample as found, not minimised
   --no-audit             do not check accesses against footprints (faster; trusts the model)
+  --memory-model M       sc (default) or tso: x86-TSO store buffers on every machine whose model
+                         names no memory model (MMCHECK_MEMORY_MODEL); not kept in traces or
+                         checkpoints: replay and --resume need the same flag
   --no-cache             store no states: the stateless search (dpor: source-DPOR)
 
 output:
@@ -98,6 +102,7 @@ type is printed).
   --model FILE           the model file the trace was recorded from
   --html FILE            also write a self-contained HTML page with a step slider
   --json                 the replayed steps and machine states as JSON
+  --memory-model M       sc or tso, as the trace was made with (explore --memory-model)
   --width N              fit the swim lane to N columns (default: the terminal's, 100 when not a TTY)
   --log-level L          fatal, error, warn (default), info, debug, trace, silent
   -h, --help             this help`;

@@ -18,6 +18,7 @@ import { type LoadedModel, loadModel } from './load.js';
 import { traceStem } from './paths.js';
 import type { PoolStats } from './progress.js';
 import { exploreVariantSplit, type ParallelInput } from '../parallel/variant.js';
+import { closePool } from '../parallel/pool.js';
 import type { ShardVariant } from '../parallel/shard.js';
 
 export interface JobInput {
@@ -55,6 +56,8 @@ export type JobMessage =
   | { readonly type: 'progress'; readonly key: string; readonly stats: Stats; readonly pool?: PoolStats }
   /** `--shard`: the results of this shard's units of one variant (no result follows). */
   | { readonly type: 'shard'; readonly part: ShardVariant }
+  /** A split variant interrupted: its finished units, for the checkpoint. */
+  | { readonly type: 'split-done'; readonly part: ShardVariant }
   | { readonly type: 'minimising'; readonly key: string; readonly timeLeftMs?: number }
   | { readonly type: 'heartbeat'; readonly key: string; readonly stats: Stats }
   | { readonly type: 'result'; readonly result: JobResult }
@@ -210,6 +213,14 @@ function stemOf(model: Model, variant: string, params: Params): string {
 }
 
 export async function runJob(input: JobInput, shouldStop: () => boolean, post: (m: JobMessage) => void): Promise<void> {
+  try {
+    await runPlanned(input, shouldStop, post);
+  } finally {
+    await closePool();
+  }
+}
+
+async function runPlanned(input: JobInput, shouldStop: () => boolean, post: (m: JobMessage) => void): Promise<void> {
   const planned = await plan(input);
   const first = planned[0]?.loaded;
   if (first && input.target !== undefined) post({ type: 'loaded', model: first.model.name, ...(first.file ? { file: first.file } : {}) });

@@ -378,12 +378,18 @@ export class Cpu implements Stateful<CpuState> {
     }
     return fp;
   }
-  /** A buffered store's data step: [insn write, the buffer, the WB-cache write when tracked]. */
-  private bufferedFp(sb: StoreBuffer, e: TlbEntry, pa: PhysAddr): readonly Access[] {
+  /** A buffered store's own accesses before the buffer's: [insn write, the WB-cache write when
+   * tracked] (one list per CPU, and per frame with caches tracked). */
+  private bufferedPrefix(e: TlbEntry, pa: PhysAddr): readonly Access[] {
     const cached = this.host.trackCaches && e.cacheType === 'WB';
-    return cached ? joinAccesses([this.shared.insnWrite], sb.rmwAccesses, writesOf(cacheLoc(paPfn(pa)))) : (this.bufferedStoreFp ??= joinAccesses([this.shared.insnWrite], sb.rmwAccesses));
+    if (!cached) return (this.bufferedStoreFp ??= [this.shared.insnWrite]);
+    const map = (this.bufferedCacheFps ??= new Map());
+    let fp = map.get(paPfn(pa));
+    if (fp === undefined) map.set(paPfn(pa), (fp = joinAccesses([this.shared.insnWrite], writesOf(cacheLoc(paPfn(pa))))));
+    return fp;
   }
   private bufferedStoreFp: readonly Access[] | undefined;
+  private bufferedCacheFps: Map<number, readonly Access[]> | undefined;
   /** `s`, or on a TSO machine `s` waiting for the store buffer to drain: a serialising
    * instruction (invlpg, a mov to cr3 or cr4) or the IPI send of a shootdown (tso/README). */
   private ser<T>(s: Step<T>): Step<T> {
@@ -419,7 +425,7 @@ export class Cpu implements Stateful<CpuState> {
     const word = this.host.memory.word(pa);
     const sb = this.sb;
     const fp = this.dataFp(word, t.entry, pa, false);
-    const value = (yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: read ${name}`), sb === undefined ? fp : sb.withRead(fp), (say) => {
+    const value = (yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: read ${name}`), sb === undefined ? fp : sb.loadAccesses(fp, word.loc), (say) => {
       this.endInsn();
       this.touchCache(t.entry, pa);
       // TSO: the youngest store of this CPU's own to the word, while it is still buffered.
@@ -448,7 +454,8 @@ export class Cpu implements Stateful<CpuState> {
       const fp = this.dataFp(word, entry, pa, true);
       const sb = this.sb;
       if (sb !== undefined) {
-        yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: buffer ${name}`), this.bufferedFp(sb, entry, pa), (say) => {
+        const prefix = this.bufferedPrefix(entry, pa);
+        yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: buffer ${name}`), () => sb.storeAccesses(prefix, word.loc), (say) => {
           this.endInsn();
           this.touchCache(entry, pa);
           // TSO: the data reaches memory when the drain actor takes it (tso/store-buffer.ts).

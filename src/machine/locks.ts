@@ -7,6 +7,7 @@ import type { Access, Step } from '../engine/types.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import type { Stateful } from './state.js';
 import { type Cell, cellLabel, mkStep, rmwAccesses, writesOf } from './step.js';
+import { spinLock as tsoSpinLock, spinUnlock as tsoSpinUnlock } from './tso/ops.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
@@ -127,22 +128,26 @@ export const spin_lock = (l: Lock, who?: string): Op<void> => acquire(l, 'spin_l
 export const spin_unlock = (l: Lock): Op<void> => release(l, 'spin_unlock');
 export const spin_trylock = (l: Lock, who?: string): Op<boolean> => tryAcquire(l, 'spin_trylock', who);
 
+// The variants that name their CPU follow it on a TSO machine (cpu.sb set): the acquire is a
+// locked cmpxchg that waits for the CPU's store buffer, the release a buffered store
+// (tso/ops.ts). On SC they are the plain acquire and release.
+
 /** local_irq_save, then spin with interrupts off. */
 export function* spin_lock_irqsave(cpu: Cpu, l: Lock): Op<IrqFlags> {
   const flags = yield* cpu.local_irq_save();
-  yield* acquire(l, 'spin_lock', cpu.name);
+  yield* (cpu.sb === undefined ? acquire(l, 'spin_lock', cpu.name) : tsoSpinLock(cpu, l));
   return flags;
 }
 export function* spin_unlock_irqrestore(cpu: Cpu, l: Lock, flags: IrqFlags): Op<void> {
-  yield* release(l, 'spin_unlock');
+  yield* (cpu.sb === undefined ? release(l, 'spin_unlock') : tsoSpinUnlock(cpu, l));
   yield* cpu.local_irq_restore(flags);
 }
 export function* spin_lock_irq(cpu: Cpu, l: Lock): Op<void> {
   yield* cpu.local_irq_disable();
-  yield* acquire(l, 'spin_lock', cpu.name);
+  yield* (cpu.sb === undefined ? acquire(l, 'spin_lock', cpu.name) : tsoSpinLock(cpu, l));
 }
 export function* spin_unlock_irq(cpu: Cpu, l: Lock): Op<void> {
-  yield* release(l, 'spin_unlock');
+  yield* (cpu.sb === undefined ? release(l, 'spin_unlock') : tsoSpinUnlock(cpu, l));
   yield* cpu.local_irq_enable();
 }
 

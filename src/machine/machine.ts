@@ -297,7 +297,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
         psc: c.tlb.pscEntries().map(([i, t]) => `pmd[${i}]→${name(t)}`),
         ipiPending: c.ipiPending.map((r) => `${r.what} from cpu${r.from}`),
         awaitingAcks: [...c.awaitingAcks].sort((a, b) => a - b),
-        ...(c.sb === undefined ? {} : { storeBuffer: c.sb.contents().map((e) => `${e.loc} := ${e.value}`) }),
+        ...(c.sb === undefined ? {} : { storeBuffer: c.sb.describe() }),
       })),
       tables,
       data,

@@ -5,14 +5,17 @@ import { DEFAULT_MAX_STEPS } from '../engine/results.js';
 import { EngineError } from '../engine/errors.js';
 import type { Program } from '../engine/types.js';
 import { mergeUnits, neededUnits, type UnitResults } from './merge.js';
-import { type Split, splitSearch } from './split.js';
+import { type Split, type SplitOptions, splitSearch } from './split.js';
+
+/** How the frontier is chosen (tests only; see SplitOptions). */
+export type FrontierRule = Pick<SplitOptions, 'targetJobs' | 'maxDepth'>;
 import { exploreSubtree, splitKindOf } from './subtree.js';
 
 /** The split of the search these options ask for, or undefined when it is not split. */
-export function splitFor(make: () => Program, o: ExploreOptions): Split | undefined {
+export function splitFor(make: () => Program, o: ExploreOptions, rule: FrontierRule = {}): Split | undefined {
   const kind = splitKindOf(make, o);
   if (kind === undefined) return undefined;
-  return splitSearch(make, { kind, maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit: o.audit ?? true, collectFinalStates: o.collectFinalStates });
+  return splitSearch(make, { kind, maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit: o.audit ?? true, collectFinalStates: o.collectFinalStates, ...rule });
 }
 
 /** Options a job runs under: the search's, less what belongs to the whole (progress, budget). */
@@ -22,13 +25,12 @@ export function jobOptions(o: ExploreOptions): ExploreOptions {
 }
 
 /** The split search, its jobs run one after another on this thread. */
-export function exploreSplit(make: () => Program, o: ExploreOptions = {}): ExploreResult {
-  const split = splitFor(make, o);
+export function exploreSplit(make: () => Program, o: ExploreOptions = {}, rule: FrontierRule = {}): ExploreResult {
+  const split = splitFor(make, o, rule);
   if (!split) throw new EngineError(`strategy ${o.strategy ?? 'dpor'} with these options is not split`);
   const now = o.now ?? (() => performance.now());
   const t0 = now();
   const results: (ExploreResult | undefined)[] = [];
-  let strategy = splitKindOf(make, o)!;
   for (let i = 0; i < split.units.length; i++) {
     if (i >= neededUnits(split, results)) break;
     const u = split.units[i]!;
@@ -36,8 +38,7 @@ export function exploreSplit(make: () => Program, o: ExploreOptions = {}): Explo
     if (o.shouldStop?.()) break;
     const left = o.timeLimitMs === undefined ? undefined : Math.max(1, o.timeLimitMs - (now() - t0));
     const r = exploreSubtree(make, u.job, { ...jobOptions(o), ...(left === undefined ? {} : { timeLimitMs: left }) });
-    strategy = r.strategy as typeof strategy;
     results[i] = r;
   }
-  return mergeUnits(split, results as UnitResults, { strategy, threads: make().threads.map((t) => t.name), elapsedMs: now() - t0, collectFinalStates: o.collectFinalStates });
+  return mergeUnits(split, results as UnitResults, { threads: make().threads.map((t) => t.name), elapsedMs: now() - t0, collectFinalStates: o.collectFinalStates });
 }

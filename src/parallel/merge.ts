@@ -28,7 +28,7 @@ export function neededUnits(split: Split, results: UnitResults): number {
   return d < 0 ? split.units.length : d + 1;
 }
 
-export function mergeUnits(split: Split, results: UnitResults, o: { strategy: string; threads: readonly string[]; elapsedMs: number; collectFinalStates?: boolean }): ExploreResult {
+export function mergeUnits(split: Split, results: UnitResults, o: { threads: readonly string[]; elapsedMs: number; collectFinalStates?: boolean }): ExploreResult {
   const upTo = neededUnits(split, results);
   let executions = 0;
   let blocked = 0;
@@ -86,7 +86,7 @@ export function mergeUnits(split: Split, results: UnitResults, o: { strategy: st
   const kept = verdict === 'holds' && executions + blocked > 0 ? [...(warnings ?? [])] : [];
   return {
     verdict,
-    strategy: o.strategy,
+    strategy: split.kind,
     executions,
     blocked,
     sleepBlocked,

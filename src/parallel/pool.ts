@@ -1,7 +1,7 @@
-// Runs the jobs of a split search on N worker threads (tinypool: idle workers take the next job
-// from one queue). Results are kept by unit index and merged in that order (merge.ts), so when
-// a job finishes never matters; a violation found in unit i cancels the jobs after i, which the
-// result does not need, and nothing before i.
+// Runs the jobs of a split search on N worker threads (tinypool). Jobs are handed out in unit
+// order as workers free up; results are kept by unit index and merged in that order (merge.ts),
+// so when a job finishes never matters. Once unit i has a violation, jobs after i are not
+// started (the result does not need them); every job before i still runs.
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import type { ExploreOptions, ExploreResult } from '../engine/explore.js';
@@ -19,6 +19,8 @@ export interface PoolRun {
   readonly options: ExploreOptions;
   /** The units this run explores (a shard's share); undefined: all. */
   readonly owned?: (unit: number) => boolean;
+  /** Units already finished (a resumed search): kept, and counted when deciding what is needed. */
+  readonly done?: readonly (ExploreResult | undefined)[];
   readonly stop: SharedArrayBuffer;
   readonly maxMemoryMb?: number;
   /** After every job that ends: jobs still queued or running, and the results so far. */
@@ -31,49 +33,71 @@ function poolWorkerFile(): string {
   return fileURLToPath(here.endsWith('.ts') ? new URL('../../dist/src/parallel/pool-worker.js', here) : new URL('./pool-worker.js', here));
 }
 
-class Cancelled extends Error {}
+/** One pool for every variant of a run: starting workers (and loading the model in each) costs
+ * more than a small variant's whole search. closePool() ends it. */
+let shared: { readonly key: string; readonly pool: Tinypool } | undefined;
 
-export async function runPool(split: Split, p: PoolRun): Promise<(ExploreResult | undefined)[]> {
-  const results: (ExploreResult | undefined)[] = [];
+function poolFor(workers: number, maxMemoryMb: number | undefined): Tinypool {
+  const key = `${workers}:${maxMemoryMb ?? ''}`;
+  if (shared?.key === key) return shared.pool;
+  void shared?.pool.destroy();
   const pool = new Tinypool({
     filename: poolWorkerFile(),
-    minThreads: p.workers,
-    maxThreads: p.workers,
-    ...(p.maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: p.maxMemoryMb } } : {}),
+    minThreads: workers,
+    maxThreads: workers,
+    ...(maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
   });
-  const controllers = new Map<number, AbortController>();
+  shared = { key, pool };
+  return pool;
+}
+
+export async function closePool(): Promise<void> {
+  const s = shared;
+  shared = undefined;
+  await s?.pool.destroy();
+}
+
+export async function runPool(split: Split, p: PoolRun): Promise<(ExploreResult | undefined)[]> {
+  const results: (ExploreResult | undefined)[] = [...(p.done ?? [])];
+  const pool = poolFor(p.workers, p.maxMemoryMb);
+  // The queue, in unit order. Jobs go to the pool only as workers free up (never more in
+  // flight than workers), so a job past a violation already found is simply never started —
+  // nothing is aborted mid-run.
+  const queue = split.units.flatMap((u, i) => ('job' in u && (!p.owned || p.owned(i)) ? [i] : []));
+  let inFlight = 0;
   let failure: unknown;
-  try {
-    const tasks: Promise<void>[] = [];
-    split.units.forEach((u, i) => {
-      if (!('job' in u) || (p.owned && !p.owned(i))) return;
-      const abort = new AbortController();
-      controllers.set(i, abort);
-      const task: PoolTask = { source: p.source, variant: p.variant, params: p.params, maxSteps: p.maxSteps, options: p.options, job: u.job, stop: p.stop };
-      tasks.push(
-        (pool.run(task, { signal: abort.signal }) as Promise<ExploreResult>).then(
+  const stopped = new Int32Array(p.stop);
+  await new Promise<void>((resolve) => {
+    const next = (): void => {
+      // Once stopped, nothing new starts: the jobs not run are the checkpoint's to do.
+      while (failure === undefined && Atomics.load(stopped, 0) === 0 && inFlight < p.workers && queue.length > 0) {
+        const i = queue.shift()!;
+        if (i >= neededUnits(split, results)) continue;
+        const u = split.units[i]!;
+        if (!('job' in u)) continue;
+        const task: PoolTask = { source: p.source, variant: p.variant, params: p.params, maxSteps: p.maxSteps, options: p.options, job: u.job, stop: p.stop };
+        inFlight++;
+        (pool.run(task) as Promise<ExploreResult>).then(
           (r) => {
             results[i] = r;
-            controllers.delete(i);
-            // Units past the first violation are not part of the result: cancel them.
-            const need = neededUnits(split, results);
-            for (const [j, c] of controllers) if (j >= need) c.abort(new Cancelled());
-            p.onUpdate?.(controllers.size, results);
+            inFlight--;
+            p.onUpdate?.(inFlight + queue.length, results);
+            next();
           },
           (e: unknown) => {
-            controllers.delete(i);
-            if (!(abort.signal.aborted && abort.signal.reason instanceof Cancelled)) {
-              failure ??= e;
-              for (const c of controllers.values()) c.abort(new Cancelled());
-            }
+            failure ??= e;
+            inFlight--;
+            next();
           },
-        ),
-      );
-    });
-    await Promise.all(tasks);
-  } finally {
-    await pool.destroy();
+        );
+      }
+      if (inFlight === 0) resolve();
+    };
+    next();
+  });
+  if (failure !== undefined) {
+    await closePool();
+    throw failure;
   }
-  if (failure !== undefined) throw failure;
   return results;
 }

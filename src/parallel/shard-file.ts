@@ -5,7 +5,8 @@ import type { SearchArgs } from '../cli/args.js';
 import { searchArgsSchema } from '../cli/checkpoint.js';
 import type { JobInput, JobMessage } from '../cli/job.js';
 import { UsageError } from '../model.js';
-import { count, failureKind, name, params, sha256, text, threadId } from '../schema/common.js';
+import { count, name, sha256 } from '../schema/common.js';
+import { shardPart } from './part-schema.js';
 import { validate } from '../schema/issues.js';
 import { parseJsonText, readTextFile } from '../schema/json.js';
 import { quoteField } from '../schema/text.js';
@@ -20,53 +21,6 @@ const LIMITS = { maxChars: 256 * 1024 * 1024, maxDepth: 24 };
 const target = z.union([z.object({ all: z.literal(true) }).strict(), z.object({ builtin: name }).strict(), z.object({ file: z.string().min(1).max(4096), sha256 }).strict()]);
 type Target = z.infer<typeof target>;
 
-const violation = z
-  .object({
-    kind: failureKind,
-    invariant: name,
-    message: text,
-    schedule: z.array(threadId).max(1_000_000),
-    trace: z.array(z.object({ tid: threadId, thread: name, label: text, note: text.optional() }).strict()).max(1_000_000),
-    preemptions: count,
-  })
-  .strict();
-
-const cache = z.object({ states: count, bytes: count, mode: z.enum(['hash-compact', 'bitstate']), collisionProbability: z.number().min(0).max(1), revisits: count }).strict();
-
-const result = z
-  .object({
-    verdict: z.enum(['holds', 'violated', 'bounded', 'interrupted']),
-    strategy: name,
-    executions: count,
-    blocked: count,
-    sleepBlocked: count,
-    steps: count,
-    restoredSteps: count,
-    maxDepth: count,
-    elapsedMs: z.number().nonnegative().finite(),
-    cache: cache.optional(),
-    stateless: text.optional(),
-    violation: violation.optional(),
-    cut: text.optional(),
-    finalStates: z.array(text).max(10_000_000).optional(),
-    warnings: z.array(text).max(1000).optional(),
-    threads: z.array(name).max(100_000),
-  })
-  .strict()
-  .refine((r) => (r.verdict === 'violated') === (r.violation !== undefined), 'a violation goes with verdict "violated", and only with it');
-
-const part = z
-  .object({
-    model: name,
-    variant: name,
-    params,
-    units: count,
-    digest: z.string().regex(/^[0-9a-f]{32}$/),
-    results: z.array(z.object({ unit: count, result }).strict()).max(1_000_000),
-  })
-  .strict()
-  .refine((p) => p.results.every((r) => r.unit < p.units), 'names a unit past the split');
-
 const shardFile = z
   .object({
     format: z.literal(SHARD_FORMAT),
@@ -75,7 +29,7 @@ const shardFile = z
     target,
     search: searchArgsSchema,
     shard: z.object({ k: count.min(1), n: count.min(1) }).strict().refine((s) => s.k <= s.n, 'k must be at most n'),
-    variants: z.array(part).max(100_000),
+    variants: z.array(shardPart).max(100_000),
   })
   .strict();
 

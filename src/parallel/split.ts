@@ -36,6 +36,10 @@ export interface SplitOptions {
   readonly maxSteps: number;
   readonly audit: boolean;
   readonly collectFinalStates?: boolean;
+  /** Tests only (a small program never reaches 64 prefixes): other frontier rules. The CLI
+   * always splits by TARGET_JOBS and MAX_SPLIT_DEPTH. */
+  readonly targetJobs?: number;
+  readonly maxDepth?: number;
 }
 
 /** An execution that ended above the frontier. */
@@ -56,6 +60,8 @@ export interface SubtreeJob {
 export type Unit = { readonly schedule: readonly ThreadId[]; readonly job: SubtreeJob } | { readonly schedule: readonly ThreadId[]; readonly leaf: Leaf };
 
 export interface Split {
+  /** The strategy every job runs (its name is the result's). */
+  readonly kind: SplitKind;
   /** The frontier's depth. */
   readonly depth: number;
   readonly units: readonly Unit[];
@@ -90,7 +96,9 @@ export function splitSearch(make: () => Program, o: SplitOptions): Split {
   const root = visit(make, execOptions, [], [], [], o, leaf, states);
   let level: Open[] = root ? [root] : [];
   let depth = 0;
-  while (level.length > 0 && level.length < TARGET_JOBS && depth < MAX_SPLIT_DEPTH) {
+  const target = o.targetJobs ?? TARGET_JOBS;
+  const maxDepth = o.maxDepth ?? MAX_SPLIT_DEPTH;
+  while (level.length > 0 && level.length < target && depth < maxDepth) {
     const next: Open[] = [];
     for (const node of level) {
       const asleep = new Set(node.sleep);
@@ -115,7 +123,7 @@ export function splitSearch(make: () => Program, o: SplitOptions): Split {
   }
   for (const node of level) units.push({ schedule: node.schedule, job: { prefix: node.prefix } });
   units.sort((a, b) => compareSchedules(a.schedule, b.schedule));
-  return { depth, units, warnings: watches?.warnings() ?? [], states: states?.size ?? 0 };
+  return { kind: o.kind, depth, units, warnings: watches?.warnings() ?? [], states: states?.size ?? 0 };
 }
 
 /**

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import type { ExploreResult } from '../engine/explore.js';
 import { showsExpected, type ModelResult } from '../index.js';
 import { UsageError, bindModel } from '../model.js';
+import { CheckpointError } from '../engine/strategy.js';
 import { type JobMessage, type Planned, checkedParams, finishVariant, keyOf, searchOptions, type JobResult } from '../cli/job.js';
 import type { SearchArgs } from '../cli/args.js';
 import { jobOptions, splitFor } from './explore-split.js';
@@ -22,6 +23,8 @@ export interface ParallelInput {
   readonly merged?: Readonly<Record<string, ShardVariant>>;
   /** With `merged`, of a model file: the sha256 the shards' model file had. */
   readonly sha256?: string;
+  /** `--resume` of a split search: the interrupted variant's finished units, keyed model/variant. */
+  readonly resumed?: Readonly<Record<string, ShardVariant>>;
 }
 
 export const defaultWorkers = (): number => availableParallelism();
@@ -48,13 +51,14 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
   if (par.merged && par.sha256 !== undefined && p.loaded.file && p.loaded.file.sha256 !== par.sha256) {
     throw new UsageError(`model file ${p.loaded.file.path} changed since the shards ran (sha256 ${par.sha256.slice(0, 12)}… then, ${p.loaded.file.sha256.slice(0, 12)}… now)`);
   }
+  const done = par.resumed?.[key];
+  if (done) results = finished(done, key, split);
   if (par.merged) results = fromShards(par.merged[key], key, split);
   else if (par.workers <= 1 || jobs <= 1) {
-    results = [];
     let done = 0;
     for (let i = 0; i < split.units.length; i++) {
       const u = split.units[i]!;
-      if (!('job' in u) || (par.shard && !owns(par.shard, i)) || i >= neededUnits(split, results) || shouldStop()) continue;
+      if (!('job' in u) || results[i] || (par.shard && !owns(par.shard, i)) || i >= neededUnits(split, results) || shouldStop()) continue;
       const before = stats(results);
       const pool = { workers: 1, busy: 1, jobsLeft: jobs - done };
       const r = exploreSubtree(bound.make, u.job, { ...jobOptions(options), onProgress: (s) => post({ type: 'progress', key, stats: { ...s, executions: before.executions + s.executions, steps: before.steps + s.steps, elapsedMs: performance.now() - t0 }, pool }) });
@@ -71,13 +75,14 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
     }, 250);
     try {
       results = await runPool(split, {
-        workers: Math.min(par.workers, jobs),
+        workers: par.workers,
         source: p.loaded.file?.path ?? model.name,
         variant,
         params: bound.params,
         maxSteps: bound.maxSteps,
         options: jobOptions({ ...options, shouldStop: undefined }),
-        ...(par.shard ? { owned: (i: number) => owns(par.shard!, i) } : {}),
+        owned: (i: number) => !results[i] && (!par.shard || owns(par.shard, i)),
+        done: results,
         stop,
         ...(par.maxMemoryMb ? { maxMemoryMb: par.maxMemoryMb } : {}),
         onUpdate: (l, rs) => ((left = l), (results = [...rs])),
@@ -86,14 +91,21 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
       clearInterval(beat);
     }
   }
-  if (par.shard) {
-    const owned = results.flatMap((r, unit) => (r ? [{ unit, result: r }] : []));
-    return { model: model.name, variant, params: { ...bound.params }, units: split.units.length, digest: splitDigest(split), results: owned };
-  }
-  const strategy = results.find((r) => r)?.strategy ?? search.strategy;
-  const r = mergeUnits(split, results, { strategy, threads: bound.make().threads.map((t) => t.name), elapsedMs: performance.now() - t0 });
+  // Finished units only: an interrupted job is explored again from its start.
+  const part = (): ShardVariant => ({ model: model.name, variant, params: { ...bound.params }, units: split.units.length, digest: splitDigest(split), results: results.flatMap((r, unit) => (r && r.verdict !== 'interrupted' ? [{ unit, result: r }] : [])) });
+  if (par.shard) return part();
+  const r = mergeUnits(split, results, { threads: bound.make().threads.map((t) => t.name), elapsedMs: performance.now() - t0 });
+  if (r.verdict === 'interrupted') post({ type: 'split-done', part: part() });
   const found: ModelResult = { ...r, model: model.name, variant: bound.variant.name, params: bound.params, expected: bound.variant.expect, asExpected: showsExpected(bound.variant.expect, r) };
   return finishVariant(p, search, bound, found, shouldStop, post);
+}
+
+/** The units a checkpoint says were finished, checked against this split. */
+function finished(part: ShardVariant, key: string, split: ReturnType<typeof splitFor> & object): (ExploreResult | undefined)[] {
+  if (part.units !== split.units.length || part.digest !== splitDigest(split)) throw new CheckpointError(`the checkpoint's units of ${key} are of another split (the model changed since?)`);
+  const results: (ExploreResult | undefined)[] = [];
+  for (const { unit, result } of part.results) results[unit] = result;
+  return results;
 }
 
 /** The results of every unit, from the shards' parts; a unit the result needs but no shard ran is an error. */

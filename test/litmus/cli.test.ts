@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tmp } from '../cli/helpers.js';
+import { defaultMemoryModel } from '../../src/machine/index.js';
 
 const herd = (f: string) => path.join(__dirname, 'herd', f);
 
@@ -51,5 +52,26 @@ describe('mmcheck litmus', () => {
   it('litmus --help explains every option', async () => {
     const r = await cli('litmus', '--help');
     for (const f of ['memory-model', 'strategy', 'kinds', 'json']) expect(r.out).toMatch(new RegExp(`^  --${f}\\b.*\\S`, 'm'));
+  });
+});
+
+describe('mmcheck explore --memory-model', () => {
+  const states = async (...extra: string[]) => {
+    const r = await cli('explore', 'vmap', '--variant', 'fixed', '--no-trace', '--json', ...extra);
+    expect(r.code).toBe(0);
+    return (JSON.parse(r.out) as { results: { verdict: string; states: number }[] }).results[0]!;
+  };
+  it('tso runs the built-in model on store buffers (more states, the same verdict) and is undone after the command', async () => {
+    const sc = await states();
+    const tso = await states('--memory-model', 'tso');
+    expect([sc.verdict, tso.verdict]).toEqual(['holds', 'holds']);
+    expect(tso.states).toBeGreaterThan(sc.states);
+    expect(defaultMemoryModel()).toBe('sc');
+    expect(process.env.MMCHECK_MEMORY_MODEL).toBeUndefined();
+    expect((await states('--memory-model', 'sc')).states).toBe(sc.states);
+  });
+  it('refuses an unknown memory model with exit 2', async () => {
+    const r = await cli('explore', 'vmap', '--memory-model', 'arm');
+    expect([r.code, r.err]).toEqual([2, 'mmcheck: unknown memory model "arm" (memory models: sc, tso)\n']);
   });
 });

@@ -194,7 +194,7 @@ describe('Machine.save / restore', () => {
       ['PageField', m.page(pfn(1)).flags, { saved: [], setup: ['loc', 'page', 'field', 'slot'] }],
       ['Var', m.var('counter'), { saved: ['value'], setup: ['loc', 'name'] }],
       ['Lock', m.spinlock('ptl'), { saved: ['taken', 'holder'], setup: ['name', 'kind', 'loc'] }],
-      ['Cpu', m.cpu(0), { saved: ['irq', 'insn', 'root', 'ipiQueue', 'acks', 'tlb'], setup: ['id', 'host', 'name', 'insnLoc', 'irqLoc', 'ipiLoc', 'cr3Loc', 'faultLoc', 'walkCtx', 'irqOn', 'irqOff', 'sb', 'bufferedStoreFp'] }],
+      ['Cpu', m.cpu(0), { saved: ['irq', 'insn', 'root', 'ipiQueue', 'acks', 'tlb'], setup: ['id', 'host', 'name', 'insnLoc', 'irqLoc', 'ipiLoc', 'cr3Loc', 'faultLoc', 'walkCtx', 'irqOn', 'irqOff', 'sb', 'bufferedStoreFp', 'bufferedCacheFps'] }],
       ['StoreBuffer', new Machine({ cpus: 1, memoryModel: 'tso' }).cpu(0).sb!, { saved: ['fifo'], setup: ['cpu', 'resolve', 'loc', 'sh', 'drainFp', 'drain', 'nonEmpty'] }],
       ['Tlb', m.cpu(0).tlb, { saved: ['small', 'large', 'psc', 'pin'], setup: ['cpu', 'geo', 'allLoc'] }],
       ['PageTable', m.init_mm, { saved: [], setup: ['name', 'root', 'mem', 'geo'] }],

@@ -80,7 +80,7 @@ describe('the hardware A/D update is an atomic update of memory', () => {
     expect(ran.map((x) => x.label)).toEqual(['cpu0: write D[0] := 9', 'store 0x0 := 5: translate', 'store 0x0 := 5: set D in O[0]', 'store 0x0 := 5: buffer P1[0]']);
     expect(pte_dirty(s.ptep.get() as pte_t)).toBe(true);
     expect([s.x.get(), s.m.memory.peek(physAddr(s.P1, 0))]).toEqual([0, 1]);
-    expect(s.m.snapshot().cpus[0]!.storeBuffer).toEqual(['mem:4:0 := 9', 'mem:2:0 := 5']);
+    expect(s.m.snapshot().cpus[0]!.storeBuffer).toEqual(['D[0] := 9', 'P1[0] := 5']);
   });
 
   // A CPU rewrites the live entry while another stores through it. A plain store of the entry

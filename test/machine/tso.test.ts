@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
 import type { Program, ThreadBody } from '../../src/engine/types.js';
-import { Machine, PAGE_KERNEL, type MemoryModel, physAddr, tso, va } from '../../src/machine/index.js';
+import { Machine, PAGE_KERNEL, type MemoryModel, physAddr, spin_lock_irq, spin_lock_irqsave, spin_unlock_irqrestore, tso, va } from '../../src/machine/index.js';
 import { Runner, touched, writes } from './runner.js';
 
 /** Two data words x, y in frame D (physical: no translation). */
@@ -42,7 +42,7 @@ describe('a store waits in its CPU\'s buffer', () => {
     const r = new Runner({ threads: [{ name: 'P0', body: function* () { yield* tso.store(m.cpu(0), x, 7); } }, ...m.actors()], invariants: [] });
     r.finish('P0');
     expect(x.get()).toBe(0);
-    expect(m.snapshot().cpus[0]!.storeBuffer).toEqual(['mem:1:0 := 7']);
+    expect(m.snapshot().cpus[0]!.storeBuffer).toEqual(['D[0] := 7']);
     const d = r.step('sb→cpu0');
     expect(d.note).toBe('D[0] := 7');
     expect(x.get()).toBe(7);
@@ -139,15 +139,46 @@ describe('fences and locked operations wait for the buffer to drain', () => {
   });
 });
 
+describe('the CPU-named spinlock calls follow the CPU on TSO', () => {
+  it('spin_lock_irqsave waits for the buffer; spin_unlock_irqrestore releases by a buffered store', () => {
+    const { m, x } = words('tso');
+    const l = m.spinlock('L');
+    const r = new Runner({ threads: [
+      { name: 'P0', body: function* () {
+        const cpu = m.cpu(0);
+        yield* tso.store(cpu, x, 1);
+        const f = yield* spin_lock_irqsave(cpu, l);
+        yield* spin_unlock_irqrestore(cpu, l, f);
+      } },
+      { name: 'P1', body: function* () { yield* spin_lock_irq(m.cpu(1), l); } },
+      ...m.actors(),
+    ], invariants: [] });
+    r.steps('P0', 2); // the store, local_irq_save
+    expect(r.enabled('P0')).toBe(false); // spin_lock waits for the buffered store
+    r.step('sb→cpu0');
+    r.finish('P0');
+    r.step('P1'); // local_irq_disable
+    expect(r.enabled('P1')).toBe(false); // the release is still in cpu0's buffer
+    r.step('sb→cpu0');
+    expect(r.enabled('P1')).toBe(true);
+  });
+});
+
 describe('footprints name the buffer', () => {
-  it('a store writes sb:<cpu>, a load reads it, a drain reads and writes it and writes the word', () => {
+  it('a store into an empty buffer writes its shape and its slot, a load reads the slot, a drain writes both and the word', () => {
     const { m, x } = words('tso');
     const r = new Runner({ threads: [{ name: 'P0', body: function* () { yield* tso.store(m.cpu(0), x, 1); yield* tso.load(m.cpu(0), x); } }, ...m.actors()], invariants: [] });
     const [st, ld] = r.finish('P0');
-    expect(writes([st!])).toEqual(['sb:0']);
-    expect(touched([ld!])).toEqual(['mem:1:0', 'sb:0']);
+    expect(writes([st!])).toEqual(['sb:0', 'sb:0:mem:1:0']);
+    expect(touched([ld!])).toEqual(['mem:1:0', 'sb:0:mem:1:0']);
     const d = r.step('sb→cpu0');
-    expect(d.footprint.map((a) => `${a.write ? 'w' : 'r'} ${a.loc}`)).toEqual(['r sb:0', 'w sb:0', 'w mem:1:0', 'r frame:1']);
+    expect(d.footprint.map((a) => `${a.write ? 'w' : 'r'} ${a.loc}`)).toEqual(['r sb:0', 'w sb:0', 'w sb:0:mem:1:0', 'w mem:1:0', 'r frame:1']);
+  });
+  it('a store behind another entry touches only its slot: it commutes with the older entry\'s drain', () => {
+    const { m, x, y } = words('tso');
+    const r = new Runner({ threads: [{ name: 'P0', body: function* () { yield* tso.store(m.cpu(0), x, 1); yield* tso.store(m.cpu(0), y, 1); } }, ...m.actors()], invariants: [] });
+    const [, second] = r.finish('P0');
+    expect(touched([second!])).toEqual(['sb:0:mem:1:1']);
   });
 });
 
@@ -163,7 +194,7 @@ describe('the store buffer is part of the saved state', () => {
     m.restore(empty);
     expect(m.snapshot().cpus[0]!.storeBuffer).toEqual([]);
     m.restore(full);
-    expect(m.snapshot().cpus[0]!.storeBuffer).toEqual(['mem:1:0 := 4']);
+    expect(m.snapshot().cpus[0]!.storeBuffer).toEqual(['D[0] := 4']);
   });
 });
 

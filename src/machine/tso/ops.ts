@@ -8,7 +8,7 @@
 // locked operation, a full barrier; mb() is MFENCE; smp_wmb() and smp_rmb() are barrier(),
 // compiler barriers only (TSO keeps stores in order and loads in order, SDM vol. 3A §8.2.3.2);
 // smp_store_release() is barrier() + WRITE_ONCE and smp_load_acquire() is READ_ONCE + barrier().
-import type { Step } from '../../engine/types.js';
+import type { Access, Step } from '../../engine/types.js';
 import type { Cpu } from '../cpu.js';
 import type { Lock } from '../locks.js';
 import { type Cell, mkStep, rmwAccesses, textFor } from '../step.js';
@@ -17,13 +17,15 @@ import { serialised } from './store-buffer.js';
 type Op<T> = Generator<Step, T, unknown>;
 
 const loadLabels = new Map<string, string>();
+/** No accesses of a store's own before the buffer's. */
+const NONE: readonly Access[] = [];
 const fenceLabels = new Map<string, string>();
 
 /** `mov` from `c` on `cpu` (READ_ONCE): the youngest buffered store of the CPU's own, else memory. */
 export function* load(cpu: Cpu, c: Cell): Op<number> {
   const sb = cpu.sb;
   const label = textFor(loadLabels, `${cpu.name} ${c.name}`, () => `${cpu.name}: read ${c.name}`);
-  return (yield mkStep(label, sb === undefined ? c.readAccesses() : sb.withRead(c.readAccesses()), (say) => {
+  return (yield mkStep(label, sb === undefined ? c.readAccesses() : sb.loadAccesses(c.readAccesses(), c.loc), (say) => {
     const buffered = sb === undefined ? undefined : sb.forward(c.loc);
     const v = buffered === undefined ? c.get() : buffered;
     say(buffered === undefined ? `${c.name} = ${v}` : `${c.name} = ${v} (from the store buffer)`);
@@ -42,7 +44,7 @@ export function* store(cpu: Cpu, c: Cell, v: number): Op<void> {
     });
     return;
   }
-  yield mkStep(`${cpu.name}: write ${c.name} := ${v}`, sb.rmwAccesses, (say) => {
+  yield mkStep(`${cpu.name}: write ${c.name} := ${v}`, () => sb.storeAccesses(NONE, c.loc), (say) => {
     sb.push(c.loc, v);
     say(`${c.name} := ${v} buffered`);
   });
@@ -62,10 +64,10 @@ export function* mfence(cpu: Cpu): Op<void> {
 /** smp_mb(): a locked no-op on the stack, as full a barrier as mfence. */
 export const smp_mb = mfence;
 export const mb = mfence;
-/** smp_wmb(), smp_rmb(): compiler barriers on x86, no step. */
-// eslint-disable-next-line require-yield
+/** smp_wmb(), smp_rmb(): compiler barriers on x86 (TSO keeps stores, and loads, in order): no
+ * step. They take the CPU so that model code reads as the kernel's and a weaker model could
+ * give them one. */
 export function* smp_wmb(_cpu: Cpu): Op<void> {}
-// eslint-disable-next-line require-yield
 export function* smp_rmb(_cpu: Cpu): Op<void> {}
 
 /**
@@ -110,7 +112,7 @@ export function* spinLock(cpu: Cpu, l: Lock): Op<void> {
 /** spin_unlock on `cpu`: a plain byte store (smp_store_release(&lock->locked, 0)), buffered on TSO. */
 export function* spinUnlock(cpu: Cpu, l: Lock): Op<void> {
   const sb = cpu.sb;
-  yield mkStep(`${cpu.name}: spin_unlock(${l.name})`, sb === undefined ? l.text.footprint : sb.rmwAccesses, (say) => {
+  yield mkStep(`${cpu.name}: spin_unlock(${l.name})`, sb === undefined ? l.text.footprint : () => sb.storeAccesses(NONE, l.loc), (say) => {
     if (sb !== undefined) {
       sb.push(l.loc, 0);
       say(`${l.name} release buffered`);

@@ -18,14 +18,18 @@
 // A drain — the oldest entry written to memory — is a step of an actor per CPU, enabled while
 // its buffer holds something, so the search places every drain anywhere it could happen.
 //
-// Location `sb:<cpu>`: the whole buffer. Every load of the CPU reads it (to forward, or to
-// know there is nothing to forward), every store and drain writes it, fences and locked
-// operations read it (their `enabled`). One location for the buffer keeps the footprints
-// simple and sound; the price is that a CPU's store and its own drain are ordered both ways.
+// Locations: `sb:<cpu>` is the buffer's shape — empty or not, which entry is oldest. Fences and
+// locked operations read it (their `enabled`), a drain reads and writes it, and a store writes
+// it only when it finds the buffer empty (it enables the drain; appending behind an entry
+// changes neither the oldest entry nor emptiness). `sb:<cpu>:<loc>` is the buffer's entries for
+// one location: a store and a drain of it write it, a load of it reads it (to forward, or to
+// know there is nothing to forward). So a load commutes with drains of other locations, and a
+// store with the drain of an older entry — as they do on the machine. The DPOR-vs-DFS tests on
+// random TSO programs (test/machine/tso-dpor-vs-dfs.test.ts) check these footprints.
 import { noteRead, noteWrite } from '../../engine/audit.js';
 import type { Access, Loc, Step, ThreadBody, ThreadSpec } from '../../engine/types.js';
 import { type Stateful, reuseList } from '../state.js';
-import { joinAccesses, mkStep, readOf, readsOf, rmwOf } from '../step.js';
+import { joinAccesses, mkStep, readOf, readsOf, rmwOf, writeOf } from '../step.js';
 
 /** The memory model of a machine: sequentially consistent, or x86-TSO with store buffers. */
 export type MemoryModel = 'sc' | 'tso';
@@ -66,6 +70,16 @@ export type SinkResolver = (loc: Loc) => StoreSink;
 
 export const sbLoc = (cpu: number): Loc => `sb:${cpu}`;
 
+/** A location's entries in one CPU's buffer, and the footprints that touch them. */
+interface SlotShared {
+  readonly read: Access;
+  /** [write slot], and [read sb, write sb, write slot] (a store into an empty buffer), each
+   * after a prefix, by the prefix list. */
+  readonly stores: Map<readonly Access[], { readonly into: readonly Access[]; readonly intoEmpty: readonly Access[] }>;
+  /** A data footprint with the slot read added, by the footprint it extends. */
+  readonly loads: Map<readonly Access[], readonly Access[]>;
+}
+
 /** Footprints shared by every build: per CPU, and per (CPU, sink location). */
 interface SbShared {
   readonly loc: Loc;
@@ -78,6 +92,7 @@ interface SbShared {
   readonly drainFps: Map<Loc, readonly Access[]>;
   /** A data footprint with the buffer read added, by the footprint it extends. */
   readonly withRead: Map<readonly Access[], readonly Access[]>;
+  readonly slots: Map<Loc, SlotShared>;
 }
 const shared: SbShared[] = [];
 function sbShared(cpu: number): SbShared {
@@ -93,6 +108,7 @@ function sbShared(cpu: number): SbShared {
       actorName: `sb→cpu${cpu}`,
       drainFps: new Map(),
       withRead: new Map(),
+      slots: new Map(),
     };
   }
   return s;
@@ -111,7 +127,19 @@ function entryOf(loc: Loc, value: number): SbEntry {
   return e;
 }
 
-/** One CPU's store buffer. Every access is reported to the engine's audit under `sb:<cpu>`. */
+/** `sb:<cpu>:<loc>`: the entries of one location in one CPU's buffer. */
+export const sbSlotLoc = (cpu: number, loc: Loc): Loc => `sb:${cpu}:${loc}`;
+function slotOf(sh: SbShared, cpu: number, loc: Loc): SlotShared {
+  let t = sh.slots.get(loc);
+  if (t === undefined) {
+    if (sh.slots.size >= 1 << 14) sh.slots.clear(); // a bound, never reached by small programs
+    t = { read: readOf(sbSlotLoc(cpu, loc)), stores: new Map(), loads: new Map() };
+    sh.slots.set(loc, t);
+  }
+  return t;
+}
+
+/** One CPU's store buffer. Every access is reported to the engine's audit (see the locations above). */
 export class StoreBuffer implements Stateful<readonly SbEntry[]> {
   readonly loc: Loc;
   private readonly fifo: SbEntry[] = [];
@@ -136,6 +164,10 @@ export class StoreBuffer implements Stateful<readonly SbEntry[]> {
   contents(): readonly SbEntry[] {
     return this.fifo;
   }
+  /** The entries as traces show them, oldest first: "P[0] := 5". */
+  describe(): string[] {
+    return this.fifo.map((e) => `${this.resolve(e.loc).name} := ${e.value}`);
+  }
 
   /** Nothing is buffered (a fence's and a locked operation's `enabled`). */
   get empty(): boolean {
@@ -144,25 +176,46 @@ export class StoreBuffer implements Stateful<readonly SbEntry[]> {
   }
   /** The youngest buffered value for `loc`, or undefined: what a load of the CPU's own forwards. */
   forward(loc: Loc): number | undefined {
-    noteRead(this.loc);
+    noteRead(sbSlotLoc(this.cpu, loc));
     for (let i = this.fifo.length - 1; i >= 0; i--) if (this.fifo[i]!.loc === loc) return this.fifo[i]!.value;
     return undefined;
   }
   /** A store of the CPU enters the buffer. */
   push(loc: Loc, value: number): void {
-    noteWrite(this.loc);
+    if (this.fifo.length === 0) noteWrite(this.loc);
+    noteWrite(sbSlotLoc(this.cpu, loc));
     this.fifo.push(entryOf(loc, value));
+  }
+  /** What a store of `loc` touches now, after `prefix` (the CPU's own accesses): its slot, and
+   * the buffer's shape when the buffer is empty. Evaluate it when the step is (a footprint
+   * function): a drain may empty the buffer meanwhile. */
+  storeAccesses(prefix: readonly Access[], loc: Loc): readonly Access[] {
+    const slot = slotOf(this.sh, this.cpu, loc);
+    let fps = slot.stores.get(prefix);
+    if (fps === undefined) {
+      if (slot.stores.size >= 1 << 10) slot.stores.clear(); // a bound on memory
+      const w = writeOf(sbSlotLoc(this.cpu, loc));
+      fps = { into: joinAccesses(prefix, [w]), intoEmpty: joinAccesses(prefix, this.sh.rmw, [w]) };
+      slot.stores.set(prefix, fps);
+    }
+    return this.fifo.length === 0 ? fps.intoEmpty : fps.into;
+  }
+  /** `fp` with the read of `loc`'s slot added: a load that may forward. */
+  loadAccesses(fp: readonly Access[], loc: Loc): readonly Access[] {
+    const slot = slotOf(this.sh, this.cpu, loc);
+    let out = slot.loads.get(fp);
+    if (out === undefined) {
+      if (slot.loads.size >= 1 << 10) slot.loads.clear(); // a bound on memory
+      slot.loads.set(fp, (out = joinAccesses(fp, [slot.read])));
+    }
+    return out;
   }
 
   /** `[read sb:<cpu>]`: the footprint of a fence. */
   get readAccesses(): readonly Access[] {
     return this.sh.reads;
   }
-  /** `[read sb, write sb]`: a store's buffer accesses. */
-  get rmwAccesses(): readonly Access[] {
-    return this.sh.rmw;
-  }
-  /** `fp` with the buffer read added (a load that may forward), one list per `fp`. */
+  /** `fp` with the read of the buffer's shape added (a serialised step), one list per `fp`. */
   withRead(fp: readonly Access[]): readonly Access[] {
     let out = this.sh.withRead.get(fp);
     if (out === undefined) {
@@ -179,13 +232,14 @@ export class StoreBuffer implements Stateful<readonly SbEntry[]> {
     const head = this.fifo[0];
     if (head === undefined) return this.sh.rmw;
     let fp = this.sh.drainFps.get(head.loc);
-    if (fp === undefined) this.sh.drainFps.set(head.loc, (fp = joinAccesses(this.sh.rmw, this.resolve(head.loc).writeAccesses())));
+    if (fp === undefined) this.sh.drainFps.set(head.loc, (fp = joinAccesses(this.sh.rmw, [writeOf(sbSlotLoc(this.cpu, head.loc))], this.resolve(head.loc).writeAccesses())));
     return fp;
   };
   private readonly drain = (say: (note: string) => void): void => {
     noteWrite(this.loc);
     const head = this.fifo.shift();
     if (head === undefined) throw new Error(`${this.sh.drainLabel}: the buffer is empty`);
+    noteWrite(sbSlotLoc(this.cpu, head.loc));
     const sink = this.resolve(head.loc);
     sink.set(head.value, `cpu${this.cpu} store buffer`);
     say(`${sink.name} := ${head.value}${this.fifo.length ? ` (${this.fifo.length} still buffered)` : ''}`);
@@ -225,7 +279,8 @@ class Serialised<T> implements Step<T> {
   constructor(private readonly sb: StoreBuffer, private readonly inner: Step<T>) {
     this.label = inner.label;
     const f = inner.footprint;
-    this.footprint = typeof f === 'function' ? () => sb.withRead(f()) : sb.withRead(f);
+    // A footprint function may make a new list at every call: joined afresh, not kept.
+    this.footprint = typeof f === 'function' ? () => joinAccesses(f(), sb.readAccesses) : sb.withRead(f);
   }
   enabled(): boolean {
     return this.sb.empty && (this.inner.enabled === undefined || this.inner.enabled());
