@@ -303,7 +303,9 @@ function build(variant: string, params: Params): Program {
           // handle_mm_fault: take the lock, look again. A cleared pmd (clear-flush-copy) is
           // back once the migrator unlocks: retry. An evicted page would need swap-in (not
           // modelled): the store is abandoned and never counts as completed.
-          yield* M.spin_lock(ptl, cpu.name);
+          // However the store got to the fault (a walk, or a D update that found the entry gone
+          // and a walk after it), the writer carries only where it is.
+          yield* at(`fault ${s} ${p.name} attempt ${attempt}`, M.spin_lock(ptl, cpu.name));
           const back = yield* M.op(M.mkStep(`handle_mm_fault(${M.hex(p.va)}): look up the pte`, () => {
             const w = mm.walk(p.va);
             return w.kind === 'table' ? [read(w.pmdp.loc), read(w.ptep.loc)] : [read(w.pmdp.loc)];
