@@ -48,3 +48,20 @@ describe('ptmigrate positions hold beyond the default parameters', () => {
     }
   }
 });
+
+// cpa's third CPU names positions after its load (pgd_alloc, rodata_test): checked with the
+// fork, where both are on its path.
+const CPA = builtinModels.find((m) => m.name === 'cpa')!;
+
+describe('cpa positions hold with the fork', () => {
+  for (const v of CPA.variants) {
+    it(`${v.name} forks=1`, () => {
+      const o = { variant: v.name, params: { forks: 1 }, collectFinalStates: true } as const;
+      const stateless = explore(CPA, { ...o, strategy: 'dpor', cache: false });
+      const stateful = explore(CPA, { ...o, strategy: 'dpor', cache: true });
+      expect(stateful.verdict).toBe(stateless.verdict);
+      expect(stateful.violation?.invariant).toBe(stateless.violation?.invariant);
+      if (stateful.verdict === 'holds') expect(stateful.finalStates).toEqual(stateless.finalStates);
+    }, 120_000);
+  }
+});
