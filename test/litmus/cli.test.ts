@@ -25,6 +25,17 @@ describe('mmcheck litmus', () => {
     expect(sc.code).toBe(1);
     expect(sc.out).toMatch(/SB .*DIFFERS \(kinds: Allow\)/);
   });
+  it('--kinds Require is met by a forall test that holds in every final state', async () => {
+    const dir = tmp();
+    const test = path.join(dir, 'SBfenced.litmus');
+    writeFileSync(test, 'X86 SBfenced\n{ }\n P0 | P1 ;\n MOV [x],$1 | MOV [y],$1 ;\n MFENCE | MFENCE ;\n MOV EAX,[y] | MOV EAX,[x] ;\nforall (0:EAX=1 \\/ 1:EAX=1)\n');
+    const kinds = path.join(dir, 'kinds.txt');
+    writeFileSync(kinds, 'SBfenced Require\n');
+    const tso = await cli('litmus', '--kinds', kinds, test);
+    expect([tso.code, tso.out.trim().split('\n').pop()]).toEqual([0, 'all 1 as kinds']);
+    writeFileSync(test, 'X86 SBfenced\n{ }\n P0 | P1 ;\n MOV [x],$1 | MOV [y],$1 ;\n MOV EAX,[y] | MOV EAX,[x] ;\nforall (0:EAX=1 \\/ 1:EAX=1)\n');
+    expect((await cli('litmus', '--kinds', kinds, test)).code).toBe(1);
+  });
   it('--json gives each test its verdict, counts and final states', async () => {
     const r = await cli('litmus', '--json', '--strategy', 'dfs', herd('x86/SB.litmus'));
     const doc = JSON.parse(r.out) as { memoryModel: string; strategy: string; tests: { name: string; verdict: string; states: string[] }[] };
