@@ -71,7 +71,9 @@ function build(variant: string, params: Params): Program {
   const writers = params.cpus!;
   const npages = params.pages!;
   const stores = params.stores!;
-  const m = new M.Machine({ cpus: writers + 2, frames: 4 + npages, ptesPerTable: Math.max(npages, 1), pagingStructureCache: params.psc === 1 });
+  // No fault log: nothing here reads it (a store's result says it faulted), and as history it
+  // would tell apart states that differ only in which faults came before.
+  const m = new M.Machine({ cpus: writers + 2, frames: 4 + npages, ptesPerTable: Math.max(npages, 1), pagingStructureCache: params.psc === 1, faultLog: false });
   const mem = m.memory;
   const geo = m.geo;
   const mm = m.newMm('mm');

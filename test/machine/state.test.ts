@@ -187,7 +187,7 @@ describe('Machine.save / restore', () => {
   it('every field of every machine part is saved, fixed at setup, or a cache', () => {
     const { m } = build();
     const fields: [string, object, { saved: string[]; setup: string[] }][] = [
-      ['Machine', m, { saved: ['faultLog', 'locks', 'vars', 'lockList', 'varList', 'buffers'], setup: ['options', 'geo', 'memory', 'pages', 'init_mm', 'cpuList', 'pagingStructureCache', 'trackCaches', 'mms', 'memoryModel'] }],
+      ['Machine', m, { saved: ['faultLog', 'locks', 'vars', 'lockList', 'varList', 'buffers'], setup: ['options', 'geo', 'memory', 'pages', 'init_mm', 'cpuList', 'pagingStructureCache', 'trackCaches', 'logFaults', 'mms', 'memoryModel'] }],
       ['PhysMemory', m.memory, { saved: ['words', 'allocated', 'names', 'roles', 'cachedWB', 'freedWrites'], setup: ['frameCount', 'wordsPerFrame'] }],
       ['PageArray', m.pages, { saved: ['words'], setup: ['mem'] }],
       ['Page', m.page(pfn(1)), { saved: [], setup: ['pfn', 'mem', 'owner', 'flags', '_count', '_mapcount', 'first_page'] }],
