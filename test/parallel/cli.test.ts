@@ -105,6 +105,16 @@ describe('parallel exploration', () => {
     expect(timeless(resumed)).toEqual(timeless(whole));
   }, 300_000);
 
+  it('--time-limit bounds the whole split variant, not each job', () => {
+    const started = performance.now();
+    const r = mmcheck(['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--workers', '2', '--time-limit', '2', '--no-trace', '--json'], { cwd: tmp() });
+    expect(r.code).toBe(4);
+    const [result] = (JSON.parse(r.out) as Report).results;
+    expect(result).toMatchObject({ verdict: 'bounded', cut: 'time limit 2 s' });
+    // The whole search takes about 30 s here; a limit per job would let it run on.
+    expect(performance.now() - started).toBeLessThan(20_000);
+  }, 60_000);
+
   it('refuses --workers and --shard that cannot split the search', () => {
     const cases: [string[], RegExp][] = [
       [['--workers', '0'], /--workers takes a whole number from 1/],
