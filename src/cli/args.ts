@@ -61,7 +61,7 @@ export interface ExploreArgs {
 
 export interface ReplayArgs {
   readonly command: 'replay';
-  /** --memory-model: as the trace was made with. */
+  /** --memory-model: must agree with the trace's (replay uses the recorded one). */
   readonly memoryModel?: MemoryModel;
   readonly trace: string;
   /** The model file to replay against, named by the user (a trace never names code to run). */

@@ -10,7 +10,8 @@ import { engineCheckpoint } from '../engine/checkpoint-schema.js';
 import type { Checkpoint } from '../engine/explore.js';
 import { STRATEGIES } from '../engine/explore.js';
 import { CheckpointError } from '../engine/strategy.js';
-import { count, failureKind, modelFile, name, params, text, threadId, version } from '../schema/common.js';
+import type { MemoryModel } from '../machine/tso/store-buffer.js';
+import { count, failureKind, memoryModel, modelFile, name, params, text, threadId, version } from '../schema/common.js';
 import { validate } from '../schema/issues.js';
 import { JsonInputError, parseJsonText, readTextFile } from '../schema/json.js';
 import { quoteField } from '../schema/text.js';
@@ -104,6 +105,8 @@ const body = z
     mmcheck: version,
     model: modelRef,
     search,
+    /** The memory model of the machines whose model names none; absent (older checkpoints): 'sc'. */
+    memoryModel: memoryModel.optional(),
     completed: z.array(savedResult).max(100_000),
     current: current.optional(),
     /** A split search (--workers): its worker count, and the interrupted variant's finished units. */
@@ -118,6 +121,7 @@ export interface CheckpointFile {
   readonly mmcheck: string;
   readonly model: ModelRef;
   readonly search: SearchArgs;
+  readonly memoryModel?: MemoryModel;
   readonly completed: readonly SavedResult[];
   readonly current?: CurrentVariant;
   readonly parallel?: { readonly workers: number };

@@ -22,12 +22,24 @@ import { checkOutputDir, checkOutputFile, displayPath, relativeModelPath, replay
 import { type Budget, Progress } from './progress.js';
 import { type Io, jsonText, printOne, printTable, jsonReport } from './report.js';
 import type { ShardVariant } from '../parallel/shard.js';
+import type { MemoryModel } from '../machine/tso/store-buffer.js';
+import { envMemoryModel, recordedMemoryModel, withMemoryModel } from './memory-model.js';
 import { shardDocument } from '../parallel/shard-file.js';
 
 /** What the run needs to know beyond its arguments: the job, and how a checkpoint names the model. */
 interface Setup {
   readonly job: JobInput;
   readonly saved?: CheckpointFile;
+}
+
+/** The run's memory model: a checkpoint's own on --resume (a different --memory-model is an
+ * error), else --memory-model, else MMCHECK_MEMORY_MODEL, else sc. */
+function runMemoryModel(args: ExploreArgs, setup: Setup): MemoryModel {
+  const env = envMemoryModel();
+  if (setup.saved && args.resume !== undefined) {
+    return recordedMemoryModel(setup.saved.memoryModel ?? 'sc', args.memoryModel, `checkpoint ${quoteField(args.resume)}`, '--resume');
+  }
+  return args.memoryModel ?? env;
 }
 
 function freshSetup(args: ExploreArgs): Setup {
@@ -242,7 +254,7 @@ function resumeCommand(args: ExploreArgs, loaded: Outcome['loaded']): string {
   return words.map(shellWord).join(' ');
 }
 
-function writeCheckpoint(setup: Setup, args: ExploreArgs, o: Outcome, io: Io): void {
+function writeCheckpoint(setup: Setup, args: ExploreArgs, o: Outcome, io: Io, memoryModel: MemoryModel): void {
   const model = modelRef(setup.job, args, o.loaded);
   if (!model) {
     io.err('mmcheck: interrupted before the model was loaded: nothing to continue');
@@ -252,11 +264,11 @@ function writeCheckpoint(setup: Setup, args: ExploreArgs, o: Outcome, io: Io): v
   // A split search keeps its worker count (it changes no result) and the finished units.
   const par = setup.job.parallel;
   const split = par ? { parallel: { workers: par.workers }, ...(o.splitDone ? { splitCurrent: o.splitDone } : {}) } : {};
-  writeAtomic(args.checkpoint, checkpointText({ model, search: setup.job.search, completed, ...(o.current ? { current: o.current } : {}), ...split }));
+  writeAtomic(args.checkpoint, checkpointText({ model, search: setup.job.search, memoryModel, completed, ...(o.current ? { current: o.current } : {}), ...split }));
   io.err(`mmcheck: interrupted; continue with: ${resumeCommand(args, o.loaded)}`);
 }
 
-function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Logger): Map<JobResult, TraceRef> {
+function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Logger, memoryModel: MemoryModel): Map<JobResult, TraceRef> {
   const written = new Map<JobResult, TraceRef>();
   if (!args.writeTraces) return written;
   const taken = new Set<string>();
@@ -265,7 +277,7 @@ function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Logg
     const file = traceFile(args.out, r.stem, taken);
     taken.add(path.resolve(file));
     const modelFile = r.modelFile ? { path: relativeModelPath(file, r.modelFile.path), sha256: r.modelFile.sha256 } : undefined;
-    const trace = makeTrace({ model: r.model, modelFile, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads, maxSteps: r.maxSteps }, r.violation);
+    const trace = makeTrace({ model: r.model, modelFile, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads, maxSteps: r.maxSteps, memoryModel }, r.violation);
     writeAtomic(file, `${JSON.stringify(trace, null, 2)}\n`);
     written.set(r, { file, replay: replayCommandLine(file, r.modelFile?.path) });
     log.info({ file }, 'trace written');
@@ -282,24 +294,25 @@ export interface MergeRun {
 export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger, merging: MergeRun = {}): Promise<number> {
   const args = { ...given, ...(merging.merge ? { merge: merging.merge } : {}) };
   const setup = merging.job ? { job: merging.job } : args.resume !== undefined ? resumeSetup(args, args.resume) : freshSetup(args);
+  const memoryModel = runMemoryModel(args, setup);
   preflight(args);
-  const outcome = await runWorker(setup.job, args, io, log);
+  const outcome = await withMemoryModel(memoryModel, () => runWorker(setup.job, args, io, log));
   if (args.parallel?.shard) {
     // A shard is cheap to run again: an interrupted one leaves no checkpoint and no file.
     if (outcome.signal) return signalStatus(outcome.signal);
     io.out(jsonText(shardDocument(setup.job, args.parallel.shard, outcome.loaded, outcome.parts)));
     return EXIT.ok;
   }
-  if (outcome.signal) writeCheckpoint(setup, args, outcome, io);
+  if (outcome.signal) writeCheckpoint(setup, args, outcome, io, memoryModel);
   const { results } = outcome;
   if (results.length === 0 && !outcome.signal) throw new UsageError('no variant was explored');
-  const traces = writeTraces(results, args, log);
+  const traces = writeTraces(results, args, log, memoryModel);
   if (args.junit !== undefined) writeAtomic(args.junit, junitXml(results, traces));
   const single = setup.job.target !== undefined && setup.job.search.variant !== undefined;
   const { seed } = setup.job.search;
   const par = setup.job.parallel;
   const parallel = args.merge ? { shards: args.merge } : par ? { workers: par.workers } : undefined;
-  if (args.json) io.out(jsonText({ ...jsonReport(results, traces, outcome.signal !== undefined, seed), ...(parallel ? { parallel } : {}) }));
+  if (args.json) io.out(jsonText({ ...jsonReport(results, traces, outcome.signal !== undefined, seed, memoryModel), ...(parallel ? { parallel } : {}) }));
   else if (single && results.length === 1) printOne(results[0]!, traces.get(results[0]!), io, seed);
   else printTable(results, traces, io, seed);
   if (outcome.signal) return signalStatus(outcome.signal);

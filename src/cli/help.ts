@@ -50,8 +50,8 @@ search:
   --no-minimise          write the counterexample as found, not minimised
   --no-audit             do not check accesses against footprints (faster; trusts the model)
   --memory-model M       sc (default) or tso: x86-TSO store buffers on every machine whose model
-                         names no memory model (MMCHECK_MEMORY_MODEL); not kept in traces or
-                         checkpoints: replay and --resume need the same flag
+                         names no memory model (MMCHECK_MEMORY_MODEL); traces and checkpoints
+                         record it: replay and --resume use theirs (a different flag is an error)
   --no-cache             store no states: the stateless search (dpor: source-DPOR)
 
 output:
@@ -102,7 +102,8 @@ type is printed).
   --model FILE           the model file the trace was recorded from
   --html FILE            also write a self-contained HTML page with a step slider
   --json                 the replayed steps and machine states as JSON
-  --memory-model M       sc or tso, as the trace was made with (explore --memory-model)
+  --memory-model M       not needed: the trace's memory model is used (sc if it records none);
+                         a different one is an error
   --width N              fit the swim lane to N columns (default: the terminal's, 100 when not a TTY)
   --log-level L          fatal, error, warn (default), info, debug, trace, silent
   -h, --help             this help`;

@@ -18,7 +18,6 @@ import { Aborted, EXIT, signalStatus } from './exit.js';
 import { exploreCommand } from './explore-command.js';
 import { replayCommand } from './replay-command.js';
 import { litmusCommand } from './litmus-command.js';
-import { withMemoryModel } from './memory-model.js';
 import { mergeCommand } from './merge-command.js';
 import { type Io, jsonText, VERSION } from './report.js';
 
@@ -60,9 +59,9 @@ export async function main(argv: string[], rawIo: Io = processIo): Promise<numbe
       case 'list':
         return list(args.file === undefined ? builtinModels : [(await loadModel(args.file)).model], args.json, io);
       case 'explore':
-        return await withMemoryModel(args.memoryModel, () => exploreCommand(args, io, logger(args.logLevel, io)));
+        return await exploreCommand(args, io, logger(args.logLevel, io));
       case 'replay':
-        return await withMemoryModel(args.memoryModel, () => replayCommand(args, io));
+        return await replayCommand(args, io);
       case 'litmus':
         return litmusCommand(args, io);
       case 'merge':

@@ -1,12 +1,13 @@
 // `mmcheck replay TRACE`: re-runs a trace and prints its swim lane (or writes an HTML page).
 // A trace is data: it may name a model file, but replay never loads one on a trace's word —
 // only a built-in model, or the file the user names with --model. The file's sha256 in the
-// trace tells whether the model changed since.
+// trace tells whether the model changed since. The machines run under the memory model the trace
+// recorded (sc for one that records none); a --memory-model that says otherwise is an error.
 import { findBuiltin } from '../../models/index.js';
 import { type Model, UsageError } from '../model.js';
 import { readTextFile } from '../schema/json.js';
 import { quoteField } from '../schema/text.js';
-import { type TraceFile, TRACE_LIMITS, TraceError, parseTrace } from '../trace/format.js';
+import { type TraceFile, TRACE_LIMITS, TraceError, parseTrace, traceMemoryModel } from '../trace/format.js';
 import { swimLane } from '../trace/render.js';
 import { replayTrace } from '../trace/replay.js';
 import { wrap } from '../trace/wrap.js';
@@ -16,6 +17,7 @@ import { builtinModel, loadModel } from './load.js';
 import { writeAtomic } from './output.js';
 import { checkOutputFile, displayPath, resolveModelPath, sameFile, shellWord } from './paths.js';
 import { type Io, jsonText, VERSION, widthOf } from './report.js';
+import { envMemoryModel, recordedMemoryModel, withMemoryModel } from './memory-model.js';
 
 function readTrace(file: string): TraceFile {
   try {
@@ -55,6 +57,14 @@ async function modelFor(trace: TraceFile, args: ReplayArgs): Promise<{ model: Mo
 
 export async function replayCommand(args: ReplayArgs, io: Io): Promise<number> {
   const trace = readTrace(args.trace);
+  envMemoryModel(); // a bad MMCHECK_MEMORY_MODEL is an error here too, though the trace's wins
+  const memoryModel = recordedMemoryModel(traceMemoryModel(trace), args.memoryModel, `trace ${quoteField(args.trace)}`, 'replay');
+  // Set before the model file loads: its machine module may read the variable as it loads.
+  return withMemoryModel(memoryModel, () => replayUnder(trace, args, io));
+}
+
+async function replayUnder(trace: TraceFile, args: ReplayArgs, io: Io): Promise<number> {
+  const memoryModel = traceMemoryModel(trace);
   if (args.html !== undefined) {
     if (sameFile(args.html, args.trace)) throw new UsageError(`--html ${quoteField(args.html)} is the trace being replayed: it would be overwritten`);
     checkOutputFile(args.html, '--html');
@@ -68,10 +78,11 @@ export async function replayCommand(args: ReplayArgs, io: Io): Promise<number> {
     (args.json ? io.err : io.out)(`html written: ${args.html}`);
   }
   if (args.json) {
-    io.out(jsonText({ mmcheck: VERSION, trace: args.trace, reproduced: true, failure: result.failure, steps: result.trace, snapshots: result.snapshots }));
+    io.out(jsonText({ mmcheck: VERSION, trace: args.trace, memoryModel, reproduced: true, failure: result.failure, steps: result.trace, snapshots: result.snapshots }));
     return 0;
   }
   io.out(wrap(`${quoteField(trace.model, 80)}/${quoteField(trace.variant, 80)} ${quoteField(JSON.stringify(trace.params))} — ${trace.schedule.length} steps, ${trace.preemptions} preemptions`, widthOf(io)).join('\n'));
+  if (memoryModel === 'tso') io.out('memory model: x86-TSO (store buffers; recorded in the trace)');
   for (const n of notes) io.out(n);
   if (!result.hashMatches) io.out('(note: the model changed shape since this trace was written, but every step still matches)');
   io.out('');

@@ -1,5 +1,6 @@
 // What `mmcheck explore` prints: one line per result, a summary table, or one JSON document.
 import type { ModelResult } from '../index.js';
+import type { MemoryModel } from '../machine/tso/store-buffer.js';
 import { expectationText } from '../model.js';
 import type { TraceRef } from './junit.js';
 import { seconds, table } from './table.js';
@@ -27,9 +28,12 @@ export function jsonText(x: unknown): string {
   return JSON.stringify(x, null, 2).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export function jsonReport(results: readonly ModelResult[], traces: ReadonlyMap<ModelResult, TraceRef>, interrupted: boolean, seed?: string) {
+export function jsonReport(results: readonly ModelResult[], traces: ReadonlyMap<ModelResult, TraceRef>, interrupted: boolean, seed?: string, memoryModel?: MemoryModel) {
   return {
     mmcheck: VERSION,
+    // The memory model of the machines whose model names none (a model's own choice, such as a
+    // parameter of it, is in `params`).
+    ...(memoryModel === undefined ? {} : { memoryModel }),
     ...(seed !== undefined && results.some((r) => r.strategy === 'random' || r.strategy === 'pct') ? { seed } : {}),
     ok: results.every((r) => r.asExpected),
     interrupted,

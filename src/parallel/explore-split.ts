@@ -31,14 +31,20 @@ export function exploreSplit(make: () => Program, o: ExploreOptions = {}, rule: 
   const now = o.now ?? (() => performance.now());
   const t0 = now();
   const results: (ExploreResult | undefined)[] = [];
+  let timedOut = false;
   for (let i = 0; i < split.units.length; i++) {
     if (i >= neededUnits(split, results)) break;
     const u = split.units[i]!;
     if (!('job' in u)) continue;
     if (o.shouldStop?.()) break;
-    const left = o.timeLimitMs === undefined ? undefined : Math.max(1, o.timeLimitMs - (now() - t0));
+    const left = o.timeLimitMs === undefined ? undefined : o.timeLimitMs - (now() - t0);
+    if (left !== undefined && left <= 0) {
+      timedOut = true;
+      break;
+    }
     const r = exploreSubtree(make, u.job, { ...jobOptions(o), ...(left === undefined ? {} : { timeLimitMs: left }) });
     results[i] = r;
   }
-  return mergeUnits(split, results as UnitResults, { threads: make().threads.map((t) => t.name), elapsedMs: now() - t0, collectFinalStates: o.collectFinalStates });
+  const cut = timedOut || (o.timeLimitMs !== undefined && results.some((r) => r?.verdict === 'bounded')) ? `time limit ${Math.round(o.timeLimitMs! / 1000)} s` : undefined;
+  return mergeUnits(split, results as UnitResults, { ...(cut ? { cut } : {}), threads: make().threads.map((t) => t.name), elapsedMs: now() - t0, collectFinalStates: o.collectFinalStates });
 }

@@ -28,7 +28,8 @@ export function neededUnits(split: Split, results: UnitResults): number {
   return d < 0 ? split.units.length : d + 1;
 }
 
-export function mergeUnits(split: Split, results: UnitResults, o: { threads: readonly string[]; elapsedMs: number; collectFinalStates?: boolean }): ExploreResult {
+/** `cut`: the time limit ran out — jobs cut short or never started make the result "bounded" by it. */
+export function mergeUnits(split: Split, results: UnitResults, o: { threads: readonly string[]; elapsedMs: number; collectFinalStates?: boolean; cut?: string }): ExploreResult {
   const upTo = neededUnits(split, results);
   let executions = 0;
   let blocked = 0;
@@ -61,7 +62,7 @@ export function mergeUnits(split: Split, results: UnitResults, o: { threads: rea
     }
     const r = results[i];
     if (r === undefined) {
-      stopped = 'interrupted';
+      stopped = o.cut ? (stopped ?? 'bounded') : 'interrupted';
       continue;
     }
     executions += r.executions;
@@ -82,6 +83,7 @@ export function mergeUnits(split: Split, results: UnitResults, o: { threads: rea
     warnings = r.verdict === 'holds' && r.executions + r.blocked > 0 ? intersect(warnings, r.warnings ?? []) : warnings;
   }
   if (cache || split.states > 0) cache = addCache(cache, { states: split.states, bytes: 0, mode: 'hash-compact', collisionProbability: 0, revisits });
+  if (o.cut && stopped === 'bounded') cut = o.cut;
   const verdict = violation ? 'violated' : stopped ?? 'holds';
   const kept = verdict === 'holds' && executions + blocked > 0 ? [...(warnings ?? [])] : [];
   return {

@@ -22,6 +22,8 @@ export interface PoolRun {
   /** Units already finished (a resumed search): kept, and counted when deciding what is needed. */
   readonly done?: readonly (ExploreResult | undefined)[];
   readonly stop: SharedArrayBuffer;
+  /** Milliseconds left of the time limit, asked as each job is handed out; undefined: none. */
+  readonly left?: () => number | undefined;
   readonly maxMemoryMb?: number;
   /** After every job that ends: jobs still queued or running, and the results so far. */
   readonly onUpdate?: (left: number, results: readonly (ExploreResult | undefined)[]) => void;
@@ -75,7 +77,13 @@ export async function runPool(split: Split, p: PoolRun): Promise<(ExploreResult 
         if (i >= neededUnits(split, results)) continue;
         const u = split.units[i]!;
         if (!('job' in u)) continue;
-        const task: PoolTask = { source: p.source, variant: p.variant, params: p.params, maxSteps: p.maxSteps, options: p.options, job: u.job, stop: p.stop };
+        const rest = p.left?.();
+        if (rest !== undefined && rest <= 0) {
+          queue.length = 0;
+          break;
+        }
+        const options = rest === undefined ? p.options : { ...p.options, timeLimitMs: rest };
+        const task: PoolTask = { source: p.source, variant: p.variant, params: p.params, maxSteps: p.maxSteps, options, job: u.job, stop: p.stop };
         inFlight++;
         (pool.run(task) as Promise<ExploreResult>).then(
           (r) => {

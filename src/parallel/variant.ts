@@ -40,6 +40,10 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
   if (!split) return undefined;
   post({ type: 'start', key });
   const t0 = performance.now();
+  // --time-limit bounds the whole variant: each job gets what is left, none starts after it.
+  const limit = options.timeLimitMs;
+  const left = (): number | undefined => (limit === undefined ? undefined : limit - (performance.now() - t0));
+  const timedOut = () => (left() ?? 1) <= 0;
   const stats = (results: readonly (ExploreResult | undefined)[]) => {
     let executions = 0;
     let steps = 0;
@@ -58,20 +62,21 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
     let done = 0;
     for (let i = 0; i < split.units.length; i++) {
       const u = split.units[i]!;
-      if (!('job' in u) || results[i] || (par.shard && !owns(par.shard, i)) || i >= neededUnits(split, results) || shouldStop()) continue;
+      if (!('job' in u) || results[i] || (par.shard && !owns(par.shard, i)) || i >= neededUnits(split, results) || shouldStop() || timedOut()) continue;
       const before = stats(results);
       const pool = { workers: 1, busy: 1, jobsLeft: jobs - done };
-      const r = exploreSubtree(bound.make, u.job, { ...jobOptions(options), onProgress: (s) => post({ type: 'progress', key, stats: { ...s, executions: before.executions + s.executions, steps: before.steps + s.steps, elapsedMs: performance.now() - t0 }, pool }) });
+      const rest = left();
+      const r = exploreSubtree(bound.make, u.job, { ...jobOptions(options), ...(rest === undefined ? {} : { timeLimitMs: rest }), onProgress: (s) => post({ type: 'progress', key, stats: { ...s, executions: before.executions + s.executions, steps: before.steps + s.steps, elapsedMs: performance.now() - t0 }, pool }) });
       results[i] = r;
       done++;
     }
   } else {
     const stop = new SharedArrayBuffer(4);
     const flag = new Int32Array(stop);
-    let left = jobs;
+    let jobsLeft = jobs;
     const beat = setInterval(() => {
       if (shouldStop()) Atomics.store(flag, 0, 1);
-      post({ type: 'progress', key, stats: stats(results), pool: { workers: par.workers, busy: Math.min(par.workers, left), jobsLeft: left } });
+      post({ type: 'progress', key, stats: stats(results), pool: { workers: par.workers, busy: Math.min(par.workers, jobsLeft), jobsLeft } });
     }, 250);
     try {
       results = await runPool(split, {
@@ -81,11 +86,12 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
         params: bound.params,
         maxSteps: bound.maxSteps,
         options: jobOptions({ ...options, shouldStop: undefined }),
+        left,
         owned: (i: number) => !results[i] && (!par.shard || owns(par.shard, i)),
         done: results,
         stop,
         ...(par.maxMemoryMb ? { maxMemoryMb: par.maxMemoryMb } : {}),
-        onUpdate: (l, rs) => ((left = l), (results = [...rs])),
+        onUpdate: (l, rs) => ((jobsLeft = l), (results = [...rs])),
       });
     } finally {
       clearInterval(beat);
@@ -94,7 +100,8 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
   // Finished units only: an interrupted job is explored again from its start.
   const part = (): ShardVariant => ({ model: model.name, variant, params: { ...bound.params }, units: split.units.length, digest: splitDigest(split), results: results.flatMap((r, unit) => (r && r.verdict !== 'interrupted' ? [{ unit, result: r }] : [])) });
   if (par.shard) return part();
-  const r = mergeUnits(split, results, { threads: bound.make().threads.map((t) => t.name), elapsedMs: performance.now() - t0 });
+  const cut = limit !== undefined && timedOut() ? `time limit ${Math.round(limit / 1000)} s` : undefined;
+  const r = mergeUnits(split, results, { ...(cut ? { cut } : {}), threads: bound.make().threads.map((t) => t.name), elapsedMs: performance.now() - t0 });
   if (r.verdict === 'interrupted') post({ type: 'split-done', part: part() });
   const found: ModelResult = { ...r, model: model.name, variant: bound.variant.name, params: bound.params, expected: bound.variant.expect, asExpected: showsExpected(bound.variant.expect, r) };
   return finishVariant(p, search, bound, found, shouldStop, post);

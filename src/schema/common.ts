@@ -13,3 +13,5 @@ export const version = z.string().regex(/^\d+\.\d+\.\d+[\w.+-]{0,40}$/, 'must be
 /** A model file named relative to the trace or checkpoint that refers to it. */
 export const modelFile = z.object({ path: z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'must be a path'), sha256 }).strict();
 export const failureKind = z.enum(['invariant', 'deadlock', 'step-bound', 'error']);
+/** The memory model of the machines whose model names none (absent in older files: 'sc'). */
+export const memoryModel = z.enum(['sc', 'tso']);

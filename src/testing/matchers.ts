@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { builtinModels, findBuiltin } from '../../models/index.js';
 import { exploreInWorker } from '../cli/job-worker.js';
+import { envMemoryModel } from '../cli/memory-model.js';
+import { type MemoryModel, defaultMemoryModel } from '../machine/tso/store-buffer.js';
 import { exploreVariant, type JobResult } from '../cli/job.js';
 import type { SearchArgs } from '../cli/args.js';
 import { loadModel, looksLikePath } from '../cli/load.js';
@@ -112,13 +114,13 @@ async function run(t: ModelUnderTest, r: Resolved, variant: string): Promise<Job
 }
 
 /** Writes the counterexample where the user can replay it; returns the trace and the command. */
-function writeTrace(r: JobResult, m: Resolved, dir: string): { file: string; replay: string } | undefined {
+function writeTrace(r: JobResult, m: Resolved, dir: string, memoryModel: MemoryModel): { file: string; replay: string } | undefined {
   const v = r.violation;
   if (!v) return undefined;
   const defaults = Object.fromEntries(Object.entries(m.model.params).map(([k, p]) => [k, p.default]));
   const file = traceFile(dir, traceStem(r.model, r.variant, r.params, defaults));
   const modelFile = m.file ? { path: relativeModelPath(file, m.file.path), sha256: m.file.sha256 } : undefined;
-  writeAtomic(file, `${JSON.stringify(makeTrace({ model: r.model, modelFile, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads, maxSteps: r.maxSteps }, v), null, 2)}\n`);
+  writeAtomic(file, `${JSON.stringify(makeTrace({ model: r.model, modelFile, variant: r.variant, params: r.params, strategy: r.strategy, threads: r.threads, maxSteps: r.maxSteps, memoryModel }, v), null, 2)}\n`);
   const command = replayCommandLine(file, m.file?.path);
   // A model object names no file: replay needs the one that exports it.
   const own = m.file === undefined && findBuiltin(r.model) !== m.model;
@@ -159,7 +161,10 @@ async function check(ctx: MatcherContext, received: unknown, matcher: string, in
   const pass = invariant === undefined ? r.verdict === 'holds' : r.verdict === 'violated' && r.violation?.invariant === invariant;
   // Only a failing assertion writes a trace: `.not` turns a pass into the failure.
   const negated = ctx.isNot === true;
-  const trace = pass === negated ? writeTrace(r, m, received.options.traceDir ?? 'mmcheck-traces') : undefined;
+  // A model object explores on this thread (its default memory model), the rest in a worker
+  // (MMCHECK_MEMORY_MODEL, which the worker's machines read).
+  const memoryModel = 'object' in received.source ? defaultMemoryModel() : envMemoryModel();
+  const trace = pass === negated ? writeTrace(r, m, received.options.traceDir ?? 'mmcheck-traces', memoryModel) : undefined;
   const want = invariant === undefined ? 'it to hold exhaustively' : `a violation of ${invariant}`;
   const budget = r.verdict === 'bounded' ? `\n(the search stopped at its limit: raise timeLimitS in model(…, { timeLimitS }) together with vitest's testTimeout)` : '';
   return { pass, message: () => `expected ${negated ? 'not ' : ''}${want}, got ${describe(r, m, trace)}${budget}` };

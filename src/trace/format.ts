@@ -1,12 +1,14 @@
 // The trace file: a versioned JSON counterexample that replays the bug, step by step.
 // Version 2 carries everything replay needs (the step bound, the mmcheck version, and for a
-// model file its path relative to the trace and the sha256 of its bytes); version 1 is still read.
+// model file its path relative to the trace and the sha256 of its bytes, and the memory model the
+// machines ran under — absent in older traces, which ran under SC); version 1 is still read.
 // Parsing is one schema (zod) over JSON read within size and depth limits.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { TraceStep, Violation } from '../engine/explore.js';
+import type { MemoryModel } from '../machine/tso/store-buffer.js';
 import type { Params } from '../model.js';
-import { count, failureKind, modelFile, name, params, text, threadId, version } from '../schema/common.js';
+import { count, failureKind, memoryModel, modelFile, name, params, text, threadId, version } from '../schema/common.js';
 import { validate } from '../schema/issues.js';
 import { JsonInputError, parseJsonText } from '../schema/json.js';
 import { VERSION } from '../schema/version.js';
@@ -34,13 +36,19 @@ const common = {
 };
 
 const v1 = z.object({ ...common, version: z.literal(1), modelPath: z.string().min(1).max(4096).optional() }).strict();
-const v2 = z.object({ ...common, version: z.literal(2), mmcheck: version, maxSteps: count.min(1), modelFile: modelFile.optional() }).strict();
+// memoryModel was added to version 2 as an optional field: absent (every older trace) is 'sc'.
+const v2 = z.object({ ...common, version: z.literal(2), mmcheck: version, maxSteps: count.min(1), memoryModel: memoryModel.optional(), modelFile: modelFile.optional() }).strict();
 
 export type TraceFileV1 = z.infer<typeof v1>;
 export type TraceFileV2 = z.infer<typeof v2>;
 export type TraceFile = TraceFileV1 | TraceFileV2;
 
 export class TraceError extends Error {}
+
+/** The memory model a trace's machines ran under (where the model names none): 'sc' unless it says. */
+export function traceMemoryModel(t: TraceFile): MemoryModel {
+  return t.version === 2 && t.memoryModel !== undefined ? t.memoryModel : 'sc';
+}
 
 /** Identifies the model's shape: name, variant, parameters and thread names. */
 export function modelHash(model: string, variant: string, params: Params, threads: readonly string[]): string {
@@ -58,6 +66,8 @@ export interface TraceInfo {
   readonly strategy: string;
   readonly threads: readonly string[];
   readonly maxSteps: number;
+  /** The memory model of the run's machines whose model names none (--memory-model). */
+  readonly memoryModel: MemoryModel;
 }
 
 export function makeTrace(info: TraceInfo, v: Violation): TraceFileV2 {
@@ -70,6 +80,7 @@ export function makeTrace(info: TraceInfo, v: Violation): TraceFileV2 {
     variant: info.variant,
     params: { ...info.params },
     maxSteps: info.maxSteps,
+    memoryModel: info.memoryModel,
     modelHash: modelHash(info.model, info.variant, info.params, info.threads),
     strategy: info.strategy,
     threads: [...info.threads],

@@ -2,7 +2,7 @@
 // chosen step (state-view.ts: TLBs, page tables, struct pages, every changed value marked), a
 // step slider and keys (←/→, j/k, Home/End) that keep the current row in view, the lane header
 // sticky, and the violation highlighted. No network: everything is inline.
-import type { TraceFile } from './format.js';
+import { type TraceFile, traceMemoryModel } from './format.js';
 import type { TraceReplay } from './replay.js';
 import { snapshotChanges } from './diff.js';
 import { explain } from './render.js';
@@ -115,7 +115,7 @@ export function renderHtml(trace: TraceFile, replay: TraceReplay): string {
 <html lang="en"><head><meta charset="utf-8"><title>mmcheck trace: ${esc(trace.model)}/${esc(trace.variant)}</title>
 <style>${STYLE}</style></head><body>
 <h1>${esc(trace.model)} / ${esc(trace.variant)}</h1>
-<div>params ${esc(JSON.stringify(trace.params))} · ${trace.schedule.length} steps · ${trace.preemptions} preemptions</div>
+<div>params ${esc(JSON.stringify(trace.params))} · ${trace.schedule.length} steps · ${trace.preemptions} preemptions</div>${traceMemoryModel(trace) === 'tso' ? '\n<div id="memory-model">memory model: x86-TSO (store buffers)</div>' : ''}
 <div id="verdict">${esc(verdict)}</div>
 <div id="bar"><label>step <input id="slider" type="range" min="0" max="${count - 1}" value="0"> <span id="stepno">0</span> / ${count - 1}</label>
 <span class="keys">keys: ← → or j k step, Home End; click a row</span></div>

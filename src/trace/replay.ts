@@ -1,13 +1,16 @@
 // Replays a trace file against the model it names, checking every step's label, the number of
 // preemptions it claims, and the violation at the end; any mismatch is a divergence with its
-// step number. The step bound is the trace's own (version 2), so a step-bound trace replays.
+// step number. The step bound is the trace's own (version 2), so a step-bound trace replays, and
+// so is the memory model: machines whose model names none are built under the one the trace
+// recorded ('sc' for a trace that records none), whatever this process's default is.
 import { countPreemptions } from '../engine/dfs.js';
 import { errText } from '../engine/execution.js';
 import { replaySchedule, type ReplayResult, ReplayDivergence } from '../engine/replay.js';
 import { DEFAULT_MAX_STEPS } from '../engine/results.js';
+import { type MemoryModel, defaultMemoryModel, setDefaultMemoryModel } from '../machine/tso/store-buffer.js';
 import { type Model, type Params, UsageError, bindModel, resolveParams } from '../model.js';
 import { quoteField } from '../schema/text.js';
-import { type TraceFile, TraceError, modelHash } from './format.js';
+import { type TraceFile, TraceError, modelHash, traceMemoryModel } from './format.js';
 
 export interface TraceReplay extends ReplayResult {
   /** False when the model's shape changed since the trace was written (labels still matched). */
@@ -29,6 +32,21 @@ export function traceMaxSteps(model: Model, trace: TraceFile): number {
 }
 
 export function replayTrace(model: Model, trace: TraceFile): TraceReplay {
+  return underMemoryModel(traceMemoryModel(trace), () => replayUnder(model, trace));
+}
+
+/** Runs `f` with `m` as the default memory model of new machines, and puts the default back. */
+function underMemoryModel<T>(m: MemoryModel, f: () => T): T {
+  const before = defaultMemoryModel();
+  setDefaultMemoryModel(m);
+  try {
+    return f();
+  } finally {
+    setDefaultMemoryModel(before);
+  }
+}
+
+function replayUnder(model: Model, trace: TraceFile): TraceReplay {
   if (model.name !== trace.model) throw new ReplayDivergence(0, `model "${quoteField(trace.model)}"`, `model "${quoteField(model.name)}"`);
   const { variant, params, make, maxSteps } = bindModel(model, trace.variant, traceParams(model, trace.params), traceMaxSteps(model, trace));
   const built = tryBuild(make);

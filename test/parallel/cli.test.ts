@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { interrupt, mmcheck, tmp } from '../cli/helpers.js';
+import { fixture, interrupt, mmcheck, tmp } from '../cli/helpers.js';
 
 interface Report {
   readonly ok: boolean;
@@ -51,6 +51,22 @@ describe('parallel exploration', () => {
     expect(merged.parallel).toEqual({ shards: 3 });
     expect(timeless(merged)).toEqual(timeless(one));
   }, 900_000);
+
+  it('reports the same results for 1 and 4 workers and for 2 shards of 2 workers merged on random programs (tsx-loaded in each worker)', () => {
+    const dir = tmp();
+    let jobs = 0;
+    // Drawn to hold with a few hundred executions, to violate, and to hold with thousands.
+    for (const seed of [2, 4, 6]) {
+      const args = ['explore', fixture('random-toy.ts'), '--param', `seed=${seed}`, '--no-trace'];
+      const one = report(dir, [...args, '--workers', '1', '--json']);
+      expect(timeless(report(dir, [...args, '--workers', '4', '--json']))).toEqual(timeless(one));
+      const files = shards(dir, [...args, '--workers', '2'], 2);
+      jobs += files.reduce((k, f) => k + (JSON.parse(readFileSync(f, 'utf8')) as { variants: { results: unknown[] }[] }).variants[0]!.results.length, 0);
+      expect(timeless(report(dir, ['merge', ...files, '--no-trace', '--json']))).toEqual(timeless(one));
+    }
+    // The programs were split into jobs that ran on the pool, not only into leaves.
+    expect(jobs).toBeGreaterThan(50);
+  }, 600_000);
 
   it('merge prints the summary, JSON, JUnit and minimised trace files of the unsharded run', () => {
     const dir = tmp();
@@ -104,6 +120,16 @@ describe('parallel exploration', () => {
     expect(resumed.parallel).toEqual({ workers: 2 });
     expect(timeless(resumed)).toEqual(timeless(whole));
   }, 300_000);
+
+  it('--time-limit bounds the whole split variant, not each job', () => {
+    const started = performance.now();
+    const r = mmcheck(['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--workers', '2', '--time-limit', '2', '--no-trace', '--json'], { cwd: tmp() });
+    expect(r.code).toBe(4);
+    const [result] = (JSON.parse(r.out) as Report).results;
+    expect(result).toMatchObject({ verdict: 'bounded', cut: 'time limit 2 s' });
+    // The whole search takes about 30 s here; a limit per job would let it run on.
+    expect(performance.now() - started).toBeLessThan(20_000);
+  }, 60_000);
 
   it('refuses --workers and --shard that cannot split the search', () => {
     const cases: [string[], RegExp][] = [
