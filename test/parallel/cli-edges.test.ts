@@ -44,6 +44,17 @@ describe('parallel exploration at its edges', () => {
     expect(timeless(resumed)).toEqual(timeless(whole));
   }, 300_000);
 
+  it('shards record the memory model, and merge reports (and minimises) under it', () => {
+    const dir = tmp();
+    const args = ['explore', 'ptmigrate', '--variant', 'no-delimbo', '--memory-model', 'tso', '--workers', '2'];
+    const whole = report(dir, [...args, '--no-trace', '--json']);
+    const files = shards(dir, args, 2);
+    expect(JSON.parse(readFileSync(files[0]!, 'utf8'))).toMatchObject({ memoryModel: 'tso' });
+    const merged = report(dir, ['merge', ...files, '--no-trace', '--json']);
+    expect(timeless(merged)).toEqual(timeless(whole));
+    expect(merged).toMatchObject({ memoryModel: 'tso' });
+  }, 120_000);
+
   it('--time-limit bounds the whole split variant, not each job', () => {
     const started = performance.now();
     const r = mmcheck(['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--workers', '2', '--time-limit', '2', '--no-trace', '--json'], { cwd: tmp() });
