@@ -300,7 +300,7 @@ export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger, me
   if (args.parallel?.shard) {
     // A shard is cheap to run again: an interrupted one leaves no checkpoint and no file.
     if (outcome.signal) return signalStatus(outcome.signal);
-    io.out(jsonText(shardDocument(setup.job, args.parallel.shard, outcome.loaded, outcome.parts)));
+    io.out(jsonText(shardDocument(setup.job, args.parallel.shard, outcome.loaded, outcome.parts, memoryModel)));
     return EXIT.ok;
   }
   if (outcome.signal) writeCheckpoint(setup, args, outcome, io, memoryModel);

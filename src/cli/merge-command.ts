@@ -24,6 +24,7 @@ export async function mergeCommand(args: MergeArgs, io: Io, log: Logger): Promis
     stallTimeoutS: 30,
     maxMemoryMb: 4096,
     ...(args.width === undefined ? {} : { width: args.width }),
+    memoryModel: m.memoryModel,
   };
   const job = { ...(m.target === undefined ? {} : { target: m.target }), search: m.search, parallel: { workers: 1, merged: m.parts, ...(m.sha256 ? { sha256: m.sha256 } : {}) } };
   if (m.target === undefined && Object.keys(m.parts).length === 0) throw new UsageError('the shards hold no variant');

@@ -5,7 +5,8 @@ import type { SearchArgs } from '../cli/args.js';
 import { searchArgsSchema } from '../cli/checkpoint.js';
 import type { JobInput, JobMessage } from '../cli/job.js';
 import { UsageError } from '../model.js';
-import { count, name, sha256 } from '../schema/common.js';
+import { count, memoryModel, name, sha256 } from '../schema/common.js';
+import type { MemoryModel } from '../machine/index.js';
 import { shardPart } from './part-schema.js';
 import { validate } from '../schema/issues.js';
 import { parseJsonText, readTextFile } from '../schema/json.js';
@@ -28,6 +29,7 @@ const shardFile = z
     mmcheck: z.string(),
     target,
     search: searchArgsSchema,
+    memoryModel,
     shard: z.object({ k: count.min(1), n: count.min(1) }).strict().refine((s) => s.k <= s.n, 'k must be at most n'),
     variants: z.array(shardPart).max(100_000),
   })
@@ -35,9 +37,9 @@ const shardFile = z
 
 type ShardFile = z.infer<typeof shardFile>;
 
-export function shardDocument(job: JobInput, shard: ShardSpec, loaded: Extract<JobMessage, { type: 'loaded' }> | undefined, parts: readonly ShardVariant[]) {
+export function shardDocument(job: JobInput, shard: ShardSpec, loaded: Extract<JobMessage, { type: 'loaded' }> | undefined, parts: readonly ShardVariant[], memoryModel: MemoryModel) {
   const t: Target = job.target === undefined ? { all: true } : loaded?.file ? { file: job.target, sha256: loaded.file.sha256 } : { builtin: loaded?.model ?? job.target };
-  return { format: SHARD_FORMAT, version: SHARD_VERSION, mmcheck: VERSION, target: t, search: job.search, shard, variants: parts };
+  return { format: SHARD_FORMAT, version: SHARD_VERSION, mmcheck: VERSION, target: t, search: job.search, memoryModel, shard, variants: parts };
 }
 
 export interface MergedShards {
@@ -45,6 +47,8 @@ export interface MergedShards {
   readonly target?: string;
   readonly sha256?: string;
   readonly search: SearchArgs;
+  /** The memory model the shards ran under (merge minimises under it too). */
+  readonly memoryModel: MemoryModel;
   readonly shards: number;
   readonly parts: Readonly<Record<string, ShardVariant>>;
 }
@@ -58,9 +62,9 @@ export function readShards(files: readonly string[]): MergedShards {
     return { f, doc };
   });
   const first = read[0]!;
-  const same = (a: ShardFile, b: ShardFile) => JSON.stringify([a.target, a.search, a.shard.n]) === JSON.stringify([b.target, b.search, b.shard.n]);
+  const same = (a: ShardFile, b: ShardFile) => JSON.stringify([a.target, a.search, a.memoryModel, a.shard.n]) === JSON.stringify([b.target, b.search, b.memoryModel, b.shard.n]);
   for (const r of read) {
-    if (!same(first.doc, r.doc)) throw new UsageError(`${quoteField(r.f)} is a shard of another search than ${quoteField(first.f)} (model, variant, parameters, strategy and shard count must all be the same)`);
+    if (!same(first.doc, r.doc)) throw new UsageError(`${quoteField(r.f)} is a shard of another search than ${quoteField(first.f)} (model, variant, parameters, strategy, memory model and shard count must all be the same)`);
   }
   const n = first.doc.shard.n;
   const byK = new Map<number, string>();
@@ -85,5 +89,5 @@ export function readShards(files: readonly string[]): MergedShards {
     }
   }
   const t = first.doc.target;
-  return { ...('all' in t ? {} : 'builtin' in t ? { target: t.builtin } : { target: t.file, sha256: t.sha256 }), search: first.doc.search as SearchArgs, shards: n, parts };
+  return { ...('all' in t ? {} : 'builtin' in t ? { target: t.builtin } : { target: t.file, sha256: t.sha256 }), search: first.doc.search as SearchArgs, memoryModel: first.doc.memoryModel, shards: n, parts };
 }
