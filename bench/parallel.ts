@@ -17,7 +17,7 @@ export interface ParallelRow {
 }
 
 /** `model variant k=v …` (default: ptmigrate delimbo with 4 pages, all reclaimed: ~30 s unsplit). */
-const config = (process.env.MMCHECK_BENCH_PARALLEL ?? 'ptmigrate delimbo pages=4 reclaim=4').split(/\s+/);
+const config = (process.env.MMCHECK_BENCH_PARALLEL ?? 'ptmigrate delimbo pages=4 reclaim=4 stores=2').split(/\s+/);
 const workerCounts = (process.env.MMCHECK_BENCH_WORKERS ?? '1,2').split(',').map(Number);
 
 interface Report {

@@ -13,7 +13,7 @@
 // on every CPU, then clflush of each page when the cache type changed.
 // Variants turn off one piece each (see VARIANTS); seed 000 (Andi Kleen, Jan 2008) is the
 // thread where the 2.6.25 rewrite's split-on-demand and WBINVD costs were first argued over.
-import { type Access, type Program, type Step, type ThreadSpec, read, write } from '../src/engine/types.js';
+import { type Access, type Program, type Step, type ThreadSpec, at, read, write } from '../src/engine/types.js';
 import {
   type Cpu,
   type IpiRequest,
@@ -415,7 +415,8 @@ function build(variant: string, params: Params): Program {
     loadVia = r.ok ? r.via : 'fault';
     if (params.forks === 1) {
       // pgd_alloc() → pgd_list_add() under pgd_lock (arch/x86/mm/pgtable.c)
-      const f = yield* irqSave(cpu, 'pgd_alloc');
+      // Positions: after its load the thread carries nothing but loadVia (declared state).
+      const f = yield* at('pgd_alloc', irqSave(cpu, 'pgd_alloc'));
       yield* pgdSection(cpu, `pgd_alloc: spin_lock(pgd_lock); pgd_list_add(pgd); spin_unlock(pgd_lock)`, 'take-drop', () => [write(pgdList.loc)], (say) => {
         pgdList.set(pgdList.get() + 1);
         say('new pgd on pgd_list');
@@ -426,9 +427,9 @@ function build(variant: string, params: Params): Program {
     // rodata_test() (mm/rodata_test.c): once mark_rodata_ro() → set_memory_ro() has returned,
     // a write to the read-only page must fault.
     const ro = calls[0]!;
-    yield* op(
+    yield* at('rodata_test', op(
       mkStep(`rodata_test: wait for ${ro.fn}(${hex(ro.addr)})`, [read(ro.returned.loc)], (say) => say(`${ro.fn} has returned`), () => ro.returned.get() === 1),
-    );
+    ));
     yield* within('rodata_test', cpu.store(vas[0]!, RODATA_TEST_VALUE));
   }
 

@@ -71,7 +71,9 @@ function build(variant: string, params: Params): Program {
   const writers = params.cpus!;
   const npages = params.pages!;
   const stores = params.stores!;
-  const m = new M.Machine({ cpus: writers + 2, frames: 4 + npages, ptesPerTable: Math.max(npages, 1), pagingStructureCache: params.psc === 1 });
+  // No fault log: nothing here reads it (a store's result says it faulted), and as history it
+  // would tell apart states that differ only in which faults came before.
+  const m = new M.Machine({ cpus: writers + 2, frames: 4 + npages, ptesPerTable: Math.max(npages, 1), pagingStructureCache: params.psc === 1, faultLog: false });
   const mem = m.memory;
   const geo = m.geo;
   const mm = m.newMm('mm');
@@ -220,15 +222,17 @@ function build(variant: string, params: Params): Program {
     if (f.harvest !== 'none') {
       // update_new_page_and_free: `for (i = 0; i < PTRS_PER_PTE; i++) arch_copy_cpu_bits_pte(old, new);`
       // — as posted, old/new are never advanced, so only entry 0 is merged.
-      yield* M.spin_lock(ptl, 'migrate');
+      // Positions: the migrator carries nothing but N (declared state) into each part, however
+      // it got there (flushed itself, or found the flag cleared by _delimbo_pte).
+      yield* at('migrate: harvest', M.spin_lock(ptl, 'migrate'));
       for (let i = 0; i < geo.ptesPerTable; i++) {
         const stuck = f.harvest === 'entry0-only';
-        yield* harvest(stuck ? 0 : i, `update_new_page_and_free i=${i}${stuck && i > 0 ? ' (old/new not advanced)' : ''}`);
+        yield* at(`migrate: harvest ${i}`, harvest(stuck ? 0 : i, `update_new_page_and_free i=${i}${stuck && i > 0 ? ' (old/new not advanced)' : ''}`));
       }
-      yield* setMigratedPage(0);
+      yield* at('migrate: limbo over', setMigratedPage(0));
       yield* M.spin_unlock(ptl);
     }
-    if (!f.freeBeforeFlush) yield* mem.free_page(O);
+    if (!f.freeBeforeFlush) yield* at('migrate: free O', mem.free_page(O));
   }
 
   /** try_to_unmap_one + shrink_page_list for one page. */
@@ -256,17 +260,19 @@ function build(variant: string, params: Params): Program {
     }
     if (found.limbo) {
       yield* maybeReloadTlbMm(kswapd, '_delimbo_pte');
-      yield* harvest(i, '_delimbo_pte');
+      // kswapd carries only the page and the table it found, whether it flushed or not.
+      yield* at(`reclaim ${p.name} in ${found.table}: harvest`, harvest(i, '_delimbo_pte'));
     }
     // ptep_clear_flush: xchg the live pte with 0, then flush the page on every CPU.
     const ptep = entry(found.table, i);
-    const pteval = yield* M.ptep_get_and_clear(ptep);
+    const pteval = yield* at(`reclaim ${p.name} in ${found.table}: clear`, M.ptep_get_and_clear(ptep));
     if (M.pte_none(pteval)) {
       yield* M.spin_unlock(ptl); // not mapped here: nothing to reclaim
       return;
     }
     yield* kswapd.flush_tlb_range(p.va, M.va(p.va + M.PAGE_SIZE), mm);
-    yield* M.spin_unlock(ptl);
+    // After the flush: the page, the table and the pte value it cleared.
+    yield* at(`reclaim ${p.name} in ${found.table}: unlock, pte ${pteval}`, M.spin_unlock(ptl));
     const word = mem.word(M.physAddr(p.frame, 0));
     const fp2 = [...word.readAccesses(), ...p.backing.readAccesses(), ...p.backing.writeAccesses(), ...p.reclaim.writeAccesses()];
     if (M.pte_dirty(pteval)) {
@@ -299,7 +305,9 @@ function build(variant: string, params: Params): Program {
           // handle_mm_fault: take the lock, look again. A cleared pmd (clear-flush-copy) is
           // back once the migrator unlocks: retry. An evicted page would need swap-in (not
           // modelled): the store is abandoned and never counts as completed.
-          yield* M.spin_lock(ptl, cpu.name);
+          // However the store got to the fault (a walk, or a D update that found the entry gone
+          // and a walk after it), the writer carries only where it is.
+          yield* at(`fault ${s} ${p.name} attempt ${attempt}`, M.spin_lock(ptl, cpu.name));
           const back = yield* M.op(M.mkStep(`handle_mm_fault(${M.hex(p.va)}): look up the pte`, () => {
             const w = mm.walk(p.va);
             return w.kind === 'table' ? [read(w.pmdp.loc), read(w.ptep.loc)] : [read(w.pmdp.loc)];

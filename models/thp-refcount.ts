@@ -122,7 +122,7 @@ function build(variant: string, p: Params): Program {
   const did = (cpu: Cpu, what: string): void => void (trail[cpu.name] ??= []).push(what);
   /** Bookkeeping after a step that may end an operation. */
   const done = (cpu: Cpu, end: boolean, pg: Page, zero: boolean): void => {
-    if (zero) g.freed.push(`${g.names[g.index(pg)]} (by ${cpu.name})`);
+    if (zero) g.noteFreed(`${g.names[g.index(pg)]} (by ${cpu.name})`);
     if (end) g.busy.delete(cpu.name);
   };
   const put_page = (cpu: Cpu, pg: Page, who: string, end = true): Op<void> => within('put_page', put_page_body(cpu, pg, who, end));
@@ -144,7 +144,7 @@ function build(variant: string, p: Params): Program {
     const zh = yield* put_page_testzero(head);
     g.drop(pg, who);
     g.busy.add(cpu.name);
-    if (zh) g.freed.push(`H (by ${cpu.name})`);
+    if (zh) g.noteFreed(`H (by ${cpu.name})`);
     const z = yield* put_page_testzero(pg);
     did(cpu, 'put tail, unlocked');
     return done(cpu, end, pg, z);
@@ -443,13 +443,14 @@ function build(variant: string, p: Params): Program {
       m,
       g,
       modelState(
-        () => Object.entries(trail).map(([k, v]): [string, string[]] => [k, v.slice()]),
+        // By CPU name: which CPU did something first is no part of what happens next.
+        () => Object.entries(trail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]): [string, string[]] => [k, v.slice()]),
         (s) => {
           for (const k of Object.keys(trail)) delete trail[k];
           for (const [k, v] of s) trail[k] = v.slice();
         },
         (s) => {
-          const now = Object.entries(trail);
+          const now = Object.entries(trail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
           return s.length === now.length && now.every(([k, v], i) => s[i]![0] === k && sameList(s[i]![1], v));
         },
       ),
@@ -457,7 +458,7 @@ function build(variant: string, p: Params): Program {
     finalState: () => `${m.finalState()}|${JSON.stringify(g.refs)}|${JSON.stringify(Object.entries(trail).sort())}`,
     snapshot: () => {
       const s = m.snapshot();
-      const did = Object.fromEntries(Object.entries(trail).map(([k, v]) => [k, v.join('; ')]));
+      const did = Object.fromEntries(Object.entries(trail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, v.join('; ')]));
       return { refcounts: g.view(), did, pages: s.pages, tables: s.tables, locks: s.locks, cpus: s.cpus.map((c) => ({ cpu: c.cpu, irq: c.irq, ipiPending: c.ipiPending })) };
     },
   };

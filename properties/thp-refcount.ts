@@ -156,7 +156,8 @@ export class RefLedger implements ThpRefState {
   readonly busy = new Set<string>();
   inSplit = false;
   frozen = false;
-  /** Pages whose count reached 0 and that the kernel would have freed ("H (by cpu0)"). */
+  /** Pages whose count reached 0 and that the kernel would have freed ("H (by cpu0)"), sorted
+   * (see `save`). */
   readonly freed: string[] = [];
   constructor(
     readonly pages: readonly Page[],
@@ -176,6 +177,11 @@ export class RefLedger implements ThpRefState {
     r.push(who);
     r.sort();
   }
+  /** A page's count reached 0 (`text`: "T1 (by cpu1)"). */
+  noteFreed(text: string): void {
+    this.freed.push(text);
+    this.freed.sort();
+  }
   drop(p: Page, who: string): void {
     const r = this.refs[this.index(p)]!;
     const k = r.indexOf(who);
@@ -183,11 +189,14 @@ export class RefLedger implements ThpRefState {
     r.splice(k, 1);
   }
   /** The ledger as data (`Program.state`): its lists are copied, its strings shared; the last
-   * copy again while the ledger is unchanged. */
+   * copy again while the ledger is unchanged. In a canonical order (holders and frees sorted as
+   * they are kept, busy threads sorted): no order here is ever observed, and ledgers that differ
+   * only in it are one state for the state cache. */
   save(): LedgerState {
     const l = this.last;
-    if (l && l.inSplit === this.inSplit && l.frozen === this.frozen && sameList(l.freed, this.freed) && sameList(l.busy, [...this.busy]) && this.refs.every((r, i) => sameList(l.refs[i], r))) return l;
-    return (this.last = { refs: this.refs.map((r) => r.slice()), busy: [...this.busy], inSplit: this.inSplit, frozen: this.frozen, freed: this.freed.slice() });
+    const busy = [...this.busy].sort();
+    if (l && l.inSplit === this.inSplit && l.frozen === this.frozen && sameList(l.freed, this.freed) && sameList(l.busy, busy) && this.refs.every((r, i) => sameList(l.refs[i], r))) return l;
+    return (this.last = { refs: this.refs.map((r) => r.slice()), busy, inSplit: this.inSplit, frozen: this.frozen, freed: this.freed.slice() });
   }
   private last: LedgerState | undefined;
   restore(s: LedgerState): void {

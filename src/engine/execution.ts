@@ -12,7 +12,7 @@ import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered, 
 import { AssertionViolated, AssumptionFailed } from './control.js';
 import { EngineError, ModelError, NondeterminismError } from './errors.js';
 import type { WatchTracker } from './watches.js';
-import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint } from './fingerprint.js';
+import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint, keyFingerprint } from './fingerprint.js';
 
 export { EngineError } from './errors.js';
 export { AssertionViolated, AssumptionFailed, assertHolds, assumeHolds } from './control.js';
@@ -60,6 +60,9 @@ export interface ExecutionOptions {
   readonly positions?: boolean;
 }
 
+/** The position of every thread that has finished. */
+const FINISHED = fingerprint(['finished']);
+
 export class Execution {
   readonly program: Program;
   readonly events: EventRecord[] = [];
@@ -80,6 +83,9 @@ export class Execution {
   /** Each thread's position (a hash chain over the results it received), when kept; null once a
    * result was not plain data (the state is then never cached). */
   readonly chains: (Fingerprint | null)[] | null;
+  /** The stepping thread's position after each event (when positions are kept): a rewind puts
+   * them back instead of hashing every result it feeds again. */
+  private readonly chainAfter: (Fingerprint | null)[] = [];
 
   constructor(make: () => Program, options: ExecutionOptions | number) {
     const o = typeof options === 'number' ? { maxSteps: options } : options;
@@ -181,6 +187,12 @@ export class Execution {
   /** True once nothing can run: either every thread finished or the execution is stuck. */
   /** Runs thread `tid`'s pending step atomically, then checks the per-step invariants. */
   step(tid: ThreadId): EventRecord {
+    const event = this.runStep(tid);
+    if (this.chains !== null) this.chainAfter[this.events.length - 1] = this.chains[tid]!;
+    return event;
+  }
+
+  private runStep(tid: ThreadId): EventRecord {
     const t = this.threads[tid];
     if (!t || !t.pending) throw new EngineError(`thread ${tid} cannot step: it has finished`);
     if (this.failure || this.blocked !== null) throw new EngineError('stepping an execution that has ended');
@@ -294,20 +306,25 @@ export class Execution {
         );
       }
       const r = this.results[i];
-      this.extend(e.tid, r);
+      // Positions are put back from chainAfter below, not hashed again.
       if (r instanceof AssumeMark) {
         t.assumeFailed = r.reason;
         t.pending = null;
-        this.place(e.tid);
         continue;
       }
       try {
         t.pending = this.nextStep(t, t.gen.next(r));
-        this.place(e.tid);
       } catch (err) {
         this.fail(e.tid, err);
         throw new NondeterminismError(`the model is not deterministic: bringing ${t.name} back through step ${i + 1} failed (${this.failure?.message ?? errText(err)})`);
       }
+    }
+    if (this.chains !== null) {
+      for (let i = 0; i < k; i++) {
+        const tid = events[i]!.tid;
+        if (stepped.has(tid)) this.chains[tid] = this.chainAfter[i]!;
+      }
+      this.chainAfter.length = k;
     }
     events.length = k;
     this.results.length = k;
@@ -331,13 +348,18 @@ export class Execution {
   private place(tid: ThreadId): void {
     const t = this.threads[tid]!;
     if (this.chains === null) return;
+    // A finished thread has nothing left to do: where it is no longer depends on how it got there.
+    if (t.pending === null && t.assumeFailed === null) {
+      this.chains[tid] = FINISHED;
+      return;
+    }
     const key = t.pending?.position;
     if (key !== undefined && !t.memoryless) {
-      this.chains[tid] = fingerprint(['position', key]);
+      this.chains[tid] = keyFingerprint('position', key);
       return;
     }
     if (!t.memoryless) return;
-    this.chains[tid] = t.assumeFailed !== null ? fingerprint(['assume failed', t.assumeFailed]) : t.pending ? fingerprint(['at', t.pending.label]) : fingerprint(['finished']);
+    this.chains[tid] = t.assumeFailed !== null ? keyFingerprint('assume failed', t.assumeFailed) : keyFingerprint('at', t.pending!.label);
   }
 
   /** Moves thread `tid`'s position past a result it received. */

@@ -130,11 +130,18 @@ function hashString(v: string): Fingerprint {
   return h;
 }
 
+/** A saved object's hash, kept on it: saved state is never changed (state.ts). */
+const HASH: unique symbol = Symbol('mmcheck.fingerprint');
+
 /** Objects this small are hashed again rather than looked up: a WeakMap entry costs more (and
  * the collector more still) than a few mixes. */
 const MEMO_MIN = 8;
 
 function hashObject(v: object, remember: boolean): Fingerprint {
+  if (remember) {
+    const own = (v as { [HASH]?: Fingerprint })[HASH];
+    if (own !== undefined) return own;
+  }
   const big = remember && (Array.isArray(v) ? v.length : v instanceof Map || v instanceof Set ? v.size : 16) >= MEMO_MIN;
   const known = big ? memo.get(v) : undefined;
   if (known !== undefined) return known;
@@ -176,7 +183,29 @@ function hashObject(v: object, remember: boolean): Fingerprint {
   la = sa;
   lb = sb;
   ln = sn;
-  if (big) memo.set(v, h);
+  // Kept on the object itself, not enumerable: a spread copy of it must not inherit it. Not on
+  // arrays of fewer than 4 items (hashing them again costs less than the property); a frozen
+  // object falls back to the WeakMap, when big enough to be worth an entry.
+  if (remember && (!Array.isArray(v) || v.length >= 4)) {
+    if (Object.isExtensible(v)) Object.defineProperty(v, HASH, { value: h });
+    else if (big) memo.set(v, h);
+  }
+  return h;
+}
+
+/** Fingerprints of position keys and memoryless threads' labels, by tag and text (asked at
+ * every step, and at every step a rewind feeds). */
+const keyed = new Map<string, Map<string, Fingerprint>>();
+
+/** The fingerprint of `[tag, text]`, remembered. */
+export function keyFingerprint(tag: string, text: string): Fingerprint {
+  let byText = keyed.get(tag);
+  if (byText === undefined) keyed.set(tag, (byText = new Map()));
+  let h = byText.get(text);
+  if (h === undefined) {
+    if (byText.size >= 1 << 16) byText.clear(); // a bound on memory, not on correctness
+    byText.set(text, (h = fingerprint([tag, text])));
+  }
   return h;
 }
 

@@ -505,6 +505,7 @@ export class Cpu implements Stateful<CpuState> {
         return this.fault(v, access, 'write-protect', `entry from ${this.host.memory.describe(entry.source)} is read-only`);
       }
       say(note);
+      this.tlb.hold(entry);
       return encodeEntry(entry);
     })) as string);
   }
@@ -556,6 +557,7 @@ export class Cpu implements Stateful<CpuState> {
   }
   private endInsn(): void {
     this.inInsn = false;
+    this.tlb.release();
   }
   private touchCache(e: TlbEntry, pa: PhysAddr): void {
     if (this.host.trackCaches && e.cacheType === 'WB') this.host.memory.setCachedWB(paPfn(pa), true);

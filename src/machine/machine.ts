@@ -34,6 +34,10 @@ export interface MachineOptions {
   /** 'sc': every store reaches memory at once. 'tso': x86-TSO, a FIFO store buffer per CPU
    * drained by actors (tso/store-buffer.ts). Default: 'sc' (or MMCHECK_MEMORY_MODEL). */
   readonly memoryModel?: MemoryModel;
+  /** Keep every page fault in `faults` (default true). The log is history: states that differ
+   * only in which faults came before are different states to the state cache. A model that
+   * never reads it can turn it off (its traces still say "→ page fault" at the faulting step). */
+  readonly faultLog?: boolean;
 }
 
 /** One TLB entry as shown in snapshots. */
@@ -70,6 +74,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
   readonly pagingStructureCache: boolean;
   readonly trackCaches: boolean;
   private readonly faultLog: FaultRecord[] = [];
+  private readonly logFaults: boolean;
   private readonly mms: PageTable[] = [];
   private readonly locks = new Map<string, Lock>();
   private readonly vars = new Map<string, Var>();
@@ -81,6 +86,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     this.pages = new PageArray(this.memory);
     this.pagingStructureCache = options.pagingStructureCache ?? false;
     this.trackCaches = options.trackCaches ?? false;
+    this.logFaults = options.faultLog ?? true;
     this.init_mm = this.newMm('init_mm', 'pgd');
     this.cpuList = Array.from({ length: options.cpus }, (_, i) => new Cpu(cpuId(i), this.init_mm, this));
     this.memoryModel = options.memoryModel ?? defaultMemoryModel();
@@ -228,7 +234,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
   }
   recordFault(f: FaultRecord): void {
     noteWrite(this.cpu(f.cpu).faultLoc);
-    this.faultLog.push(f);
+    if (this.logFaults) this.faultLog.push(f);
   }
 
   /** Hardware actors to include in the program: IPI delivery per CPU, then speculation. */

@@ -32,21 +32,24 @@ export interface TlbEntry {
   /** Physical address of the entry this was filled from. */
   readonly source: PhysAddr;
   /**
-   * Which fill of this TLB made the entry (1, 2, …): "the entry is still cached" (a D update,
-   * a drop) means this very fill is still in its slot, not an equal one filled again since. A
-   * number rather than object identity, so an entry can travel as plain data (`encodeEntry`)
-   * through a state restore. Not part of what the entry translates: never shown or compared.
+   * Which fill of its slot made the entry, 1 or 2: "the entry is still cached" (a D update, a
+   * drop) means this very fill is still in its slot, not an equal one filled again since. Only
+   * the entry an instruction in flight translated through (the TLB's pin) is ever asked that,
+   * so a fill takes 1 unless the pin is a 1 of its slot, and the pin's release turns a 2 back
+   * into 1: equal TLBs save equal states, whatever fills came before (the state cache merges
+   * them). A number rather than object identity, so an entry can travel as plain data
+   * (`encodeEntry`) through a state restore. Not part of what the entry translates: never shown.
    */
   readonly serial: number;
 }
 
 /** What `Tlb.save` copies: both maps' entries (immutable), the paging-structure cache as
- * [index, pfn, index, pfn, …], and the fill counter. */
+ * [index, pfn, index, pfn, …], and the pin (the entry an instruction in flight holds). */
 export interface TlbState {
   readonly small: readonly TlbEntry[];
   readonly large: readonly TlbEntry[];
   readonly psc: readonly number[];
-  readonly serial: number;
+  readonly pin: TlbEntry | null;
 }
 
 const CACHE_TYPES: readonly CacheType[] = ['WB', 'WC', 'UC'];
@@ -147,8 +150,8 @@ export class Tlb implements Stateful<TlbState> {
   private readonly small = new Map<number, TlbEntry>();
   private readonly large = new Map<number, TlbEntry>();
   private readonly psc = new Map<number, Pfn>();
-  /** Fills so far (the last entry's serial). */
-  private serial = 0;
+  /** The entry the CPU's instruction in flight translated through (see TlbEntry.serial). */
+  private pin: TlbEntry | null = null;
   /** The state the last save returned or restore put back (reused while nothing changed). */
   private last: TlbState | undefined;
   /** Something was changed since `last` was made or put back (every change below sets it). */
@@ -261,8 +264,8 @@ export class Tlb implements Stateful<TlbState> {
     const small = last && sameValues(last.small, this.small) ? last.small : [...this.small.values()];
     const large = last && sameValues(last.large, this.large) ? last.large : [...this.large.values()];
     const psc = last && samePsc(last.psc, this.psc) ? last.psc : flatPsc(this.psc);
-    if (last && small === last.small && large === last.large && psc === last.psc && this.serial === last.serial) return last;
-    return (this.last = { small, large, psc, serial: this.serial });
+    if (last && small === last.small && large === last.large && psc === last.psc && this.pin === last.pin) return last;
+    return (this.last = { small, large, psc, pin: this.pin });
   }
   restore(s: TlbState): void {
     this.small.clear();
@@ -271,14 +274,32 @@ export class Tlb implements Stateful<TlbState> {
     for (const e of s.large) this.large.set(e.va, e);
     this.psc.clear();
     for (let k = 0; k < s.psc.length; k += 2) this.psc.set(s.psc[k]!, s.psc[k + 1]! as Pfn);
-    this.serial = s.serial;
+    this.pin = s.pin;
     this.last = s;
     this.changed = false;
   }
-  /** The serial the next fill (or D update) gives its entry. Not audited: it tells apart fills,
-   * never what a translation is (see TlbEntry.serial). */
-  get nextSerial(): number {
-    return this.serial + 1;
+  /** The serial the next fill of slot (va, size) gives its entry. Not audited: it tells apart
+   * fills, never what a translation is (see TlbEntry.serial). */
+  serialFor(va: number, size: TlbEntry['size']): number {
+    const p = this.pin;
+    return p !== null && p.serial === 1 && p.va === va && p.size === size ? 2 : 1;
+  }
+  /** The instruction in flight goes on through `e` (translate's step). */
+  hold(e: TlbEntry): void {
+    if (this.pin === e) return;
+    this.pin = e;
+    this.changed = true;
+  }
+  /** The instruction ended: no entry is asked "still cached?" until the next one, so a refill
+   * of the pinned slot takes serial 1 again (unaudited: a serial is no part of a translation). */
+  release(): void {
+    const p = this.pin;
+    if (p === null) return;
+    this.pin = null;
+    this.changed = true;
+    const map = p.size === '4K' ? this.small : this.large;
+    const cur = map.get(p.va);
+    if (cur !== undefined && cur.serial !== 1) map.set(p.va, { ...cur, serial: 1 });
   }
 
   // ---- state ----
@@ -309,12 +330,12 @@ export class Tlb implements Stateful<TlbState> {
   frameOf(e: TlbEntry, v: VirtAddr): Pfn {
     return e.size === '4K' ? e.pfn : pfn(e.pfn + this.geo.pteIndex(v));
   }
-  /** Cache `e`, made with serial `nextSerial` (planWalk does). */
+  /** Cache `e`, made with serial `serialFor` its slot (planWalk does). */
   fill(e: TlbEntry): void {
-    if (e.serial !== this.serial + 1) throw new Error(`TLB fill with serial ${e.serial}, expected ${this.serial + 1}`);
+    const want = this.serialFor(e.va, e.size);
+    if (e.serial !== want) throw new Error(`TLB fill with serial ${e.serial}, expected ${want}`);
     const { map, loc } = this.slot(e);
     noteWrite(loc);
-    this.serial = e.serial;
     map.set(e.va, e);
     this.changed = true;
   }
@@ -330,8 +351,11 @@ export class Tlb implements Stateful<TlbState> {
     noteRead(loc);
     if (!this.holds(map, e)) return null;
     noteWrite(loc);
-    const next: TlbEntry = { ...nu, serial: ++this.serial };
+    // The same fill, updated: the pin (if it is `e`) still holds it.
+    const next: TlbEntry = { ...nu, serial: e.serial };
     map.set(e.va, next);
+    const p = this.pin;
+    if (p !== null && p.va === e.va && p.size === e.size && p.serial === e.serial) this.pin = next;
     this.changed = true;
     return next;
   }

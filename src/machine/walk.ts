@@ -106,8 +106,9 @@ export function planWalk(ctx: WalkContext, v: VirtAddr, first?: Access): WalkPla
   const setA = !pte_young(e);
   if (setA) for (const a of leafp.writeAccesses()) acc.push(a);
   acc.push(tlb.slotWrite(v, sz));
+  const slotVa = sz === '4K' ? pageAlign(v) : geo.largeAlign(v);
   const entry: TlbEntry = {
-    va: sz === '4K' ? pageAlign(v) : geo.largeAlign(v),
+    va: slotVa,
     size: sz,
     pfn: pte_pfn(e),
     rw: pte_write(e),
@@ -115,7 +116,7 @@ export function planWalk(ctx: WalkContext, v: VirtAddr, first?: Access): WalkPla
     cacheType: pte_cachetype(e),
     dirty: pte_dirty(e),
     source: leafp.pa,
-    serial: tlb.nextSerial,
+    serial: tlb.serialFor(slotVa, sz),
   };
   return pscFill ? { kind: 'fill', accesses: acc, entry, leaf: leafp, setA, viaPsc, pscFill } : { kind: 'fill', accesses: acc, entry, leaf: leafp, setA, viaPsc };
 }

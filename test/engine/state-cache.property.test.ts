@@ -190,6 +190,29 @@ describe('memoryless threads', () => {
   });
 });
 
+describe('finished threads', () => {
+  it('are in one place whatever results they received, so equal ends are one state', () => {
+    // A reads x and finishes; B writes x. A's two histories (read 0, read 1) end in the same
+    // shared state with both threads done: init, A, B, A·B and B·A merge into 4 states.
+    const make = (): Program => {
+      const v = { x: 0 };
+      return {
+        threads: [
+          { name: 'a', body: function* () { yield* perform({ label: 'read x', footprint: [read('x')], run: () => v.x }); } },
+          { name: 'b', body: function* () { yield* perform({ label: 'x = 1', footprint: [write('x')], run: () => void (v.x = 1) }); } },
+        ],
+        invariants: [],
+        finalState: () => JSON.stringify(v),
+        state: { save: () => ({ ...v }), restore: (s) => void Object.assign(v, s as typeof v) },
+      };
+    };
+    const r = exploreProgram(make, { strategy: 'dfs', cache: true, audit: false, collectFinalStates: true });
+    expect(r.verdict).toBe('holds');
+    expect(r.cache!.states).toBe(4);
+    expect(r.finalStates).toEqual(exploreProgram(make, { strategy: 'dfs', audit: false, collectFinalStates: true }).finalStates);
+  });
+});
+
 describe('cycles', () => {
   it('an execution that returns to a state on its own path is a step-bound failure, as without the cache', () => {
     // A memoryless actor toggles a flag forever; a thread sets another once. Stateless search

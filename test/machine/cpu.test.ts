@@ -142,6 +142,20 @@ describe('cpu load/store and the dirty bit', () => {
     expect(cpu.inInsn).toBe(false);
   });
 
+  it('without a fault log a fault is still the access\'s result and the step\'s note, and nothing is kept', () => {
+    const m = new Machine({ cpus: 1, faultLog: false });
+    const O = m.memory.allocFrame('O');
+    m.init_mm.populate(va(0), O);
+    const cpu = m.cpu(0);
+    const r = new Runner({ threads: [{ name: 'cpu0', body: function* () {
+      expect(yield* cpu.load(va(0))).toMatchObject({ ok: false, fault: 'not-present' });
+    } }], invariants: [] });
+    const ran = r.finish('cpu0');
+    expect(ran[0]!.note).toMatch(/page fault$/);
+    expect(m.faults).toEqual([]);
+    expect(m.save().faults).toEqual([]);
+  });
+
   it('when the source entry is gone at the D update, the CPU drops the TLB entry and re-walks', () => {
     const s = migrationSetup(2);
     const cpu0 = s.m.cpu(0);

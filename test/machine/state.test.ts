@@ -187,7 +187,7 @@ describe('Machine.save / restore', () => {
   it('every field of every machine part is saved, fixed at setup, or a cache', () => {
     const { m } = build();
     const fields: [string, object, { saved: string[]; setup: string[] }][] = [
-      ['Machine', m, { saved: ['faultLog', 'locks', 'vars', 'lockList', 'varList', 'buffers'], setup: ['options', 'geo', 'memory', 'pages', 'init_mm', 'cpuList', 'pagingStructureCache', 'trackCaches', 'mms', 'memoryModel'] }],
+      ['Machine', m, { saved: ['faultLog', 'locks', 'vars', 'lockList', 'varList', 'buffers'], setup: ['options', 'geo', 'memory', 'pages', 'init_mm', 'cpuList', 'pagingStructureCache', 'trackCaches', 'logFaults', 'mms', 'memoryModel'] }],
       ['PhysMemory', m.memory, { saved: ['words', 'allocated', 'names', 'roles', 'cachedWB', 'freedWrites'], setup: ['frameCount', 'wordsPerFrame'] }],
       ['PageArray', m.pages, { saved: ['words'], setup: ['mem'] }],
       ['Page', m.page(pfn(1)), { saved: [], setup: ['pfn', 'mem', 'owner', 'flags', '_count', '_mapcount', 'first_page'] }],
@@ -196,7 +196,7 @@ describe('Machine.save / restore', () => {
       ['Lock', m.spinlock('ptl'), { saved: ['taken', 'holder'], setup: ['name', 'kind', 'loc'] }],
       ['Cpu', m.cpu(0), { saved: ['irq', 'insn', 'root', 'ipiQueue', 'acks', 'tlb'], setup: ['id', 'host', 'name', 'insnLoc', 'irqLoc', 'ipiLoc', 'cr3Loc', 'faultLoc', 'walkCtx', 'irqOn', 'irqOff', 'sb', 'bufferedStoreFp', 'bufferedCacheFps'] }],
       ['StoreBuffer', new Machine({ cpus: 1, memoryModel: 'tso' }).cpu(0).sb!, { saved: ['fifo'], setup: ['cpu', 'resolve', 'loc', 'sh', 'drainFp', 'drain', 'nonEmpty'] }],
-      ['Tlb', m.cpu(0).tlb, { saved: ['small', 'large', 'psc', 'serial'], setup: ['cpu', 'geo', 'allLoc'] }],
+      ['Tlb', m.cpu(0).tlb, { saved: ['small', 'large', 'psc', 'pin'], setup: ['cpu', 'geo', 'allLoc'] }],
       ['PageTable', m.init_mm, { saved: [], setup: ['name', 'root', 'mem', 'geo'] }],
     ];
     for (const [name, obj, { saved, setup }] of fields) {

@@ -24,3 +24,44 @@ describe('the stateful search agrees with the stateless one on every built-in mo
     }, 120_000);
   }
 });
+
+// ptmigrate names positions (`at`) where its threads carry nothing but declared state: a wrong
+// one merges states that differ. Checked beyond the defaults too: kswapd scanning both pages
+// (the SPIN configuration) and warm TLBs with two stores per page.
+const PTMIGRATE = builtinModels.find((m) => m.name === 'ptmigrate')!;
+const WIDER: Record<string, number>[] = [
+  { reclaim: 2 },
+  { warm: 1, stores: 2 },
+];
+
+describe('ptmigrate positions hold beyond the default parameters', () => {
+  for (const params of WIDER) {
+    for (const v of PTMIGRATE.variants) {
+      it(`${v.name} ${JSON.stringify(params)}`, () => {
+        const o = { variant: v.name, params, collectFinalStates: true } as const;
+        const stateless = explore(PTMIGRATE, { ...o, strategy: 'dpor', cache: false });
+        const stateful = explore(PTMIGRATE, { ...o, strategy: 'dpor', cache: true });
+        expect(stateful.verdict).toBe(stateless.verdict);
+        expect(stateful.violation?.invariant).toBe(stateless.violation?.invariant);
+        if (stateful.verdict === 'holds') expect(stateful.finalStates).toEqual(stateless.finalStates);
+      }, 120_000);
+    }
+  }
+});
+
+// cpa's third CPU names positions after its load (pgd_alloc, rodata_test): checked with the
+// fork, where both are on its path.
+const CPA = builtinModels.find((m) => m.name === 'cpa')!;
+
+describe('cpa positions hold with the fork', () => {
+  for (const v of CPA.variants) {
+    it(`${v.name} forks=1`, () => {
+      const o = { variant: v.name, params: { forks: 1 }, collectFinalStates: true } as const;
+      const stateless = explore(CPA, { ...o, strategy: 'dpor', cache: false });
+      const stateful = explore(CPA, { ...o, strategy: 'dpor', cache: true });
+      expect(stateful.verdict).toBe(stateless.verdict);
+      expect(stateful.violation?.invariant).toBe(stateless.violation?.invariant);
+      if (stateful.verdict === 'holds') expect(stateful.finalStates).toEqual(stateless.finalStates);
+    }, 120_000);
+  }
+});
