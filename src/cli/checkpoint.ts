@@ -11,7 +11,7 @@ import type { Checkpoint } from '../engine/explore.js';
 import { STRATEGIES } from '../engine/explore.js';
 import { CheckpointError } from '../engine/strategy.js';
 import type { MemoryModel } from '../machine/tso/store-buffer.js';
-import { count, failureKind, memoryModel, modelFile, name, params, text, threadId, version } from '../schema/common.js';
+import { count, memoryModel, modelFile, name, params, text, version, violationRecord } from '../schema/common.js';
 import { validate } from '../schema/issues.js';
 import { JsonInputError, parseJsonText, readTextFile } from '../schema/json.js';
 import { quoteField } from '../schema/text.js';
@@ -45,16 +45,7 @@ const search = z
 
 const expectation = z.union([z.literal('holds'), z.object({ violates: name, or: z.array(name).max(100).readonly().optional() }).strict()]);
 
-const savedViolation = z
-  .object({
-    kind: failureKind,
-    invariant: name,
-    message: text,
-    schedule: z.array(threadId).max(1_000_000),
-    trace: z.array(z.object({ tid: threadId, thread: name, label: text, note: text.optional() }).strict()).max(1_000_000),
-    preemptions: count,
-  })
-  .strict()
+const savedViolation = violationRecord
   .refine((v) => v.trace.length === v.schedule.length && v.trace.every((s, i) => s.tid === v.schedule[i]), 'trace must follow the schedule');
 
 /** A variant finished before the interruption, as reported then. */

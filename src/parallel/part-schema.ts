@@ -1,18 +1,9 @@
 // The schema of a variant's finished units (shard.ts ShardVariant), read back from a shard
 // file (merge) or a checkpoint (--resume of a split search): data from a file, checked whole.
 import { z } from 'zod';
-import { count, failureKind, name, params, text, threadId } from '../schema/common.js';
+import { count, name, params, text, violationRecord } from '../schema/common.js';
 
-const violation = z
-  .object({
-    kind: failureKind,
-    invariant: name,
-    message: text,
-    schedule: z.array(threadId).max(1_000_000),
-    trace: z.array(z.object({ tid: threadId, thread: name, label: text, note: text.optional() }).strict()).max(1_000_000),
-    preemptions: count,
-  })
-  .strict();
+const violation = violationRecord;
 
 const cache = z.object({ states: count, bytes: count, mode: z.enum(['hash-compact', 'bitstate']), collisionProbability: z.number().min(0).max(1), revisits: count }).strict();
 

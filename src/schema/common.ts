@@ -15,3 +15,15 @@ export const modelFile = z.object({ path: z.string().min(1).max(4096).refine((p)
 export const failureKind = z.enum(['invariant', 'deadlock', 'step-bound', 'error']);
 /** The memory model of the machines whose model names none (absent in older files: 'sc'). */
 export const memoryModel = z.enum(['sc', 'tso']);
+
+/** A violation as a result reports it (checkpoints, shard files): schedule and its trace. */
+export const violationRecord = z
+  .object({
+    kind: failureKind,
+    invariant: name,
+    message: text,
+    schedule: z.array(threadId).max(1_000_000),
+    trace: z.array(z.object({ tid: threadId, thread: name, label: text, note: text.optional() }).strict()).max(1_000_000),
+    preemptions: count,
+  })
+  .strict();

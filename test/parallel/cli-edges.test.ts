@@ -30,7 +30,8 @@ describe('parallel exploration at its edges', () => {
   it('resumes an interrupted split search from its finished jobs to the result of an uninterrupted run', async () => {
     const dir = tmp();
     const checkpoint = path.join(dir, 'cp.json');
-    const args = ['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=3', '--param', 'reclaim=3', '--no-trace', '--json'];
+    // Long enough (about 27 s split on 2 cores here) that the signal at 5 s always comes first.
+    const args = ['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--param', 'stores=2', '--no-trace', '--json'];
     const whole = report(dir, [...args, '--workers', '2']);
     const stopped = await interrupt([...args, '--workers', '2', '--checkpoint', checkpoint], ['SIGINT'], 5000);
     expect(stopped.code).toBe(130);
@@ -57,11 +58,11 @@ describe('parallel exploration at its edges', () => {
 
   it('--time-limit bounds the whole split variant, not each job', () => {
     const started = performance.now();
-    const r = mmcheck(['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--workers', '2', '--time-limit', '2', '--no-trace', '--json'], { cwd: tmp() });
+    const r = mmcheck(['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--param', 'stores=2', '--workers', '2', '--time-limit', '2', '--no-trace', '--json'], { cwd: tmp() });
     expect(r.code).toBe(4);
     const [result] = (JSON.parse(r.out) as Report).results;
     expect(result).toMatchObject({ verdict: 'bounded', cut: 'time limit 2 s' });
-    // The whole search takes about 30 s here; a limit per job would let it run on.
+    // The whole search takes about 27 s here (2 workers); a limit per job would let it run on.
     expect(performance.now() - started).toBeLessThan(20_000);
   }, 60_000);
 
