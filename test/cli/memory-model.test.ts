@@ -165,7 +165,8 @@ describe('a checkpoint records its memory model', () => {
   it('Ctrl-C under TSO writes a checkpoint that says tso, and resuming it with --memory-model sc is refused', async () => {
     const dir = tmp();
     const ck = path.join(dir, 'ck.json');
-    const args = ['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--memory-model', 'tso', '--no-trace', '--checkpoint', ck];
+    // Far longer than the 5 s before the signal (pages=4 reclaim=4 alone takes about 9 s now).
+    const args = ['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--param', 'stores=2', '--memory-model', 'tso', '--no-trace', '--checkpoint', ck];
     const r = await interrupt(args, ['SIGINT'], 5000);
     expect(r.code, r.err).toBe(130);
     expect(readJson<{ memoryModel?: string }>(ck).memoryModel).toBe('tso');
