@@ -98,9 +98,10 @@ export interface Program {
 }
 
 export interface ProgramState {
-  /** A copy of the state now (later changes must not alter it). */
+  /** A copy of the state now (later changes must not alter it: the state cache keeps each
+   * saved object's hash on it, and the search puts one saved state back many times). */
   save(): unknown;
-  /** Puts a saved state back into this (freshly built) program. */
+  /** Puts a saved state back into this (freshly built) program, without changing `saved`. */
   restore(saved: unknown): void;
 }
 
