@@ -30,10 +30,10 @@ describe('parallel exploration at its edges', () => {
   it('resumes an interrupted split search from its finished jobs to the result of an uninterrupted run', async () => {
     const dir = tmp();
     const checkpoint = path.join(dir, 'cp.json');
-    // Long enough (about 27 s split on 2 cores here) that the signal at 5 s always comes first.
-    const args = ['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--param', 'stores=2', '--no-trace', '--json'];
+    // Long enough (about 14 s split on 2 workers here) that the signal at 4 s always comes first.
+    const args = ['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'cpus=2', '--param', 'pages=2', '--param', 'reclaim=1', '--param', 'psc=0', '--no-trace', '--json'];
     const whole = report(dir, [...args, '--workers', '2']);
-    const stopped = await interrupt([...args, '--workers', '2', '--checkpoint', checkpoint], ['SIGINT'], 5000);
+    const stopped = await interrupt([...args, '--workers', '2', '--checkpoint', checkpoint], ['SIGINT'], 4000);
     expect(stopped.code).toBe(130);
     const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as { parallel: unknown; splitCurrent: { results: unknown[]; units: number } };
     expect(saved.parallel).toEqual({ workers: 2 });
