@@ -1,13 +1,13 @@
 // struct page: flags, _count, _mapcount, first_page — one Cell each, so a step on one field
 // does not conflict with a step on another. Locations: `page:<pfn>:flags|count|mapcount|first`.
 import { noteRead, noteWrite } from '../engine/audit.js';
-import { type Access, type Step, read } from '../engine/types.js';
+import { type Step, read } from '../engine/types.js';
 import * as A from './atomics.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import { bit_spin_lock, bit_spin_unlock } from './locks.js';
 import type { PhysMemory } from './memory.js';
 import { type Stateful, sameList } from './state.js';
-import { type Cell, mkStep, readsOf, rmwOf, writesOf } from './step.js';
+import { AtLoc, type Cell, mkStep } from './step.js';
 import { type Pfn, pfn as mkPfn } from './types.js';
 
 type Op<T> = Generator<Step, T, unknown>;
@@ -33,12 +33,13 @@ const fieldLoc = (f: Pfn, field: Field): string => (fieldLocs[field][f] ??= `pag
 const FIELD_NAMES: Record<Field, string> = { flags: 'flags', count: '_count', mapcount: '_mapcount', first: 'first_page' };
 
 /** One field of one struct page: a word of its PageArray's flat list. */
-class PageField implements Cell {
+class PageField extends AtLoc implements Cell {
   readonly loc: string;
   /** `name`, and the page label it was made from (see Page.label). */
   private nameText: string | undefined;
   private nameFrom: string | undefined;
   constructor(private readonly page: Page, readonly field: Field, private readonly slot: number) {
+    super();
     this.loc = fieldLoc(page.pfn, field);
   }
   get name(): string {
@@ -56,15 +57,6 @@ class PageField implements Cell {
   set(v: number): void {
     noteWrite(this.loc);
     this.page.owner.setWord(this.slot, v);
-  }
-  readAccesses(): readonly Access[] {
-    return readsOf(this.loc);
-  }
-  writeAccesses(): readonly Access[] {
-    return writesOf(this.loc);
-  }
-  rmwAccesses(): readonly Access[] {
-    return rmwOf(this.loc);
   }
 }
 

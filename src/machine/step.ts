@@ -154,9 +154,25 @@ export const rmwAccesses = (c: Cell): readonly Access[] => (c.rmwAccesses ? c.rm
  * engine's access audit under `loc` (the string is built once, here), so a step, enabled
  * condition or invariant that touches the word without declaring it is a FootprintError.
  */
-export abstract class WordAt implements Cell, Stateful<number> {
+/** A cell at one location: its footprints are that location's shared lists. */
+export abstract class AtLoc {
+  abstract readonly loc: Loc;
+  readAccesses(): readonly Access[] {
+    return readsOf(this.loc);
+  }
+  writeAccesses(): readonly Access[] {
+    return writesOf(this.loc);
+  }
+  rmwAccesses(): readonly Access[] {
+    return rmwOf(this.loc);
+  }
+}
+
+export abstract class WordAt extends AtLoc implements Cell, Stateful<number> {
   abstract readonly name: string;
-  constructor(readonly loc: Loc, protected value: number) {}
+  constructor(readonly loc: Loc, protected value: number) {
+    super();
+  }
   /** The word's value for `Program.state` (not a read of the program: not audited). */
   save(): number {
     return this.value;
@@ -171,15 +187,6 @@ export abstract class WordAt implements Cell, Stateful<number> {
   set(v: number): void {
     noteWrite(this.loc);
     this.value = v;
-  }
-  readAccesses(): readonly Access[] {
-    return readsOf(this.loc);
-  }
-  writeAccesses(): readonly Access[] {
-    return writesOf(this.loc);
-  }
-  rmwAccesses(): readonly Access[] {
-    return rmwOf(this.loc);
   }
 }
 
