@@ -1,6 +1,7 @@
 // Random programs of the toy language for the engine's cross-checks (fast-check).
 import fc from 'fast-check';
-import type { Op } from '../../src/testing/toy.js';
+import type { Invariant } from '../../src/engine/types.js';
+import type { Op, Shared } from '../../src/testing/toy.js';
 
 /** Everything the toy language has: nested locks (to `maxDepth`), waits, assume, assert,
  * non-atomic increments and dynamic footprints. */
@@ -26,3 +27,16 @@ export function richOpArb(nVars: number, maxDepth = 2, depth = 0): fc.Arbitrary<
 
 /** Steps a thread's ops take (a lock and an unlock around a locked block, two for an increment). */
 export const stepsOf = (ops: readonly Op[]): number => ops.reduce((n, op) => n + (op.kind === 'locked' ? 2 + stepsOf(op.ops) : op.kind === 'inc' ? 2 : 1), 0);
+
+/** A per-step invariant over the first and last variable (watched, so DPOR must order them). */
+export const forbidPair = (s: Shared): Invariant[] => [
+  { name: 'forbidden-pair', watch: ['x'], check: () => (s.vars[0] === 2 && s.vars[s.vars.length - 1] === 1 ? 'x0=2 with last=1' : null) },
+];
+
+/** Small toy programs: 2–3 threads of rich ops (at most 10 steps), some actors, maybe a per-step invariant. */
+export const smallPrograms = fc.integer({ min: 1, max: 3 }).chain((nVars) =>
+  fc
+    .tuple(fc.array(fc.array(richOpArb(nVars), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 3 }), fc.integer({ min: 0, max: 2 }), fc.boolean())
+    .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= 10)
+    .map(([threads, actors, perStep]) => ({ nVars, threads, actors: Math.min(actors, threads.length), perStep })),
+);

@@ -7,19 +7,8 @@ import { exploreProgram, type ExploreOptions } from '../../src/engine/explore.js
 import { type Invariant, type Program, perform, read, write } from '../../src/engine/types.js';
 import { fingerprint } from '../../src/engine/fingerprint.js';
 import { type Op, type Shared, toyProgram } from '../../src/testing/toy.js';
-import { richOpArb, stepsOf } from './arbitraries.js';
+import { forbidPair, smallPrograms as programs } from './arbitraries.js';
 
-/** A per-step invariant over the first and last variable (watched, so DPOR must order them). */
-const forbidPair = (s: Shared): Invariant[] => [
-  { name: 'forbidden-pair', watch: ['x'], check: () => (s.vars[0] === 2 && s.vars[s.vars.length - 1] === 1 ? 'x0=2 with last=1' : null) },
-];
-
-const programs = fc.integer({ min: 1, max: 3 }).chain((nVars) =>
-  fc
-    .tuple(fc.array(fc.array(richOpArb(nVars), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 3 }), fc.integer({ min: 0, max: 2 }), fc.boolean())
-    .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= 10)
-    .map(([threads, actors, perStep]) => ({ nVars, threads, actors: Math.min(actors, threads.length), perStep })),
-);
 
 /** Explores past every failure, so every outcome is compared. */
 function outcomes(make: () => Program, o: ExploreOptions) {

@@ -6,24 +6,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreProgram, type ExploreOptions, type ExploreResult } from '../../src/engine/explore.js';
-import type { Invariant, Program } from '../../src/engine/types.js';
+import type { Program } from '../../src/engine/types.js';
 import { type FrontierRule, exploreSplit, jobOptions, splitFor } from '../../src/parallel/explore-split.js';
 import { mergeUnits } from '../../src/parallel/merge.js';
 import { owns } from '../../src/parallel/shard.js';
 import { exploreSubtree } from '../../src/parallel/subtree.js';
-import { type Shared, toyProgram } from '../../src/testing/toy.js';
-import { richOpArb, stepsOf } from '../engine/arbitraries.js';
+import { toyProgram } from '../../src/testing/toy.js';
+import { forbidPair, smallPrograms as programs } from '../engine/arbitraries.js';
 
-const forbidPair = (s: Shared): Invariant[] => [
-  { name: 'forbidden-pair', watch: ['x'], check: () => (s.vars[0] === 2 && s.vars[s.vars.length - 1] === 1 ? 'x0=2 with last=1' : null) },
-];
-
-const programs = fc.integer({ min: 1, max: 3 }).chain((nVars) =>
-  fc
-    .tuple(fc.array(fc.array(richOpArb(nVars), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 3 }), fc.integer({ min: 0, max: 2 }), fc.boolean())
-    .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= 10)
-    .map(([threads, actors, perStep]) => ({ nVars, threads, actors: Math.min(actors, threads.length), perStep })),
-);
 
 /** Frontiers from the root alone to deeper than most of these programs go. */
 const rules: readonly FrontierRule[] = [{ targetJobs: 1 }, { targetJobs: 3 }, { targetJobs: 12 }, {}];
