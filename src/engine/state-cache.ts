@@ -91,12 +91,17 @@ export class StateCache {
     if (this.bits) return FRESH;
     const lo = f.lo >>> 0;
     const hi = (f.lo === 0 && f.hi === 0 ? 1 : f.hi) >>> 0;
+    const i = this.probe(lo, hi);
+    return this.lo[i] === EMPTY && this.hi[i] === EMPTY ? FRESH : this.sleep[i]!;
+  }
+
+  /** The slot that holds `lo:hi`, or the empty slot where it would go. */
+  private probe(lo: number, hi: number): number {
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     while (true) {
       const l = this.lo[i]!;
       const h = this.hi[i]!;
-      if (l === EMPTY && h === EMPTY) return FRESH;
-      if (l === lo && h === hi) return this.sleep[i]!;
+      if ((l === EMPTY && h === EMPTY) || (l === lo && h === hi)) return i;
       i = (i + 1) & this.mask;
     }
   }
@@ -125,17 +130,11 @@ export class StateCache {
     // 0:0 marks an empty slot, so it is stored as 0:1 (a 2^-64 merge, within the bound reported).
     const lo = f.lo >>> 0;
     const hi = (f.lo === 0 && f.hi === 0 ? 1 : f.hi) >>> 0;
-    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
-    while (true) {
-      const l = this.lo[i]!;
-      const h = this.hi[i]!;
-      if (l === EMPTY && h === EMPTY) break;
-      if (l === lo && h === hi) {
-        const was = this.sleep[i]!;
-        this.sleep[i] = was & sleep;
-        return was;
-      }
-      i = (i + 1) & this.mask;
+    const i = this.probe(lo, hi);
+    if (this.lo[i] !== EMPTY || this.hi[i] !== EMPTY) {
+      const was = this.sleep[i]!;
+      this.sleep[i] = was & sleep;
+      return was;
     }
     const was = this.base === null ? FRESH : this.base.find(f);
     if (was !== FRESH) {
@@ -184,17 +183,9 @@ export class StateCache {
    * both times (each exploration took every thread awake in its own). Not in bitstate mode. */
   private merge(lo: number, hi: number, sl: number): void {
     if (this.bits) throw new Error('merge into a bitstate table');
-    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
-    while (true) {
-      const l = this.lo[i]!;
-      const h = this.hi[i]!;
-      if (l === EMPTY && h === EMPTY) return this.put(i, lo, hi, sl);
-      if (l === lo && h === hi) {
-        this.sleep[i] = this.sleep[i]! & sl;
-        return;
-      }
-      i = (i + 1) & this.mask;
-    }
+    const i = this.probe(lo, hi);
+    if (this.lo[i] === EMPTY && this.hi[i] === EMPTY) this.put(i, lo, hi, sl);
+    else this.sleep[i] = this.sleep[i]! & sl;
   }
 
   private put(i: number, lo: number, hi: number, sleep: number): void {
@@ -205,25 +196,10 @@ export class StateCache {
     if (this.count * 2 > this.mask) this.grow();
   }
 
-  /** Where `lo:hi` goes in the current table. */
-  private slot(lo: number, hi: number): number {
-    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
-    while (this.lo[i] !== EMPTY || this.hi[i] !== EMPTY) i = (i + 1) & this.mask;
-    return i;
-  }
-
   /** The table as plain data (for checkpoints): base64 of the stored slots. */
   save(): { mode: 'hash-compact' | 'bitstate'; count: number; omission: number; words: string } {
     if (this.bits) return { mode: 'bitstate', count: this.count, omission: this.omission, words: Buffer.from(this.bits.buffer, this.bits.byteOffset, this.bits.byteLength).toString('base64') };
-    const out = new Uint32Array(this.count * 3);
-    let j = 0;
-    for (let i = 0; i <= this.mask; i++) {
-      if (this.lo[i] === EMPTY && this.hi[i] === EMPTY) continue;
-      out[j++] = this.lo[i]!;
-      out[j++] = this.hi[i]!;
-      out[j++] = this.sleep[i]!;
-    }
-    return { mode: 'hash-compact', count: this.count, omission: 0, words: Buffer.from(out.buffer).toString('base64') };
+    return { mode: 'hash-compact', count: this.count, omission: 0, words: Buffer.from(this.entries().buffer).toString('base64') };
   }
 
   /** Puts a `save()`d table back; throws on one that does not add up. */
@@ -244,6 +220,7 @@ export class StateCache {
     this.sleep = new Uint32Array(1 << 12);
     this.mask = (1 << 12) - 1;
     this.count = 0;
+    this.inherited = 0;
     this.bits = null;
     for (let j = 0; j < words.length; j += 3) {
       const lo = words[j]!;
@@ -273,7 +250,7 @@ export class StateCache {
     this.mask = slots - 1;
     for (let i = 0; i < lo.length; i++) {
       if (lo[i] === EMPTY && hi[i] === EMPTY) continue;
-      const j = this.slot(lo[i]!, hi[i]!);
+      const j = this.probe(lo[i]!, hi[i]!);
       this.lo[j] = lo[i]!;
       this.hi[j] = hi[i]!;
       this.sleep[j] = sleep[i]!;
