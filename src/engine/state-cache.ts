@@ -23,6 +23,12 @@ export const FRESH = -1;
  * be explored with none (every awake thread). */
 export const FRESH_UNSLEPT = -2;
 
+/** States explored by other searches, looked up (never changed) by a search's own cache: the
+ * earlier jobs of a split search (src/parallel/explored.ts). FRESH: not there. */
+export interface StateLookup {
+  find(f: Fingerprint): number;
+}
+
 /** A table's slots in shared memory (StateCache.shared / over). */
 export interface SharedTable {
   readonly lo: SharedArrayBuffer;
@@ -61,7 +67,7 @@ export class StateCache {
    * searches explored (never changed by this one), looked up when this table has not a state. */
   constructor(
     private readonly maxBytes = Infinity,
-    private readonly base: StateCache | null = null,
+    private readonly base: StateLookup | null = null,
   ) {}
 
   /** A read-only table over the slots of another's `shared()` (a pool worker's base). */

@@ -24,7 +24,7 @@ import type { Execution } from './execution.js';
 import { type Arrived, CheckpointError, checkResumed, type PinnedNode, type Strategy } from './strategy.js';
 import { type Access, type ThreadId, sameFootprint } from './types.js';
 import type { Fingerprint } from './fingerprint.js';
-import { FRESH, FRESH_UNSLEPT, StateCache } from './state-cache.js';
+import { FRESH, FRESH_UNSLEPT, StateCache, type StateLookup } from './state-cache.js';
 import { Dependence } from './dependence.js';
 import { parseState, statefulState } from './checkpoint-schema.js';
 
@@ -74,7 +74,7 @@ export class StatefulStrategy implements Strategy {
   constructor(
     private readonly sleepSets: boolean,
     maxCacheBytes = Infinity,
-    base: StateCache | null = null,
+    base: StateLookup | null = null,
   ) {
     this.name = sleepSets ? 'stateful' : 'dfs+cache';
     this.cache = new StateCache(maxCacheBytes, base);
