@@ -53,6 +53,7 @@ import {
   set_pte_atomic,
   spin_lock,
   spin_unlock,
+  tso,
 } from '../src/machine/index.js';
 import { unaudited } from '../src/engine/audit.js';
 import { applyWalk } from '../src/machine/walk.js';
@@ -112,31 +113,34 @@ function flushFootprint(cpu: Cpu): readonly Access[] {
   return cpu.tlb.flushAllAccesses();
 }
 
-/** __flush_tlb_all() on this CPU only. */
+/** __flush_tlb_all() on this CPU only: a write to CR4 (or CR3), serialising — on TSO it waits
+ * for the CPU's store buffer to drain (SDM vol. 3A §8.3; tso.lockedBy). */
 function* localFlush(cpu: Cpu, label = 'local TLB flush'): Op<void> {
-  yield* op(mkStep(label, () => flushFootprint(cpu), (say) => say(cpu.dropped(cpu.tlb.flushAll()))));
+  yield* op(tso.lockedBy(cpu, mkStep(label, () => flushFootprint(cpu), (say) => say(cpu.dropped(cpu.tlb.flushAll())))));
 }
 
 /**
  * flush_tlb_all() / on_each_cpu(__cpa_flush_range): IPI every other CPU, flush locally, wait
  * for every ack — the machine's shootdown, with the local flush's footprint from flushFootprint().
- * Delivery is the machine's `ipi→cpuN` actor (interrupts on, between instructions).
+ * Delivery is the machine's `ipi→cpuN` actor (interrupts on, between instructions). On TSO each
+ * step waits for the sender's store buffer, as the machine's own shootdowns do (the x2APIC ICR
+ * write follows weak_wrmsr_fence(), arch/x86/include/asm/barrier.h; tso/README.md).
  */
 function* flushTlbAll(m: Machine, sender: Cpu, what: string): Op<void> {
   const others = m.cpus.filter((c) => c !== sender);
   const req: IpiRequest = { from: sender.id, flush: { kind: 'all' }, what };
   yield* op(
-    mkStep(`${what}: send IPIs`, others.flatMap((c) => [write(c.ipiLoc), write(sender.ackLoc(c.id))]), (say) => {
+    tso.lockedBy(sender, mkStep(`${what}: send IPIs`, others.flatMap((c) => [write(c.ipiLoc), write(sender.ackLoc(c.id))]), (say) => {
       for (const c of others) {
         c.postIpi(req);
         sender.expectAck(c.id);
       }
       say(`IPI → ${others.map((c) => c.name).join(', ')}`);
-    }),
+    })),
   );
   yield* localFlush(sender, `${what}: local flush`);
   yield* op(
-    mkStep(`${what}: wait for acks`, others.map((c) => read(sender.ackLoc(c.id))), (say) => say('all acks in'), () => sender.awaitingAcks.size === 0),
+    tso.lockedBy(sender, mkStep(`${what}: wait for acks`, others.map((c) => read(sender.ackLoc(c.id))), (say) => say('all acks in'), () => sender.awaitingAcks.size === 0)),
   );
 }
 
@@ -216,10 +220,13 @@ function build(variant: string, params: Params): Program {
   // and everything it touches is written only under pgd_lock or read by lockless walks. With
   // pgd-lock-irqs-off, spin_lock_irqsave() is local_irq_save then spin_lock (2.6.2x), as the
   // machine's spin_lock_irqsave does it: a CPU then waits for pgd_lock with interrupts off.
+  // On TSO a section waits for the CPU's store buffer to drain (spin_lock is a locked cmpxchg,
+  // the local flush a serialising CR4 write: tso.lockedBy) and acts on memory — its
+  // spin_unlock's store included, which x86 would buffer: the section is one step anyway.
   type Section = 'take' | 'take-drop' | 'drop';
   function* pgdSection<T>(cpu: Cpu, label: string, mode: Section, reads: () => readonly Access[], body: (say: (n: string) => void) => { value: T; drop?: boolean }): Op<T> {
     return yield* op(
-      mkStep(
+      tso.lockedBy(cpu, mkStep(
         label,
         () => [write(pgdLock.loc), ...reads()],
         (say) => {
@@ -234,7 +241,7 @@ function build(variant: string, params: Params): Program {
           return r.value;
         },
         mode === 'drop' ? undefined : () => !pgdLock.held,
-      ),
+      )),
     );
   }
   function* irqSave(cpu: Cpu, fn: string): Op<IrqFlags | null> {
@@ -282,9 +289,9 @@ function build(variant: string, params: Params): Program {
    */
   function* split_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<void> {
     const fn = 'split_large_page';
-    if (flags.cpaLock) yield* within(fn, spin_unlock(cpaLock));
+    if (flags.cpaLock) yield* within(fn, spin_unlock(cpu, cpaLock));
     const base = yield* within(fn, m.memory.alloc_page(`P${cpu.id}`, 'pte'));
-    if (flags.cpaLock) yield* within(fn, spin_lock(cpaLock, cpu.name));
+    if (flags.cpaLock) yield* within(fn, spin_lock(cpu, cpaLock));
     if (base === null) throw new Error('split_large_page: out of memory');
     const sfn = '__split_large_page';
     const P = m.memory.frameName(base);
@@ -320,7 +327,7 @@ function build(variant: string, params: Params): Program {
       return;
     }
     // __set_pmd_pte(kpte, address, mk_pte(base, __pgprot(_KERNPG_TABLE)))
-    yield* within(sfn, set_pte(pmdp, pfn_pte(base, _KERNPG_TABLE), '__set_pmd_pte'));
+    yield* within(sfn, set_pte(cpu, pmdp, pfn_pte(base, _KERNPG_TABLE), '__set_pmd_pte'));
     // __flush_tlb_all(): local only ("Intel Atom errata AAH41 workaround"); spin_unlock(&pgd_lock)
     const flushLocal = (say: (n: string) => void) => say(`local flush: ${cpu.dropped(cpu.tlb.flushAll())}`);
     if (!flags.pgdLockIrqsOff) {
@@ -341,7 +348,7 @@ function build(variant: string, params: Params): Program {
     const fn = 'cpa_flush_range';
     if (flags.finalFlush) yield* flushTlbAll(m, cpu, `${fn}: on_each_cpu(__cpa_flush_range)`);
     if (cache && flags.cacheFlush) {
-      const l = yield* within(fn, m.init_mm.lookup_address(c.addr));
+      const l = yield* within(fn, m.init_mm.lookup_address(cpu, c.addr));
       if (l && (l.pte & _PAGE_PRESENT) !== 0) yield* within(fn, m.memory.clflush(frames[c.page]!));
     }
   }
@@ -350,16 +357,16 @@ function build(variant: string, params: Params): Program {
   function* change_page_attr_set_clr(cpu: Cpu, c: CpaCall): Op<void> {
     let flushtlb = false; // cpa->flags & CPA_FLUSHTLB
     // __change_page_attr_set_clr(): spin_lock(&cpa_lock) around __change_page_attr()
-    if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_lock(cpaLock, cpu.name));
+    if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_lock(cpu, cpaLock));
     for (;;) {
       // repeat: kpte = lookup_address(address, &level) — no lock
       const fn = '__change_page_attr';
-      const l = yield* within(fn, m.init_mm.lookup_address(c.addr));
+      const l = yield* within(fn, m.init_mm.lookup_address(cpu, c.addr));
       if (!l) throw new Error(`${c.fn}: ${hex(c.addr)} is not mapped`);
       if (l.level === '4K') {
         const nu = newPte(c, l.pte);
         if (nu !== l.pte) {
-          yield* within(fn, set_pte_atomic(l.kpte, nu));
+          yield* within(fn, set_pte_atomic(cpu, l.kpte, nu));
           flushtlb = true;
         }
         break;
@@ -371,7 +378,7 @@ function build(variant: string, params: Params): Program {
       if (flags.flushAfterSplit) yield* flushTlbAll(m, cpu, `${fn}: flush_tlb_all`);
       // goto repeat
     }
-    if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_unlock(cpaLock));
+    if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_unlock(cpu, cpaLock));
     if (flushtlb) yield* cpa_flush_range(cpu, c, (c.maskSet & _PAGE_CACHE_MASK) !== 0);
     const data = m.memory.word(physAddr(frames[c.page]!, 0));
     yield* op(

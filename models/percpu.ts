@@ -164,7 +164,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   function* insmod(i: number): Op<void> {
     const cpu = m.cpu(i % ncpu);
     const mod = modules[i]!;
-    if (useMutex) yield* mutex_lock(module_mutex, cpu.name);
+    if (useMutex) yield* mutex_lock(cpu, module_mutex);
     // percpu_modalloc(size = 1 page): take the next free offset (read, then write).
     const off = yield* op(mkStep(`percpu_modalloc(${mod.name}): read next offset`, [read(modalloc.loc)], (say) => {
       say(`page ${modalloc.get()}`);
@@ -195,7 +195,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       mod.loaded.set(1);
       say(`${mod.name} loaded`);
     }));
-    if (useMutex) yield* mutex_unlock(module_mutex);
+    if (useMutex) yield* mutex_unlock(cpu, module_mutex);
     // mod->init(): uses per_cpu(var, c) on every CPU.
     for (let c = 0; c < ncpu; c++) {
       const a = percpuAddr(c, off);

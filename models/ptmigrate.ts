@@ -113,7 +113,9 @@ function build(variant: string, params: Params): Program {
   const entry = (table: M.Pfn, i: number): M.PtePtr => mem.word(M.physAddr(table, i));
   const rmw = (c: M.Cell): Access[] => [...c.readAccesses(), ...c.writeAccesses()];
 
-  /** One step of a plain copy loop: `set_pte(dest_pte + i, src_pte[i])` (migrate_pmd_entry). */
+  /** One step of a plain copy loop: `set_pte(dest_pte + i, src_pte[i])` (migrate_pmd_entry). It
+   * writes memory at once, also on TSO: N is private until the pmd points to it, and the
+   * migrator's pmd_populate is a buffered store behind the copy (stores drain in order). */
   function* copyPte(i: number, to: M.Pfn): Op<void> {
     const from = entry(O, i);
     const dst = entry(to, i);
@@ -124,33 +126,37 @@ function build(variant: string, params: Params): Program {
     }));
   }
 
-  /** arch_copy_cpu_bits_pte(old, new): exchange-clear A|D in O[i], then OR them into N[i]. */
-  function* harvest(i: number, why: string): Op<void> {
+  /** arch_copy_cpu_bits_pte(old, new) on `cpu`: exchange-clear A|D in O[i], then OR them into
+   * N[i] (both locked: on TSO each waits for the CPU's store buffer, tso.lockedBy). */
+  function* harvest(cpu: M.Cpu, i: number, why: string): Op<void> {
     const o = entry(O, i);
     const n = entry(N!, i);
-    const bits = yield* M.op(M.mkStep(`${why}: harvest A|D of ${o.name} (xchg-clear)`, rmw(o), (say) => {
+    const bits = yield* M.op(M.tso.lockedBy(cpu, M.mkStep(`${why}: harvest A|D of ${o.name} (xchg-clear)`, rmw(o), (say) => {
       const old = o.get() as M.pte_t;
       o.set(M.pte_clear_flags(old, AD), `harvest ${o.name}`);
       say(`${o.name}: ${show(old)} → ${show(o.get())}; harvested ${adText(M.pte_flags(old) & AD)}`);
       return M.pte_flags(old) & AD;
-    }));
+    })));
     if (bits === 0) return;
     if (f.atomicMerge) {
-      yield* M.op(M.mkStep(`${why}: merge ${adText(bits)} into ${n.name} (locked OR)`, rmw(n), (say) => {
+      yield* M.op(M.tso.lockedBy(cpu, M.mkStep(`${why}: merge ${adText(bits)} into ${n.name} (locked OR)`, rmw(n), (say) => {
         const cur = n.get() as M.pte_t;
         if (M.pte_none(cur)) return say(`${n.name} is none (page unmapped): nothing to merge into`);
         n.set(M.pte_set_flags(cur, bits), `merge ${n.name}`);
         say(`${n.name}: ${show(cur)} → ${show(n.get())}`);
-      }));
+      })));
       return;
     }
-    const cur = yield* M.op(M.mkStep(`${why}: read ${n.name} for a plain merge`, n.readAccesses(), (say) => {
-      const v = n.get() as M.pte_t;
-      say(`${n.name} = ${show(v)}`);
-      return v;
-    }));
+    const label = `${why}: read ${n.name} for a plain merge`;
+    const cur = yield* M.op(cpu.sb !== undefined
+      ? M.tso.forwardedLoad(cpu.sb, label, n, (v) => ({ result: v as M.pte_t, note: `${n.name} = ${show(v)}` }))
+      : M.mkStep(label, n.readAccesses(), (say) => {
+          const v = n.get() as M.pte_t;
+          say(`${n.name} = ${show(v)}`);
+          return v as M.pte_t;
+        }));
     if (M.pte_none(cur)) return;
-    yield* M.set_pte(n, M.pte_set_flags(cur, bits), `${why}: merge ${adText(bits)} by plain set_pte`);
+    yield* M.set_pte(cpu, n, M.pte_set_flags(cur, bits), `${why}: merge ${adText(bits)} by plain set_pte`);
   }
 
   function* setMigratedPage(v: number): Op<void> {
@@ -164,12 +170,12 @@ function build(variant: string, params: Params): Program {
   function* maybeReloadTlbMm(cpu: M.Cpu, who: string): Op<void> {
     if (f.flagClear === 'before-flush') {
       // As posted: `if (test_and_clear_bit(MMF_NEED_FLUSH, &mm->flags)) flush_tlb_mm(mm);`
-      const was = yield* M.op(M.mkStep(`${who}: test_and_clear_bit(MMF_NEED_FLUSH)`, rmw(mmFlags), (say) => {
+      const was = yield* M.op(M.tso.lockedBy(cpu, M.mkStep(`${who}: test_and_clear_bit(MMF_NEED_FLUSH)`, rmw(mmFlags), (say) => {
         const w = (mmFlags.get() & (1 << MMF_NEED_FLUSH)) !== 0;
         mmFlags.set(mmFlags.get() & ~(1 << MMF_NEED_FLUSH));
         say(w ? 'was set: cleared now, flush not yet done' : 'already clear: skip the flush');
         return w;
-      }));
+      })));
       if (was) yield* cpu.flush_tlb_mm(mm);
       return;
     }
@@ -180,10 +186,10 @@ function build(variant: string, params: Params): Program {
     }));
     if (!set) return;
     yield* cpu.flush_tlb_mm(mm);
-    yield* M.op(M.mkStep(`${who}: clear_bit(MMF_NEED_FLUSH) after the flush`, rmw(mmFlags), (say) => {
+    yield* M.op(M.tso.lockedBy(cpu, M.mkStep(`${who}: clear_bit(MMF_NEED_FLUSH) after the flush`, rmw(mmFlags), (say) => {
       mmFlags.set(mmFlags.get() & ~(1 << MMF_NEED_FLUSH));
       say('flag cleared');
-    }));
+    })));
   }
 
   /** The migrator: migrate_page_tables_mm for one pte page. */
@@ -191,30 +197,30 @@ function build(variant: string, params: Params): Program {
     const n = yield* mem.alloc_page('N', 'pte');
     if (n === null) throw new Error('ptmigrate: out of frames');
     N = n;
-    yield* M.spin_lock(ptl, 'migrate');
+    yield* M.spin_lock(migrator, ptl, 'migrate');
     if (f.order === 'clear-flush-copy') {
       // pmdp_collapse_flush (mm/pgtable-generic.c): get-and-clear the pmd, flush every CPU; then
       // O is detached and no CPU can set A/D in it: copy with the final bits. Faults wait on the
       // lock (khugepaged holds mmap_lock and the anon_vma lock for the same effect).
-      yield* M.pte_xchg(pmdp, M.__pte(0));
+      yield* M.pte_xchg(migrator, pmdp, M.__pte(0));
       yield* migrator.flush_tlb_mm(mm);
       for (let i = 0; i < geo.ptesPerTable; i++) yield* copyPte(i, n);
-      yield* M.pmd_populate(pmdp, n);
-      yield* M.spin_unlock(ptl);
+      yield* M.pmd_populate(migrator, pmdp, n);
+      yield* M.spin_unlock(migrator, ptl);
       yield* mem.free_page(O);
       return;
     }
     // migrate_pmd_entry: plain copy loop, record the limbo, pmd_populate, maybe_need_flush_mm.
     for (let i = 0; i < geo.ptesPerTable; i++) yield* copyPte(i, n);
     if (f.limbo) yield* setMigratedPage(O);
-    yield* M.pmd_populate(pmdp, n);
+    yield* M.pmd_populate(migrator, pmdp, n);
     if (f.limbo) {
-      yield* M.op(M.mkStep('maybe_need_flush_mm: set_bit(MMF_NEED_FLUSH)', rmw(mmFlags), (say) => {
+      yield* M.op(M.tso.lockedBy(migrator, M.mkStep('maybe_need_flush_mm: set_bit(MMF_NEED_FLUSH)', rmw(mmFlags), (say) => {
         mmFlags.set(mmFlags.get() | (1 << MMF_NEED_FLUSH));
         say('flush deferred');
-      }));
+      })));
     }
-    yield* M.spin_unlock(ptl);
+    yield* M.spin_unlock(migrator, ptl);
     if (f.freeBeforeFlush) yield* mem.free_page(O);
     // migrate_page_tables_mm: maybe_reload_tlb_mm(mm) (synchronize_rcu() is not modelled).
     if (f.limbo) yield* maybeReloadTlbMm(migrator, 'migrate');
@@ -224,13 +230,13 @@ function build(variant: string, params: Params): Program {
       // — as posted, old/new are never advanced, so only entry 0 is merged.
       // Positions: the migrator carries nothing but N (declared state) into each part, however
       // it got there (flushed itself, or found the flag cleared by _delimbo_pte).
-      yield* at('migrate: harvest', M.spin_lock(ptl, 'migrate'));
+      yield* at('migrate: harvest', M.spin_lock(migrator, ptl, 'migrate'));
       for (let i = 0; i < geo.ptesPerTable; i++) {
         const stuck = f.harvest === 'entry0-only';
-        yield* at(`migrate: harvest ${i}`, harvest(stuck ? 0 : i, `update_new_page_and_free i=${i}${stuck && i > 0 ? ' (old/new not advanced)' : ''}`));
+        yield* at(`migrate: harvest ${i}`, harvest(migrator, stuck ? 0 : i, `update_new_page_and_free i=${i}${stuck && i > 0 ? ' (old/new not advanced)' : ''}`));
       }
       yield* at('migrate: limbo over', setMigratedPage(0));
-      yield* M.spin_unlock(ptl);
+      yield* M.spin_unlock(migrator, ptl);
     }
     if (!f.freeBeforeFlush) yield* at('migrate: free O', mem.free_page(O));
   }
@@ -238,7 +244,7 @@ function build(variant: string, params: Params): Program {
   /** try_to_unmap_one + shrink_page_list for one page. */
   function* reclaim(p: DataPage): Op<void> {
     const i = geo.pteIndex(p.va);
-    yield* M.spin_lock(ptl, 'kswapd');
+    yield* M.spin_lock(kswapd, ptl, 'kswapd');
     // page_check_address (+ _delimbo_pte): find the live pte page under the lock.
     const fp = (): Access[] => [read(pmdp.loc), ...(f.readersDelimbo ? migratedPage.readAccesses() : [])];
     // The step returns table * 2 + limbo (-1: not mapped), a number a state restore can feed back.
@@ -255,24 +261,24 @@ function build(variant: string, params: Params): Program {
     }));
     const found = code < 0 ? null : { table: Math.floor(code / 2) as M.Pfn, limbo: code % 2 === 1 };
     if (found === null) {
-      yield* M.spin_unlock(ptl); // not mapped here: nothing to reclaim
+      yield* M.spin_unlock(kswapd, ptl); // not mapped here: nothing to reclaim
       return;
     }
     if (found.limbo) {
       yield* maybeReloadTlbMm(kswapd, '_delimbo_pte');
       // kswapd carries only the page and the table it found, whether it flushed or not.
-      yield* at(`reclaim ${p.name} in ${found.table}: harvest`, harvest(i, '_delimbo_pte'));
+      yield* at(`reclaim ${p.name} in ${found.table}: harvest`, harvest(kswapd, i, '_delimbo_pte'));
     }
     // ptep_clear_flush: xchg the live pte with 0, then flush the page on every CPU.
     const ptep = entry(found.table, i);
-    const pteval = yield* at(`reclaim ${p.name} in ${found.table}: clear`, M.ptep_get_and_clear(ptep));
+    const pteval = yield* at(`reclaim ${p.name} in ${found.table}: clear`, M.ptep_get_and_clear(kswapd, ptep));
     if (M.pte_none(pteval)) {
-      yield* M.spin_unlock(ptl); // not mapped here: nothing to reclaim
+      yield* M.spin_unlock(kswapd, ptl); // not mapped here: nothing to reclaim
       return;
     }
     yield* kswapd.flush_tlb_range(p.va, M.va(p.va + M.PAGE_SIZE), mm);
     // After the flush: the page, the table and the pte value it cleared.
-    yield* at(`reclaim ${p.name} in ${found.table}: unlock, pte ${pteval}`, M.spin_unlock(ptl));
+    yield* at(`reclaim ${p.name} in ${found.table}: unlock, pte ${pteval}`, M.spin_unlock(kswapd, ptl));
     const word = mem.word(M.physAddr(p.frame, 0));
     const fp2 = [...word.readAccesses(), ...p.backing.readAccesses(), ...p.backing.writeAccesses(), ...p.reclaim.writeAccesses()];
     if (M.pte_dirty(pteval)) {
@@ -307,7 +313,7 @@ function build(variant: string, params: Params): Program {
           // modelled): the store is abandoned and never counts as completed.
           // However the store got to the fault (a walk, or a D update that found the entry gone
           // and a walk after it), the writer carries only where it is.
-          yield* at(`fault ${s} ${p.name} attempt ${attempt}`, M.spin_lock(ptl, cpu.name));
+          yield* at(`fault ${s} ${p.name} attempt ${attempt}`, M.spin_lock(cpu, ptl));
           const back = yield* M.op(M.mkStep(`handle_mm_fault(${M.hex(p.va)}): look up the pte`, () => {
             const w = mm.walk(p.va);
             return w.kind === 'table' ? [read(w.pmdp.loc), read(w.ptep.loc)] : [read(w.pmdp.loc)];
@@ -317,7 +323,7 @@ function build(variant: string, params: Params): Program {
             say(ok ? `${w.kind === 'table' ? w.ptep.name : ''} present again: retry` : `${w.kind === 'table' ? `${w.ptep.name} is none` : 'pmd empty'}: page evicted (swap-in not modelled), store abandoned`);
             return ok;
           }));
-          yield* M.spin_unlock(ptl);
+          yield* M.spin_unlock(cpu, ptl);
           if (!back) break;
         }
       }

@@ -30,7 +30,7 @@ import {
   compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, modelState, op, programState, sameList,
   page_count, page_mapcount, PageTail, pfn_pte, pgprot, pmd_large, pmd_populate, pmd_present, pte_clrpresent,
   type pte_t, pte_pfn, pte_present, put_page_testzero, set_pte, spin_lock, spin_lock_irq, spin_lock_irqsave, spin_unlock,
-  spin_unlock_irq, spin_unlock_irqrestore, unlock_page, va, within as machineWithin,
+  spin_unlock_irq, spin_unlock_irqrestore, tso, unlock_page, va, within as machineWithin,
 } from '../src/machine/index.js';
 import { RefLedger, thpRefcountInvariants } from '../properties/thp-refcount.js';
 
@@ -84,7 +84,9 @@ function build(variant: string, p: Params): Program {
   const pmdp: PtePtr = m.init_mm.mapLarge(va(0), frames[0]!, PAGE_SHARED);
   const hugePmd = pmdp.get();
   // 3.2 counts like v2 (tails' _count 0 while compound) but keeps 2.6.38's split and its BUG_ON.
-  const g = new RefLedger(pages, names, v2 || tailMapcount ? 'head-only' : 'tail-and-head', !v2);
+  // On TSO a count may sit in the splitter's store buffer (atomic_set, page_ref_unfreeze): the
+  // invariants read it as it will be once the buffers drain.
+  const g = new RefLedger(pages, names, v2 || tailMapcount ? 'head-only' : 'tail-and-head', !v2, m.memoryModel === 'tso' ? m.cpus : []);
   H._mapcount.set(0); // one pmd mapping: page_mapcount(head) = 1
   H._count.set(2);
   g.add(H, 'map');
@@ -107,14 +109,18 @@ function build(variant: string, p: Params): Program {
   const ptep = (i: number): PtePtr => m.init_mm.pte_offset(PT, geo.addr(0, i));
   const showPmd = (v: number): string =>
     `${describePte(v, (x) => m.memory.frameName(x))}${pmd_trans_splitting(v) ? ' SPLITTING' : ''}`;
-  /** READ_ONCE(*entry), with the entry decoded in the note. */
-  const read_entry = (what: string, e: PtePtr): Op<pte_t> =>
-    op(mkStep(`${what} (${e.name})`, e.readAccesses(), (say) => {
+  /** READ_ONCE(*entry) on `cpu`, with the entry decoded in the note (on TSO it forwards from the
+   * CPU's own store buffer). */
+  const read_entry = (cpu: Cpu, what: string, e: PtePtr): Op<pte_t> => {
+    const label = `${what} (${e.name})`;
+    if (cpu.sb !== undefined) return op(tso.forwardedLoad(cpu.sb, label, e, (v) => ({ result: v as pte_t, note: showPmd(v) })));
+    return op(mkStep(label, e.readAccesses(), (say) => {
       const v = e.get() as pte_t;
       say(showPmd(v));
       return v;
     }));
-  const read_pmd = (what: string): Op<pte_t> => read_entry(`${what} = *pmdp`, pmdp);
+  };
+  const read_pmd = (cpu: Cpu, what: string): Op<pte_t> => read_entry(cpu, `${what} = *pmdp`, pmdp);
 
   // ---- put_page (mm/swap.c) ----
   /** What each CPU's code did, in its own order (final states and snapshots). */
@@ -128,10 +134,10 @@ function build(variant: string, p: Params): Program {
   const put_page = (cpu: Cpu, pg: Page, who: string, end = true): Op<void> => within('put_page', put_page_body(cpu, pg, who, end));
   function* put_page_body(cpu: Cpu, pg: Page, who: string, end: boolean): Op<void> {
     // put_page(): if PageCompound → put_compound_page(): if (unlikely(PageTail(page))) page_head = page->first_page …
-    const head = yield* compound_head(pg, m.pages);
+    const head = yield* compound_head(cpu, pg, m.pages);
     if (head === pg || f.put === 'v2') {
       // Not a tail, or v2 (4.5 put_page: page = compound_head(page); if (put_page_testzero(page)) __put_page(page)).
-      const z = yield* put_page_testzero(head);
+      const z = yield* put_page_testzero(cpu, head);
       g.drop(pg, who);
       did(cpu, head === pg ? `put ${g.names[g.index(pg)]}` : `put ${g.names[g.index(pg)]} on the head`);
       return done(cpu, end, head, z);
@@ -141,21 +147,21 @@ function build(variant: string, p: Params): Program {
   }
   /** Nothing orders this against the split: drop the head's share, then the tail's. */
   function* put_tail_unlocked(cpu: Cpu, pg: Page, head: Page, who: string, end: boolean): Op<void> {
-    const zh = yield* put_page_testzero(head);
+    const zh = yield* put_page_testzero(cpu, head);
     g.drop(pg, who);
     g.busy.add(cpu.name);
     if (zh) g.noteFreed(`H (by ${cpu.name})`);
-    const z = yield* put_page_testzero(pg);
+    const z = yield* put_page_testzero(cpu, pg);
     did(cpu, 'put tail, unlocked');
     return done(cpu, end, pg, z);
   }
   /** 2.6.38 mm/swap.c put_compound_page(), tail branch: "__split_huge_page_refcount can run under us". */
   function* put_compound_page(cpu: Cpu, pg: Page, head: Page, who: string, end: boolean): Op<void> {
     // smp_rmb(); if (likely(PageTail(page) && get_page_unless_zero(page_head))) — a speculative head ref
-    const got = (yield* PageTail(pg)) && (yield* get_page_unless_zero(head));
+    const got = (yield* PageTail(cpu, pg)) && (yield* get_page_unless_zero(cpu, head));
     if (!got) {
       // "page_head is a dangling pointer" / the split already ran: out_put_single.
-      const z = yield* put_page_testzero(pg);
+      const z = yield* put_page_testzero(cpu, pg);
       g.drop(pg, who);
       did(cpu, 'put tail: no longer a tail');
       return done(cpu, end, pg, z);
@@ -165,21 +171,21 @@ function build(variant: string, p: Params): Program {
     g.add(head, mine);
     g.busy.add(cpu.name);
     const flags = yield* compound_lock_irqsave(cpu, head);
-    if (!(yield* PageTail(pg))) {
+    if (!(yield* PageTail(cpu, pg))) {
       // "__split_huge_page_refcount run before us": unlock, out_put_head, out_put_single.
       yield* compound_unlock_irqrestore(cpu, head, flags);
-      yield* put_page_testzero(head);
+      yield* put_page_testzero(cpu, head);
       g.drop(head, mine);
-      const z = yield* put_page_testzero(pg);
+      const z = yield* put_page_testzero(cpu, pg);
       did(cpu, 'put tail: split ran first');
       return done(cpu, end, pg, z);
     }
-    yield* put_page_testzero(head); // "if (put_page_testzero(page_head)) VM_BUG_ON(1)": the speculative ref
+    yield* put_page_testzero(cpu, head); // "if (put_page_testzero(page_head)) VM_BUG_ON(1)": the speculative ref
     g.drop(head, mine);
     // "__split_huge_page_refcount will wait now": the pin itself (3.2: in the tail's _mapcount)
-    yield* atomic_dec(tailMapcount ? pg._mapcount : pg._count);
+    yield* atomic_dec(cpu, tailMapcount ? pg._mapcount : pg._count);
     yield* compound_unlock_irqrestore(cpu, head, flags);
-    const z = yield* put_page_testzero(head); // the real head put, after unlocking
+    const z = yield* put_page_testzero(cpu, head); // the real head put, after unlocking
     did(cpu, 'put tail under compound_lock');
     return done(cpu, end, head, z);
   }
@@ -187,46 +193,46 @@ function build(variant: string, p: Params): Program {
   // ---- get_user_pages_fast (2.6.38 arch/x86/mm/gup.c; v2: 4.5 mm/gup.c) ----
   /** gup_pmd_range for one address, interrupts off; true when a pin was taken. */
   function* gup_pmd_range(cpu: Cpu, pg: Page, who: string): Op<false | 'pmd' | 'pte'> {
-    const pmd = yield* read_pmd('pmd');
+    const pmd = yield* read_pmd(cpu, 'pmd');
     // 2.6.38: "if (pmd_none(pmd) || pmd_trans_splitting(pmd)) return 0;" — why pmdp_splitting_flush
     // has to flush the TLB: its IPI waits for this irq-off section.
     if (!pmd_present(pmd) || (!v2 && pmd_trans_splitting(pmd))) return false;
     if (pmd_large(pmd)) return (yield* within('gup_huge_pmd', gup_huge_pmd(cpu, pg, who, pmd))) && 'pmd';
-    return (yield* within('gup_pte_range', gup_pte_range(pg, who, pmd))) && 'pte';
+    return (yield* within('gup_pte_range', gup_pte_range(cpu, pg, who, pmd))) && 'pte';
   }
   function* gup_huge_pmd(cpu: Cpu, pg: Page, who: string, pmd: pte_t): Op<boolean> {
     if (v2) {
       // page_cache_add_speculative(head, refs), then "if (unlikely(pmd_val(orig) != pmd_val(*pmdp)))" undo.
-      if (!(yield* atomic_add_unless(H._count, 1, 0))) return false;
+      if (!(yield* atomic_add_unless(cpu, H._count, 1, 0))) return false;
       g.add(pg, who);
-      if ((yield* read_pmd('recheck pmd')) === pmd) return true;
-      const z = yield* put_page_testzero(H);
+      if ((yield* read_pmd(cpu, 'recheck pmd')) === pmd) return true;
+      const z = yield* put_page_testzero(cpu, H);
       g.drop(pg, who);
       done(cpu, false, H, z);
       return false;
     }
     // if (PageTail(page)) get_huge_page_tail(page); … get_head_page_multiple(head, refs);
     // (3.2 get_huge_page_tail: atomic_inc(&page->_mapcount), _count stays 0)
-    if (yield* PageTail(pg)) {
-      yield* atomic_inc(tailMapcount ? pg._mapcount : pg._count);
+    if (yield* PageTail(cpu, pg)) {
+      yield* atomic_inc(cpu, tailMapcount ? pg._mapcount : pg._count);
       g.busy.add(cpu.name);
     }
-    yield* atomic_add(H._count, 1);
+    yield* atomic_add(cpu, H._count, 1);
     g.add(pg, who);
     g.busy.delete(cpu.name);
     return true;
   }
-  function* gup_pte_range(pg: Page, who: string, pmd: pte_t): Op<boolean> {
-    const pte = yield* read_entry('pte = *ptep', m.init_mm.pte_offset(pte_pfn(pmd), geo.addr(0, g.index(pg))));
+  function* gup_pte_range(cpu: Cpu, pg: Page, who: string, pmd: pte_t): Op<boolean> {
+    const pte = yield* read_entry(cpu, 'pte = *ptep', m.init_mm.pte_offset(pte_pfn(pmd), geo.addr(0, g.index(pg))));
     if (!pte_present(pte)) return false;
     const page = m.page(pte_pfn(pte));
     if (v2) {
-      const head = yield* compound_head(page, m.pages); // page_cache_get_speculative(compound_head(page))
-      if (!(yield* atomic_add_unless(head._count, 1, 0))) return false;
+      const head = yield* compound_head(cpu, page, m.pages); // page_cache_get_speculative(compound_head(page))
+      if (!(yield* atomic_add_unless(cpu, head._count, 1, 0))) return false;
       g.add(page, who);
       return true; // this pte never changes again in the model: its recheck is left out
     }
-    yield* atomic_inc(page._count); // get_page(): atomic_inc(&page->_count); PageTail(page) is clear by now
+    yield* atomic_inc(cpu, page._count); // get_page(): atomic_inc(&page->_count); PageTail(page) is clear by now
     g.add(page, who);
     return true;
   }
@@ -244,8 +250,8 @@ function build(variant: string, p: Params): Program {
   }
   /** wait_split_huge_page(anon_vma, pmd): anon_vma_lock(); anon_vma_unlock(); */
   function* anon_vma_lock_unlock(cpu: Cpu): Op<void> {
-    yield* spin_lock(anonVma, cpu.name);
-    yield* spin_unlock(anonVma);
+    yield* spin_lock(cpu, anonVma);
+    yield* spin_unlock(cpu, anonVma);
   }
   /** Not in the machine: sleep until PG_locked is clear (one step, enabled once it is). */
   function* wait_on_page_locked(pg: Page): Op<void> {
@@ -257,45 +263,46 @@ function build(variant: string, p: Params): Program {
   const S = splitter.name;
   const largeEnd = va(geo.largePageSize);
   function* __split_huge_page_splitting(): Op<void> {
-    yield* spin_lock(ptl, S);
+    yield* spin_lock(splitter, ptl);
     // pmdp_splitting_flush: set_bit(_PAGE_BIT_SPLITTING, pmdp); flush_tlb_range(…) — the IPI
     // cannot be taken while a gup_fast runs with interrupts off.
-    yield* op(mkStep(`pmdp_splitting_flush: set _PAGE_SPLITTING in ${pmdp.name}`, [...pmdp.readAccesses(), ...pmdp.writeAccesses()], (say) => {
+    // set_bit is `lock bts`: on TSO it waits for the splitter's store buffer (tso.lockedBy).
+    yield* op(tso.lockedBy(splitter, mkStep(`pmdp_splitting_flush: set _PAGE_SPLITTING in ${pmdp.name}`, [...pmdp.readAccesses(), ...pmdp.writeAccesses()], (say) => {
       const old = pmdp.get();
       pmdp.set(old | _PAGE_SPLITTING, 'pmdp_splitting_flush');
       say(`${pmdp.name}: ${showPmd(old)} → ${showPmd(pmdp.get())}`);
-    }));
+    })));
     yield* splitter.flush_tlb_range(va(0), largeEnd);
-    yield* spin_unlock(ptl);
+    yield* spin_unlock(splitter, ptl);
   }
   function* __split_huge_page_refcount(): Op<void> {
     yield* spin_lock_irq(splitter, lru);
-    yield* compound_lock(H);
+    yield* compound_lock(splitter, H);
     let tailCount = 0; // 3.2: int tail_count, the pins moved off the head after the loop
     for (let i = 1; i <= tails; i++) {
       const t = pages[i]!;
       let pins = 0;
       if (tailMapcount) {
-        pins = yield* page_mapcount(t); // "tail_page->_mapcount cannot change"; tail_count += page_mapcount(page_tail)
+        pins = yield* page_mapcount(splitter, t); // "tail_page->_mapcount cannot change"; tail_count += page_mapcount(page_tail)
         tailCount += pins;
       } else {
-        const tc = yield* page_count(t); // "tail_page->_count cannot change"
-        yield* atomic_sub(H._count, tc); // atomic_sub(atomic_read(&page_tail->_count), &page->_count)
+        const tc = yield* page_count(splitter, t); // "tail_page->_count cannot change"
+        yield* atomic_sub(splitter, H._count, tc); // atomic_sub(atomic_read(&page_tail->_count), &page->_count)
       }
       g.busy.add(S);
       g.inSplit = true; // BUG_ON(page_count(page) <= 0)
-      const mc = yield* page_mapcount(H);
+      const mc = yield* page_mapcount(splitter, H);
       // 2.6.38: atomic_add(page_mapcount(page) + 1, &page_tail->_count);
       // 3.2: atomic_add(page_mapcount(page) + page_mapcount(page_tail) + 1, &page_tail->_count)
-      yield* atomic_add(t._count, mc + pins + 1);
-      yield* ClearPageTail(t); // smp_mb(); page_tail->flags &= ~PAGE_FLAGS_CHECK_AT_PREP
+      yield* atomic_add(splitter, t._count, mc + pins + 1);
+      yield* ClearPageTail(splitter, t); // smp_mb(); page_tail->flags &= ~PAGE_FLAGS_CHECK_AT_PREP
       for (let k = 0; k < mc; k++) g.add(t, 'map');
       g.add(t, 'split tmp');
-      yield* atomic_set(t._mapcount, mc - 1); // page_tail->_mapcount = page->_mapcount
+      yield* atomic_set(splitter, t._mapcount, mc - 1); // page_tail->_mapcount = page->_mapcount
     }
-    if (tailMapcount) yield* atomic_sub(H._count, tailCount); // atomic_sub(tail_count, &page->_count)
-    yield* ClearPageHead(H); // ClearPageCompound(page)
-    yield* compound_unlock(H);
+    if (tailMapcount) yield* atomic_sub(splitter, H._count, tailCount); // atomic_sub(tail_count, &page->_count)
+    yield* ClearPageHead(splitter, H); // ClearPageCompound(page)
+    yield* compound_unlock(splitter, H);
     yield* spin_unlock_irq(splitter, lru);
     for (let i = 1; i <= tails; i++) {
       // BUG_ON(page_count(page_tail) <= 0); put_page(page_tail): drop the temporary references
@@ -305,72 +312,72 @@ function build(variant: string, p: Params): Program {
   }
   /** Fill the deposited pte page, pmd_mknotpresent + flush (AMD erratum 383), pmd_populate. */
   function* __split_huge_page_map(): Op<void> {
-    yield* spin_lock(ptl, S);
-    for (let i = 0; i <= tails; i++) yield* set_pte(ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
+    yield* spin_lock(splitter, ptl);
+    for (let i = 0; i <= tails; i++) yield* set_pte(splitter, ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
     // set_pmd_at(mm, address, pmd, pmd_mknotpresent(*pmd)): a load of *pmd, then the store.
-    const huge = yield* read_pmd('pmd_mknotpresent(*pmd)');
-    yield* set_pte(pmdp, __pte(pte_clrpresent(huge)), 'set_pmd_at(pmd_mknotpresent)');
+    const huge = yield* read_pmd(splitter, 'pmd_mknotpresent(*pmd)');
+    yield* set_pte(splitter, pmdp, __pte(pte_clrpresent(huge)), 'set_pmd_at(pmd_mknotpresent)');
     yield* splitter.flush_tlb_range(va(0), largeEnd);
-    yield* pmd_populate(pmdp, PT);
-    yield* spin_unlock(ptl);
+    yield* pmd_populate(splitter, pmdp, PT);
+    yield* spin_unlock(splitter, ptl);
   }
   function* split_huge_page_2638(): Op<void> {
-    yield* spin_lock(anonVma, S); // page_lock_anon_vma(page)
+    yield* spin_lock(splitter, anonVma); // page_lock_anon_vma(page)
     yield* within('__split_huge_page_splitting', __split_huge_page_splitting());
     yield* within('__split_huge_page_refcount', __split_huge_page_refcount());
     yield* within('__split_huge_page_map', __split_huge_page_map());
-    yield* spin_unlock(anonVma);
+    yield* spin_unlock(splitter, anonVma);
   }
 
   // ---- the splitter, refcount v2 (4.5+ split_huge_page_to_list, read in its 4.18 form) ----
   /** remove_migration_ptes: get_page(new); page_add_anon_rmap(); set the entry back. */
   function* remap_page(split: boolean, endBusy: boolean): Op<void> {
-    yield* spin_lock(ptl, S);
+    yield* spin_lock(splitter, ptl);
     const last = split ? tails : 0;
     for (let i = 0; i <= last; i++) {
-      yield* atomic_inc(pages[i]!._count);
+      yield* atomic_inc(splitter, pages[i]!._count);
       g.add(pages[i]!, 'map');
       if (i === last && endBusy) g.busy.delete(S);
-      yield* atomic_inc(pages[i]!._mapcount);
-      if (split) yield* set_pte(ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
+      yield* atomic_inc(splitter, pages[i]!._mapcount);
+      if (split) yield* set_pte(splitter, ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
     }
-    if (split) yield* pmd_populate(pmdp, PT);
-    else yield* set_pte(pmdp, __pte(hugePmd), 'set_pmd_at (migration entry removed)');
-    yield* spin_unlock(ptl);
+    if (split) yield* pmd_populate(splitter, pmdp, PT);
+    else yield* set_pte(splitter, pmdp, __pte(hugePmd), 'set_pmd_at (migration entry removed)');
+    yield* spin_unlock(splitter, ptl);
   }
   /** unmap_page(head): the pmd becomes a migration entry (flushed); rmap and the mapping's ref go. */
   function* unmap_page(): Op<void> {
-    yield* spin_lock(ptl, S);
-    yield* set_pte(pmdp, pfn_pte(frames[0]!, pgprot(0)), 'set_pmd_migration_entry');
+    yield* spin_lock(splitter, ptl);
+    yield* set_pte(splitter, pmdp, pfn_pte(frames[0]!, pgprot(0)), 'set_pmd_migration_entry');
     yield* splitter.flush_tlb_range(va(0), largeEnd);
-    yield* atomic_dec(H._mapcount); // page_remove_rmap(page, true)
-    yield* spin_unlock(ptl);
+    yield* atomic_dec(splitter, H._mapcount); // page_remove_rmap(page, true)
+    yield* spin_unlock(splitter, ptl);
     yield* put_page(splitter, H, 'map', false);
     g.busy.add(S);
   }
   /** __split_huge_page_tail(head, i): the tail becomes a page of its own with one temporary ref. */
   function* __split_huge_page_tail(t: Page): Op<void> {
-    if (f.unfreezeFirst) yield* atomic_inc(t._count); // 4.5 (8df651c7059e "thp: cleanup split_huge_page()"): page_ref_inc(page_tail)
-    yield* ClearPageTail(t); // clear_compound_head(page_tail)
+    if (f.unfreezeFirst) yield* atomic_inc(splitter, t._count); // 4.5 (8df651c7059e "thp: cleanup split_huge_page()"): page_ref_inc(page_tail)
+    yield* ClearPageTail(splitter, t); // clear_compound_head(page_tail)
     if (f.unfreezeFirst) g.add(t, 'split tmp');
     else {
       // Khlebnikov, "mm/huge_memory.c: reorder operations in __split_huge_page_tail()" (Feb 2018):
       // "clear_compound_head() also must be called before unfreezing page reference because after
       // successful get_page_unless_zero() might follow put_page() which needs correct compound_head()."
-      yield* atomic_set(t._count, 1); // page_ref_unfreeze(page_tail, 1)
+      yield* atomic_set(splitter, t._count, 1); // page_ref_unfreeze(page_tail, 1)
       g.add(t, 'split tmp');
     }
   }
   function* split_huge_page_v2(): Op<void> {
     // can_split_huge_page(): total_mapcount(head) == page_count(head) - extra_pins - 1
-    const mc0 = yield* within('can_split_huge_page', page_mapcount(H));
-    const c0 = yield* within('can_split_huge_page', page_count(H));
+    const mc0 = yield* within('can_split_huge_page', page_mapcount(splitter, H));
+    const c0 = yield* within('can_split_huge_page', page_count(splitter, H));
     if (mc0 !== c0 - 1) return did(splitter, '-EBUSY (can_split_huge_page)');
     yield* within('unmap_page', unmap_page());
     const flags = yield* spin_lock_irqsave(splitter, lru);
-    const mc = yield* page_mapcount(H);
+    const mc = yield* page_mapcount(splitter, H);
     // if (!mapcount && page_ref_freeze(head, 1 + extra_pins))
-    const frozen = mc === 0 && (yield* within('page_ref_freeze', cmpxchg(H._count, 1, 0))) === 1;
+    const frozen = mc === 0 && (yield* within('page_ref_freeze', cmpxchg(splitter, H._count, 1, 0))) === 1;
     if (!frozen) {
       yield* spin_unlock_irqrestore(splitter, lru, flags);
       yield* within('remap_page', remap_page(false, !p.dropHeadPin)); // -EBUSY: the mapping is restored
@@ -381,8 +388,8 @@ function build(variant: string, p: Params): Program {
     did(splitter, 'split');
     // __split_huge_page: for (i = HPAGE_PMD_NR - 1; i >= 1; i--) __split_huge_page_tail(head, i, …)
     for (let i = tails; i >= 1; i--) yield* within('__split_huge_page_tail', __split_huge_page_tail(pages[i]!));
-    yield* within('__split_huge_page', ClearPageHead(H)); // ClearPageCompound(head)
-    yield* within('__split_huge_page', atomic_inc(H._count)); // page_ref_inc(head): unfrozen, the caller's ref
+    yield* within('__split_huge_page', ClearPageHead(splitter, H)); // ClearPageCompound(head)
+    yield* within('__split_huge_page', atomic_inc(splitter, H._count)); // page_ref_inc(head): unfrozen, the caller's ref
     g.frozen = false;
     yield* spin_unlock_irqrestore(splitter, lru, flags);
     yield* within('remap_page', remap_page(true, false));
@@ -397,7 +404,7 @@ function build(variant: string, p: Params): Program {
       body: function* () {
         if (v2) {
           yield* within('split_huge_page_to_list', split_huge_page_v2());
-          yield* within('unlock_page', unlock_page(H));
+          yield* within('unlock_page', unlock_page(splitter, H));
         } else yield* within('split_huge_page', split_huge_page_2638());
         if (p.dropHeadPin) yield* put_page(splitter, H, 'caller'); // __split_huge_page_pmd: put_page(page)
       },
@@ -422,7 +429,7 @@ function build(variant: string, p: Params): Program {
     threads.push({
       name: `${cpu.name} spec`,
       body: function* () {
-        const got = yield* within('get_page_unless_zero', get_page_unless_zero(target));
+        const got = yield* within('get_page_unless_zero', get_page_unless_zero(cpu, target));
         did(cpu, got ? 'speculative ref taken' : 'get_page_unless_zero failed');
         if (!got) return;
         g.add(target, who);

@@ -61,6 +61,7 @@ import {
   spin_lock,
   spin_trylock,
   spin_unlock,
+  tso,
   va,
   memPrefix,
   describePte,
@@ -211,8 +212,10 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   const holders = (v: VirtAddr) =>
     m.translations(v).map(({ cpu, entry }) => `cpu${cpu} TLB ${hex(v)}→${fname(entry.pfn)} ${entry.rw ? 'RW' : 'RO'}`);
 
-  /** Read an entry before changing it (the kernel's `*pte` ahead of the update: its own step). */
-  function* readPte(ptep: PtePtr, label: string): Op<pte_t> {
+  /** Read an entry on `cpu` before changing it (the kernel's `*pte` ahead of the update: its own
+   * step; on TSO it forwards from the CPU's store buffer). */
+  function* readPte(cpu: Cpu, ptep: PtePtr, label: string): Op<pte_t> {
+    if (cpu.sb !== undefined) return yield* op(tso.forwardedLoad(cpu.sb, label, ptep, (v) => ({ result: v as pte_t, note: `${ptep.name} = ${describePte(v, fname)}` })));
     return yield* op(mkStep(label, ptep.readAccesses(), (say) => {
       const v = ptep.get() as pte_t;
       say(`${ptep.name} = ${describePte(v, fname)}`);
@@ -227,7 +230,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     const lowestFree = () => slots.find((s) => s.state.get() === FREE);
     let purged = false;
     for (;;) {
-      yield* spin_lock(vmap_area_lock, cpu.name);
+      yield* spin_lock(cpu, vmap_area_lock);
       const fp = () => {
         const s = lowestFree();
         const acc = slots.map((x) => read(x.state.loc));
@@ -255,7 +258,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
           return slots.indexOf(s);
         }),
       );
-      yield* spin_unlock(vmap_area_lock);
+      yield* spin_unlock(cpu, vmap_area_lock);
       if (got >= 0 || purged) return got >= 0 ? slots[got]! : null; // second failure: "vmap allocation failed", -EBUSY
       yield* purge_vmap_area_lazy(cpu);
       purged = true;
@@ -266,7 +269,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   function* vmap(cpu: Cpu, page: Pfn): Op<Slot | null> {
     const s = yield* alloc_vmap_area(cpu);
     if (!s) return null;
-    yield* set_pte(s.ptep, mk_pte(page, PAGE_KERNEL), `vmap_page_range(${hex(s.addr)}): set_pte_at`);
+    yield* set_pte(cpu, s.ptep, mk_pte(page, PAGE_KERNEL), `vmap_page_range(${hex(s.addr)}): set_pte_at`);
     s.frame = page;
     return s;
   }
@@ -277,18 +280,23 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    * (find_vmap_area's lookup under vmap_area_lock changes nothing here and is left out.)
    */
   function* vunmap(cpu: Cpu, s: Slot): Op<void> {
-    if (fl.eagerClear) yield* pte_clear(s.ptep); // unmap_vmap_area → vunmap_page_range, TLB left dirty
+    if (fl.eagerClear) yield* pte_clear(cpu, s.ptep); // unmap_vmap_area → vunmap_page_range, TLB left dirty
+    // On TSO the step first waits for cpu0's store buffer: remove_vm_area() looks the area up
+    // with find_vmap_area(), which takes spin_lock(&vmap_area_lock) (mm/vmalloc.c, 2.6.28) — a
+    // locked cmpxchg that drains the buffer, vmap's set_pte_at included — before the flag is
+    // set. (The lookup itself changes nothing here and is left out; the flag store then reaches
+    // memory at once, where x86 would buffer it until the locked atomic_add just after.)
     yield* op(
-      mkStep(`free_unmap_vmap_area(${hex(s.addr)}): va->flags |= VM_LAZY_FREE`, [write(s.state.loc)], (say) => {
+      tso.lockedBy(cpu, mkStep(`free_unmap_vmap_area(${hex(s.addr)}): va->flags |= VM_LAZY_FREE`, [write(s.state.loc)], (say) => {
         s.state.set(LAZY);
         vunmapped.push({ addr: s.addr, frame: s.frame! });
         const pte = unaudited(() => m.init_mm.leaf(s.addr)); // for the note only
         say(`lazy: ${pte ? `pte ${s.ptep.name} still maps ${hex(s.addr)}→${fname(s.frame!)}` : 'pte cleared'}, no TLB flush`);
-      }),
+      })),
     );
-    yield* atomic_add(vmap_lazy_nr, 1);
+    yield* atomic_add(cpu, vmap_lazy_nr, 1);
     // if (unlikely(atomic_read(&vmap_lazy_nr) > lazy_max_pages())) try_purge_vmap_area_lazy();
-    if ((yield* atomic_read(vmap_lazy_nr)) > lazyMax) {
+    if ((yield* atomic_read(cpu, vmap_lazy_nr)) > lazyMax) {
       if (fl.purge === 'rfc') yield* purge_vmap_area_lazy(cpu);
       else yield* __purge_vmap_area_lazy(cpu, false, false);
     }
@@ -312,10 +320,10 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    */
   function* __purge_vmap_area_lazy(cpu: Cpu, sync: boolean, force: boolean, range: readonly [VirtAddr, VirtAddr] | null = null): Op<void> {
     const rfc = fl.purge === 'rfc';
-    if (rfc) yield* spin_lock(vmap_area_lock, cpu.name);
+    if (rfc) yield* spin_lock(cpu, vmap_area_lock);
     else if (!sync && !force) {
-      if (!(yield* spin_trylock(purge_lock, cpu.name))) return;
-    } else yield* spin_lock(purge_lock, cpu.name);
+      if (!(yield* spin_trylock(cpu, purge_lock))) return;
+    } else yield* spin_lock(cpu, purge_lock);
     const valist: Slot[] = [];
     for (const s of slots) {
       // list_for_each_entry_rcu(va, &vmap_area_list, list) if (va->flags & VM_LAZY_FREE)
@@ -333,11 +341,11 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       );
       if (!lazy) continue;
       valist.push(s);
-      if (!fl.eagerClear) yield* pte_clear(s.ptep); // unmap_vmap_area (removed by 64141da58724)
+      if (!fl.eagerClear) yield* pte_clear(cpu, s.ptep); // unmap_vmap_area (removed by 64141da58724)
     }
-    if (rfc) yield* spin_unlock(vmap_area_lock);
+    if (rfc) yield* spin_unlock(cpu, vmap_area_lock);
     const nr = valist.length;
-    if (nr) yield* atomic_sub(vmap_lazy_nr, nr);
+    if (nr) yield* atomic_sub(cpu, vmap_lazy_nr, nr);
     if (fl.purge === 'free-before-flush') yield* freeAreas(cpu, valist);
     if (nr || force || rfc) {
       // *start = min(*start, va->va_start); *end = max(*end, va->va_end)
@@ -347,13 +355,13 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       else yield* shootdown(cpu, { kind: 'range', start: va(0), end: va(0) }, 'all', 'flush_tlb_kernel_range(ULONG_MAX, 0) (empty range)');
     }
     if (fl.purge !== 'free-before-flush') yield* freeAreas(cpu, valist);
-    if (!rfc) yield* spin_unlock(purge_lock);
+    if (!rfc) yield* spin_unlock(cpu, purge_lock);
   }
 
   /** spin_lock(&vmap_area_lock); __free_vmap_area(va) for each; spin_unlock. */
   function* freeAreas(cpu: Cpu, valist: readonly Slot[]): Op<void> {
     if (valist.length === 0) return;
-    yield* spin_lock(vmap_area_lock, cpu.name);
+    yield* spin_lock(cpu, vmap_area_lock);
     const label = `__free_vmap_area: rb_erase ${valist.map((s) => hex(s.addr)).join(', ')}`;
     yield* op(
       mkStep(label, valist.map((s) => write(s.state.loc)), (say) => {
@@ -362,7 +370,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
         say(`address reusable${cached.length ? ` — still cached: ${cached.join('; ')}` : ''}`);
       }),
     );
-    yield* spin_unlock(vmap_area_lock);
+    yield* spin_unlock(cpu, vmap_area_lock);
   }
 
   // ---- the per-cpu vmap_block front end (mm/vmalloc.c, db64fe02258f, 2.6.28) ----
@@ -383,7 +391,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
         }),
       );
       if (onList) {
-        yield* spin_lock(b.lock, cpu.name);
+        yield* spin_lock(cpu, b.lock);
         // vb->free is computed in the same vb->lock section as the bitmap search.
         // The step returns the page index * 2 + (block now full), -1 when none was free.
         const code = yield* op(
@@ -404,7 +412,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
         const full = code >= 0 && (code & 1) === 1;
         if (i >= 0 && full) {
           // if (vb->free == 1UL << order) list_del_rcu(&vb->free_list) under vbq->lock
-          yield* spin_lock(b.vbqLock, cpu.name);
+          yield* spin_lock(cpu, b.vbqLock);
           yield* op(
             mkStep(`vb_alloc: list_del_rcu(&vb->free_list) ${hex(b.addr)}`, [write(b.list.loc)], (say) => {
               b.list.set(VB_FULL);
@@ -413,15 +421,15 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
               say(`vb->free == 0: off vbq->free (still in vmap_block_tree)${dirty.length ? `; dirty: ${dirty.join(', ')}` : ''}`);
             }),
           );
-          yield* spin_unlock(b.vbqLock);
+          yield* spin_unlock(cpu, b.vbqLock);
         }
-        yield* spin_unlock(b.lock);
+        yield* spin_unlock(cpu, b.lock);
         if (i >= 0) return i;
       }
       // new_vmap_block(): alloc_vmap_area(VMAP_BLOCK_SIZE) — the model's block has its own
       // range (pte page VB), so it never competes with the one-page slots — radix_tree_insert
       // into vmap_block_tree, then list_add_rcu(&vb->free_list, &vbq->free) under vbq->lock.
-      yield* spin_lock(b.vbqLock, cpu.name);
+      yield* spin_lock(cpu, b.vbqLock);
       yield* op(
         mkStep(`new_vmap_block: ${hex(b.addr)}..${hex(va(b.addr + b.pages.length * 4096))}, list_add_rcu onto vbq->free`, [write(b.list.loc)], (say) => {
           if (b.list.get() !== VB_NONE) throw new Error('vmap: cpu0 used up its vmap_block (the model maps at most VMAP_BBMAP_BITS pages)');
@@ -429,7 +437,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
           say(`vb->free = ${b.pages.length}, vb->dirty = 0`);
         }),
       );
-      yield* spin_unlock(b.vbqLock);
+      yield* spin_unlock(cpu, b.vbqLock);
     }
   }
 
@@ -437,7 +445,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   function* vm_map_ram(cpu: Cpu, b: VmapBlock, page: Pfn): Op<number> {
     const i = yield* vb_alloc(cpu, b);
     const x = b.pages[i]!;
-    yield* set_pte(x.ptep, mk_pte(page, PAGE_KERNEL), `vm_map_ram: vmap_page_range(${hex(x.addr)}) set_pte_at`);
+    yield* set_pte(cpu, x.ptep, mk_pte(page, PAGE_KERNEL), `vm_map_ram: vmap_page_range(${hex(x.addr)}) set_pte_at`);
     b.frames[i] = page;
     return i;
   }
@@ -449,8 +457,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    */
   function* vm_unmap_ram(cpu: Cpu, b: VmapBlock, i: number): Op<void> {
     const x = b.pages[i]!;
-    if (fl.eagerClear) yield* pte_clear(x.ptep); // vb_free: vunmap_page_range(addr, addr + size)
-    yield* spin_lock(b.lock, cpu.name);
+    if (fl.eagerClear) yield* pte_clear(cpu, x.ptep); // vb_free: vunmap_page_range(addr, addr + size)
+    yield* spin_lock(cpu, b.lock);
     yield* op(
       mkStep(`vb_free(${hex(x.addr)}): bitmap_allocate_region(vb->dirty_map)`, [read(b.dirty_map.loc), write(b.dirty_map.loc)], (say) => {
         b.dirty_map.set(b.dirty_map.get() | (1 << i));
@@ -461,7 +469,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
         say(`vb->dirty = ${dirty}; lazy: ${pte ? `pte ${x.ptep.name} still maps ${hex(x.addr)}→${fname(b.frames[i]!)}` : 'pte cleared'}, no TLB flush`);
       }),
     );
-    yield* spin_unlock(b.lock);
+    yield* spin_unlock(cpu, b.lock);
   }
 
   /**
@@ -489,7 +497,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       }),
     );
     if (!visit) return null;
-    yield* spin_lock(b.lock, cpu.name);
+    yield* spin_lock(cpu, b.lock);
     // The step returns the dirty map (a number); the thread lists its pages.
     const dirtyMap = yield* op(
       mkStep(`vm_unmap_aliases: find_first_bit(vb->dirty_map) in ${hex(b.addr)}`, [read(b.dirty_map.loc)], (say) => {
@@ -499,8 +507,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       }),
     );
     const dirty = b.pages.map((_, k) => k).filter((k) => dirtyMap & (1 << k));
-    for (const k of dirty) if (!fl.eagerClear) yield* pte_clear(b.pages[k]!.ptep); // vunmap_page_range(s, e)
-    yield* spin_unlock(b.lock);
+    for (const k of dirty) if (!fl.eagerClear) yield* pte_clear(cpu, b.pages[k]!.ptep); // vunmap_page_range(s, e)
+    yield* spin_unlock(cpu, b.lock);
     if (dirty.length === 0) return null;
     return [b.pages[dirty[0]!]!.addr, va(b.pages[dirty[dirty.length - 1]!]!.addr + 4096)];
   }
@@ -579,8 +587,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       // set_memory_uc(__va(P), 1) → change_page_attr_set_clr(): vm_unmap_aliases() first (2.6.28).
       if (!dmPte) return; // highmem: no direct-map address to change
       if (fl.unmapAliases !== 'never') yield* vm_unmap_aliases(cpu);
-      const old = yield* readPte(dmPte, 'change_page_attr: __change_page_attr: old_pte = *kpte');
-      yield* set_pte(dmPte, pte_set_cachetype(old, 'UC'), 'change_page_attr: __change_page_attr');
+      const old = yield* readPte(cpu, dmPte, 'change_page_attr: __change_page_attr: old_pte = *kpte');
+      yield* set_pte(cpu, dmPte, pte_set_cachetype(old, 'UC'), 'change_page_attr: __change_page_attr');
       yield* cpu.flush_tlb_all(); // cpa_flush_all (the cache flush is not modelled)
       return;
     }
@@ -588,18 +596,21 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     if (fl.unmapAliases === 'always') yield* vm_unmap_aliases(cpu);
     if (dmPte) {
       // make_lowmem_page_readonly(__va(pfn)): HYPERVISOR_update_va_mapping(va, pte_wrprotect(pte), 0)
-      const old = yield* readPte(dmPte, 'make_lowmem_page_readonly: ptev = *lookup_address(__va(pfn))');
-      yield* set_pte(dmPte, pte_wrprotect(old), 'make_lowmem_page_readonly: update_va_mapping');
+      const old = yield* readPte(cpu, dmPte, 'make_lowmem_page_readonly: ptev = *lookup_address(__va(pfn))');
+      yield* set_pte(cpu, dmPte, pte_wrprotect(old), 'make_lowmem_page_readonly: update_va_mapping');
     } else if (fl.unmapAliases === 'highmem-only') {
       yield* vm_unmap_aliases(cpu); // kmap_flush_unused(); vm_unmap_aliases(); — highmem only
     }
     const pin = pinned.get(P)!;
+    // The pin hypercall: Xen validates the page's type with locked updates of its type count
+    // (get_page_type, a cmpxchg loop) on this CPU, so on TSO this CPU's buffered stores — the
+    // write-protect above — have reached memory first (tso.lockedBy).
     yield* op(
-      mkStep(`pin_pagetable_pfn(MMUEXT_PIN_L1_TABLE, ${fname(P)})`, [write(pin.loc)], (say) => {
+      tso.lockedBy(cpu, mkStep(`pin_pagetable_pfn(MMUEXT_PIN_L1_TABLE, ${fname(P)})`, [write(pin.loc)], (say) => {
         pin.set(1);
         const rw = unaudited(() => mappingsOf(st, P, (w) => w)); // for the note; the invariant checks it
         say(`Xen pins ${fname(P)} as an L1 table${rw.length ? ` — writable: ${rw.join('; ')}` : ''}`);
-      }),
+      })),
     );
   }
 

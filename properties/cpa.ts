@@ -110,11 +110,13 @@ export function cpaInvariants(st: CpaState): Invariant[] {
   const noLostAttributeChange: Invariant = {
     name: 'no-lost-attribute-change',
     description: 'once set_memory_*() has returned, the page tables carry the attribute it set',
-    watch: [...returnedLocs(() => true), ...tables],
+    // On TSO the caller's own stores may still be in its store buffer when it returns (a change
+    // on its way to memory is not lost): the tables are read as the caller's loads see them.
+    watch: [...returnedLocs(() => true), ...tables, ...(m.memoryModel === 'tso' ? ['sb:'] : [])],
     check() {
       for (const c of st.calls) {
         if (!returned(c)) continue;
-        const leaf = m.init_mm.leaf(c.addr);
+        const leaf = m.init_mm.leaf(c.addr, m.cpu(c.cpu));
         const flags = leaf ? pte_flags(leaf.pte) : 0;
         if (!leaf && hasRequested(c, 0)) continue; // set_memory_np: nothing maps it, as asked
         if (leaf && hasRequested(c, flags)) continue;

@@ -22,7 +22,9 @@
 // flags), so DPOR keeps every ordering the invariants could tell apart.
 import { unaudited } from '../src/engine/audit.js';
 import type { Invariant } from '../src/engine/types.js';
+import type { Cpu } from '../src/machine/cpu.js';
 import { PG_tail, type Page } from '../src/machine/page.js';
+import { latest } from '../src/machine/tso/ops.js';
 import { sameList } from '../src/machine/state.js';
 
 export type Accounting = 'tail-and-head' | 'head-only';
@@ -43,6 +45,16 @@ export interface ThpRefState {
   frozen: boolean;
   /** The split has 2.6.38's BUG_ON(page_count(page) <= 0) (2.6.38 and 3.2; not v2). */
   readonly splitBugOn: boolean;
+  /** On TSO, the CPUs whose store buffers may hold a count (page_ref_unfreeze and atomic_set
+   * are plain stores): a count is what it will be once they drain. Empty on SC. */
+  readonly buffered: readonly Cpu[];
+}
+
+/** Page `i`'s `_count`: memory, or the youngest store to it still in a CPU's buffer (TSO) — a
+ * count on its way to memory is not a freed page (tso.latest). */
+export function countOf(s: ThpRefState, i: number): number {
+  const c = s.pages[i]!._count;
+  return s.buffered.length === 0 ? c.get() : latest(s.buffered, c);
 }
 
 /** Is page `i` still part of the compound page (the head, or a tail with PageTail set)? */
@@ -76,12 +88,13 @@ function heldBy(s: ThpRefState, i: number): string[] {
 function describe(s: ThpRefState, i: number): string {
   const held = heldBy(s, i);
   const by = held.length ? `held by ${held.join(', ')}` : 'nothing held';
-  return `${s.names[i]}: _count ${s.pages[i]!._count.get()}, expected ${expectedCount(s, i)} (${by})`;
+  return `${s.names[i]}: _count ${countOf(s, i)}, expected ${expectedCount(s, i)} (${by})`;
 }
 
 /** Locations the invariants read: every `_count`, and the tails' flags (PageTail). */
 export function watchedLocations(s: ThpRefState): string[] {
-  return s.pages.flatMap((p, i) => (i === 0 ? [p._count.loc] : [p._count.loc, p.flags.loc]));
+  const pages = s.pages.flatMap((p, i) => (i === 0 ? [p._count.loc] : [p._count.loc, p.flags.loc]));
+  return s.buffered.length === 0 ? pages : [...pages, 'sb:'];
 }
 
 /**
@@ -94,10 +107,10 @@ export function headPositiveDuringSplit(s: ThpRefState): Invariant {
   return {
     name: 'head-positive-during-split',
     description: "the head's _count never drops to 0 or below while the 2.6.38 split runs (the kernel's BUG_ON(page_count(page) <= 0) in __split_huge_page_refcount)",
-    watch: [s.pages[0]!._count.loc],
+    watch: s.buffered.length === 0 ? [s.pages[0]!._count.loc] : [s.pages[0]!._count.loc, 'sb:'],
     check: () => {
       if (!s.inSplit) return null;
-      const c = s.pages[0]!._count.get();
+      const c = countOf(s, 0);
       // The description is for the message only (the verdict is already "violated").
       return c > 0 ? null : `BUG_ON(page_count(head) <= 0) in the split: ${unaudited(() => describe(s, 0))}`;
     },
@@ -112,7 +125,7 @@ export function noFreeWhileReferenced(s: ThpRefState): Invariant {
     watch: watchedLocations(s),
     check: () => {
       for (let i = 0; i < s.pages.length; i++) {
-        const c = s.pages[i]!._count.get();
+        const c = countOf(s, i);
         // Below 0 even while frozen: a frozen count is exactly 0, and a put on it is the
         // VM_BUG_ON_PAGE(page_ref_count(page) == 0) in put_page_testzero().
         if (c < 0) return `${s.names[i]}: _count went negative (${describe(s, i)})`;
@@ -134,7 +147,7 @@ export function refcountConsistent(s: ThpRefState): Invariant {
       if (s.busy.size > 0) return null;
       const bad: string[] = [];
       for (let i = 0; i < s.pages.length; i++) {
-        if (s.pages[i]!._count.get() !== expectedCount(s, i)) bad.push(describe(s, i));
+        if (countOf(s, i) !== expectedCount(s, i)) bad.push(describe(s, i));
       }
       return bad.length ? bad.join('; ') : null;
     },
@@ -164,6 +177,7 @@ export class RefLedger implements ThpRefState {
     readonly names: readonly string[],
     readonly accounting: Accounting,
     readonly splitBugOn: boolean = accounting === 'tail-and-head',
+    readonly buffered: readonly Cpu[] = [],
   ) {
     this.refs = pages.map(() => []);
   }

@@ -9,6 +9,7 @@
 // `irq:<cpu>`, `cpu:<cpu>:insn`, `cr3:<cpu>` read by delivery / target selection.
 import { type Access, type Step, type ThreadSpec } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
+import { serialisedOp } from './tso/store-buffer.js';
 import type { PageTable } from './pagetable.js';
 import { joinAccesses, mkStep, readOf, writeOf } from './step.js';
 import type { TlbEntry } from './tlb.js';
@@ -88,7 +89,10 @@ const allAcksIn = (say: (note: string) => void): void => say('all acks in');
  * (when the sender is a target), wait for every ack.
  */
 export function shootdown(sender: Cpu, flush: FlushRequest, targets: 'all' | PageTable, what: string): Generator<Step, void, unknown> {
-  return runShootdown(sender, shootdownText(flush, what), targets);
+  const run = runShootdown(sender, shootdownText(flush, what), targets);
+  // On TSO every step waits for the sender's store buffer, as the Cpu's flush_tlb_* do (the IPI
+  // send is fenced: weak_wrmsr_fence() before the x2APIC ICR write; tso/README.md).
+  return sender.sb === undefined ? run : serialisedOp(sender.sb, run);
 }
 
 /** The steps of a shootdown call whose texts are `text`. */

@@ -91,7 +91,7 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     this.cpuList = Array.from({ length: options.cpus }, (_, i) => new Cpu(cpuId(i), this.init_mm, this));
     this.memoryModel = options.memoryModel ?? defaultMemoryModel();
     if (this.memoryModel === 'tso') {
-      const resolve = (loc: string): StoreSink => sinkAt(loc, this.memory, this.vars, this.locks);
+      const resolve = (loc: string): StoreSink => sinkAt(loc, this.memory, this.vars, this.locks, this.pages);
       this.buffers = this.cpuList.map((c) => (c.sb = new StoreBuffer(c.id, resolve)));
     }
   }

@@ -1,14 +1,16 @@
 // struct page: flags, _count, _mapcount, first_page — one Cell each, so a step on one field
 // does not conflict with a step on another. Locations: `page:<pfn>:flags|count|mapcount|first`.
 import { noteRead, noteWrite } from '../engine/audit.js';
-import { type Step, read } from '../engine/types.js';
+import { type Access, type Step, read } from '../engine/types.js';
 import * as A from './atomics.js';
+import { issued } from './atomics.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import { bit_spin_lock, bit_spin_unlock } from './locks.js';
 import type { PhysMemory } from './memory.js';
 import { type Stateful, sameList } from './state.js';
 import { AtLoc, type Cell, mkStep } from './step.js';
 import { type Pfn, pfn as mkPfn } from './types.js';
+import { sbRead } from './tso/ops.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
@@ -176,52 +178,74 @@ export class PageArray implements Stateful<readonly number[]> {
 }
 
 // ---- Steps on struct page ----
+// Each takes the issuing CPU as an optional first argument, as the atomics they are made of
+// (atomics.ts): on a TSO machine the reads forward from its store buffer and the locked
+// operations wait for it to drain.
 
-export const page_count = (p: Page): Op<number> => A.atomic_read(p._count);
+const W = A.withCpu;
+export const page_count = issued(function* (cpu: Cpu | undefined, p: Page): Op<number> {
+  return yield* W(A.atomic_read, cpu, p._count);
+});
 /** page_mapcount(): _mapcount + 1. */
-export function* page_mapcount(p: Page): Op<number> {
-  return (yield* A.atomic_read(p._mapcount)) + 1;
-}
-export const get_page = (p: Page): Op<void> => A.atomic_inc(p._count);
-export const get_page_unless_zero = (p: Page): Op<boolean> => A.atomic_inc_not_zero(p._count);
+export const page_mapcount = issued(function* (cpu: Cpu | undefined, p: Page): Op<number> {
+  return (yield* W(A.atomic_read, cpu, p._mapcount)) + 1;
+});
+export const get_page = issued((cpu: Cpu | undefined, p: Page): Op<void> => W(A.atomic_inc, cpu, p._count));
+export const get_page_unless_zero = issued((cpu: Cpu | undefined, p: Page): Op<boolean> => W(A.atomic_inc_not_zero, cpu, p._count));
 /** Decrement _count; true when it reached 0. */
-export const put_page_testzero = (p: Page): Op<boolean> => A.atomic_dec_and_test(p._count);
-export const PageHead = (p: Page): Op<boolean> => A.test_bit(PG_head, p.flags);
-export const PageTail = (p: Page): Op<boolean> => A.test_bit(PG_tail, p.flags);
-export const SetPageTail = (p: Page): Op<void> => A.set_bit(PG_tail, p.flags);
-export const ClearPageTail = (p: Page): Op<void> => A.clear_bit(PG_tail, p.flags);
-export const SetPageHead = (p: Page): Op<void> => A.set_bit(PG_head, p.flags);
-export const ClearPageHead = (p: Page): Op<void> => A.clear_bit(PG_head, p.flags);
-export const SetPageDirty = (p: Page): Op<void> => A.set_bit(PG_dirty, p.flags);
-export const TestClearPageDirty = (p: Page): Op<boolean> => A.test_and_clear_bit(PG_dirty, p.flags);
-export const PageDirty = (p: Page): Op<boolean> => A.test_bit(PG_dirty, p.flags);
+export const put_page_testzero = issued((cpu: Cpu | undefined, p: Page): Op<boolean> => W(A.atomic_dec_and_test, cpu, p._count));
+export const PageHead = issued((cpu: Cpu | undefined, p: Page): Op<boolean> => W(A.test_bit, cpu, PG_head, p.flags));
+export const PageTail = issued((cpu: Cpu | undefined, p: Page): Op<boolean> => W(A.test_bit, cpu, PG_tail, p.flags));
+export const SetPageTail = issued((cpu: Cpu | undefined, p: Page): Op<void> => W(A.set_bit, cpu, PG_tail, p.flags));
+export const ClearPageTail = issued((cpu: Cpu | undefined, p: Page): Op<void> => W(A.clear_bit, cpu, PG_tail, p.flags));
+export const SetPageHead = issued((cpu: Cpu | undefined, p: Page): Op<void> => W(A.set_bit, cpu, PG_head, p.flags));
+export const ClearPageHead = issued((cpu: Cpu | undefined, p: Page): Op<void> => W(A.clear_bit, cpu, PG_head, p.flags));
+export const SetPageDirty = issued((cpu: Cpu | undefined, p: Page): Op<void> => W(A.set_bit, cpu, PG_dirty, p.flags));
+export const TestClearPageDirty = issued((cpu: Cpu | undefined, p: Page): Op<boolean> => W(A.test_and_clear_bit, cpu, PG_dirty, p.flags));
+export const PageDirty = issued((cpu: Cpu | undefined, p: Page): Op<boolean> => W(A.test_bit, cpu, PG_dirty, p.flags));
 /** true when the page lock was taken. */
-export function* trylock_page(p: Page): Op<boolean> {
-  return !(yield* A.test_and_set_bit(PG_locked, p.flags));
-}
-export const lock_page = (p: Page): Op<void> => bit_spin_lock(PG_locked, p.flags);
-export const unlock_page = (p: Page): Op<void> => bit_spin_unlock(PG_locked, p.flags);
+export const trylock_page = issued(function* (cpu: Cpu | undefined, p: Page): Op<boolean> {
+  return !(yield* W(A.test_and_set_bit, cpu, PG_locked, p.flags));
+});
+export const lock_page = issued((cpu: Cpu | undefined, p: Page): Op<void> => W(bit_spin_lock, cpu, PG_locked, p.flags));
+export const unlock_page = issued((cpu: Cpu | undefined, p: Page): Op<void> => W(bit_spin_unlock, cpu, PG_locked, p.flags));
 
-/** compound_head(): for a tail, its first_page (flags and first_page read in one step). */
-export function* compound_head(p: Page, pages: PageArray): Op<Page> {
+/** `[read flags, read first_page]` of a page, one list per page (TSO footprints extend it). */
+const headReadLists = new Map<string, readonly Access[]>();
+function headReads(p: Page): readonly Access[] {
+  let l = headReadLists.get(p.flags.loc);
+  if (l === undefined) headReadLists.set(p.flags.loc, (l = [read(p.flags.loc), read(p.first_page.loc)]));
+  return l;
+}
+/** compound_head(): for a tail, its first_page (flags and first_page read in one step; on a TSO
+ * CPU both forward from its buffer). */
+export const compound_head = issued(function* (cpu: Cpu | undefined, p: Page, pages: PageArray): Op<Page> {
   // The step returns the head's pfn, not the Page: a state restore feeds a thread only plain
   // results back (an object result makes the rest of the execution re-run instead).
-  const head = (yield mkStep(`compound_head(${p.label})`, [read(p.flags.loc), read(p.first_page.loc)], (say): number => {
-    const h = p.hasFlag(PG_tail) ? pages.get(mkPfn(p.first_page.get())) : p;
-    say(`→ ${h.label}`);
-    return h.pfn;
-  })) as number;
+  const sb = cpu?.sb;
+  const label = `compound_head(${p.label})`;
+  const head = (yield sb === undefined
+    ? mkStep(label, [read(p.flags.loc), read(p.first_page.loc)], (say): number => {
+        const h = p.hasFlag(PG_tail) ? pages.get(mkPfn(p.first_page.get())) : p;
+        say(`→ ${h.label}`);
+        return h.pfn;
+      })
+    : mkStep(label, sb.loadAccesses(sb.loadAccesses(headReads(p), p.flags.loc), p.first_page.loc), (say): number => {
+        const h = (sbRead(sb, p.flags) & (1 << PG_tail)) !== 0 ? pages.get(mkPfn(sbRead(sb, p.first_page))) : p;
+        say(`→ ${h.label}`);
+        return h.pfn;
+      })) as number;
   return pages.get(mkPfn(head));
-}
+});
 /** compound_lock: bit spinlock PG_compound_lock in the head's flags. */
-export const compound_lock = (head: Page): Op<void> => bit_spin_lock(PG_compound_lock, head.flags);
-export const compound_unlock = (head: Page): Op<void> => bit_spin_unlock(PG_compound_lock, head.flags);
+export const compound_lock = issued((cpu: Cpu | undefined, head: Page): Op<void> => W(bit_spin_lock, cpu, PG_compound_lock, head.flags));
+export const compound_unlock = issued((cpu: Cpu | undefined, head: Page): Op<void> => W(bit_spin_unlock, cpu, PG_compound_lock, head.flags));
 export function* compound_lock_irqsave(cpu: Cpu, head: Page): Op<IrqFlags> {
   const flags = yield* cpu.local_irq_save();
-  yield* compound_lock(head);
+  yield* compound_lock(cpu, head);
   return flags;
 }
 export function* compound_unlock_irqrestore(cpu: Cpu, head: Page, flags: IrqFlags): Op<void> {
-  yield* compound_unlock(head);
+  yield* compound_unlock(cpu, head);
   yield* cpu.local_irq_restore(flags);
 }

@@ -2,6 +2,7 @@
 // pointers to pte pages. Setup helpers build tables outside any Step; lookup_address is the
 // kernel's lockless walk as one Step.
 import type { Access, Step } from '../engine/types.js';
+import type { Cpu } from './cpu.js';
 import type { PhysMemory } from './memory.js';
 import {
   type PtePtr,
@@ -19,6 +20,8 @@ import {
 } from './pte.js';
 import { joinAccesses, mkStep, readOf, readsOf } from './step.js';
 import { type Geometry, type Pfn, type PhysAddr, type VirtAddr, hex, physAddr } from './types.js';
+import { sbRead } from './tso/ops.js';
+import type { StoreBuffer } from './tso/store-buffer.js';
 
 export type PgLevel = '4K' | '2M';
 
@@ -61,10 +64,23 @@ export class PageTable {
     const ptep = this.pte_offset(pmd_pfn(pmd), v);
     return { kind: 'table', pmdp, pmd, ptep, pte: ptep.get() as pte_t };
   }
+  /** The same walk as software on a TSO CPU does it, with loads (READ_ONCE) that read the CPU's
+   * own buffered stores first (SDM vol. 3A §8.2.3.5). */
+  private walkBy(v: VirtAddr, sb: StoreBuffer): Walk {
+    const pmdp = this.pmdp(v);
+    const pmd = sbRead(sb, pmdp) as pte_t;
+    if (!pmd_present(pmd)) return { kind: 'no-pmd', pmdp, pmd };
+    if (pmd_large(pmd)) return { kind: 'large', pmdp, pmd };
+    const ptep = this.pte_offset(pmd_pfn(pmd), v);
+    return { kind: 'table', pmdp, pmd, ptep, pte: sbRead(sb, ptep) as pte_t };
+  }
 
-  /** The leaf entry mapping `va` now, or null when nothing maps it. */
-  leaf(v: VirtAddr): Lookup | null {
-    const w = this.walk(v);
+  /** The leaf entry mapping `va` now, or null when nothing maps it. With `seenBy`, as that CPU's
+   * loads see the tables on TSO: its own buffered stores first (for invariants about what a CPU
+   * has done; its footprint then includes `sb:` locations). */
+  leaf(v: VirtAddr, seenBy?: Cpu): Lookup | null {
+    const sb = seenBy?.sb;
+    const w = sb === undefined ? this.walk(v) : this.walkBy(v, sb);
     if (w.kind === 'no-pmd') return null;
     if (w.kind === 'large') return { level: '2M', kpte: w.pmdp, pte: w.pmd };
     return pte_present(w.pte) ? { level: '4K', kpte: w.ptep, pte: w.pte } : null;
@@ -102,9 +118,15 @@ export class PageTable {
 
   /**
    * lookup_address(): walk without locks, one Step reading the pmd and (for a table) the pte.
-   * Returns the leaf entry pointer and level; null when the pmd is empty.
+   * Returns the leaf entry pointer and level; null when the pmd is empty. With the CPU that
+   * runs it in front (`lookup_address(cpu, va)`), on a TSO machine its two loads forward from
+   * that CPU's store buffer (a software walk is ordinary loads, unlike the hardware's).
    */
-  *lookup_address(v: VirtAddr): Generator<Step, Lookup | null, unknown> {
+  lookup_address(v: VirtAddr): Generator<Step, Lookup | null, unknown>;
+  lookup_address(cpu: Cpu, v: VirtAddr): Generator<Step, Lookup | null, unknown>;
+  *lookup_address(a: Cpu | VirtAddr, b?: VirtAddr): Generator<Step, Lookup | null, unknown> {
+    const v = (typeof a === 'number' ? a : b!) as VirtAddr;
+    const sb = typeof a === 'number' ? undefined : a.sb;
     // What walk(v) reads, without making the walk: one shared list per pmd (and pte) location.
     const fp = (): readonly Access[] => {
       const pmdp = this.pmdp(v);
@@ -117,6 +139,16 @@ export class PageTable {
       if (acc === undefined) byPte.set(ptep.loc, (acc = joinAccesses([readOf(pmdp.loc), readOf(ptep.loc)])));
       return acc;
     };
+    // On TSO: the same, each read with its buffer slot, and the pte found through the pmd the
+    // CPU sees (its own buffered store, else memory).
+    const fpBy = (sb: StoreBuffer): readonly Access[] => {
+      const pmdp = this.pmdp(v);
+      const pmd = sbRead(sb, pmdp) as pte_t;
+      const pmdFp = sb.loadAccesses(readsOf(pmdp.loc), pmdp.loc);
+      if (!pmd_present(pmd) || pmd_large(pmd)) return pmdFp;
+      const ptep = this.pte_offset(pmd_pfn(pmd), v);
+      return sb.loadAccesses(sb.loadAccesses(joinAccessesOnce(pmdp.loc, ptep.loc), pmdp.loc), ptep.loc);
+    };
     // The step returns [level, kpte address, pte] packed in one string, unpacked here by the
     // thread: a state restore feeds a thread only plain results back.
     let label = lookupLabels.get(v);
@@ -124,8 +156,8 @@ export class PageTable {
       if (lookupLabels.size >= 1 << 16) lookupLabels.clear(); // a bound, never reached by the built-in models
       lookupLabels.set(v, (label = `lookup_address(${hex(v)})`));
     }
-    const r = (yield mkStep(label, fp, (say): string | null => {
-      const w = this.walk(v);
+    const r = (yield mkStep(label, sb === undefined ? fp : () => fpBy(sb), (say): string | null => {
+      const w = sb === undefined ? this.walk(v) : this.walkBy(v, sb);
       const name = (f: Pfn) => this.mem.frameName(f);
       if (w.kind === 'no-pmd') {
         say(`pmd ${w.pmdp.name} empty`);
@@ -154,4 +186,12 @@ export class PageTable {
 // and is fed their results again, whenever its execution is brought back).
 const lookupLabels = new Map<number, string>();
 const lookupFps = new Map<string, Map<string, readonly Access[]>>();
+/** `[read pmd, read pte]`, one list per pair (shared with lookup_address's SC footprint). */
+function joinAccessesOnce(pmd: string, pte: string): readonly Access[] {
+  let byPte = lookupFps.get(pmd);
+  if (byPte === undefined) lookupFps.set(pmd, (byPte = new Map()));
+  let acc = byPte.get(pte);
+  if (acc === undefined) byPte.set(pte, (acc = joinAccesses([readOf(pmd), readOf(pte)])));
+  return acc;
+}
 const lookupResults = new Map<string, { readonly level: PgLevel; readonly pa: PhysAddr; readonly pte: pte_t }>();

@@ -3,8 +3,11 @@
 // named like the kernel's; software writes to an entry are Steps on the entry's memory word.
 import type { Step } from '../engine/types.js';
 import * as A from './atomics.js';
+import { issued } from './atomics.js';
+import type { Cpu } from './cpu.js';
 import type { WordCell } from './memory.js';
 import { mkStep, rmwAccesses, textFor } from './step.js';
+import { bufferedStore, lockedBy } from './tso/ops.js';
 import { PAGE_SIZE, type Pfn, pfn as mkPfn } from './types.js';
 
 /** An entry value, pte or pmd level (same format on x86). */
@@ -153,83 +156,102 @@ const setLabel = (what: string, ptep: PtePtr, v: number): string => {
 
 type Op<T> = Generator<Step, T, unknown>;
 
+// Each takes the issuing CPU as an optional first argument (`set_pte(cpu, ptep, v)`; see
+// atomics.ts `Issued`). On a TSO machine, by what x86-64 Linux compiles them to:
+// - set_pte, set_pmd, pte_clear, pmd_clear, pmd_populate are plain stores: native_set_pte is
+//   `WRITE_ONCE(*ptep, pte)`, native_set_pmd and native_pmd_clear the same, native_pte_clear
+//   `native_set_pte(ptep, native_make_pte(0))`, pmd_populate_kernel `set_pmd(pmd, __pmd(...))`
+//   (arch/x86/include/asm/pgtable_64.h, pgalloc.h); set_pte_atomic on x86-64 is native_set_pte
+//   too (`native_set_pte_atomic(ptep, pte) { native_set_pte(ptep, pte); }`). They enter the
+//   CPU's store buffer (SDM vol. 3A §8.2.3.2) — and a walk, even the CPU's own, reads memory,
+//   not the buffer (§8.2.3.1; tso/README.md).
+// - ptep_get / pmdp_get are plain loads (READ_ONCE), forwarding from the CPU's buffer (§8.2.3.5).
+// - ptep_get_and_clear (`xchg`, native_ptep_get_and_clear on SMP), pte_xchg, pte_cmpxchg,
+//   ptep_test_and_clear_dirty/young (`test_and_clear_bit`: `lock btr`), ptep_set_wrprotect
+//   (`clear_bit`: `lock andb`) and the atomic flag updates are locked: they wait for the buffer
+//   to drain, then act on memory (§8.1.2.2, §8.2.3.9).
+
 /** Read an entry (ptep_get / READ_ONCE(*pmdp)). */
-export function* ptep_get(ptep: PtePtr): Op<pte_t> {
-  return (yield* A.READ_ONCE(ptep)) as pte_t;
-}
+export const ptep_get = issued(function* (cpu: Cpu | undefined, ptep: PtePtr): Op<pte_t> {
+  return (yield* (cpu === undefined ? A.READ_ONCE(ptep) : A.READ_ONCE(cpu, ptep))) as pte_t;
+});
 export const pmdp_get = ptep_get;
 
-/** Store an entry; the note shows old and new decoded. */
-export function* set_pte(ptep: PtePtr, v: pte_t, what = 'set_pte'): Op<void> {
-  yield mkStep(setLabel(what, ptep, v), ptep.writeAccesses(), (say) => {
+function* storeEntry(cpu: Cpu | undefined, ptep: PtePtr, v: pte_t, what: string, before?: () => void): Op<void> {
+  const label = setLabel(what, ptep, v);
+  const sb = cpu?.sb;
+  if (sb !== undefined) {
+    yield bufferedStore(sb, label, ptep, v, show(ptep, v), before);
+    return;
+  }
+  yield mkStep(label, ptep.writeAccesses(), (say) => {
     const old = ptep.get();
+    if (before !== undefined) before();
     ptep.set(v, `${what} ${ptep.name}`);
     say(`${ptep.name}: ${show(ptep, old)} → ${show(ptep, v)}`);
   });
 }
-/** The same single locked store in this sequentially consistent model. */
-export function* set_pte_atomic(ptep: PtePtr, v: pte_t): Op<void> {
-  yield* set_pte(ptep, v, 'set_pte_atomic');
-}
-export function* set_pmd(pmdp: PtePtr, v: pmd_t): Op<void> {
-  yield* set_pte(pmdp, v, 'set_pmd');
-}
-export function* pte_clear(ptep: PtePtr): Op<void> {
-  yield* set_pte(ptep, __pte(0), 'pte_clear');
-}
-export function* pmd_clear(pmdp: PtePtr): Op<void> {
-  yield* set_pte(pmdp, __pte(0), 'pmd_clear');
-}
+/** Store an entry; the note shows old and new decoded. */
+export const set_pte = issued(function* (cpu: Cpu | undefined, ptep: PtePtr, v: pte_t, what?: string): Op<void> {
+  yield* storeEntry(cpu, ptep, v, what ?? 'set_pte');
+});
+/** set_pte_atomic: on x86-64 the same plain store as set_pte (one step). */
+export const set_pte_atomic = issued(function* (cpu: Cpu | undefined, ptep: PtePtr, v: pte_t): Op<void> {
+  yield* storeEntry(cpu, ptep, v, 'set_pte_atomic');
+});
+export const set_pmd = issued(function* (cpu: Cpu | undefined, pmdp: PtePtr, v: pmd_t): Op<void> {
+  yield* storeEntry(cpu, pmdp, v, 'set_pmd');
+});
+export const pte_clear = issued(function* (cpu: Cpu | undefined, ptep: PtePtr): Op<void> {
+  yield* storeEntry(cpu, ptep, __pte(0), 'pte_clear');
+});
+export const pmd_clear = issued(function* (cpu: Cpu | undefined, pmdp: PtePtr): Op<void> {
+  yield* storeEntry(cpu, pmdp, __pte(0), 'pmd_clear');
+});
 
-function* rmwEntry<T>(label: string, ptep: PtePtr, f: (old: pte_t) => { nu: pte_t; result: T }): Op<T> {
-  return (yield mkStep(rmwLabel(label, ptep), rmwAccesses(ptep), (say) => {
+function* rmwEntry<T>(cpu: Cpu | undefined, label: string, ptep: PtePtr, f: (old: pte_t) => { nu: pte_t; result: T }): Op<T> {
+  return (yield lockedBy(cpu, mkStep(rmwLabel(label, ptep), rmwAccesses(ptep), (say) => {
     const old = ptep.get() as pte_t;
     const { nu, result } = f(old);
     if (nu !== old) ptep.set(nu, `${label} ${ptep.name}`);
     say(`${ptep.name}: ${show(ptep, old)} → ${show(ptep, nu)}`);
     return result;
-  })) as T;
+  }))) as T;
 }
 /** Atomically clear the entry; returns the old value (with the A/D bits it had). */
-export function* ptep_get_and_clear(ptep: PtePtr): Op<pte_t> {
-  return yield* rmwEntry('ptep_get_and_clear', ptep, (o) => ({ nu: __pte(0), result: o }));
-}
+export const ptep_get_and_clear = issued(function* (cpu: Cpu | undefined, ptep: PtePtr): Op<pte_t> {
+  return yield* rmwEntry(cpu, 'ptep_get_and_clear', ptep, (o) => ({ nu: __pte(0), result: o }));
+});
 /** Exchange the entry; returns the old value. */
-export function* pte_xchg(ptep: PtePtr, v: pte_t): Op<pte_t> {
-  return yield* rmwEntry('xchg', ptep, (o) => ({ nu: v, result: o }));
-}
+export const pte_xchg = issued(function* (cpu: Cpu | undefined, ptep: PtePtr, v: pte_t): Op<pte_t> {
+  return yield* rmwEntry(cpu, 'xchg', ptep, (o) => ({ nu: v, result: o }));
+});
 /** Compare-and-exchange the entry; returns the old value. */
-export function* pte_cmpxchg(ptep: PtePtr, old: pte_t, v: pte_t): Op<pte_t> {
-  return yield* rmwEntry('cmpxchg', ptep, (o) => ({ nu: o === old ? v : o, result: o }));
-}
+export const pte_cmpxchg = issued(function* (cpu: Cpu | undefined, ptep: PtePtr, old: pte_t, v: pte_t): Op<pte_t> {
+  return yield* rmwEntry(cpu, 'cmpxchg', ptep, (o) => ({ nu: o === old ? v : o, result: o }));
+});
 /** Atomically clear D; true when it was set. */
-export function* ptep_test_and_clear_dirty(ptep: PtePtr): Op<boolean> {
-  return yield* rmwEntry('ptep_test_and_clear_dirty', ptep, (o) => ({ nu: pte_mkclean(o), result: pte_dirty(o) }));
-}
+export const ptep_test_and_clear_dirty = issued(function* (cpu: Cpu | undefined, ptep: PtePtr): Op<boolean> {
+  return yield* rmwEntry(cpu, 'ptep_test_and_clear_dirty', ptep, (o) => ({ nu: pte_mkclean(o), result: pte_dirty(o) }));
+});
 /** Atomically clear A; true when it was set. */
-export function* ptep_test_and_clear_young(ptep: PtePtr): Op<boolean> {
-  return yield* rmwEntry('ptep_test_and_clear_young', ptep, (o) => ({ nu: pte_mkold(o), result: pte_young(o) }));
-}
+export const ptep_test_and_clear_young = issued(function* (cpu: Cpu | undefined, ptep: PtePtr): Op<boolean> {
+  return yield* rmwEntry(cpu, 'ptep_test_and_clear_young', ptep, (o) => ({ nu: pte_mkold(o), result: pte_young(o) }));
+});
 /** Atomically clear RW. */
-export function* ptep_set_wrprotect(ptep: PtePtr): Op<void> {
-  yield* rmwEntry('ptep_set_wrprotect', ptep, (o) => ({ nu: pte_wrprotect(o), result: undefined }));
-}
+export const ptep_set_wrprotect = issued(function* (cpu: Cpu | undefined, ptep: PtePtr): Op<void> {
+  yield* rmwEntry(cpu, 'ptep_set_wrprotect', ptep, (o) => ({ nu: pte_wrprotect(o), result: undefined }));
+});
 /** Atomically OR flag bits into the entry (e.g. merging harvested A|D); returns the old value. */
-export function* pte_set_flags_atomic(ptep: PtePtr, bits: number): Op<pte_t> {
-  return yield* rmwEntry(`set flags ${bits.toString(16)} in`, ptep, (o) => ({ nu: pte_set_flags(o, bits), result: o }));
-}
+export const pte_set_flags_atomic = issued(function* (cpu: Cpu | undefined, ptep: PtePtr, bits: number): Op<pte_t> {
+  return yield* rmwEntry(cpu, `set flags ${bits.toString(16)} in`, ptep, (o) => ({ nu: pte_set_flags(o, bits), result: o }));
+});
 /** Atomically clear flag bits (exchange-clear of A|D); returns the old value. */
-export function* pte_clear_flags_atomic(ptep: PtePtr, bits: number): Op<pte_t> {
-  return yield* rmwEntry(`clear flags ${bits.toString(16)} in`, ptep, (o) => ({ nu: pte_clear_flags(o, bits), result: o }));
-}
+export const pte_clear_flags_atomic = issued(function* (cpu: Cpu | undefined, ptep: PtePtr, bits: number): Op<pte_t> {
+  return yield* rmwEntry(cpu, `clear flags ${bits.toString(16)} in`, ptep, (o) => ({ nu: pte_clear_flags(o, bits), result: o }));
+});
 
-/** Point a pmd at pte page `table` (pmd_populate_kernel); marks the frame as a pte page. */
-export function* pmd_populate(pmdp: PtePtr, table: Pfn): Op<void> {
-  const v = pfn_pte(table, _PAGE_TABLE);
-  yield mkStep(setLabel('pmd_populate', pmdp, v), pmdp.writeAccesses(), (say) => {
-    const old = pmdp.get();
-    pmdp.memory.setRole(table, 'pte');
-    pmdp.set(v, `pmd_populate ${pmdp.name}`);
-    say(`${pmdp.name}: ${show(pmdp, old)} → ${show(pmdp, v)}`);
-  });
-}
+/** Point a pmd at pte page `table` (pmd_populate_kernel: a set_pmd); marks the frame as a pte page. */
+export const pmd_populate = issued(function* (cpu: Cpu | undefined, pmdp: PtePtr, table: Pfn): Op<void> {
+  yield* storeEntry(cpu, pmdp, pfn_pte(table, _PAGE_TABLE), 'pmd_populate', () => pmdp.memory.setRole(table, 'pte'));
+});

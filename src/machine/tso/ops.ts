@@ -8,17 +8,88 @@
 // locked operation, a full barrier; mb() is MFENCE; smp_wmb() and smp_rmb() are barrier(),
 // compiler barriers only (TSO keeps stores in order and loads in order, SDM vol. 3A §8.2.3.2);
 // smp_store_release() is barrier() + WRITE_ONCE and smp_load_acquire() is READ_ONCE + barrier().
-import type { Access, Step } from '../../engine/types.js';
+import type { Access, Loc, Step } from '../../engine/types.js';
 import type { Cpu } from '../cpu.js';
 import type { Lock } from '../locks.js';
 import { type Cell, mkStep, rmwAccesses, textFor } from '../step.js';
-import { serialised } from './store-buffer.js';
+import { type StoreBuffer, serialised } from './store-buffer.js';
 
 type Op<T> = Generator<Step, T, unknown>;
 
-const loadLabels = new Map<string, string>();
 /** No accesses of a store's own before the buffer's. */
 const NONE: readonly Access[] = [];
+
+// ---- the machine's software operations, issued by a CPU ----
+//
+// The operations of atomics.ts, pte.ts, locks.ts and page.ts take the issuing CPU as an
+// optional first argument (`set_pte(cpu, ptep, v)`, `atomic_inc(cpu, c)`, `spin_lock(cpu, l)`).
+// Without one, or on an SC machine (no buffer), each is the step it always was: same label,
+// footprint and effect. On a TSO machine the CPU's buffer decides, by the instruction x86-64
+// Linux compiles the operation to:
+// - a plain store (`mov`: WRITE_ONCE, atomic_set, set_pte/set_pmd/pte_clear — native_set_pte is
+//   WRITE_ONCE(*ptep, pte) —, spin_unlock's byte store) enters the buffer (SDM vol. 3A §8.2.2,
+//   §8.2.3.2: stores reach memory in program order): `bufferedStore`;
+// - a plain load (READ_ONCE, atomic_read, test_bit, ptep_get) reads the CPU's own youngest
+//   buffered store to the location, else memory (§8.2.3.5, "Intra-Processor Forwarding Is
+//   Allowed"): `forwardedLoad`;
+// - a locked read-modify-write (`lock`-prefixed atomics and bit operations, xchg — locked
+//   implicitly, §8.1.2.1 —, cmpxchg, spin_lock's and mutex_lock's cmpxchg) waits until the buffer
+//   has drained and acts on memory (§8.1.2.2, §8.2.3.8 "Locked Instructions Have a Total Order",
+//   §8.2.3.9 "Loads and Stores Are Not Reordered with Locked Instructions", §8.2.5):
+//   `serialised(sb, step)`.
+
+/** The CPU that issues an operation, when the first argument is one (a Cpu is the only argument
+ * with a TLB: cells, locks, pages and numbers have none). */
+export const isCpu = (x: unknown): x is Cpu => typeof x === 'object' && x !== null && 'tlb' in x;
+
+/** What a load of `c` by the CPU owning `sb` reads: its youngest buffered store to `c`, else
+ * memory (SDM §8.2.3.5). For a step whose footprint is `sb.loadAccesses(…, c.loc)`. */
+export function sbRead(sb: StoreBuffer, c: Cell): number {
+  const buffered = sb.forward(c.loc);
+  return buffered === undefined ? c.get() : buffered;
+}
+
+/** What `c` will hold once the buffers of `cpus` drain, when at most one of them has stores to it
+ * pending (TSO keeps each CPU's stores in order): that CPU's youngest, else memory. For
+ * invariants about a value on its way to memory (their watch then includes `sb:`). */
+export function latest(cpus: readonly Cpu[], c: Cell): number {
+  for (const cpu of cpus) {
+    const v = cpu.sb === undefined ? undefined : cpu.sb.forward(c.loc);
+    if (v !== undefined) return v;
+  }
+  return c.get();
+}
+
+/** The plain load `label` of `c` on the CPU owning `sb` (forwarding, SDM §8.2.3.5); `result`
+ * maps the value read to the step's result and note. */
+export function forwardedLoad<T>(sb: StoreBuffer, label: string, c: Cell, result: (v: number) => { result: T; note: string }): Step<T> {
+  return mkStep(label, sb.loadAccesses(c.readAccesses(), c.loc), (say) => {
+    const buffered = sb.forward(c.loc);
+    const r = result(buffered === undefined ? c.get() : buffered);
+    say(buffered === undefined ? r.note : `${r.note} (from the store buffer)`);
+    return r.result;
+  });
+}
+
+/** The plain store `label`, `c := v`, on the CPU owning `sb`: into its buffer (SDM §8.2.3.2);
+ * `shown` is how the note shows `v`. `before` runs first (bookkeeping at issue, unaudited). */
+export function bufferedStore(sb: StoreBuffer, label: string, c: Cell, v: number, shown?: string, before?: () => void): Step<void> {
+  return bufferedWrite(sb, label, c.loc, v, `${c.name} := ${shown ?? v} buffered`, before);
+}
+/** The plain store `label` of `v` to location `loc` (a cell's, a lock's) into `sb`, noted `note`. */
+export function bufferedWrite(sb: StoreBuffer, label: string, loc: Loc, v: number, note: string, before?: () => void): Step<void> {
+  return mkStep(label, () => sb.storeAccesses(NONE, loc), (say) => {
+    if (before !== undefined) before();
+    sb.push(loc, v);
+    say(note);
+  });
+}
+
+/** `s`, a locked read-modify-write issued by `cpu`: on TSO it waits for the CPU's buffer to
+ * drain (SDM §8.1.2.2, §8.2.3.9, §8.2.5); without a CPU or on SC it is `s` itself. */
+export const lockedBy = <T>(cpu: Cpu | undefined, s: Step<T>): Step<T> => (cpu === undefined || cpu.sb === undefined ? s : serialised(cpu.sb, s));
+
+const loadLabels = new Map<string, string>();
 const fenceLabels = new Map<string, string>();
 
 /** `mov` from `c` on `cpu` (READ_ONCE): the youngest buffered store of the CPU's own, else memory. */

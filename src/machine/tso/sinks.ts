@@ -1,11 +1,13 @@
 // Where a buffered store lands when it drains. A saved store buffer holds location names, not
 // objects (it is put back into another build of the program), so the drain finds the cell again
-// by its location: a memory word (`mem:<pfn>:<i>`), a model variable (`var:<name>`) or a lock
+// by its location: a memory word (`mem:<pfn>:<i>`), a model variable (`var:<name>`), a lock
 // (`lock:<name>`, a spinlock released by a plain store: x86's queued_spin_unlock is a byte
-// store, arch/x86/include/asm/qspinlock.h, smp_store_release(&lock->locked, 0)).
+// store, arch/x86/include/asm/qspinlock.h, smp_store_release(&lock->locked, 0)) or a struct page
+// field (`page:<pfn>:<field>`: atomic_set on _count or _mapcount is a plain store).
 import type { Access, Loc } from '../../engine/types.js';
 import type { Lock } from '../locks.js';
 import type { PhysMemory } from '../memory.js';
+import type { PageArray } from '../page.js';
 import type { Var } from '../step.js';
 import { pfn, physAddr } from '../types.js';
 import type { StoreSink } from './store-buffer.js';
@@ -26,7 +28,7 @@ class LockWord implements StoreSink {
 const lockWords = new WeakMap<Lock, LockWord>();
 
 /** The sink at `loc` in this build of the machine. */
-export function sinkAt(loc: Loc, memory: PhysMemory, vars: ReadonlyMap<string, Var>, locks: ReadonlyMap<string, Lock>): StoreSink {
+export function sinkAt(loc: Loc, memory: PhysMemory, vars: ReadonlyMap<string, Var>, locks: ReadonlyMap<string, Lock>, pages?: PageArray): StoreSink {
   const colon = loc.indexOf(':');
   const kind = loc.slice(0, colon);
   const rest = loc.slice(colon + 1);
@@ -46,5 +48,12 @@ export function sinkAt(loc: Loc, memory: PhysMemory, vars: ReadonlyMap<string, V
       return w;
     }
   }
-  throw new Error(`store buffer: no memory word, variable or lock at ${loc}`);
+  if (kind === 'page' && pages !== undefined) {
+    // A struct page field (`page:<pfn>:<field>`): atomic_set / set_page_count, a plain store.
+    const [f, field] = rest.split(':');
+    const p = pages.get(pfn(Number(f)));
+    const cell = field === 'flags' ? p.flags : field === 'count' ? p._count : field === 'mapcount' ? p._mapcount : field === 'first' ? p.first_page : undefined;
+    if (cell !== undefined) return cell;
+  }
+  throw new Error(`store buffer: no memory word, variable, lock or struct page field at ${loc}`);
 }
