@@ -66,12 +66,14 @@ describe('parallel exploration at its edges', () => {
     expect(performance.now() - started).toBeLessThan(20_000);
   }, 60_000);
 
-  it('refuses --workers and --shard that cannot split the search', () => {
+  it('refuses --workers, --shard and --no-share-cache that cannot split the search or share in it', () => {
     const cases: [string[], RegExp][] = [
       [['--workers', '0'], /--workers takes a whole number from 1/],
       [['--shard', '4/3'], /--shard takes K\/N/],
       [['--workers', '2', '--strategy', 'random'], /dpor or dfs/],
       [['--shard', '1/2', '--max-executions', '10'], /cannot split a search with --max-executions/],
+      [['--no-share-cache'], /--no-share-cache goes with --workers/],
+      [['--shard', '1/2', '--no-share-cache'], /--shard never shares states/],
     ];
     for (const [given, message] of cases) {
       const r = mmcheck(['explore', 'percpu', ...given]);
