@@ -35,8 +35,9 @@ export interface PoolRun {
   /** Milliseconds left of the time limit, asked as each job is handed out; undefined: none. */
   readonly left?: () => number | undefined;
   readonly maxMemoryMb?: number;
-  /** After every job that ends: jobs still queued or running, and the results so far. */
-  readonly onUpdate?: (left: number, results: readonly (ExploreResult | undefined)[]) => void;
+  /** After every job that starts or ends: jobs still queued or running, the results so far,
+   * and the jobs running (fewer than the workers at the end of a wave). */
+  readonly onUpdate?: (left: number, results: readonly (ExploreResult | undefined)[], running: number) => void;
 }
 
 /** The results by unit, and the states each unit's job explored (for a checkpoint). */
@@ -132,12 +133,13 @@ async function runWave(
         const options = rest === undefined ? p.options : { ...p.options, timeLimitMs: rest };
         const task: PoolTask = { source: p.source, variant: p.variant, params: p.params, maxSteps: p.maxSteps, options, job: u.job, stop: p.stop, ...(explored ? { explored } : {}) };
         inFlight++;
+        p.onUpdate?.(inFlight + counter.queued, results, inFlight);
         (pool.run(task) as Promise<JobOutcome>).then(
           (r) => {
             results[i] = r.result;
             if (r.states) states[i] = r.states;
             inFlight--;
-            p.onUpdate?.(inFlight + counter.queued, results);
+            p.onUpdate?.(inFlight + counter.queued, results, inFlight);
             next();
           },
           (e: unknown) => {

@@ -94,9 +94,10 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
     const stop = new SharedArrayBuffer(4);
     const flag = new Int32Array(stop);
     let jobsLeft = jobs;
+    let running = 0;
     const beat = setInterval(() => {
       if (shouldStop()) Atomics.store(flag, 0, 1);
-      post({ type: 'progress', key, stats: stats(results), pool: { workers: par.workers, busy: Math.min(par.workers, jobsLeft), jobsLeft } });
+      post({ type: 'progress', key, stats: stats(results), pool: { workers: par.workers, busy: running, jobsLeft } });
     }, 250);
     try {
       ({ results, states } = await runPool(split, {
@@ -114,7 +115,7 @@ export async function exploreVariantSplit(p: Planned, search: SearchArgs, par: P
         ...(sharedBytes === undefined ? {} : { maxSharedBytes: sharedBytes }),
         stop,
         ...(par.maxMemoryMb ? { maxMemoryMb: par.maxMemoryMb } : {}),
-        onUpdate: (l, rs) => ((jobsLeft = l), (results = [...rs])),
+        onUpdate: (l, rs, busy) => ((jobsLeft = l), (running = busy), (results = [...rs])),
       }));
     } finally {
       clearInterval(beat);
