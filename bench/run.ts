@@ -160,13 +160,14 @@ interface Measure {
 }
 
 /** How many repetitions make this build's loop last MIN_LOOP_MS, timed on a warm search (the
- * first one warms it up). A search that takes that long cold runs once more, not twice. */
+ * first one warms it up, and a cold search can take several times as long). A search that
+ * takes four times that long cold is not timed again. */
 function repetitions(w: Workload, lib: Lib): number {
   if (w.kind === 'states') return 1;
   let ms: number;
   try {
     ms = w.run(lib).elapsedMs;
-    if (ms < MIN_LOOP_MS) ms = w.run(lib).elapsedMs;
+    if (ms < 4 * MIN_LOOP_MS) ms = w.run(lib).elapsedMs;
   } catch {
     return 1; // measure() reports the error
   }
