@@ -59,6 +59,31 @@ export class Dependence {
     return { all, written };
   }
 
+  /**
+   * A footprint as location ids (`id << 1 | write`, the ids of `summary`) with its summary, so
+   * that the events DPOR keeps compare by number, not by location name.
+   */
+  encode(f: readonly Access[]): { readonly codes: Int32Array; readonly all: number; readonly written: number } {
+    const codes = new Int32Array(f.length);
+    let all = 0;
+    let written = 0;
+    for (let i = 0; i < f.length; i++) {
+      const a = f[i]!;
+      let id = this.ids.get(a.loc);
+      if (id === undefined) this.ids.set(a.loc, (id = this.ids.size));
+      const bit = 1 << (id & 31);
+      all |= bit;
+      if (a.write) written |= bit;
+      codes[i] = (id << 1) | (a.write ? 1 : 0);
+    }
+    return { codes, all, written };
+  }
+
+  /** How many locations have an id so far (every id is below it). */
+  get locations(): number {
+    return this.ids.size;
+  }
+
   /** The groups whose watched locations the footprint writes (no cache per footprint: they are
    * rebuilt at every evaluation, and a WeakMap costs the collector more than the lookups). */
   writesVisible(f: readonly Access[]): number {
