@@ -290,7 +290,7 @@ function build(variant: string, params: Params): Program {
   function* split_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<void> {
     const fn = 'split_large_page';
     if (flags.cpaLock) yield* within(fn, spin_unlock(cpu, cpaLock));
-    const base = yield* within(fn, m.memory.alloc_page(`P${cpu.id}`, 'pte'));
+    const base = yield* within(fn, m.memory.alloc_page(cpu, `P${cpu.id}`, 'pte'));
     if (flags.cpaLock) yield* within(fn, spin_lock(cpu, cpaLock));
     if (base === null) throw new Error('split_large_page: out of memory');
     const sfn = '__split_large_page';
@@ -323,7 +323,7 @@ function build(variant: string, params: Params): Program {
     });
     if (!won) {
       yield* irqRestore(cpu, sfn, f);
-      yield* within(fn, m.memory.free_page(base)); // if (__split_large_page(...)) __free_page(base)
+      yield* within(fn, m.memory.free_page(cpu, base)); // if (__split_large_page(...)) __free_page(base)
       return;
     }
     // __set_pmd_pte(kpte, address, mk_pte(base, __pgprot(_KERNPG_TABLE)))
@@ -349,7 +349,14 @@ function build(variant: string, params: Params): Program {
     if (flags.finalFlush) yield* flushTlbAll(m, cpu, `${fn}: on_each_cpu(__cpa_flush_range)`);
     if (cache && flags.cacheFlush) {
       const l = yield* within(fn, m.init_mm.lookup_address(cpu, c.addr));
-      if (l && (l.pte & _PAGE_PRESENT) !== 0) yield* within(fn, m.memory.clflush(frames[c.page]!));
+      if (l && (l.pte & _PAGE_PRESENT) !== 0) {
+        // clflush_cache_range(): mb(); clflush each line; mb(). On TSO the clflush is buffered
+        // (ordered with the CPU's stores, SDM vol. 2A CLFLUSH) and the second mb() waits for it;
+        // on SC both mb()s are no step.
+        yield* within(fn, tso.mfence(cpu));
+        yield* within(fn, m.memory.clflush(cpu, frames[c.page]!));
+        yield* within(fn, tso.mfence(cpu));
+      }
     }
   }
 

@@ -19,7 +19,7 @@
 // (a bump allocator here; 2.6.16's block list under module_mutex) gives M0 page 1, M1 page 2, …
 // sys_init_module holds module_mutex around load_module and drops it before mod->init(), which
 // reads per_cpu(var, cpu) on every CPU.
-import { type Program, type Step, read, write } from '../src/engine/types.js';
+import { type Access, type Program, type Step, read, write } from '../src/engine/types.js';
 import {
   type Cpu,
   Machine,
@@ -41,8 +41,10 @@ import {
   pte_none,
   refill,
   sameList,
+  tso,
   va,
 } from '../src/machine/index.js';
+import { sbSlotLoc } from '../src/machine/tso/store-buffer.js';
 import { defineModel } from '../src/model.js';
 import { type PercpuState, percpuInvariants } from '../properties/percpu.js';
 
@@ -100,10 +102,14 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       const page = geo.pteIndex(va(a));
       const ptep = ptepOf(c, page);
       // do { if (unlikely(!pte_none(*pte))) { printk("bad pte ..."); BUG(); } … }
-      const fp = () => (pte_none(ptep.get() as pte_t) ? [read(ptep.loc)] : [read(ptep.loc), write(mapGhost.loc)]);
+      // `*pte` is a plain load: on TSO it forwards from the CPU's own buffer (tso.sbRead).
+      const sb = cpu.sb;
+      const seen = (): pte_t => (sb === undefined ? ptep.get() : tso.sbRead(sb, ptep)) as pte_t;
+      const own = (): readonly Access[] => (sb === undefined ? [read(ptep.loc)] : sb.loadAccesses(ptep.readAccesses(), ptep.loc));
+      const fp = () => (pte_none(seen()) ? own() : [...own(), write(mapGhost.loc)]);
       const ok = yield* op(
         mkStep(`percpu_pte_alloc(${hex(a)}): pte_none(*${ptep.name})?`, fp, (say) => {
-          const v = ptep.get() as pte_t;
+          const v = seen();
           if (pte_none(v)) {
             say('none');
             return true;
@@ -115,7 +121,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
         }),
       );
       if (!ok) return false;
-      const frame = yield* mem.alloc_page(); // __get_free_page(GFP_KERNEL)
+      const frame = yield* mem.alloc_page(cpu); // __get_free_page(GFP_KERNEL)
       if (frame === null) return false;
       mem.name(frame, `P${pageNo++}`);
       yield* set_pte_at(cpu, ptep, frame, a);
@@ -128,6 +134,30 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   function* set_pte_at(cpu: Cpu, ptep: PtePtr, frame: Pfn, a: number): Op<void> {
     const v = mk_pte(frame, PAGE_KERNEL);
     const name = (f: Pfn) => mem.frameName(f);
+    const sb = cpu.sb;
+    if (sb !== undefined) {
+      // On TSO set_pte_at (native_set_pte: WRITE_ONCE) enters the CPU's store buffer. The entry
+      // it will overwrite is the one the pte holds once every buffer drains (tso.latest: another
+      // CPU's store to it may still be buffered): the ghost check reads memory and every CPU's
+      // pending stores to the pte.
+      const check = (): Access[] => [read(ptep.loc), ...m.cpus.map((c) => read(sbSlotLoc(c.id, ptep.loc)))];
+      const fp = (): readonly Access[] => {
+        const own = sb.storeAccesses([], ptep.loc);
+        return pte_none(tso.latest(m.cpus, ptep) as pte_t) ? [...own, ...check()] : [...own, ...check(), write(mapGhost.loc)];
+      };
+      yield* op(
+        mkStep(`set_pte_at(${hex(a)}) ${ptep.name} := ${describePte(v, name)}`, fp, (say) => {
+          const old = tso.latest(m.cpus, ptep) as pte_t;
+          sb.push(ptep.loc, v);
+          if (!pte_none(old)) {
+            st.mapViolation = `${cpu.name}: ${ptep.name} mapped twice: ${describePte(old, name)} overwritten by ${describePte(v, name)} (${name(pte_pfnOf(old))} leaks)`;
+            mapGhost.set(1);
+          }
+          say(`${ptep.name} := ${describePte(v, name)} buffered${pte_none(old) ? '' : ` (over ${describePte(old, name)})`}`);
+        }),
+      );
+      return;
+    }
     const fp = () => (pte_none(ptep.get() as pte_t) ? ptep.writeAccesses() : [...ptep.writeAccesses(), read(ptep.loc), write(mapGhost.loc)]);
     yield* op(
       mkStep(`set_pte_at(${hex(a)}) ${ptep.name} := ${describePte(v, name)}`, fp, (say) => {

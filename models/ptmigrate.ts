@@ -113,12 +113,24 @@ function build(variant: string, params: Params): Program {
   const entry = (table: M.Pfn, i: number): M.PtePtr => mem.word(M.physAddr(table, i));
   const rmw = (c: M.Cell): Access[] => [...c.readAccesses(), ...c.writeAccesses()];
 
-  /** One step of a plain copy loop: `set_pte(dest_pte + i, src_pte[i])` (migrate_pmd_entry). It
-   * writes memory at once, also on TSO: N is private until the pmd points to it, and the
-   * migrator's pmd_populate is a buffered store behind the copy (stores drain in order). */
+  /** One step of a plain copy loop: `set_pte(dest_pte + i, src_pte[i])` (migrate_pmd_entry),
+   * issued by the migrator. On TSO the load of O[i] forwards from its own buffer (SDM vol. 3A
+   * §8.2.3.5) and the store into N[i] enters the buffer (§8.2.3.2) — one step: the store enters
+   * a buffer no other CPU reads, so issuing it with the load changes nothing another CPU sees.
+   * N is reachable only once the pmd_populate behind the copies drains (stores drain in order). */
   function* copyPte(i: number, to: M.Pfn): Op<void> {
     const from = entry(O, i);
     const dst = entry(to, i);
+    const sb = migrator.sb;
+    if (sb !== undefined) {
+      const load = sb.loadAccesses(from.readAccesses(), from.loc);
+      yield* M.op(M.mkStep(`copy ${from.name} → ${dst.name}`, () => sb.storeAccesses(load, dst.loc), (say) => {
+        const v = M.tso.sbRead(sb, from);
+        sb.push(dst.loc, v);
+        say(`${dst.name} := ${show(v)} buffered`);
+      }));
+      return;
+    }
     yield* M.op(M.mkStep(`copy ${from.name} → ${dst.name}`, [...from.readAccesses(), ...dst.writeAccesses()], (say) => {
       const v = from.get();
       dst.set(v, `copy ${dst.name}`);
@@ -194,7 +206,7 @@ function build(variant: string, params: Params): Program {
 
   /** The migrator: migrate_page_tables_mm for one pte page. */
   function* migrate(): Op<void> {
-    const n = yield* mem.alloc_page('N', 'pte');
+    const n = yield* mem.alloc_page(migrator, 'N', 'pte');
     if (n === null) throw new Error('ptmigrate: out of frames');
     N = n;
     yield* M.spin_lock(migrator, ptl, 'migrate');
@@ -207,7 +219,7 @@ function build(variant: string, params: Params): Program {
       for (let i = 0; i < geo.ptesPerTable; i++) yield* copyPte(i, n);
       yield* M.pmd_populate(migrator, pmdp, n);
       yield* M.spin_unlock(migrator, ptl);
-      yield* mem.free_page(O);
+      yield* mem.free_page(migrator, O);
       return;
     }
     // migrate_pmd_entry: plain copy loop, record the limbo, pmd_populate, maybe_need_flush_mm.
@@ -221,7 +233,7 @@ function build(variant: string, params: Params): Program {
       })));
     }
     yield* M.spin_unlock(migrator, ptl);
-    if (f.freeBeforeFlush) yield* mem.free_page(O);
+    if (f.freeBeforeFlush) yield* mem.free_page(migrator, O);
     // migrate_page_tables_mm: maybe_reload_tlb_mm(mm) (synchronize_rcu() is not modelled).
     if (f.limbo) yield* maybeReloadTlbMm(migrator, 'migrate');
     else yield* migrator.flush_tlb_mm(mm);
@@ -238,7 +250,7 @@ function build(variant: string, params: Params): Program {
       yield* at('migrate: limbo over', setMigratedPage(0));
       yield* M.spin_unlock(migrator, ptl);
     }
-    if (!f.freeBeforeFlush) yield* at('migrate: free O', mem.free_page(O));
+    if (!f.freeBeforeFlush) yield* at('migrate: free O', mem.free_page(migrator, O));
   }
 
   /** try_to_unmap_one + shrink_page_list for one page. */

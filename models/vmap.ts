@@ -564,7 +564,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       const i = yield* vm_map_ram(cpu, vb, A);
       yield* cpu.store(vb.pages[i]!.addr, 1); // the TLB caches the alias RW
       yield* vm_unmap_ram(cpu, vb, i);
-      yield* mem.free_page(A);
+      yield* mem.free_page(cpu, A);
       if (p.nextVmap) yield* vm_map_ram(cpu, vb, C); // the next buffer: takes the block's last free page
       return;
     }
@@ -572,14 +572,14 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     if (!a) return;
     yield* cpu.store(a.addr, 1); // touch the buffer: the TLB caches the alias RW
     yield* vunmap(cpu, a);
-    yield* mem.free_page(A); // __vunmap(addr, 1) / vfree: __free_page right after the lazy unmap
+    yield* mem.free_page(cpu, A); // __vunmap(addr, 1) / vfree: __free_page right after the lazy unmap
     if (p.nextVmap) yield* vmap(cpu, C); // the next buffer: with one slot, alloc_vmap_area purges (or reuses)
   }
 
   /** cpu1: pte_alloc_one() + xen_alloc_ptpage(mm, pfn, PT_PTE) on a pinned mm (or set_memory_uc). */
   function* pagetableOwner(): Op<void> {
     const cpu = m.cpu(1);
-    const P = yield* mem.get_zeroed_page(); // alloc_page(GFP_KERNEL|__GFP_ZERO): lowest free frame
+    const P = yield* mem.get_zeroed_page(cpu); // alloc_page(GFP_KERNEL|__GFP_ZERO): lowest free frame
     if (P === null) return;
     mem.name(P, names.get(P) ?? `pfn${P}`); // keep the frame's name in notes
     const dmPte = directPte.get(P);

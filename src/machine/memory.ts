@@ -8,8 +8,11 @@
 // Frame names and roles are labels for traces, not state: they are not locations.
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
+import type { Cpu } from './cpu.js';
 import { type Stateful, reuseList } from './state.js';
 import { type Cell, joinAccesses, mkStep, readsOf, textFor, writeOf, writesOf } from './step.js';
+import { bufferedWrite, isCpu, lockedBy } from './tso/ops.js';
+import type { StoreSink } from './tso/store-buffer.js';
 import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './types.js';
 
 /** What a frame is used for (shown in snapshots; set by setup code and pmd_populate). */
@@ -275,45 +278,100 @@ export class PhysMemory implements Stateful<MemoryState> {
 
   // ---- Steps ----
 
+  // Each step below takes the CPU that issues it as an optional first argument
+  // (`alloc_page(cpu, 'N', 'pte')`, `free_page(cpu, f)`, `clflush(cpu, f)`, `wbinvd(cpu)`; a CPU
+  // is told apart because only a CPU has a TLB, tso/ops.ts isCpu). Without one, or on an SC
+  // machine, each is the step it always was. On TSO (tso/README.md, "Allocation, free, clflush"):
+  // - alloc_page / get_zeroed_page and free_page wait for the CPU's store buffer to drain, then
+  //   act on the allocator at once: the page allocator takes a spinlock (a locked cmpxchg,
+  //   SDM vol. 3A §8.1.2.2, §8.2.5) — zone->lock, or in current kernels pcp->lock (rmqueue_pcplist
+  //   / free_unref_page: pcp_spin_trylock) — and __free_pages starts with put_page_testzero(), a
+  //   `lock decl` (atomic_dec_and_test on page->_refcount);
+  // - clflush enters the buffer like a store and clears the WB lines when it drains: CLFLUSH is
+  //   "ordered with respect to each other and with respect to writes, locked read-modify-write
+  //   instructions, and fence instructions" (SDM vol. 2A, CLFLUSH) and "no write to memory may be
+  //   reordered with an execution of the CLFLUSH instruction" (SDM vol. 3A §8.2.2), while later
+  //   loads may pass it; software that needs it complete fences it (clflush_cache_range: mb();
+  //   clflush…; mb());
+  // - wbinvd is serialising (SDM vol. 3A §8.3): it waits for the buffer to drain.
+
   /** Allocate the lowest free frame (not zeroed, like alloc_page). Null when memory is full. */
-  *alloc_page(name?: string, role?: FrameRole): Generator<Step, Pfn | null, unknown> {
-    return yield* this.allocStep('alloc_page', name, role, false);
+  alloc_page(name?: string, role?: FrameRole): Generator<Step, Pfn | null, unknown>;
+  alloc_page(cpu: Cpu, name?: string, role?: FrameRole): Generator<Step, Pfn | null, unknown>;
+  *alloc_page(a?: Cpu | string, b?: string | FrameRole, c?: FrameRole): Generator<Step, Pfn | null, unknown> {
+    if (isCpu(a)) return yield* this.allocStep(a, 'alloc_page', b, c, false);
+    return yield* this.allocStep(undefined, 'alloc_page', a, b as FrameRole | undefined, false);
   }
   /** Allocate and zero the lowest free frame. */
-  *get_zeroed_page(name?: string, role?: FrameRole): Generator<Step, Pfn | null, unknown> {
-    return yield* this.allocStep('get_zeroed_page', name, role, true);
+  get_zeroed_page(name?: string, role?: FrameRole): Generator<Step, Pfn | null, unknown>;
+  get_zeroed_page(cpu: Cpu, name?: string, role?: FrameRole): Generator<Step, Pfn | null, unknown>;
+  *get_zeroed_page(a?: Cpu | string, b?: string | FrameRole, c?: FrameRole): Generator<Step, Pfn | null, unknown> {
+    if (isCpu(a)) return yield* this.allocStep(a, 'get_zeroed_page', b, c, true);
+    return yield* this.allocStep(undefined, 'get_zeroed_page', a, b as FrameRole | undefined, true);
   }
   /** Return a frame to the allocator; its contents stay (stale) until reused. */
-  *free_page(f: Pfn): Generator<Step, void, unknown> {
+  free_page(f: Pfn): Generator<Step, void, unknown>;
+  free_page(cpu: Cpu, f: Pfn): Generator<Step, void, unknown>;
+  *free_page(a: Cpu | Pfn, b?: Pfn): Generator<Step, void, unknown> {
+    const cpu = isCpu(a) ? a : undefined;
+    const f = isCpu(a) ? b! : a;
     const fp = (this.shape.freeFps[f] ??= joinAccesses([writeOf(ALLOC_LOC), writeOf(this.frameLocs[f]!)]));
-    yield mkStep(textFor(freeLabels, this.frameName(f), (n) => `free_page ${n}`), fp, (say) => {
+    yield lockedBy(cpu, mkStep(textFor(freeLabels, this.frameName(f), (n) => `free_page ${n}`), fp, (say) => {
       if (!this.isAllocated(f)) throw new Error(`double free of frame ${this.frameName(f)} (pfn ${f})`);
       noteWrite(ALLOC_LOC);
       noteWrite(this.frameLocs[f]!);
       this.allocated[f] = false;
       this.changed = true;
       say(`frame ${this.frameName(f)} (pfn ${f}) freed`);
-    });
+    }));
   }
-  /** clflush every line of a frame: no WB lines remain cached. */
-  *clflush(f: Pfn): Generator<Step, void, unknown> {
-    yield mkStep(textFor(clflushLabels, this.frameName(f), (n) => `clflush ${n}`), writesOf(this.cacheLocs[f]!), (say) => {
+  /** __free_page(page): the same step as free_page. */
+  __free_page(f: Pfn): Generator<Step, void, unknown>;
+  __free_page(cpu: Cpu, f: Pfn): Generator<Step, void, unknown>;
+  __free_page(a: Cpu | Pfn, b?: Pfn): Generator<Step, void, unknown> {
+    return isCpu(a) ? this.free_page(a, b!) : this.free_page(a);
+  }
+  /** clflush every line of a frame: no WB lines remain cached. On TSO, issued by a CPU, it is
+   * buffered and takes effect when it drains (see above). */
+  clflush(f: Pfn): Generator<Step, void, unknown>;
+  clflush(cpu: Cpu, f: Pfn): Generator<Step, void, unknown>;
+  *clflush(a: Cpu | Pfn, b?: Pfn): Generator<Step, void, unknown> {
+    const sb = isCpu(a) ? a.sb : undefined;
+    const f = isCpu(a) ? b! : a;
+    const label = textFor(clflushLabels, this.frameName(f), (n) => `clflush ${n}`);
+    if (sb !== undefined) {
+      this.frame(f);
+      yield bufferedWrite(sb, label, this.cacheLocs[f]!, 0, `clflush of ${this.frameName(f)}'s lines buffered`);
+      return;
+    }
+    yield mkStep(label, writesOf(this.cacheLocs[f]!), (say) => {
       this.setCachedWB(f, false);
       say(`cache lines of ${this.frameName(f)} flushed`);
     });
   }
-  /** wbinvd: write back and invalidate all caches. */
-  *wbinvd(): Generator<Step, void, unknown> {
+  /** Where a buffered clflush of frame `f` lands when it drains (tso/sinks.ts): the WB flag. */
+  cacheSink(f: Pfn): StoreSink {
+    this.frame(f);
+    const loc = this.cacheLocs[f]!;
+    return {
+      name: `cache lines of ${this.frameName(f)} flushed; WB`,
+      set: (v: number) => this.setCachedWB(f, v !== 0),
+      writeAccesses: () => writesOf(loc),
+    };
+  }
+  /** wbinvd: write back and invalidate all caches (serialising: on TSO it waits for the buffer). */
+  *wbinvd(cpu?: Cpu): Generator<Step, void, unknown> {
     const fp = (this.shape.wbinvdFp ??= joinAccesses(this.cacheLocs.map((loc) => writeOf(loc))));
-    yield mkStep('wbinvd', fp, (say) => {
+    yield lockedBy(cpu, mkStep('wbinvd', fp, (say) => {
       for (const loc of this.cacheLocs) noteWrite(loc);
       this.cachedWB.fill(false);
       this.changed = true;
       say('all cache lines written back and invalidated');
-    });
+    }));
   }
 
   private *allocStep(
+    cpu: Cpu | undefined,
     what: string,
     name: string | undefined,
     role: FrameRole | undefined,
@@ -328,7 +386,9 @@ export class PhysMemory implements Stateful<MemoryState> {
     };
     const labels = zero ? zeroAllocLabels : allocLabels;
     const label = name ? textFor(labels, name, (n) => `${what} (${n})`) : what;
-    const got = (yield mkStep(label, fp, (say) => {
+    // On TSO the allocator's lock drains the CPU's buffer first (lockedBy); the zeroing
+    // (clear_page's stores, after the frame is taken) then lands at once, in the same step.
+    const got = (yield lockedBy(cpu, mkStep(label, fp, (say) => {
       const f = this.lowestFree();
       if (f === null) {
         say('out of memory');
@@ -337,7 +397,7 @@ export class PhysMemory implements Stateful<MemoryState> {
       this.claim(f, name, role, zero);
       say(`got pfn ${f}${name ? ` = ${name}` : ''}`);
       return f;
-    })) as Pfn | null;
+    }))) as Pfn | null;
     // The caller's own code names its next steps after the frame ("free_page N"). When the
     // engine restores a later point it brings this thread back by feeding it the pfn, before the
     // saved state (names included) is put back: so the thread names the frame too, from the result.

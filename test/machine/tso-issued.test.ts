@@ -40,6 +40,7 @@ import {
   spin_unlock,
   test_and_set_bit,
   test_bit,
+  tso,
   type Page,
   va,
   xchg,
@@ -104,6 +105,13 @@ function* every(w: World, cpu: Cpu | undefined): ThreadBody {
   yield* c((x) => get_page(x, w.page), () => get_page(w.page));
   yield* c((x) => compound_head(x, w.tail, w.m.pages), () => compound_head(w.tail, w.m.pages));
   yield* c((x) => w.m.init_mm.lookup_address(x, va(0)), () => w.m.init_mm.lookup_address(va(0)));
+  const mem = w.m.memory;
+  const N = (yield* c((x) => mem.alloc_page(x, 'N', 'pte'), () => mem.alloc_page('N', 'pte'))) as Pfn;
+  yield* c((x) => mem.clflush(x, N), () => mem.clflush(N));
+  yield* c((x) => mem.free_page(x, N), () => mem.free_page(N));
+  const Z = (yield* c((x) => mem.get_zeroed_page(x), () => mem.get_zeroed_page())) as Pfn;
+  yield* c((x) => mem.__free_page(x, Z), () => mem.__free_page(Z));
+  yield* c((x) => mem.wbinvd(x), () => mem.wbinvd());
 }
 
 const describeRun = (r: Runner) => r.log.map((s) => ({ label: s.label, note: s.note, fp: s.footprint.map((a) => `${a.write ? 'w' : 'r'} ${a.loc}`), result: JSON.stringify(s.result) }));
@@ -211,6 +219,12 @@ describe('on TSO a CPU\'s locked operations wait for its buffer', () => {
     ['spin_lock', (w, cpu) => spin_lock(cpu, w.l)],
     ['mutex_lock', (w, cpu) => mutex_lock(cpu, w.mu)],
     ['bit_spin_lock', (w, cpu) => bit_spin_lock(cpu, 0, w.page.flags)],
+    // The page allocator's lock (zone->lock, pcp->lock) and __free_pages' put_page_testzero
+    // (`lock decl`) are locked; WBINVD is serialising (SDM vol. 3A §8.3).
+    ['alloc_page', (w, cpu) => w.m.memory.alloc_page(cpu, 'N')],
+    ['get_zeroed_page', (w, cpu) => w.m.memory.get_zeroed_page(cpu)],
+    ['free_page', (w, cpu) => w.m.memory.free_page(cpu, w.D)],
+    ['wbinvd', (w, cpu) => w.m.memory.wbinvd(cpu)],
   ];
   for (const [name, op] of locked) {
     it(`${name} is disabled while the buffer holds a store, then acts on memory`, () => {
@@ -240,5 +254,35 @@ describe('on TSO a CPU\'s locked operations wait for its buffer', () => {
     r.step('sb→cpu0');
     r.finish('P0');
     expect(w.mu.held).toBe(false);
+  });
+});
+
+describe('on TSO a clflush is ordered like a store (SDM vol. 2A CLFLUSH, vol. 3A §8.2.2)', () => {
+  it('clflush(cpu, f) waits in the buffer behind the CPU\'s older stores; later loads pass it; mfence waits for it', () => {
+    const w = world('tso');
+    const other = w.m.var('other');
+    w.m.memory.setCachedWB(w.D, true);
+    let seen = -1;
+    const r = new Runner({ threads: [{ name: 'P0', body: function* () {
+      const cpu = w.m.cpu(0);
+      yield* atomic_set(cpu, other, 1);
+      yield* w.m.memory.clflush(cpu, w.D);
+      seen = yield* atomic_read(cpu, w.v); // a later load does not wait for the flush
+      yield* tso.mfence(cpu);
+    } }, ...w.m.actors()], invariants: [] });
+    const [, fl, ld] = r.steps('P0', 3);
+    expect(fl!.label).toBe('clflush D');
+    expect(fl!.note).toMatch(/buffered$/);
+    expect(fl!.footprint.map((a) => a.loc)).toContain(`sb:0:cache:${w.D}`);
+    expect(ld!.label).toBe('read v');
+    expect(seen).toBe(3);
+    expect(w.m.memory.isCachedWB(w.D)).toBe(true);
+    expect(r.enabled('P0')).toBe(false); // the mfence waits for the store and the flush
+    r.step('sb→cpu0');
+    expect(other.get()).toBe(1);
+    expect(w.m.memory.isCachedWB(w.D)).toBe(true); // the older store drains first
+    r.step('sb→cpu0');
+    expect(w.m.memory.isCachedWB(w.D)).toBe(false);
+    r.finish('P0');
   });
 });

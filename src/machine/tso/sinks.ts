@@ -3,7 +3,8 @@
 // by its location: a memory word (`mem:<pfn>:<i>`), a model variable (`var:<name>`), a lock
 // (`lock:<name>`, a spinlock released by a plain store: x86's queued_spin_unlock is a byte
 // store, arch/x86/include/asm/qspinlock.h, smp_store_release(&lock->locked, 0)) or a struct page
-// field (`page:<pfn>:<field>`: atomic_set on _count or _mapcount is a plain store).
+// field (`page:<pfn>:<field>`: atomic_set on _count or _mapcount is a plain store), or a frame's
+// WB-lines flag (`cache:<pfn>`: a clflush, ordered with the CPU's stores, lands when it drains).
 import type { Access, Loc } from '../../engine/types.js';
 import type { Lock } from '../locks.js';
 import type { PhysMemory } from '../memory.js';
@@ -36,6 +37,7 @@ export function sinkAt(loc: Loc, memory: PhysMemory, vars: ReadonlyMap<string, V
     const [f, i] = rest.split(':').map(Number);
     return memory.word(physAddr(pfn(f!), i!));
   }
+  if (kind === 'cache') return memory.cacheSink(pfn(Number(rest)));
   if (kind === 'var') {
     const v = vars.get(rest);
     if (v !== undefined) return v;
@@ -55,5 +57,5 @@ export function sinkAt(loc: Loc, memory: PhysMemory, vars: ReadonlyMap<string, V
     const cell = field === 'flags' ? p.flags : field === 'count' ? p._count : field === 'mapcount' ? p._mapcount : field === 'first' ? p.first_page : undefined;
     if (cell !== undefined) return cell;
   }
-  throw new Error(`store buffer: no memory word, variable, lock or struct page field at ${loc}`);
+  throw new Error(`store buffer: no memory word, variable, lock, struct page field or cache flag at ${loc}`);
 }
