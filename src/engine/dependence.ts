@@ -40,28 +40,12 @@ export class Dependence {
   }
 
   /**
-   * A 32-bit summary of a footprint: bit (id mod 32) for every location, and for every written
-   * one. Two footprints whose summaries do not meet (neither's writes meet the other's
+   * A footprint as location ids (`id << 1 | write`, an id minted for each location the first
+   * time it is seen) with a 32-bit summary: bit (id mod 32) for every location, and for every
+   * written one. Two footprints whose summaries do not meet (neither's writes meet the other's
    * locations) share no written location, so most independent pairs are told apart without
-   * comparing every access with every other (a TLB flush declares two dozen slots).
-   */
-  summary(f: readonly Access[]): { readonly all: number; readonly written: number } {
-    let all = 0;
-    let written = 0;
-    for (let i = 0; i < f.length; i++) {
-      const a = f[i]!;
-      let id = this.ids.get(a.loc);
-      if (id === undefined) this.ids.set(a.loc, (id = this.ids.size));
-      const bit = 1 << (id & 31);
-      all |= bit;
-      if (a.write) written |= bit;
-    }
-    return { all, written };
-  }
-
-  /**
-   * A footprint as location ids (`id << 1 | write`, the ids of `summary`) with its summary, so
-   * that the events DPOR keeps compare by number, not by location name.
+   * comparing every access with every other (a TLB flush declares two dozen slots); the events
+   * DPOR keeps compare by number, not by location name.
    */
   encode(f: readonly Access[]): { readonly codes: Int32Array; readonly all: number; readonly written: number } {
     const codes = new Int32Array(f.length);
