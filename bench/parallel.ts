@@ -1,8 +1,10 @@
 // The `parallel` workload kind of `npm run bench` (MMCHECK_BENCH_KIND=parallel): one long
 // exploration through the CLI (`mmcheck explore … --workers N --json`), wall time per worker
 // count, and the ratio to one worker. The results of every N must be the same (times and the
-// worker count aside): `sameResults` says whether they were. This machine's cores are shared
-// with other work, so the wall times are what one run saw, with the load average beside them.
+// worker count aside): `sameResults` says whether they were. Beside them: the unsplit search
+// (what runs without --workers) and one worker with a cache per job (--no-share-cache, what
+// shards do), so the cost of splitting shows too. This machine's cores are shared with other
+// work, so the wall times are what one run saw, with the load average beside them.
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -10,9 +12,11 @@ import path from 'node:path';
 export interface ParallelRow {
   readonly workload: string;
   readonly kind: 'parallel';
-  readonly runs: readonly { readonly workers: number | 'unsplit'; readonly wallS: number; readonly verdict: string; readonly executions: number; readonly states?: number; readonly load1: number }[];
+  readonly runs: readonly { readonly workers: number | 'unsplit' | 'unshared-1'; readonly wallS: number; readonly verdict: string; readonly executions: number; readonly states?: number; readonly load1: number }[];
   /** Wall time of N workers over that of one, per N. */
   readonly ratioToOne: Readonly<Record<string, number>>;
+  /** Wall time of N workers over that of the unsplit search, per N. */
+  readonly ratioToUnsplit: Readonly<Record<string, number>>;
   readonly sameResults: boolean;
 }
 
@@ -51,7 +55,15 @@ export function parallelRows(repo: string): ParallelRow[] {
     const r = report.results[0]!;
     runs.push({ workers: 'unsplit', wallS, verdict: r.verdict, executions: r.executions, ...(r.states === undefined ? {} : { states: r.states }), load1 });
   }
-  const one = runs.find((r) => r.workers === 1)?.wallS;
-  const ratioToOne = Object.fromEntries(runs.filter((r) => typeof r.workers === 'number' && one).map((r) => [String(r.workers), Number((r.wallS / one!).toFixed(2))]));
-  return [{ workload: config.join(' '), kind: 'parallel', runs, ratioToOne, sameResults: seen.size === 1 }];
+  if (process.env.MMCHECK_BENCH_UNSHARED !== '0') {
+    process.stderr.write(`bench: parallel ${config.join(' ')} --workers 1 --no-share-cache\n`);
+    const { wallS, report, load1 } = once(repo, ['--workers', '1', '--no-share-cache']);
+    const r = report.results[0]!;
+    runs.push({ workers: 'unshared-1', wallS, verdict: r.verdict, executions: r.executions, ...(r.states === undefined ? {} : { states: r.states }), load1 });
+  }
+  const ratios = (base: number | undefined) =>
+    Object.fromEntries(runs.filter((r) => typeof r.workers === 'number' && base).map((r) => [String(r.workers), Number((r.wallS / base!).toFixed(2))]));
+  const ratioToOne = ratios(runs.find((r) => r.workers === 1)?.wallS);
+  const ratioToUnsplit = ratios(runs.find((r) => r.workers === 'unsplit')?.wallS);
+  return [{ workload: config.join(' '), kind: 'parallel', runs, ratioToOne, ratioToUnsplit, sameResults: seen.size === 1 }];
 }

@@ -135,6 +135,7 @@ const EXPLORE_OPTIONS: OptionsConfig = {
   width: { type: 'string' },
   workers: { type: 'string' },
   shard: { type: 'string' },
+  'no-share-cache': { type: 'boolean' },
   'memory-model': { type: 'string' },
 };
 

@@ -101,7 +101,7 @@ const body = z
     completed: z.array(savedResult).max(100_000),
     current: current.optional(),
     /** A split search (--workers): its worker count, and the interrupted variant's finished units. */
-    parallel: z.object({ workers: count.min(1).max(1024) }).strict().optional(),
+    parallel: z.object({ workers: count.min(1).max(1024), share: z.boolean().optional() }).strict().optional(),
     splitCurrent: shardPart.optional(),
   })
   .strict();
@@ -115,7 +115,7 @@ export interface CheckpointFile {
   readonly memoryModel?: MemoryModel;
   readonly completed: readonly SavedResult[];
   readonly current?: CurrentVariant;
-  readonly parallel?: { readonly workers: number };
+  readonly parallel?: { readonly workers: number; readonly share?: boolean };
   readonly splitCurrent?: ShardVariant;
 }
 

@@ -53,7 +53,7 @@ function resumeSetup(args: ExploreArgs, file: string): Setup {
   if (!saved.parallel) return setup;
   // A split search goes on split, with its finished units.
   const s = saved.splitCurrent;
-  const parallel = { workers: saved.parallel.workers, maxMemoryMb: args.maxMemoryMb, ...(s ? { resumed: { [`${s.model}/${s.variant}`]: s } } : {}) };
+  const parallel = { workers: saved.parallel.workers, ...(saved.parallel.share === false ? { share: false } : {}), maxMemoryMb: args.maxMemoryMb, ...(s ? { resumed: { [`${s.model}/${s.variant}`]: s } } : {}) };
   return { ...setup, job: { ...setup.job, parallel } };
 }
 
@@ -263,7 +263,7 @@ function writeCheckpoint(setup: Setup, args: ExploreArgs, o: Outcome, io: Io, me
   const completed = o.results.filter((r) => r.verdict !== 'interrupted').map(toSaved);
   // A split search keeps its worker count (it changes no result) and the finished units.
   const par = setup.job.parallel;
-  const split = par ? { parallel: { workers: par.workers }, ...(o.splitDone ? { splitCurrent: o.splitDone } : {}) } : {};
+  const split = par ? { parallel: { workers: par.workers, ...(par.share === false ? { share: false } : {}) }, ...(o.splitDone ? { splitCurrent: o.splitDone } : {}) } : {};
   writeAtomic(args.checkpoint, checkpointText({ model, search: setup.job.search, memoryModel, completed, ...(o.current ? { current: o.current } : {}), ...split }));
   io.err(`mmcheck: interrupted; continue with: ${resumeCommand(args, o.loaded)}`);
 }
@@ -311,7 +311,7 @@ export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger, me
   const single = setup.job.target !== undefined && setup.job.search.variant !== undefined;
   const { seed } = setup.job.search;
   const par = setup.job.parallel;
-  const parallel = args.merge ? { shards: args.merge } : par ? { workers: par.workers } : undefined;
+  const parallel = args.merge ? { shards: args.merge } : par ? { workers: par.workers, ...(par.share === false ? { share: false } : {}) } : undefined;
   if (args.json) io.out(jsonText({ ...jsonReport(results, traces, outcome.signal !== undefined, seed, memoryModel), ...(parallel ? { parallel } : {}) }));
   else if (single && results.length === 1) printOne(results[0]!, traces.get(results[0]!), io, seed);
   else printTable(results, traces, io, seed);

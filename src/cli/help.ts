@@ -13,7 +13,7 @@ export const USAGE = `usage:
                   [--seed S] [--samples N] [--param k=v ...] [--no-minimise] [--no-audit]
                   [--no-cache] [--out DIR] [--no-trace] [--json] [--junit FILE] [--checkpoint FILE]
                   [--stall-timeout S] [--max-memory MB] [--width N] [--log-level L]
-                  [--workers N|auto] [--shard K/N] [--memory-model sc|tso]
+                  [--workers N|auto] [--shard K/N] [--no-share-cache] [--memory-model sc|tso]
   mmcheck explore --resume CHECKPOINT [--model FILE] [--out DIR] [--no-trace] [--json]
                   [--junit FILE] [--checkpoint FILE] [--stall-timeout S] [--max-memory MB] [--log-level L]
   mmcheck replay TRACE [--model FILE] [--html FILE] [--json] [--width N] [--log-level L]
@@ -72,9 +72,14 @@ running:
                          verdict "holds (probabilistic)")
   --workers N|auto       split the search (dpor, dfs) into subtrees and explore them on N worker
                          threads (auto: every core). The split never depends on N: results are
-                         the same for every N (they may differ from the unsplit search's counts)
+                         the same for every N (they may differ from the unsplit search's counts).
+                         A search over states runs the jobs in waves (1, 2, 4, then 8 at a time),
+                         each looking up the states the earlier waves explored
+  --no-share-cache       with --workers: every job its own state cache, as a shard's jobs have
+                         (the counts then equal those of --shard K/N and mmcheck merge)
   --shard K/N            explore the K-th of N deterministic parts of the split search and print
-                         it as JSON on stdout (for CI matrices); mmcheck merge reports the whole
+                         it as JSON on stdout (for CI matrices); mmcheck merge reports the whole.
+                         Shards share no states: their counts are those of --no-share-cache
   -h, --help             this help`;
 
 const MERGE_HELP = `usage: mmcheck merge SHARD.json... [options]

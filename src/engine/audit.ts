@@ -48,6 +48,24 @@ export class AccessRecord {
   get firstWrite(): Loc | undefined {
     return this.nWrites > 0 ? this.writeBuf[0] : undefined;
   }
+  /** First location read that neither `known` holds nor a prefix in `watch` matches; each read
+   * a prefix matches is added to `known`, so a location is tested against the prefixes once. */
+  firstReadOutside(watch: readonly string[], known: Set<Loc>): Loc | null {
+    for (let i = 0; i < this.nReads; i++) {
+      const loc = this.readBuf[i]!;
+      if (known.has(loc)) continue;
+      let ok = false;
+      for (let j = 0; j < watch.length; j++) {
+        if (loc.startsWith(watch[j]!)) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) return loc;
+      known.add(loc);
+    }
+    return null;
+  }
   /** Calls `f` for each access in order, writes first; stops at the first non-null answer. */
   find<T>(f: (loc: Loc, write: boolean) => T | null): T | null {
     for (let i = 0; i < this.nWrites; i++) {

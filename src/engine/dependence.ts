@@ -40,12 +40,15 @@ export class Dependence {
   }
 
   /**
-   * A 32-bit summary of a footprint: bit (id mod 32) for every location, and for every written
-   * one. Two footprints whose summaries do not meet (neither's writes meet the other's
+   * A footprint as location ids (`id << 1 | write`, an id minted for each location the first
+   * time it is seen) with a 32-bit summary: bit (id mod 32) for every location, and for every
+   * written one. Two footprints whose summaries do not meet (neither's writes meet the other's
    * locations) share no written location, so most independent pairs are told apart without
-   * comparing every access with every other (a TLB flush declares two dozen slots).
+   * comparing every access with every other (a TLB flush declares two dozen slots); the events
+   * DPOR keeps compare by number, not by location name.
    */
-  summary(f: readonly Access[]): { readonly all: number; readonly written: number } {
+  encode(f: readonly Access[]): { readonly codes: Int32Array; readonly all: number; readonly written: number } {
+    const codes = new Int32Array(f.length);
     let all = 0;
     let written = 0;
     for (let i = 0; i < f.length; i++) {
@@ -55,8 +58,14 @@ export class Dependence {
       const bit = 1 << (id & 31);
       all |= bit;
       if (a.write) written |= bit;
+      codes[i] = (id << 1) | (a.write ? 1 : 0);
     }
-    return { all, written };
+    return { codes, all, written };
+  }
+
+  /** How many locations have an id so far (every id is below it). */
+  get locations(): number {
+    return this.ids.size;
   }
 
   /** The groups whose watched locations the footprint writes (no cache per footprint: they are

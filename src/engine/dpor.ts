@@ -25,6 +25,8 @@ interface Node {
 interface Event {
   readonly tid: ThreadId;
   readonly footprint: readonly Access[];
+  /** The footprint as location ids, `id << 1 | write` (Dependence.encode). */
+  readonly codes: Int32Array;
   /** Bit set of the per-step invariants whose watched locations the footprint writes (computed once). */
   readonly visible: number;
   /** Footprint summaries (Dependence.summary): a quick test that two events are independent. */
@@ -50,6 +52,11 @@ export class DporStrategy implements Strategy {
   private started = false;
   /** Set by `restore` until the first execution has replayed (and so checked) the saved nodes. */
   private verifying = false;
+  /** Per location id, the race detection pass that marked it (`stamp`) and whether the event
+   * there writes it. */
+  private mark = new Int32Array(64);
+  private markWrite = new Uint8Array(64);
+  private stamp = 0;
   /** Executions abandoned because every enabled thread was asleep (redundant). */
   sleepBlocked = 0;
 
@@ -86,10 +93,10 @@ export class DporStrategy implements Strategy {
    */
   private keepPrefix(k: number): void {
     this.events.length = Math.min(k, this.events.length);
-    this.clocks = new LocationClocks();
+    this.clocks.reset();
     this.last = [];
     for (const e of this.events) {
-      this.clocks.record(e.footprint, e.clock, e.visible);
+      this.clocks.record(e.codes, e.clock, e.visible);
       this.last[e.tid] = e;
     }
   }
@@ -134,7 +141,7 @@ export class DporStrategy implements Strategy {
     const event = this.makeEvent(exec.threadCount, record.tid, record.footprint, record.conditional);
     this.events.push(event);
     this.last[record.tid] = event;
-    this.clocks.record(event.footprint, event.clock, event.visible);
+    this.clocks.record(event.codes, event.clock, event.visible);
     this.detectRaces(event);
   }
 
@@ -215,11 +222,11 @@ export class DporStrategy implements Strategy {
     const clock: Clock = prev ? prev.clock.slice() : new Array<number>(n).fill(0);
     const local = (prev?.local ?? 0) + 1;
     const visible = this.dep.writesVisible(footprint);
-    const { all, written } = this.dep.summary(footprint);
+    const { codes, all, written } = this.dep.encode(footprint);
     // The join of every earlier dependent event's clock, from per-location summaries.
-    this.clocks.joinDependencies(clock, footprint, visible);
+    this.clocks.joinDependencies(clock, codes, visible);
     clock[tid] = local;
-    return { tid, footprint, visible, all, written, conditional, local, clock, prevClock: prev?.clock };
+    return { tid, footprint, codes, visible, all, written, conditional, local, clock, prevClock: prev?.clock };
   }
 
   /**
@@ -229,14 +236,52 @@ export class DporStrategy implements Strategy {
    * orders nothing: the search goes on to the events before it (the earlier acquire).
    */
   private detectRaces(event: Event, pendingOf?: ThreadId): void {
-    const ordered: Clock = event.prevClock ? [...event.prevClock] : new Array<number>(event.clock.length).fill(0);
+    const ordered: Clock = event.prevClock ? event.prevClock.slice() : new Array<number>(event.clock.length).fill(0);
+    // The event's locations, marked (with whether it writes them) for one lookup per access.
+    if (++this.stamp >= 0x3fffffff) {
+      this.mark.fill(0);
+      this.stamp = 1;
+    }
+    const stamp = this.stamp;
+    if (this.mark.length < this.dep.locations) {
+      const size = Math.max(this.dep.locations, this.mark.length * 2);
+      const mark = new Int32Array(size);
+      mark.set(this.mark);
+      this.mark = mark;
+      const markWrite = new Uint8Array(size);
+      markWrite.set(this.markWrite);
+      this.markWrite = markWrite;
+    }
+    const mark = this.mark;
+    const markWrite = this.markWrite;
+    const codes = event.codes;
+    for (let i = 0; i < codes.length; i++) {
+      const id = codes[i]! >> 1;
+      if (mark[id] !== stamp) {
+        mark[id] = stamp;
+        markWrite[id] = codes[i]! & 1;
+      } else markWrite[id]! |= codes[i]! & 1;
+    }
     for (let i = this.events.length - 2; i >= 0; i--) {
       const e = this.events[i]!;
       if (e.tid === event.tid) continue;
-      // Neither's writes meet the other's locations and no invariant sees both: independent.
-      if (((e.written & event.all) | (event.written & e.all)) === 0 && (e.visible & event.visible) === 0) continue;
-      if (!this.dep.dependentWith(e.footprint, e.visible, event.footprint, event.visible)) continue;
+      // Already ordered before the event (through its thread or a later racing event).
       if (ordered[e.tid]! >= e.local) continue;
+      // Neither's writes meet the other's locations and no invariant sees both: independent.
+      if ((e.visible & event.visible) === 0) {
+        if (((e.written & event.all) | (event.written & e.all)) === 0) continue;
+        // A common location that one of them writes (Dependence.dependentWith, by id).
+        let dependent = false;
+        const ec = e.codes;
+        for (let k = 0; k < ec.length; k++) {
+          const id = ec[k]! >> 1;
+          if (mark[id] === stamp && ((ec[k]! & 1) | markWrite[id]!) !== 0) {
+            dependent = true;
+            break;
+          }
+        }
+        if (!dependent) continue;
+      }
       // A step that never ran (still disabled at the end) can only be brought before e by
       // running its thread there: where that thread could not run, reversing settles nothing.
       if (pendingOf !== undefined && !this.nodes[i]?.enabled.includes(pendingOf)) continue;
@@ -305,17 +350,32 @@ function countEvents(events: readonly Event[], tid: ThreadId, upTo: number): num
  * visible to one invariant are mutually dependent, so each invariant group is one more chain.
  */
 class LocationClocks {
-  private readonly lastWrite = new Map<string, Clock>();
-  private readonly readsSince = new Map<string, Clock>();
+  /** Per location id, the clock of its last write and the join of the reads since. */
+  private readonly lastWrite: (Clock | undefined)[] = [];
+  private readonly readsSince: (Clock | undefined)[] = [];
+  /** The ids with an entry, to empty them again. */
+  private readonly touched: number[] = [];
   /** Per invariant group, the clock of the last write it sees. */
   private readonly lastVisibleWrite: (Clock | undefined)[] = [];
 
-  joinDependencies(into: Clock, footprint: readonly Access[], writesVisible: number): void {
-    for (const a of footprint) {
-      const w = this.lastWrite.get(a.loc);
+  /** Forgets every location (as a fresh one, keeping the arrays). */
+  reset(): void {
+    const t = this.touched;
+    for (let i = 0; i < t.length; i++) {
+      this.lastWrite[t[i]!] = undefined;
+      this.readsSince[t[i]!] = undefined;
+    }
+    t.length = 0;
+    this.lastVisibleWrite.length = 0;
+  }
+
+  joinDependencies(into: Clock, codes: Int32Array, writesVisible: number): void {
+    for (let i = 0; i < codes.length; i++) {
+      const id = codes[i]! >> 1;
+      const w = this.lastWrite[id];
       if (w) join(into, w);
-      if (a.write) {
-        const r = this.readsSince.get(a.loc);
+      if (codes[i]! & 1) {
+        const r = this.readsSince[id];
         if (r) join(into, r);
       }
     }
@@ -325,19 +385,35 @@ class LocationClocks {
     }
   }
 
-  record(footprint: readonly Access[], clock: Clock, writesVisible: number): void {
-    for (const a of footprint) {
-      if (a.write) continue;
-      const r = this.readsSince.get(a.loc);
+  record(codes: Int32Array, clock: Clock, writesVisible: number): void {
+    for (let i = 0; i < codes.length; i++) {
+      if (codes[i]! & 1) continue;
+      const id = codes[i]! >> 1;
+      this.grow(id);
+      const r = this.readsSince[id];
       if (r) join(r, clock);
-      else this.readsSince.set(a.loc, [...clock]);
+      else {
+        this.readsSince[id] = clock.slice();
+        if (this.lastWrite[id] === undefined) this.touched.push(id);
+      }
     }
-    for (const a of footprint) {
-      if (!a.write) continue;
-      this.lastWrite.set(a.loc, clock);
-      this.readsSince.delete(a.loc);
+    for (let i = 0; i < codes.length; i++) {
+      if (!(codes[i]! & 1)) continue;
+      const id = codes[i]! >> 1;
+      this.grow(id);
+      if (this.lastWrite[id] === undefined && this.readsSince[id] === undefined) this.touched.push(id);
+      this.lastWrite[id] = clock;
+      this.readsSince[id] = undefined;
     }
     for (let g = 0, m = writesVisible; m !== 0; g++, m >>>= 1) if (m & 1) this.lastVisibleWrite[g] = clock;
+  }
+
+  /** Extends both arrays densely up to `id` (holes would make them slow). */
+  private grow(id: number): void {
+    while (this.lastWrite.length <= id) {
+      this.lastWrite.push(undefined);
+      this.readsSince.push(undefined);
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type ThreadBody,
   type ThreadId,
 } from './types.js';
-import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered, unwatched } from './audit.js';
+import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered } from './audit.js';
 import { AssertionViolated, AssumptionFailed } from './control.js';
 import { EngineError, ModelError, NondeterminismError } from './errors.js';
 import type { WatchTracker } from './watches.js';
@@ -454,6 +454,15 @@ export class Execution {
     return s;
   }
 
+  /** Per invariant, the locations it read that its watch list covers (checked once each). */
+  private readonly watched = new Map<Invariant, Set<string>>();
+
+  private watchedBy(inv: Invariant): Set<string> {
+    let s = this.watched.get(inv);
+    if (s === undefined) this.watched.set(inv, (s = new Set()));
+    return s;
+  }
+
   private checkInvariants(list: readonly Invariant[]): void {
     for (const inv of list) {
       let msg: string | null = null;
@@ -471,7 +480,7 @@ export class Execution {
       if (rec && this.watches && !this.watches.done) rec.find((loc) => (this.watches!.touch(loc), null));
       if (rec) {
         if (rec.firstWrite !== undefined) throw new FootprintError(`invariant ${inv.name} writes ${rec.firstWrite}: an invariant must only read`);
-        const loc = inv.watch === undefined ? null : unwatched(rec, inv.watch);
+        const loc = inv.watch === undefined ? null : rec.firstReadOutside(inv.watch, this.watchedBy(inv));
         if (loc !== null) throw new FootprintError(`invariant ${inv.name} reads ${loc}, which its watch list (${inv.watch!.map((w) => JSON.stringify(w)).join(', ') || 'empty'}) does not cover; add it to watch`);
       }
       if (msg !== null) {

@@ -2,7 +2,7 @@
 // strategies' registry, the CLI and the test-runner integration.
 import type { EventRecord, Execution, Failure } from './execution.js';
 import type { ThreadId } from './types.js';
-import type { CacheStats } from './state-cache.js';
+import type { CacheStats, StateLookup } from './state-cache.js';
 
 export type StrategyName = 'dfs' | 'dpor' | 'bounded' | 'random' | 'pct';
 export const STRATEGIES: readonly StrategyName[] = ['dpor', 'dfs', 'bounded', 'random', 'pct'];
@@ -33,6 +33,9 @@ export interface ExploreOptions {
   cache?: boolean;
   /** Bytes the state cache may take before it turns into a bit array (bitstate). */
   maxCacheBytes?: number;
+  /** A job of a split search over states: the states the jobs of earlier waves explored, looked
+   * up (never changed) when the job's own cache has not seen a state (src/parallel/waves.ts). */
+  explored?: StateLookup;
   /** Record the canonical final state of every complete execution (for cross-checks). */
   collectFinalStates?: boolean;
   /** Polled between executions; true stops with verdict "interrupted". */

@@ -24,7 +24,7 @@ import type { Execution } from './execution.js';
 import { type Arrived, CheckpointError, checkResumed, type PinnedNode, type Strategy } from './strategy.js';
 import { type Access, type ThreadId, sameFootprint } from './types.js';
 import type { Fingerprint } from './fingerprint.js';
-import { FRESH, FRESH_UNSLEPT, StateCache } from './state-cache.js';
+import { FRESH, FRESH_UNSLEPT, StateCache, type StateLookup } from './state-cache.js';
 import { Dependence } from './dependence.js';
 import { parseState, statefulState } from './checkpoint-schema.js';
 
@@ -67,13 +67,17 @@ export class StatefulStrategy implements Strategy {
   /** Executions stopped at a state explored before. */
   revisits = 0;
   private readonly dep = new Dependence([]);
+  /** Length of the pinned prefix (a job of a split search); 0: none. */
+  private pinned = 0;
 
+  /** `base`: states explored by the jobs of earlier waves of a split search (read only). */
   constructor(
     private readonly sleepSets: boolean,
     maxCacheBytes = Infinity,
+    base: StateLookup | null = null,
   ) {
     this.name = sleepSets ? 'stateful' : 'dfs+cache';
-    this.cache = new StateCache(maxCacheBytes);
+    this.cache = new StateCache(maxCacheBytes, base);
   }
 
   beginExecution(): boolean {
@@ -108,6 +112,8 @@ export class StatefulStrategy implements Strategy {
    * explored before, with nothing left to explore from it; the execution stops there.
    */
   arrive(fp: Fingerprint | null, threads: number): Arrived {
+    // A job's prefix (pin) is the split's, not this search's: its states are not stored here.
+    if (this.depth < this.pinned) return 'explore';
     const sleep = this.sleepSets && threads <= MASK_THREADS ? this.childSleep() : 0;
     if (fp === null) {
       this.arrival = { fp, sleep, wake: null };
@@ -182,6 +188,7 @@ export class StatefulStrategy implements Strategy {
   /** One thread to explore per prefix node (the search ends with the subtree); the last node's
    * sleep set (earlier siblings included) gives the subtree's root its sleep set. */
   pin(prefix: readonly PinnedNode[]): void {
+    this.pinned = prefix.length;
     for (const n of prefix) {
       const pending: (readonly Access[] | undefined)[] = [];
       n.enabled.forEach((t, i) => (pending[t] = n.pending[i]));

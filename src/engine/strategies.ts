@@ -11,7 +11,7 @@ import type { Program } from './types.js';
 
 /** `bounded` is a meta-strategy (bounded.ts) over DFS; here it is one DFS at a fixed bound. */
 export function makeStrategy(name: StrategyName, probe: Program, o: ExploreOptions): Strategy {
-  if (cacheStates(name, probe, o)) return new StatefulStrategy(name === 'dpor' && o.accept === undefined, o.maxCacheBytes);
+  if (cacheStates(name, probe, o)) return new StatefulStrategy(name === 'dpor' && o.accept === undefined, o.maxCacheBytes, o.explored ?? null);
   switch (name) {
     case 'dfs':
       return new DfsStrategy(o.preemptionBound ?? Infinity);

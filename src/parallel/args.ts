@@ -12,7 +12,11 @@ type Values = Record<string, string | boolean | (string | boolean)[] | undefined
 export function parallelArgs(values: Values, strategy: string, resume: string | undefined): { parallel?: ParallelInput } {
   const w = values.workers;
   const s = values.shard;
-  if (w === undefined && s === undefined) return {};
+  const noShare = values['no-share-cache'] === true;
+  if (w === undefined && s === undefined) {
+    if (noShare) throw new UsageError('--no-share-cache goes with --workers: only a split search has jobs to share states between');
+    return {};
+  }
   if (resume !== undefined) throw new UsageError("--resume continues the checkpoint's search as it was: --workers and --shard cannot change it");
   const what = s !== undefined ? '--shard' : '--workers';
   if (strategy !== 'dpor' && strategy !== 'dfs') throw new UsageError(`${what} splits an exhaustive search: --strategy dpor or dfs, got ${strategy}`);
@@ -24,5 +28,6 @@ export function parallelArgs(values: Values, strategy: string, resume: string | 
   }
   const shard = typeof s === 'string' ? parseShard(s) : undefined;
   if (typeof s === 'string' && !shard) throw new UsageError(`--shard takes K/N with 1 ≤ K ≤ N (--shard 2/3), got "${quoteField(s, 40)}"`);
-  return { parallel: { workers, ...(shard ? { shard } : {}) } };
+  if (shard && noShare) throw new UsageError('--shard never shares states between jobs (other machines explore them): leave out --no-share-cache');
+  return { parallel: { workers, ...(shard ? { shard } : {}), ...(noShare ? { share: false } : {}) } };
 }

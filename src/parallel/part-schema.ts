@@ -36,7 +36,18 @@ export const shardPart = z
     params,
     units: count,
     digest: z.string().regex(/^[0-9a-f]{32}$/),
-    results: z.array(z.object({ unit: count, result }).strict()).max(1_000_000),
+    results: z
+      .array(
+        z
+          .object({
+            unit: count,
+            result,
+            // A unit's explored states (waves.ts), base64 of 12-byte triples; at most 2^27 states.
+            states: z.string().max(1 << 30).regex(/^[A-Za-z0-9+/]*={0,2}$/).optional(),
+          })
+          .strict(),
+      )
+      .max(1_000_000),
   })
   .strict()
   .refine((p) => p.results.every((r) => r.unit < p.units), 'names a unit past the split');

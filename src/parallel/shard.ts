@@ -17,7 +17,9 @@ export interface ShardVariant {
   readonly params: Readonly<Record<string, number>>;
   readonly units: number;
   readonly digest: string;
-  readonly results: readonly { readonly unit: number; readonly result: ExploreResult }[];
+  /** `states` (a checkpoint of a run that shares them, waves.ts): base64 of the unit's explored
+   * states as (lo, hi, sleep) 32-bit triples. */
+  readonly results: readonly { readonly unit: number; readonly result: ExploreResult; readonly states?: string }[];
 }
 
 /** Whether unit `i` is shard `s`'s. */

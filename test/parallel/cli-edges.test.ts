@@ -30,10 +30,10 @@ describe('parallel exploration at its edges', () => {
   it('resumes an interrupted split search from its finished jobs to the result of an uninterrupted run', async () => {
     const dir = tmp();
     const checkpoint = path.join(dir, 'cp.json');
-    // Long enough (about 14 s split on 2 workers here) that the signal at 4 s always comes first.
-    const args = ['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'cpus=2', '--param', 'pages=2', '--param', 'reclaim=1', '--param', 'psc=0', '--no-trace', '--json'];
+    // Long enough (about 10 s split on 2 workers here, idle) that the signal at 3 s always comes first.
+    const args = ['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--param', 'stores=2', '--no-trace', '--json'];
     const whole = report(dir, [...args, '--workers', '2']);
-    const stopped = await interrupt([...args, '--workers', '2', '--checkpoint', checkpoint], ['SIGINT'], 4000);
+    const stopped = await interrupt([...args, '--workers', '2', '--checkpoint', checkpoint], ['SIGINT'], 3000);
     expect(stopped.code).toBe(130);
     const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as { parallel: unknown; splitCurrent: { results: unknown[]; units: number } };
     expect(saved.parallel).toEqual({ workers: 2 });
@@ -58,20 +58,23 @@ describe('parallel exploration at its edges', () => {
 
   it('--time-limit bounds the whole split variant, not each job', () => {
     const started = performance.now();
-    const r = mmcheck(['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'pages=4', '--param', 'reclaim=4', '--param', 'stores=2', '--workers', '2', '--time-limit', '2', '--no-trace', '--json'], { cwd: tmp() });
+    const r = mmcheck(['explore', 'ptmigrate', '--variant', 'delimbo', '--param', 'cpus=2', '--param', 'reclaim=2', '--param', 'stores=2', '--workers', '2', '--time-limit', '2', '--no-trace', '--json'], { cwd: tmp() });
     expect(r.code).toBe(4);
     const [result] = (JSON.parse(r.out) as Report).results;
     expect(result).toMatchObject({ verdict: 'bounded', cut: 'time limit 2 s' });
-    // The whole search takes about 27 s here (2 workers); a limit per job would let it run on.
+    // The whole search takes over 25 s here (2 workers; 1,979,017 states in the first 25 s); a
+    // limit per job would let it run on.
     expect(performance.now() - started).toBeLessThan(20_000);
   }, 60_000);
 
-  it('refuses --workers and --shard that cannot split the search', () => {
+  it('refuses --workers, --shard and --no-share-cache that cannot split the search or share in it', () => {
     const cases: [string[], RegExp][] = [
       [['--workers', '0'], /--workers takes a whole number from 1/],
       [['--shard', '4/3'], /--shard takes K\/N/],
       [['--workers', '2', '--strategy', 'random'], /dpor or dfs/],
       [['--shard', '1/2', '--max-executions', '10'], /cannot split a search with --max-executions/],
+      [['--no-share-cache'], /--no-share-cache goes with --workers/],
+      [['--shard', '1/2', '--no-share-cache'], /--shard never shares states/],
     ];
     for (const [given, message] of cases) {
       const r = mmcheck(['explore', 'percpu', ...given]);

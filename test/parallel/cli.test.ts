@@ -1,6 +1,7 @@
-// `--workers`, `--shard` and `mmcheck merge` end to end: every worker count and every shard
-// split report the very results of one worker — times and the worker count aside — and merge
-// prints what the unsharded run prints.
+// `--workers`, `--shard` and `mmcheck merge` end to end: every worker count reports the very
+// results of one worker — times and the worker count aside —, every shard split merged those of
+// the unsharded run whose jobs share no states either (--no-share-cache), and merge prints what
+// that run prints.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { fixture, mmcheck, tmp } from '../cli/helpers.js';
 const masked = (t: string) => t.replace(/\d+(\.\d+)?\s?(ms|s)\b/g, 'T').replace(/time="[^"]*"/g, 'time=""');
 
 describe('parallel exploration', () => {
-  it('reports the same results on every built-in variant for 1, 2 and 4 workers and for 3 shards merged', () => {
+  it('reports the same results on every built-in variant for 1, 2 and 4 workers, and for 3 shards merged as without shared states', () => {
     const dir = tmp();
     const args = ['explore', '--no-minimise', '--no-trace'];
     const one = report(dir, [...args, '--workers', '1', '--json']);
@@ -22,12 +23,18 @@ describe('parallel exploration', () => {
       expect(many.parallel).toEqual({ workers: Number(n) });
       expect(timeless(many)).toEqual(timeless(one));
     }
+    const unshared = report(dir, [...args, '--workers', '2', '--no-share-cache', '--json']);
+    expect(unshared.parallel).toEqual({ workers: 2, share: false });
     const merged = report(dir, ['merge', ...shards(dir, [...args, '--workers', '1'], 3), '--no-trace', '--json']);
     expect(merged.parallel).toEqual({ shards: 3 });
-    expect(timeless(merged)).toEqual(timeless(one));
+    expect(timeless(merged)).toEqual(timeless(unshared));
+    // Jobs that look up what earlier waves explored store fewer states, with the same verdicts.
+    const states = (r: typeof one) => r.results.reduce((n, x) => n + Number(x.states ?? 0), 0);
+    expect(states(one)).toBeLessThan(states(unshared));
+    expect(one.results.map((x) => x.verdict)).toEqual(unshared.results.map((x) => x.verdict));
   }, 900_000);
 
-  it('reports the same results for 1 and 4 workers and for 2 shards of 2 workers merged on random programs (tsx-loaded in each worker)', () => {
+  it('reports the same results for 1 and 4 workers, and for 2 shards of 2 workers merged as without shared states, on random programs (tsx-loaded in each worker)', () => {
     const dir = tmp();
     let jobs = 0;
     // Drawn to hold with a few hundred executions, to violate, and to hold with thousands.
@@ -37,7 +44,8 @@ describe('parallel exploration', () => {
       expect(timeless(report(dir, [...args, '--workers', '4', '--json']))).toEqual(timeless(one));
       const files = shards(dir, [...args, '--workers', '2'], 2);
       jobs += files.reduce((k, f) => k + (JSON.parse(readFileSync(f, 'utf8')) as { variants: { results: unknown[] }[] }).variants[0]!.results.length, 0);
-      expect(timeless(report(dir, ['merge', ...files, '--no-trace', '--json']))).toEqual(timeless(one));
+      const unshared = report(dir, [...args, '--workers', '1', '--no-share-cache', '--json']);
+      expect(timeless(report(dir, ['merge', ...files, '--no-trace', '--json']))).toEqual(timeless(unshared));
     }
     // The programs were split into jobs that ran on the pool, not only into leaves.
     expect(jobs).toBeGreaterThan(50);
@@ -45,7 +53,7 @@ describe('parallel exploration', () => {
 
   it('merge prints the summary, JSON, JUnit and minimised trace files of the unsharded run', () => {
     const dir = tmp();
-    const model = ['explore', 'ptmigrate', '--workers', '2'];
+    const model = ['explore', 'ptmigrate', '--workers', '2', '--no-share-cache'];
     const whole = mmcheck([...model, '--out', 'whole', '--junit', 'whole.xml'], { cwd: dir, timeout: 600_000 });
     const files = shards(dir, ['explore', 'ptmigrate', '--workers', '2'], 3);
     const merged = mmcheck(['merge', ...files, '--out', 'merged', '--junit', 'merged.xml'], { cwd: dir, timeout: 600_000 });

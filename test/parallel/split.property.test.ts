@@ -34,22 +34,25 @@ function inOrder(make: () => Program, o: ExploreOptions, rule: FrontierRule, ord
   const results: (ExploreResult | undefined)[] = [];
   for (const i of order(split.units.length)) {
     const u = split.units[i]!;
-    if ('job' in u && (owned?.(i) ?? true)) results[i] = exploreSubtree(make, u.job, jobOptions(o));
+    if ('job' in u && (owned?.(i) ?? true)) results[i] = exploreSubtree(make, u.job, jobOptions(o)).result;
   }
   return mergeUnits(split, results, { threads: make().threads.map((t) => t.name), elapsedMs: 0, collectFinalStates: o.collectFinalStates });
 }
 
 describe('the split search against the plain searches', () => {
-  it('gives the verdicts and final states of stateless DFS, for every search and frontier (300 random programs)', () => {
+  it('gives the verdicts and final states of stateless DFS, for every search and frontier, shared states or not (300 random programs)', () => {
     let jobs = 0;
     fc.assert(
       fc.property(programs, fc.constantFrom(...rules), ({ nVars, threads, actors, perStep }, rule) => {
         const make = toyProgram(threads, nVars, 2, perStep ? forbidPair : () => [], actors);
         const dfs = exploreProgram(make, { strategy: 'dfs', cache: false, collectFinalStates: true });
         for (const o of SEARCHES) {
-          const split = exploreSplit(make, { ...o, collectFinalStates: true }, rule);
-          expect(split.verdict).toBe(dfs.verdict);
-          if (dfs.verdict === 'holds') expect(split.finalStates).toEqual(dfs.finalStates);
+          // Jobs of later waves looking up the states earlier waves explored, and not.
+          for (const share of [true, false]) {
+            const split = exploreSplit(make, { ...o, collectFinalStates: true }, rule, share);
+            expect(split.verdict).toBe(dfs.verdict);
+            if (dfs.verdict === 'holds') expect(split.finalStates).toEqual(dfs.finalStates);
+          }
           jobs += splitFor(make, o, rule)!.units.filter((u) => 'job' in u).length;
         }
       }),
@@ -95,7 +98,8 @@ describe('the split search against the plain searches', () => {
           const shards = Array.from({ length: n }, (_, k) => (i: number) => owns({ k: k + 1, n }, i));
           expect(timeless(inOrder(make, search, rule, shuffle, (i) => shards.some((s) => s(i))))).toEqual(straight);
         }
-        expect(straight).toEqual(timeless(exploreSplit(make, search, rule)));
+        // Jobs that do not share the states they explored (shards, --no-share-cache).
+        expect(straight).toEqual(timeless(exploreSplit(make, search, rule, false)));
       }),
       { numRuns: 200, seed: 16 },
     );
