@@ -111,7 +111,6 @@ async function runWave(
   // Jobs go to the pool only as workers free up (never more in flight than workers), so a job
   // past a violation already found is simply never started — nothing is aborted mid-run.
   let inFlight = 0;
-  let left = queue.length;
   let failure: unknown;
   let ended = false;
   await new Promise<void>((resolve) => {
@@ -119,7 +118,6 @@ async function runWave(
       // Once stopped, nothing new starts: the jobs not run are the checkpoint's to do.
       while (failure === undefined && Atomics.load(stopped, 0) === 0 && inFlight < p.workers && queue.length > 0) {
         const i = queue.shift()!;
-        left--;
         counter.queued--;
         if (i >= neededUnits(split, results)) continue;
         const u = split.units[i]!;
@@ -157,5 +155,6 @@ async function runWave(
     await closePool();
     throw failure;
   }
-  return !ended && left === 0 && Atomics.load(stopped, 0) === 0;
+  // Not stopped and not out of time: the loop above ended with the queue empty.
+  return !ended && Atomics.load(stopped, 0) === 0;
 }
