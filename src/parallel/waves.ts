@@ -11,8 +11,8 @@
 // Why waves and not one queue with each job seeing whatever had finished: that depends on
 // timing. Why these sizes (measured on ptmigrate delimbo with 2 writers, 81 jobs; states
 // stored over all jobs against 314,473 distinct): one job at a time 1.00×, waves 1, 2, 4, 8, 8, …
-// 1.10× with a 2-worker span of 0.69 of the sequential time; waves of 16 1.36×; no sharing
-// (each job its own cache) 3.65×.
+// 1.10×, waves of 16 1.36×, no sharing (each job its own cache) 3.65×. Two workers' wall time
+// is bound by the largest jobs more than by the waves (README, "Parallel exploration").
 //
 // A shard (--shard K/N) cannot see what other machines explored: shards, and `--no-share-cache`,
 // give every job its own cache (the split search as it was before waves).
