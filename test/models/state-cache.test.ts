@@ -34,17 +34,20 @@ const WIDER: Record<string, number>[] = [
   { warm: 1, stores: 2 },
 ];
 
+/** The search over states finds the stateless search's verdict, invariant and final states. */
+function agreesWithStateless(model: typeof PTMIGRATE, variant: string, params: Record<string, number>): void {
+  const o = { variant, params, collectFinalStates: true } as const;
+  const stateless = explore(model, { ...o, strategy: 'dpor', cache: false });
+  const stateful = explore(model, { ...o, strategy: 'dpor', cache: true });
+  expect(stateful.verdict).toBe(stateless.verdict);
+  expect(stateful.violation?.invariant).toBe(stateless.violation?.invariant);
+  if (stateful.verdict === 'holds') expect(stateful.finalStates).toEqual(stateless.finalStates);
+}
+
 describe('ptmigrate positions hold beyond the default parameters', () => {
   for (const params of WIDER) {
     for (const v of PTMIGRATE.variants) {
-      it(`${v.name} ${JSON.stringify(params)}`, () => {
-        const o = { variant: v.name, params, collectFinalStates: true } as const;
-        const stateless = explore(PTMIGRATE, { ...o, strategy: 'dpor', cache: false });
-        const stateful = explore(PTMIGRATE, { ...o, strategy: 'dpor', cache: true });
-        expect(stateful.verdict).toBe(stateless.verdict);
-        expect(stateful.violation?.invariant).toBe(stateless.violation?.invariant);
-        if (stateful.verdict === 'holds') expect(stateful.finalStates).toEqual(stateless.finalStates);
-      }, 120_000);
+      it(`${v.name} ${JSON.stringify(params)}`, () => agreesWithStateless(PTMIGRATE, v.name, params), 120_000);
     }
   }
 });
@@ -55,13 +58,6 @@ const CPA = builtinModels.find((m) => m.name === 'cpa')!;
 
 describe('cpa positions hold with the fork', () => {
   for (const v of CPA.variants) {
-    it(`${v.name} forks=1`, () => {
-      const o = { variant: v.name, params: { forks: 1 }, collectFinalStates: true } as const;
-      const stateless = explore(CPA, { ...o, strategy: 'dpor', cache: false });
-      const stateful = explore(CPA, { ...o, strategy: 'dpor', cache: true });
-      expect(stateful.verdict).toBe(stateless.verdict);
-      expect(stateful.violation?.invariant).toBe(stateless.violation?.invariant);
-      if (stateful.verdict === 'holds') expect(stateful.finalStates).toEqual(stateless.finalStates);
-    }, 120_000);
+    it(`${v.name} forks=1`, () => agreesWithStateless(CPA, v.name, { forks: 1 }), 120_000);
   }
 });

@@ -42,6 +42,7 @@ function inOrder(make: () => Program, o: ExploreOptions, rule: FrontierRule, ord
 describe('the split search against the plain searches', () => {
   it('gives the verdicts and final states of stateless DFS, for every search and frontier, shared states or not (300 random programs)', () => {
     let jobs = 0;
+    const stored = { shared: 0, own: 0 };
     fc.assert(
       fc.property(programs, fc.constantFrom(...rules), ({ nVars, threads, actors, perStep }, rule) => {
         const make = toyProgram(threads, nVars, 2, perStep ? forbidPair : () => [], actors);
@@ -52,6 +53,7 @@ describe('the split search against the plain searches', () => {
             const split = exploreSplit(make, { ...o, collectFinalStates: true }, rule, share);
             expect(split.verdict).toBe(dfs.verdict);
             if (dfs.verdict === 'holds') expect(split.finalStates).toEqual(dfs.finalStates);
+            stored[share ? 'shared' : 'own'] += split.cache?.states ?? 0;
           }
           jobs += splitFor(make, o, rule)!.units.filter((u) => 'job' in u).length;
         }
@@ -60,6 +62,9 @@ describe('the split search against the plain searches', () => {
     );
     // The frontiers did cut programs into subtrees (not only leaves above them).
     expect(jobs).toBeGreaterThan(1000);
+    // And later waves did look states up in what earlier waves explored (so the checks above
+    // cover pruning by a shared state, not only jobs that never met one).
+    expect(stored.shared).toBeLessThan(stored.own);
   });
 
   it('with DFS jobs runs exactly the executions of DFS and reports the violation DFS finds first (300 random programs)', () => {
