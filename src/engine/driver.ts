@@ -8,7 +8,7 @@
 // execution re-runs its prefix to reach the next branch — so a difference is a model error.
 import { countPreemptions } from './dfs.js';
 import { EngineError, NondeterminismError } from './errors.js';
-import { type EventRecord, Execution } from './execution.js';
+import { type EventRecord, Execution, ReplayPolicy } from './execution.js';
 import { type ExploreOptions, type ExploreResult, DEFAULT_MAX_STEPS, type Violation } from './results.js';
 import { CheckpointError, type Strategy } from './strategy.js';
 import { WatchTracker } from './watches.js';
@@ -48,6 +48,8 @@ export class Cursor {
 
   /** The execution before, kept to be rewound to the next one's branch point. */
   private last: Execution | null = null;
+  /** How rewinds bring threads back (ExploreOptions.replay). */
+  readonly replay = new ReplayPolicy();
 
   /**
    * Runs the next execution of a search: the previous one taken back to the branch point when
@@ -58,7 +60,7 @@ export class Cursor {
     const last = this.last;
     const k = this.restore && prev && last && last.program.state !== undefined ? this.restorable(strategy, prev) : 0;
     if (k > 0) {
-      last!.rewind(k, this.saved[k], this.saved[0]);
+      last!.rewind(k, this.saved[k], this.saved[0], this.replay);
       strategy.skipPrefix!(k);
       return { exec: last!, outcome: this.drive(last!, strategy, k, afterStep) };
     }
@@ -232,6 +234,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
   const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit, watches, positions: strategy.arrive !== undefined };
   const states = new Set<string>();
   const cursor = new Cursor(o.restore ?? true, o.resume !== undefined);
+  if (o.replay === 'full') cursor.replay.lazy = false;
   let executions = 0;
   let restoredSteps = 0;
   let blocked = 0;

@@ -41,6 +41,10 @@ interface ThreadState {
   readonly memoryless: boolean;
   gen: ThreadBody;
   pending: Step | null;
+  /** The generator is past this point (a rewind took the execution back before its later
+   * steps): `pending` is the step it yielded here, kept from when it ran; the generator is
+   * brought back, by feeding it its results, only if the thread steps again (see rewind). */
+  lazy: boolean;
   /** Why the thread stopped on a failed assumption; null while it has not. */
   assumeFailed: string | null;
 }
@@ -48,6 +52,15 @@ interface ThreadState {
 /** The recorded result of a step whose assumption failed. */
 class AssumeMark {
   constructor(readonly reason: string) {}
+}
+
+/** How rewinds bring threads back, for the executions of one search: lazily (a thread's
+ * generator is brought back only when it steps again) until that fails too often for the model. */
+export class ReplayPolicy {
+  lazy = true;
+  /** Threads brought back one by one, and how many of them needed every thread brought back. */
+  broughtBack = 0;
+  fallbacks = 0;
 }
 
 export interface ExecutionOptions {
@@ -86,6 +99,13 @@ export class Execution {
   /** The stepping thread's position after each event (when positions are kept): a rewind puts
    * them back instead of hashing every result it feeds again. */
   private readonly chainAfter: (Fingerprint | null)[] = [];
+  /** The step object each event ran: a thread taken back before its next event is pending there. */
+  private readonly ran: Step[] = [];
+  /** The program's initial state (from the first rewind): a thread that cannot be brought back
+   * alone is brought back with all the others, from the start (see bringBack). */
+  private initial: unknown = undefined;
+  /** How rewinds bring threads back; shared by the executions of one search. */
+  private replay: ReplayPolicy | undefined;
 
   constructor(make: () => Program, options: ExecutionOptions | number) {
     const o = typeof options === 'number' ? { maxSteps: options } : options;
@@ -101,6 +121,7 @@ export class Execution {
       memoryless: spec.memoryless === true,
       gen: undefined as unknown as ThreadBody,
       pending: null,
+      lazy: false,
       assumeFailed: null,
     }));
     // Start every thread up to its first shared operation, in declaration order.
@@ -196,6 +217,7 @@ export class Execution {
     const t = this.threads[tid];
     if (!t || !t.pending) throw new EngineError(`thread ${tid} cannot step: it has finished`);
     if (this.failure || this.blocked !== null) throw new EngineError('stepping an execution that has ended');
+    if (t.lazy) this.bringBack(tid);
     const step = t.pending;
     let footprint: readonly Access[] = [];
     let result: unknown;
@@ -229,6 +251,7 @@ export class Execution {
     if (threw) this.fail(tid, thrown, step);
     const event: EventRecord = { tid, label: step.label, note: step.note, footprint, conditional: step.enabled !== undefined };
     this.events.push(event);
+    this.ran.push(step);
     if (this.watches && !this.watches.done) this.watches.touchAll(footprint);
     if (t.assumeFailed !== null) {
       const mark = new AssumeMark(t.assumeFailed);
@@ -263,32 +286,136 @@ export class Execution {
   /**
    * Takes this execution back to its first `k` steps without running any of them, as a fresh
    * build brought forward would be, without building the program again: the state is put back
-   * as it was at the start, every thread that has stepped is started afresh and fed, in the
-   * order they ran, the results it received up to `k` (thread code between steps touches no
-   * shared state — the audit checks that), then the state is put back as it was saved at `k`.
-   * All of them, and in the initial state: a model may keep, in its declared state, what thread
-   * code does between steps (thp's ledger of references, ptmigrate's new table), so a thread
-   * fed alone, or in another state, could take another turn. Per-step invariants held in every
-   * state of the prefix when it first ran; they are not checked again.
+   * as it was saved at `k`. A thread that has not stepped since `k` is where it was. A thread
+   * that has is pending at the step it took first after `k` (the same step object, whose
+   * `enabled` and footprint are read in the state of the moment), and its generator is brought
+   * back only if it steps again (bringBack): most executions after a rewind end within a few
+   * steps at a state explored before, and their other threads are never resumed at all.
+   * Per-step invariants held in every state of the prefix when it first ran; they are not
+   * checked again. With `replay.lazy` off, every thread is brought back at once, from the start.
    */
-  rewind(k: number, saved: unknown, initial: unknown): void {
-    const state = this.program.state;
-    if (!state) throw new EngineError('rewind of a program that declares no state');
+  rewind(k: number, saved: unknown, initial: unknown, replay?: ReplayPolicy): void {
+    if (!this.program.state) throw new EngineError('rewind of a program that declares no state');
     if (k < 0 || k > this.events.length) throw new EngineError(`rewind to step ${k} of an execution of ${this.events.length}`);
+    this.initial = initial;
+    this.replay = replay;
     const events = this.events;
-    const stepped = new Set<ThreadId>();
-    for (let i = 0; i < events.length; i++) stepped.add(events[i]!.tid);
-    this.restoreState(initial);
+    if (replay !== undefined && replay.lazy) {
+      // The first step after k of every thread that stepped after k is where that thread is at k.
+      for (let i = events.length - 1; i >= k; i--) {
+        const t = this.threads[events[i]!.tid]!;
+        t.pending = this.ran[i]!;
+        t.lazy = true;
+        t.assumeFailed = null;
+      }
+      if (this.chains !== null) {
+        const done = new Uint8Array(this.threads.length);
+        for (let i = events.length - 1; i >= k; i--) done[events[i]!.tid] = 1;
+        for (let i = k - 1; i >= 0; i--) {
+          const tid = events[i]!.tid;
+          if (done[tid] !== 1) continue;
+          done[tid] = 2;
+          this.chains[tid] = this.chainAfter[i]!;
+        }
+        // Moved threads that had not stepped before k are at their start.
+        for (let tid = 0; tid < done.length; tid++) {
+          if (done[tid] !== 1) continue;
+          this.chains[tid] = CHAIN_START;
+          this.place(tid);
+        }
+      }
+    } else {
+      this.restoreState(initial);
+      this.replayFromStart(k);
+    }
+    this.truncate(k);
+    this.restoreState(saved);
+  }
+
+  private truncate(k: number): void {
+    this.events.length = k;
+    this.results.length = k;
+    this.ran.length = k;
+    if (this.chainAfter.length > k) this.chainAfter.length = k;
+    if (this.opaqueFrom >= k) this.opaqueFrom = Infinity;
+    this.failure = null;
+    this.blocked = null;
+  }
+
+  /**
+   * Brings a thread pending at a kept step (a rewind took it back) to life: a new generator fed
+   * the results the thread received, in the state of now. Thread code between steps reads and
+   * writes no shared state (the audit checks that), so this is where the thread was — unless the
+   * model's own bookkeeping, kept in plain JS, is read or written by that code: every step it
+   * yields must then be the one it took, and the state must be as it was, or the thread is
+   * brought back the safe way, with every other thread, from the initial state (and after
+   * many such cases the search stops trying).
+   */
+  private bringBack(tid: ThreadId): void {
+    const t = this.threads[tid]!;
+    const kept = t.pending!;
+    const before = this.saveState();
+    let ok = true;
+    let gen: ThreadBody | undefined;
+    let now: Step | null = null;
+    try {
+      gen = this.program.threads[tid]!.body();
+      now = this.nextStep(t, gen.next(undefined));
+      const events = this.events;
+      for (let i = 0; i < events.length && ok; i++) {
+        const e = events[i]!;
+        if (e.tid !== tid) continue;
+        if (now === null || now.label !== e.label) ok = false;
+        else now = this.nextStep(t, gen.next(this.results[i]));
+      }
+    } catch {
+      ok = false;
+    }
+    if (ok && (now === null || now.label !== kept.label)) ok = false;
+    if (ok && this.saveState() !== before) {
+      // Thread code wrote the model's bookkeeping again: put it back as it was.
+      this.restoreState(before);
+    }
+    const replay = this.replay;
+    if (replay !== undefined) replay.broughtBack++;
+    if (ok) {
+      t.gen = gen!;
+      t.pending = now;
+      t.lazy = false;
+      return;
+    }
+    if (replay !== undefined && ++replay.fallbacks >= 16 && replay.fallbacks * 8 >= replay.broughtBack) replay.lazy = false;
+    this.restoreState(this.initial);
+    this.replayFromStart(this.events.length);
+    this.restoreState(before);
+  }
+
+  /**
+   * Brings every thread that stepped in the first `k` events, or is pending at a kept step,
+   * back from the initial state (already put back): each is started afresh and fed, in the
+   * order they ran, the results it received up to `k`. All of them, and in the initial state: a
+   * model may keep, in its declared state, what thread code does between steps (thp's ledger of
+   * references), so a thread fed alone, or in another state, could take another turn.
+   */
+  private replayFromStart(k: number): void {
+    const events = this.events;
+    const again = new Uint8Array(this.threads.length);
+    const moved = new Uint8Array(this.threads.length);
+    for (let i = 0; i < events.length; i++) again[events[i]!.tid] = 1;
+    for (let i = k; i < events.length; i++) moved[events[i]!.tid] = 1;
+    for (let tid = 0; tid < this.threads.length; tid++) if (this.threads[tid]!.lazy) again[tid] = 1;
     // Started again in id order, as the constructor starts them.
-    const again = [...stepped].sort((a, b) => a - b);
-    for (const tid of again) {
+    const pendingAt: (Step | null)[] = this.threads.map((t) => (t.lazy ? t.pending : null));
+    for (let tid = 0; tid < this.threads.length; tid++) {
+      if (again[tid] !== 1) continue;
       const t = this.threads[tid]!;
       t.assumeFailed = null;
-      if (this.chains) this.chains[tid] = CHAIN_START;
+      t.lazy = false;
       try {
         t.gen = this.program.threads[tid]!.body();
         // Unaudited: this thread code ran, audited, when the prefix first ran.
         t.pending = this.nextStep(t, t.gen.next(undefined));
+        if (this.chains !== null) this.chains[tid] = CHAIN_START;
         this.place(tid);
       } catch (err) {
         if (err instanceof ModelError || err instanceof EngineError) throw err;
@@ -297,7 +424,7 @@ export class Execution {
     }
     for (let i = 0; i < k; i++) {
       const e = events[i]!;
-      if (!stepped.has(e.tid)) continue;
+      if (again[e.tid] !== 1) continue;
       const t = this.threads[e.tid]!;
       const step = t.pending;
       if (!step || step.label !== e.label) {
@@ -306,7 +433,6 @@ export class Execution {
         );
       }
       const r = this.results[i];
-      // Positions are put back from chainAfter below, not hashed again.
       if (r instanceof AssumeMark) {
         t.assumeFailed = r.reason;
         t.pending = null;
@@ -319,19 +445,24 @@ export class Execution {
         throw new NondeterminismError(`the model is not deterministic: bringing ${t.name} back through step ${i + 1} failed (${this.failure?.message ?? errText(err)})`);
       }
     }
+    // A thread that was pending at a kept step must be at that step again.
+    for (let tid = 0; tid < this.threads.length; tid++) {
+      const was = pendingAt[tid];
+      if (was === null || was === undefined || moved[tid] === 1) continue;
+      const t = this.threads[tid]!;
+      if (t.pending === null || t.pending.label !== was.label) {
+        throw new NondeterminismError(
+          `the model is not deterministic: on the same schedule, after step ${k} ${t.name} was at \`${was.label}\`, now it is ${t.pending ? `at \`${t.pending.label}\`` : 'finished'} (brought back by feeding its thread the results it received)`,
+        );
+      }
+    }
+    // Positions: the chains after each event are kept (chainAfter), not hashed again.
     if (this.chains !== null) {
       for (let i = 0; i < k; i++) {
         const tid = events[i]!.tid;
-        if (stepped.has(tid)) this.chains[tid] = this.chainAfter[i]!;
+        this.chains[tid] = this.chainAfter[i]!;
       }
-      this.chainAfter.length = k;
     }
-    events.length = k;
-    this.results.length = k;
-    if (this.opaqueFrom >= k) this.opaqueFrom = Infinity;
-    this.failure = null;
-    this.blocked = null;
-    this.restoreState(saved);
   }
 
   private restoreState(saved: unknown): void {

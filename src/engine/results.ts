@@ -28,6 +28,10 @@ export interface ExploreOptions {
   /** Start each execution from the saved state at its branch point, for programs that declare
    * `state` (default true); false re-runs every prefix. */
   restore?: boolean;
+  /** How a restored execution brings back a thread that stepped after the branch point:
+   * 'lazy' (default) only when it steps again, from its own results; 'full' every such
+   * thread at once, with every other, from the initial state (the safe way, for cross-checks). */
+  replay?: 'lazy' | 'full';
   /** Store visited states and stop an execution at a state seen before (dfs; dpor becomes the
    * stateful search with sleep sets). Default false here; the CLI and the matchers turn it on. */
   cache?: boolean;
