@@ -137,10 +137,16 @@ const HASH: unique symbol = Symbol('mmcheck.fingerprint');
  * the collector more still) than a few mixes. */
 const MEMO_MIN = 8;
 
+/** A hash kept on the object it is the hash of (`of`): an object spread or assigned from it
+ * copies the property along, and the copy, which may then change, must not take it as its own. */
+interface Kept extends Fingerprint {
+  readonly of: object;
+}
+
 function hashObject(v: object, remember: boolean): Fingerprint {
   if (remember) {
-    const own = (v as { [HASH]?: Fingerprint })[HASH];
-    if (own !== undefined) return own;
+    const own = (v as { [HASH]?: Kept })[HASH];
+    if (own !== undefined && own.of === v) return own;
   }
   const big = remember && (Array.isArray(v) ? v.length : v instanceof Map || v instanceof Set ? v.size : 16) >= MEMO_MIN;
   const known = big ? memo.get(v) : undefined;
@@ -183,12 +189,17 @@ function hashObject(v: object, remember: boolean): Fingerprint {
   la = sa;
   lb = sb;
   ln = sn;
-  // Kept on the object itself, not enumerable: a spread copy of it must not inherit it. Not on
-  // arrays of fewer than 4 items (hashing them again costs less than the property); a frozen
-  // object falls back to the WeakMap, when big enough to be worth an entry.
+  // Kept on the object itself, by a plain store (a defineProperty took half of all hashing
+  // time), with the object it belongs to (see Kept). Not on arrays of fewer than 4 items
+  // (hashing them again costs less than the property); a frozen object falls back to the
+  // WeakMap, when big enough to be worth an entry.
   if (remember && (!Array.isArray(v) || v.length >= 4)) {
-    if (Object.isExtensible(v)) Object.defineProperty(v, HASH, { value: h });
-    else if (big) memo.set(v, h);
+    if (Object.isExtensible(v)) {
+      const kept: Kept = { lo: h.lo, hi: h.hi, of: v };
+      (v as { [HASH]?: Kept })[HASH] = kept;
+      return kept;
+    }
+    if (big) memo.set(v, h);
   }
   return h;
 }
