@@ -93,7 +93,7 @@ export class Cursor {
   /** Runs `exec`, whose first `k` steps are already there, to its end. */
   private drive(exec: Execution, strategy: Strategy, k: number, afterStep?: (event: EventRecord) => void): ExecutionOutcome {
     const prev = this.prev;
-    let enabledSets: ThreadId[][] = [];
+    let enabledSets: (readonly ThreadId[])[] = [];
     let following = prev !== null;
     let abandoned = false;
     let revisit = false;
@@ -103,7 +103,7 @@ export class Cursor {
     // States up to the branch point were visited by the executions before; the cache is asked
     // about the states after it.
     const branch = strategy.replayedPrefix?.() ?? 0;
-    if (k > 0) enabledSets = prev!.enabled.slice(0, k) as ThreadId[][];
+    if (k > 0) enabledSets = prev!.enabled.slice(0, k);
     if (saving) this.saved.length = Math.max(k + 1, 1);
     if (saving && k === 0) this.saved[0] = exec.saveState();
     for (let d = k; !exec.failure && exec.blocked === null; d++) {
@@ -144,8 +144,10 @@ export class Cursor {
       strategy.afterStep?.(exec, event);
       afterStep?.(event);
     }
-    // Copies: the next execution may be this one, rewound.
-    this.prev = { opaqueFrom: exec.opaqueFrom, enabled: enabledSets, start: this.start, events: exec.events.slice() };
+    // The events are not copied: a fresh build leaves this execution's list as it is, and a
+    // rewind keeps its first k events, where the next execution follows this one (the branch
+    // point's step is another thread's, so it stops following there).
+    this.prev = { opaqueFrom: exec.opaqueFrom, enabled: enabledSets, start: this.start, events: exec.events };
     // A revisit ends the execution like an abandonment: everything after it was explored.
     return { abandoned: abandoned || revisit, enabled: enabledSets, restored: k };
   }
@@ -160,11 +162,11 @@ export class Cursor {
 
   /** How many leading steps of the execution about to run can be restored rather than run. */
   private restorable(strategy: Strategy, prev: Path): number {
-    // Now and then (executions 2^i and every 61st) the prefix is re-run instead, so the cursor
+    // Now and then (executions 2^i and every 251st) the prefix is re-run instead, so the cursor
     // compares a real run with what restored executions did: a state that save/restore does not
     // cover, like any nondeterminism, shows up as a difference.
     const n = ++this.executions;
-    if ((n & (n - 1)) === 0 || n % 61 === 0) return 0;
+    if ((n & (n - 1)) === 0 || n % 251 === 0) return 0;
     if (!strategy.skipPrefix) return 0;
     const k = strategy.replayedPrefix?.() ?? 0;
     // The saved state at k, the prefix's results as plain data, and the prefix itself.

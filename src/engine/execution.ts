@@ -54,6 +54,20 @@ class AssumeMark {
   constructor(readonly reason: string) {}
 }
 
+/** The thread ids in `mask`, one list per mask (asked before every step: a new list each time
+ * was among the search's largest allocations). */
+const enabledLists = new Map<number, readonly ThreadId[]>();
+function enabledList(mask: number): readonly ThreadId[] {
+  let l = enabledLists.get(mask);
+  if (l === undefined) {
+    const out: ThreadId[] = [];
+    for (let m = mask, t = 0; m !== 0; t++, m >>>= 1) if ((m & 1) !== 0) out.push(t);
+    l = out;
+    if (enabledLists.size < 1 << 14) enabledLists.set(mask, l);
+  }
+  return l;
+}
+
 /** How rewinds bring threads back, for the executions of one search: lazily (a thread's
  * generator is brought back only when it steps again) until that fails too often for the model. */
 export class ReplayPolicy {
@@ -196,13 +210,18 @@ export class Execution {
     return ok && !this.failure;
   }
 
-  /** Threads whose next step can run now, in id order (the scheduler's choices). */
-  enabled(): ThreadId[] {
-    const out: ThreadId[] = [];
-    for (let tid = 0; tid < this.threads.length && !this.failure && this.blocked === null; tid++) {
-      if (this.isEnabled(tid)) out.push(tid);
+  /** Threads whose next step can run now, in id order (the scheduler's choices). The list is
+   * shared by every execution that has the same threads enabled: never change it. */
+  enabled(): readonly ThreadId[] {
+    const n = this.threads.length;
+    if (n > 30) {
+      const out: ThreadId[] = [];
+      for (let tid = 0; tid < n && !this.failure && this.blocked === null; tid++) if (this.isEnabled(tid)) out.push(tid);
+      return out;
     }
-    return out;
+    let mask = 0;
+    for (let tid = 0; tid < n && !this.failure && this.blocked === null; tid++) if (this.isEnabled(tid)) mask |= 1 << tid;
+    return enabledList(mask);
   }
 
   /** True once nothing can run: either every thread finished or the execution is stuck. */

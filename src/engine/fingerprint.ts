@@ -101,9 +101,10 @@ function walk(v: unknown, remember = true): void {
       return walk(v.toString(16), remember);
     case 'object': {
       if (v === null) return word(T_NULL);
-      const h = hashObject(v, remember);
-      word(h.lo);
-      return word(h.hi);
+      hashObject(v, remember);
+      const hi = rhi;
+      word(rlo);
+      return word(hi);
     }
     default:
       throw new Unhashable(`a ${typeof v} is not data`);
@@ -143,14 +144,27 @@ interface Kept extends Fingerprint {
   readonly of: object;
 }
 
-function hashObject(v: object, remember: boolean): Fingerprint {
+/** hashObject's result (two numbers, not an object: most are mixed into their parent at once). */
+let rlo = 0;
+let rhi = 0;
+
+/** Hashes `v` into rlo:rhi. */
+function hashObject(v: object, remember: boolean): void {
   if (remember) {
     const own = (v as { [HASH]?: Kept })[HASH];
-    if (own !== undefined && own.of === v) return own;
+    if (own !== undefined && own.of === v) {
+      rlo = own.lo;
+      rhi = own.hi;
+      return;
+    }
   }
   const big = remember && (Array.isArray(v) ? v.length : v instanceof Map || v instanceof Set ? v.size : 16) >= MEMO_MIN;
   const known = big ? memo.get(v) : undefined;
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    rlo = known.lo;
+    rhi = known.hi;
+    return;
+  }
   const sa = la, sb = lb, sn = ln;
   begin();
   if (Array.isArray(v)) {
@@ -185,7 +199,8 @@ function hashObject(v: object, remember: boolean): Fingerprint {
       walk((v as Record<string, unknown>)[k], remember);
     }
   }
-  const h = done();
+  rlo = fmix(la ^ ln);
+  rhi = fmix(lb ^ Math.imul(ln, 0x27d4eb2f));
   la = sa;
   lb = sb;
   ln = sn;
@@ -194,14 +209,9 @@ function hashObject(v: object, remember: boolean): Fingerprint {
   // (hashing them again costs less than the property); a frozen object falls back to the
   // WeakMap, when big enough to be worth an entry.
   if (remember && (!Array.isArray(v) || v.length >= 4)) {
-    if (Object.isExtensible(v)) {
-      const kept: Kept = { lo: h.lo, hi: h.hi, of: v };
-      (v as { [HASH]?: Kept })[HASH] = kept;
-      return kept;
-    }
-    if (big) memo.set(v, h);
+    if (Object.isExtensible(v)) (v as { [HASH]?: Kept })[HASH] = { lo: rlo, hi: rhi, of: v };
+    else if (big) memo.set(v, { lo: rlo, hi: rhi });
   }
-  return h;
 }
 
 /** Fingerprints of position keys and memoryless threads' labels, by tag and text (asked at

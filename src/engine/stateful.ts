@@ -176,7 +176,7 @@ export class StatefulStrategy implements Strategy {
       this.sleepBlocked++;
       return null;
     }
-    this.nodes.push({ enabled: [...enabled], pending, sleep: arrival.sleep, todo, index: 0, fp: arrival.fp });
+    this.nodes.push({ enabled, pending, sleep: arrival.sleep, todo, index: 0, fp: arrival.fp });
     return todo[0]!;
   }
 

@@ -255,6 +255,10 @@ export class Cpu implements Stateful<CpuState> {
     return (this.last = { irq: this.irq, insn: this.insn, mm, ipis: this.ipiQueue.slice(), acks: [...this.acks], tlb });
   }
   restore(s: CpuState): void {
+    // Put back the state it holds, unchanged since: nothing to do (a rewind puts back every
+    // part, and most CPUs did not change after the branch point; refilling their sets and maps
+    // allocated more than any other part of the search).
+    if (s === this.last && !this.changed) return this.tlb.restore(s.tlb);
     this.irq = s.irq;
     this.insn = s.insn;
     this.root = this.host.mmAt(s.mm);

@@ -155,6 +155,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     return words;
   }
   restore(s: MemoryState): void {
+    if (s === this.last && !this.changed) return; // (see Cpu.restore)
     const n = this.wordsPerFrame;
     if (s.words.length !== this.frameCount * n) throw new Error(`restore: saved memory has ${s.words.length} words, this one ${this.frameCount * n}`);
     for (let f = 0; f < this.frameCount; f++) {

@@ -149,6 +149,7 @@ export class PageArray implements Stateful<readonly number[]> {
     return (this.last = this.words.slice());
   }
   restore(s: readonly number[]): void {
+    if (s === this.last && !this.changed) return; // (see Cpu.restore)
     if (s.length !== this.words.length) throw new Error(`restore: saved struct pages are for ${s.length / FIELDS} frames, not ${this.words.length / FIELDS}`);
     for (let k = 0; k < s.length; k++) this.words[k] = s[k]!;
     this.last = s;

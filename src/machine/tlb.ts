@@ -268,6 +268,7 @@ export class Tlb implements Stateful<TlbState> {
     return (this.last = { small, large, psc, pin: this.pin });
   }
   restore(s: TlbState): void {
+    if (s === this.last && !this.changed) return; // (see Cpu.restore)
     this.small.clear();
     for (const e of s.small) this.small.set(e.va, e);
     this.large.clear();

@@ -165,7 +165,7 @@ function visit(
   states: UpperStates | undefined,
 ): Open | null {
   const exec = new Execution(make, execOptions);
-  const enabledSets: ThreadId[][] = [];
+  const enabledSets: (readonly ThreadId[])[] = [];
   for (const t of schedule) {
     if (exec.failure || exec.blocked !== null) break;
     enabledSets.push(exec.enabled());
