@@ -228,11 +228,13 @@ const names = (exec: Execution, tids: readonly ThreadId[]) => (tids.length ? tid
 const fpText = (f: readonly Access[]) => `[${f.map((a) => `${a.write ? 'w' : 'r'} ${a.loc}`).join(', ')}]`;
 
 /** Explores with `strategy` until it has nothing left, a violation, a budget or a stop. */
-export function run(make: () => Program, strategy: Strategy, o: ExploreOptions): ExploreResult {
+export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, probe: Program = make()): ExploreResult {
   const now = o.now ?? (() => performance.now());
   const audit = o.audit ?? true;
   // Only with the audit on: invariant reads are what it records.
-  const watches = audit ? new WatchTracker(make().invariants) : undefined;
+  // The invariants and thread names of a build that never runs (`probe`, the caller's when it
+  // has one: a build costs more than a small search's every step).
+  const watches = audit ? new WatchTracker(probe.invariants) : undefined;
   const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit, watches, positions: strategy.arrive !== undefined };
   const states = new Set<string>();
   const cursor = new Cursor(o.restore ?? true, o.resume !== undefined);
@@ -256,7 +258,14 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
   let violation: Violation | undefined;
   let stopped: 'interrupted' | 'bounded' | undefined;
   let cut: string | undefined;
-  let threads: readonly string[] = make().threads.map((t) => t.name);
+  let threads: readonly string[] = probe.threads.map((t) => t.name);
+  // The probe, never run, is the first execution's program.
+  let unused: Program | undefined = probe;
+  const build = (): Program => {
+    const p = unused ?? make();
+    unused = undefined;
+    return p;
+  };
   let ended = 0;
   while (true) {
     if (o.shouldStop?.()) {
@@ -287,7 +296,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions):
           o.onProgress!({ executions: executions + blocked, steps: steps + n, elapsedMs: t - t0, ...statesNow() });
         }
       : undefined;
-    const { exec, outcome } = cursor.runNext(() => (current = new Execution(make, execOptions)), strategy, beat);
+    const { exec, outcome } = cursor.runNext(() => (current = new Execution(build, execOptions)), strategy, beat);
     current = exec;
     threads = Array.from({ length: exec.threadCount }, (_, t) => exec.threadName(t));
     const { abandoned, enabled, restored } = outcome;

@@ -22,7 +22,7 @@ export function exploreProgram(make: () => Program, options: ExploreOptions = {}
     return buildFailure(strategy, e);
   }
   if (strategy === 'bounded') return exploreBounded(make, options);
-  const r = run(make, makeStrategy(strategy, probe, options), options);
+  const r = run(make, makeStrategy(strategy, probe, options), options, probe);
   // Asked (by default) to store states, but a fingerprint needs the program's saved state.
   const wanted = options.cache === true && (strategy === 'dpor' || (strategy === 'dfs' && options.preemptionBound === undefined));
   return wanted && probe.state === undefined ? { ...r, stateless: 'the model declares no Program.state, so its states cannot be stored' } : r;
