@@ -256,7 +256,10 @@ export class Machine implements CpuHost, Stateful<MachineState> {
 
   /** Every TLB entry of every CPU that translates `v`. */
   translations(v: VirtAddr): { cpu: CpuId; entry: TlbEntry }[] {
-    return this.cpuList.flatMap((c) => c.tlb.translations(v).map((entry) => ({ cpu: c.id, entry })));
+    // A loop, not flatMap: invariants ask this for every address after every step.
+    const out: { cpu: CpuId; entry: TlbEntry }[] = [];
+    for (const c of this.cpuList) for (const entry of c.tlb.translations(v)) out.push({ cpu: c.id, entry });
+    return out;
   }
 
   // ---- state descriptions ----
