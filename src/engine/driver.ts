@@ -162,11 +162,11 @@ export class Cursor {
 
   /** How many leading steps of the execution about to run can be restored rather than run. */
   private restorable(strategy: Strategy, prev: Path): number {
-    // Now and then (executions 2^i and every 251st) the prefix is re-run instead, so the cursor
+    // Now and then (executions 2^i and every 61st) the prefix is re-run instead, so the cursor
     // compares a real run with what restored executions did: a state that save/restore does not
     // cover, like any nondeterminism, shows up as a difference.
     const n = ++this.executions;
-    if ((n & (n - 1)) === 0 || n % 251 === 0) return 0;
+    if ((n & (n - 1)) === 0 || n % 61 === 0) return 0;
     if (!strategy.skipPrefix) return 0;
     const k = strategy.replayedPrefix?.() ?? 0;
     // The saved state at k, the prefix's results as plain data, and the prefix itself.

@@ -54,6 +54,26 @@ class AssumeMark {
   constructor(readonly reason: string) {}
 }
 
+/** Two saved states are equal: the same object (a save of unchanged parts hands back the last
+ * one), or, for a program whose save copies afresh, the same fingerprint. */
+function sameState(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  try {
+    const x = fingerprint(a);
+    const y = fingerprint(b);
+    return x.lo === y.lo && x.hi === y.hi;
+  } catch (e) {
+    if (e instanceof Unhashable) return false;
+    throw e;
+  }
+}
+
+/** A step that is plain data but for `run`: its footprint a list and no enabled condition. A
+ * kept one answers for its thread as a freshly yielded one would. */
+function isPlainStep(s: Step): boolean {
+  return typeof s.footprint !== 'function' && s.enabled === undefined;
+}
+
 /** The thread ids in `mask`, one list per mask (asked before every step: a new list each time
  * was among the search's largest allocations). */
 const enabledLists = new Map<number, readonly ThreadId[]>();
@@ -349,6 +369,13 @@ export class Execution {
     }
     this.truncate(k);
     this.restoreState(saved);
+    // A kept step whose footprint or enabled condition is a function may read its thread's
+    // locals, which the thread's code changed after the step (a loop counter): such a thread is
+    // brought back now, in the state at k, and only one whose kept step is plain data waits.
+    for (let tid = 0; tid < this.threads.length; tid++) {
+      const t = this.threads[tid]!;
+      if (t.lazy && !isPlainStep(t.pending!)) this.bringBack(tid);
+    }
   }
 
   private truncate(k: number): void {
@@ -391,10 +418,9 @@ export class Execution {
       ok = false;
     }
     if (ok && (now === null || now.label !== kept.label)) ok = false;
-    if (ok && this.saveState() !== before) {
-      // Thread code wrote the model's bookkeeping again: put it back as it was.
-      this.restoreState(before);
-    }
+    // Thread code that writes the model's bookkeeping may read it too, into its locals, where
+    // no label shows it: such a thread is brought back with all the others, in order.
+    if (ok && !sameState(this.saveState(), before)) ok = false;
     const replay = this.replay;
     if (replay !== undefined) replay.broughtBack++;
     if (ok) {

@@ -120,10 +120,29 @@ export type Op =
 
 /** A program whose threads run the given op lists; locals are folded into the final state. */
 /** `actors` threads (the last ones) need not finish: an execution may end with them blocked. */
-export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invariants: (s: Shared) => Invariant[] = () => [], actors = 0): () => Program {
+/** `recordInSteps`: what a thread reads goes to `seen` inside the step that reads it, not in the
+ * thread's code between steps (a model whose thread code writes no bookkeeping). */
+export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invariants: (s: Shared) => Invariant[] = () => [], actors = 0, recordInSteps = false): () => Program {
   return () => {
     const s = new Shared(nVars, nLocks);
     const seen: number[][] = threads.map(() => []);
+    /** Reads `step`'s result into seen[me] (in its run when recordInSteps, else in the code). */
+    function* observe(step: Step<number | boolean>, me: number): Generator<Step, void, unknown> {
+      const num = (v: number | boolean): number => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+      if (!recordInSteps) {
+        seen[me]!.push(num(yield* perform(step)));
+        return;
+      }
+      yield* perform<number | boolean>({
+        label: step.label,
+        footprint: step.footprint,
+        run: () => {
+          const v = step.run();
+          seen[me]!.push(num(v));
+          return v;
+        },
+      });
+    }
     function* runOps(ops: Op[], me: number, path = ''): ThreadBody {
       for (let i = 0; i < ops.length; i++) yield* at(`${path}${i}`, runOp(ops[i]!, me, `${path}${i}.`));
     }
@@ -132,16 +151,16 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
     function* runOp(op: Op, me: number, path: string): ThreadBody {
       switch (op.kind) {
         case 'load':
-          seen[me]!.push(yield* perform(s.load(op.x)));
+          yield* observe(s.load(op.x), me);
           break;
         case 'loadIndirect':
-          seen[me]!.push(yield* perform(s.loadIndirect(op.x)));
+          yield* observe(s.loadIndirect(op.x), me);
           break;
         case 'store':
           yield* perform(s.store(op.x, op.v));
           break;
         case 'cas':
-          seen[me]!.push((yield* perform(s.cas(op.x, op.expect, op.v))) ? 1 : 0);
+          yield* observe(s.cas(op.x, op.expect, op.v), me);
           break;
         case 'await':
           yield* perform(s.await(op.x, op.v));

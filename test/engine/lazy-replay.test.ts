@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
 import type { ExploreResult } from '../../src/engine/results.js';
-import { type Program, perform, write } from '../../src/engine/types.js';
+import { type Program, perform, read, write } from '../../src/engine/types.js';
 import { explore } from '../../src/index.js';
 import { Shared, toyProgram } from '../../src/testing/toy.js';
 import { builtinModels } from '../../models/index.js';
@@ -28,10 +28,12 @@ const counts = (r: ExploreResult) => ({
 });
 
 describe('lazy replay', () => {
-  it('explores exactly what the full replay explores (dfs, dpor, with and without states; 300 random programs)', () => {
+  it('explores exactly what the full replay explores (dfs, dpor, with and without states; 400 random programs)', () => {
     fc.assert(
-      fc.property(smallPrograms, ({ nVars, threads, actors, perStep }) => {
-        const make = toyProgram(threads, nVars, 2, perStep ? forbidPair : () => [], actors);
+      fc.property(smallPrograms, fc.boolean(), ({ nVars, threads, actors, perStep }, inSteps) => {
+        // Reads recorded in the steps (thread code writes nothing: threads are brought back
+        // alone) or by thread code (every bring-back falls back to the full replay).
+        const make = toyProgram(threads, nVars, 2, perStep ? forbidPair : () => [], actors, inSteps);
         for (const strategy of ['dfs', 'dpor'] as const) {
           for (const cache of [false, true]) {
             const o = { strategy, cache, collectFinalStates: true, accept: cache ? undefined : () => false } as const;
@@ -39,7 +41,7 @@ describe('lazy replay', () => {
           }
         }
       }),
-      { numRuns: 300, seed: 29 },
+      { numRuns: 400, seed: 29 },
     );
   });
 
@@ -49,6 +51,9 @@ describe('lazy replay', () => {
       [0, 1, 2].map((t) => [{ kind: 'store', x: 0, v: t + 1 }, { kind: 'load', x: 1 }, { kind: 'store', x: 1, v: t + 1 }, { kind: 'load', x: 0 }]),
       2,
       0,
+      () => [],
+      0,
+      true,
     );
     // Every step a thread's code yields, run or fed back, is counted.
     const make = (): Program => {
@@ -117,6 +122,104 @@ describe('lazy replay', () => {
       expect(full.verdict).toBe('holds');
       expect(counts(lazy)).toEqual(counts(full));
     }
+  });
+});
+
+describe('lazy replay of threads whose steps read their locals, or whose code reads bookkeeping', () => {
+  // Found by review: a kept step asked for its footprint or enabled condition after a rewind,
+  // and a thread brought back alone reading a ledger into a local, gave wrong answers.
+  const runs = (make: () => Program, strategies: readonly ('dfs' | 'dpor')[]) => {
+    for (const strategy of strategies) {
+      for (const cache of [false, true]) {
+        const o = { strategy, cache, collectFinalStates: true, audit: false } as const;
+        expect(counts(exploreProgram(make, { ...o, replay: 'lazy' }))).toEqual(counts(exploreProgram(make, { ...o, replay: 'full' })));
+      }
+    }
+  };
+
+  it('a kept step whose footprint reads a local the thread changed after it', () => {
+    // The step writes x[d]; the thread flips d after every step.
+    const spec: [string, number, number?][][] = [
+      [['wl', 2], ['wl', 1], ['wl', 5], ['load', 0]],
+      [['store', 0, 4], ['load', 0], ['load', 0], ['wl', 4], ['store', 1, 3]],
+    ];
+    const make = (): Program => {
+      const s = new Shared(3);
+      const body = (ops: [string, number, number?][]) =>
+        function* () {
+          let d = 0;
+          for (const [k, a, b] of ops) {
+            if (k === 'load') yield* perform(s.load(a));
+            else if (k === 'store') yield* perform(s.store(a, b!));
+            else yield* perform({ label: 'wl', footprint: () => [write(`x${d}`)], run: () => s.store(d, a).run() });
+            d = 1 - d;
+          }
+        };
+      return {
+        threads: spec.map((ops, i) => ({ name: `t${i}`, body: body(ops) })),
+        invariants: [],
+        state: { save: () => s.save(), restore: (x) => s.restore(x as ReturnType<Shared['save']>) },
+        finalState: () => s.save().values.join(','),
+      };
+    };
+    const full = exploreProgram(make, { strategy: 'dpor', cache: false, collectFinalStates: true, replay: 'full' });
+    expect(full.finalStates).toEqual(['4,3,0', '5,1,0', '5,3,0']);
+    runs(make, ['dfs', 'dpor']);
+  });
+
+  it('a kept step whose enabled condition reads a local the thread changed after it', () => {
+    const make = (): Program => {
+      const s = new Shared(4);
+      const t0 = function* () {
+        let want = yield* perform(s.load(0));
+        yield* perform({ label: 'wait x1==want', footprint: [read('x1')], enabled: () => s.vars[1] === want, run: () => undefined });
+        want = 99;
+        yield* perform(s.store(2, 1));
+      };
+      const t1 = function* () {
+        for (let i = 1; i <= 3; i++) yield* perform(s.store(3, i));
+      };
+      return {
+        threads: [{ name: 't0', body: t0 }, { name: 't1', body: t1 }],
+        invariants: [],
+        state: { save: () => s.save(), restore: (x) => s.restore(x as ReturnType<Shared['save']>) },
+        finalState: () => s.save().values.join(','),
+      };
+    };
+    runs(make, ['dfs', 'dpor']);
+  });
+
+  it('thread code that reads a ledger into a local, where no label shows it', () => {
+    const make = (): Program => {
+      const s = new Shared(3);
+      const ledger: number[] = [];
+      const thread = (me: number) =>
+        function* () {
+          for (let i = 0; i < 2; i++) {
+            const v = yield* perform(s.load(i));
+            ledger.push(me * 10 + v);
+            const n = ledger.length;
+            yield* perform({ label: 'store x2', footprint: [write('x2')], run: () => s.store(2, n).run() });
+          }
+        };
+      return {
+        threads: [0, 1].map((me) => ({ name: `t${me}`, body: thread(me) })),
+        invariants: [],
+        state: {
+          save: () => [s.save(), ledger.slice()],
+          restore: (x) => {
+            const [sv, l] = x as [unknown, number[]];
+            s.restore(sv as ReturnType<Shared['save']>);
+            ledger.length = 0;
+            ledger.push(...l);
+          },
+        },
+        finalState: () => s.save().values.join(','),
+      };
+    };
+    const full = exploreProgram(make, { strategy: 'dfs', cache: false, collectFinalStates: true, audit: false, replay: 'full' });
+    expect(full.finalStates).toEqual(['0,0,2', '0,0,3', '0,0,4']);
+    runs(make, ['dfs', 'dpor']);
   });
 });
 
