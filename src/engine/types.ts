@@ -92,7 +92,10 @@ export interface Program {
    * prefix: threads are brought back by feeding their generators the results they received
    * (thread code between steps touches no shared state — the audit checks that), and `run()`
    * is not called again. Everything a step's `run` changes must be covered; a program without
-   * `state` is explored by re-running prefixes.
+   * `state` is explored by re-running prefixes. A thread is brought back alone, in a later state
+   * of the same execution (Execution.rewind): its code may keep bookkeeping here (the engine
+   * then brings every thread back from the start), but should not read bookkeeping that another
+   * thread's code wrote and later changed, unless its step labels show what it read.
    */
   readonly state?: ProgramState;
 }
