@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
 import type { ExploreResult } from '../../src/engine/results.js';
-import { type Program, perform, read, write } from '../../src/engine/types.js';
+import { type Invariant, type Program, type Step, perform, read, write } from '../../src/engine/types.js';
 import { explore } from '../../src/index.js';
 import { Shared, toyProgram } from '../../src/testing/toy.js';
 import { builtinModels } from '../../models/index.js';
@@ -26,6 +26,38 @@ const counts = (r: ExploreResult) => ({
   revisits: r.cache?.revisits,
   finalStates: r.finalStates,
 });
+
+/** Threads that each load x0 and x1 and, after each load, append what they read to a ledger kept
+ * in plain JS (declared state), then take the step `next` makes from the ledger's length. */
+function ledgerProgram(threads: number, nVars: number, next: (s: Shared, me: number, i: number, entries: number) => Step, invariants: (ledger: number[]) => Invariant[] = () => []): () => Program {
+  return () => {
+    const s = new Shared(nVars);
+    const ledger: number[] = [];
+    const thread = (me: number) =>
+      function* () {
+        for (let i = 0; i < 2; i++) {
+          const v = yield* perform(s.load(i));
+          ledger.push(me * 10 + v);
+          const n = ledger.length;
+          yield* perform(next(s, me, i, n));
+        }
+      };
+    return {
+      threads: Array.from({ length: threads }, (_, me) => ({ name: `t${me}`, body: thread(me) })),
+      invariants: invariants(ledger),
+      state: {
+        save: () => [s.save(), ledger.slice()],
+        restore: (x) => {
+          const [sv, l] = x as [unknown, number[]];
+          s.restore(sv as ReturnType<Shared['save']>);
+          ledger.length = 0;
+          ledger.push(...l);
+        },
+      },
+      finalState: () => `${s.vars.join(',')}|${ledger.length}`,
+    };
+  };
+}
 
 describe('lazy replay', () => {
   it('explores exactly what the full replay explores (dfs, dpor, with and without states; 400 random programs)', () => {
@@ -86,35 +118,15 @@ describe('lazy replay', () => {
   });
 
   it('brings back, the safe way, threads whose code reads bookkeeping another thread keeps between steps', () => {
-    // A ledger in plain JS (declared state): each thread's code appends to it after a step and
-    // labels its next step by what it finds there — a thread brought back alone, in a later
-    // state, would find another ledger and yield another step.
-    const make = (): Program => {
-      const s = new Shared(2);
-      const ledger: number[] = [];
-      const thread = (me: number) =>
-        function* () {
-          for (let i = 0; i < 2; i++) {
-            const v = yield* perform(s.load(i));
-            ledger.push(me * 10 + (v as number));
-            yield* perform({ label: `store after ${ledger.length} entries`, footprint: [write(`x${1 - i}`)], run: () => s.store(1 - i, me + 1).run() });
-          }
-        };
-      return {
-        threads: [0, 1, 2].map((me) => ({ name: `t${me}`, body: thread(me) })),
-        invariants: [{ name: 'ledger-short', watch: [], check: () => (ledger.length > 6 ? 'ledger too long' : null) }],
-        state: {
-          save: () => [s.save(), ledger.slice()],
-          restore: (x) => {
-            const [sv, l] = x as [unknown, number[]];
-            s.restore(sv as ReturnType<Shared['save']>);
-            ledger.length = 0;
-            ledger.push(...l);
-          },
-        },
-        finalState: () => `${s.vars.join(',')}|${ledger.length}`,
-      };
-    };
+    // Each thread's code appends to the ledger after a step and labels its next step by what it
+    // finds there — a thread brought back alone, in a later state, would find another ledger and
+    // yield another step.
+    const make = ledgerProgram(
+      3,
+      2,
+      (s, me, i, n) => ({ label: `store after ${n} entries`, footprint: [write(`x${1 - i}`)], run: () => s.store(1 - i, me + 1).run() }),
+      (ledger) => [{ name: 'ledger-short', watch: [], check: () => (ledger.length > 6 ? 'ledger too long' : null) }],
+    );
     for (const cache of [false, true]) {
       const o = { strategy: 'dpor', cache, collectFinalStates: true, audit: false } as const;
       const full = exploreProgram(make, { ...o, replay: 'full' });
@@ -190,35 +202,9 @@ describe('lazy replay of threads whose steps read their locals, or whose code re
   });
 
   it('thread code that reads a ledger into a local, where no label shows it', () => {
-    const make = (): Program => {
-      const s = new Shared(3);
-      const ledger: number[] = [];
-      const thread = (me: number) =>
-        function* () {
-          for (let i = 0; i < 2; i++) {
-            const v = yield* perform(s.load(i));
-            ledger.push(me * 10 + v);
-            const n = ledger.length;
-            yield* perform({ label: 'store x2', footprint: [write('x2')], run: () => s.store(2, n).run() });
-          }
-        };
-      return {
-        threads: [0, 1].map((me) => ({ name: `t${me}`, body: thread(me) })),
-        invariants: [],
-        state: {
-          save: () => [s.save(), ledger.slice()],
-          restore: (x) => {
-            const [sv, l] = x as [unknown, number[]];
-            s.restore(sv as ReturnType<Shared['save']>);
-            ledger.length = 0;
-            ledger.push(...l);
-          },
-        },
-        finalState: () => s.save().values.join(','),
-      };
-    };
+    const make = ledgerProgram(2, 3, (s, _me, _i, n) => ({ label: 'store x2', footprint: [write('x2')], run: () => s.store(2, n).run() }));
     const full = exploreProgram(make, { strategy: 'dfs', cache: false, collectFinalStates: true, audit: false, replay: 'full' });
-    expect(full.finalStates).toEqual(['0,0,2', '0,0,3', '0,0,4']);
+    expect(full.finalStates).toEqual(['0,0,2|4', '0,0,3|4', '0,0,4|4']);
     runs(make, ['dfs', 'dpor']);
   });
 });
