@@ -60,7 +60,7 @@ function ledgerProgram(threads: number, nVars: number, next: (s: Shared, me: num
 }
 
 describe('lazy replay', () => {
-  it('explores exactly what the full replay explores (dfs, dpor, with and without states; 400 random programs)', () => {
+  it('explores exactly what the full replay and re-running every prefix explore (dfs, dpor, with and without states; 400 random programs)', () => {
     fc.assert(
       fc.property(smallPrograms, fc.boolean(), ({ nVars, threads, actors, perStep }, inSteps) => {
         // Reads recorded in the steps (thread code writes nothing: threads are brought back
@@ -69,7 +69,11 @@ describe('lazy replay', () => {
         for (const strategy of ['dfs', 'dpor'] as const) {
           for (const cache of [false, true]) {
             const o = { strategy, cache, collectFinalStates: true, accept: cache ? undefined : () => false } as const;
-            expect(counts(exploreProgram(make, { ...o, replay: 'lazy' }))).toEqual(counts(exploreProgram(make, { ...o, replay: 'full' })));
+            const lazy = counts(exploreProgram(make, { ...o, replay: 'lazy' }));
+            expect(lazy).toEqual(counts(exploreProgram(make, { ...o, replay: 'full' })));
+            // And what re-running every prefix explores (no rewind, no replay at all).
+            const plain = counts(exploreProgram(make, { ...o, restore: false }));
+            expect({ ...lazy, steps: lazy.steps + lazy.restoredSteps, restoredSteps: 0 }).toEqual(plain);
           }
         }
       }),
