@@ -260,7 +260,7 @@ function build(variant: string, params: Params): Program {
     // page_check_address (+ _delimbo_pte): find the live pte page under the lock.
     const fp = (): Access[] => [read(pmdp.loc), ...(f.readersDelimbo ? migratedPage.readAccesses() : [])];
     // The step returns table * 2 + limbo (-1: not mapped), a number a state restore can feed back.
-    const code = yield* M.op(M.mkStep(`page_check_address(${p.name})${f.readersDelimbo ? ' + _delimbo_pte' : ''}`, fp, (say): number => {
+    const code = yield* M.op(M.stableStep(`page_check_address(${p.name})${f.readersDelimbo ? ' + _delimbo_pte' : ''}`, fp, (say): number => {
       const pmd = pmdp.get() as M.pte_t;
       if (!M.pmd_present(pmd)) {
         say('pmd empty: page not mapped here');
@@ -326,7 +326,7 @@ function build(variant: string, params: Params): Program {
           // However the store got to the fault (a walk, or a D update that found the entry gone
           // and a walk after it), the writer carries only where it is.
           yield* at(`fault ${s} ${p.name} attempt ${attempt}`, M.spin_lock(cpu, ptl));
-          const back = yield* M.op(M.mkStep(`handle_mm_fault(${M.hex(p.va)}): look up the pte`, () => {
+          const back = yield* M.op(M.stableStep(`handle_mm_fault(${M.hex(p.va)}): look up the pte`, () => {
             const w = mm.walk(p.va);
             return w.kind === 'table' ? [read(w.pmdp.loc), read(w.ptep.loc)] : [read(w.pmdp.loc)];
           }, (say) => {

@@ -41,6 +41,9 @@ export class Cursor {
   /** State before step d of the current path, for programs that declare `state`. */
   private readonly saved: unknown[] = [];
   private executions = 0;
+  /** The execution whose prefix was last re-run, and the steps run since (see restorable). */
+  private lastRecheck = 0;
+  private sinceRecheck = 0;
 
   /** `restore`: start from a saved state at the branch point when the program allows it.
    * `resumed`: the strategy continues a checkpoint (its first execution replays a saved path). */
@@ -148,6 +151,7 @@ export class Cursor {
     // rewind keeps its first k events, where the next execution follows this one (the branch
     // point's step is another thread's, so it stops following there).
     this.prev = { opaqueFrom: exec.opaqueFrom, enabled: enabledSets, start: this.start, events: exec.events };
+    this.sinceRecheck += exec.events.length - k;
     // A revisit ends the execution like an abandonment: everything after it was explored.
     return { abandoned: abandoned || revisit, enabled: enabledSets, restored: k };
   }
@@ -162,16 +166,27 @@ export class Cursor {
 
   /** How many leading steps of the execution about to run can be restored rather than run. */
   private restorable(strategy: Strategy, prev: Path): number {
-    // Now and then (executions 2^i and every 61st) the prefix is re-run instead, so the cursor
-    // compares a real run with what restored executions did: a state that save/restore does not
-    // cover, like any nondeterminism, shows up as a difference.
+    // Now and then the prefix is re-run instead, so the cursor compares a real run with what
+    // restored executions did: a state that save/restore does not cover, like any
+    // nondeterminism, shows up as a difference. Executions 2^i, then one in 61 at most, and only
+    // once the steps run since the last re-run are 16 times the prefix it re-runs: a search over
+    // states ends most executions a few steps after a deep branch point, and re-running every
+    // 61st prefix there was a fifth of all steps.
     const n = ++this.executions;
-    if ((n & (n - 1)) === 0 || n % 61 === 0) return 0;
+    if ((n & (n - 1)) === 0) return this.recheck(0);
     if (!strategy.skipPrefix) return 0;
     const k = strategy.replayedPrefix?.() ?? 0;
     // The saved state at k, the prefix's results as plain data, and the prefix itself.
     if (k <= 0 || k >= this.saved.length || k > prev.events.length || k > prev.opaqueFrom) return 0;
+    if (n - this.lastRecheck >= 61 && this.sinceRecheck >= 16 * k) return this.recheck(n);
     return k;
+  }
+
+  /** The execution about to run re-runs its prefix (restorable's check). */
+  private recheck(n: number): 0 {
+    this.lastRecheck = n;
+    this.sinceRecheck = 0;
+    return 0;
   }
 }
 

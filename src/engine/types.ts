@@ -38,6 +38,13 @@ export interface Step<T = unknown> {
    * differ only in a thread's dead history. A key that leaves out a live local is unsound.
    */
   readonly position?: string;
+  /**
+   * `footprint` and `enabled` read only shared state and values fixed when the step was made,
+   * never a variable of its thread's code that changes after the step: a rewind may then keep the
+   * step pending as it is while the thread's generator is behind (Execution.rewind). The
+   * machine's steps are (`stableStep`); a step that is not is brought back with its thread.
+   */
+  readonly stable?: boolean;
 }
 
 /** A thread body: yields Steps, receives each step's result. */

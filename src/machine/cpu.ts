@@ -16,7 +16,7 @@ import * as ipi from './ipi.js';
 import { type PhysMemory, type WordCell, cacheLoc } from './memory.js';
 import type { PageTable, PgLevel } from './pagetable.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, describePte, type pte_t, pte_present, pte_set_flags, pte_write } from './pte.js';
-import { joinAccesses, mkStep, readsOf, textFor, writeOf, writesOf } from './step.js';
+import { joinAccesses, mkStep, stableStep, readsOf, textFor, writeOf, writesOf } from './step.js';
 import { type Stateful, sameList } from './state.js';
 import { Tlb, type TlbEntry, type TlbState, decodeEntry, encodeEntry } from './tlb.js';
 import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, paPfn, physAddr, va } from './types.js';
@@ -489,7 +489,7 @@ export class Cpu implements Stateful<CpuState> {
    * fetch and page table accesses can pass locked instructions"): tso/README.md.
    */
   private *translate(v: VirtAddr, access: AccessKind, text: SiteText): Op<Translated> {
-    return decodeTranslated((yield mkStep(text.translate, () => this.translateFp(v, access), (say): string => {
+    return decodeTranslated((yield stableStep(text.translate, () => this.translateFp(v, access), (say): string => {
       this.inInsn = true;
       let entry = this.tlb.lookup(v);
       let note: string;
@@ -587,7 +587,7 @@ export class Cpu implements Stateful<CpuState> {
   }
   /** Flush this CPU's whole TLB (__flush_tlb_all). */
   *flushTlbLocal(): Op<void> {
-    yield this.ser(mkStep('local TLB flush', () => this.tlb.flushAllAccesses(), (say) => say(this.dropped(this.tlb.flushAll()))));
+    yield this.ser(stableStep('local TLB flush', () => this.tlb.flushAllAccesses(), (say) => say(this.dropped(this.tlb.flushAll()))));
   }
   dropped(gone: readonly TlbEntry[]): string {
     return gone.length === 0 ? 'nothing cached' : `dropped ${gone.map((e) => this.describe(e)).join('; ')}`;
@@ -595,7 +595,7 @@ export class Cpu implements Stateful<CpuState> {
 
   /** Load a new root (cr3 write): the whole TLB is flushed. */
   *switch_mm(next: PageTable): Op<void> {
-    yield this.ser(mkStep(`switch_mm → ${next.name}`, () => [writeOf(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
+    yield this.ser(stableStep(`switch_mm → ${next.name}`, () => [writeOf(this.cr3Loc), ...this.tlb.flushAllAccesses()], (say) => {
     this.mm = next;
     say(`now on ${next.name}; ${this.dropped(this.tlb.flushAll())}`);
   }));

@@ -11,7 +11,7 @@ import { type Access, type Step, type ThreadSpec } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
 import { serialisedOp } from './tso/store-buffer.js';
 import type { PageTable } from './pagetable.js';
-import { joinAccesses, mkStep, readOf, writeOf } from './step.js';
+import { joinAccesses, mkStep, stableStep, readOf, writeOf } from './step.js';
 import type { TlbEntry } from './tlb.js';
 import type { CpuId, VirtAddr } from './types.js';
 
@@ -114,9 +114,9 @@ export function* runShootdown(sender: Cpu, text: ShootdownText, targets: 'all' |
   // locations in every state, a full flush does not.
   if (targets === 'all' || sender.ownMm === targets) {
     const fp = flush.kind === 'all' ? () => flushAccesses(sender, flush) : flushAccesses(sender, flush);
-    yield mkStep(text.localLabel, fp, (say) => say(applyFlush(sender, flush)));
+    yield stableStep(text.localLabel, fp, (say) => say(applyFlush(sender, flush)));
   }
-  if (others.length > 0) yield mkStep(text.waitLabel, waitFp(sender, others), allAcksIn, () => sender.awaitingAcks.size === 0);
+  if (others.length > 0) yield stableStep(text.waitLabel, waitFp(sender, others), allAcksIn, () => sender.awaitingAcks.size === 0);
 }
 
 /** What IPI delivery on a CPU reads while nothing is pending, by CPU (shared by every build). */
@@ -160,7 +160,7 @@ export function ipiActor(cpu: Cpu): ThreadSpec {
     // Each delivery takes what is queued now; the handler remembers nothing between them.
     memoryless: true,
     body: function* () {
-      for (;;) yield mkStep(label, fp, deliver, canDeliver);
+      for (;;) yield stableStep(label, fp, deliver, canDeliver);
     },
   };
 }

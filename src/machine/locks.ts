@@ -6,7 +6,7 @@ import { noteRead, noteWrite } from '../engine/audit.js';
 import type { Access, Step } from '../engine/types.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import type { Stateful } from './state.js';
-import { type Cell, cellLabel, mkStep, rmwAccesses, writesOf } from './step.js';
+import { type Cell, cellLabel, mkStep, stableStep, rmwAccesses, writesOf } from './step.js';
 import { issued } from './atomics.js';
 import { bufferedWrite, lockedBy } from './tso/ops.js';
 
@@ -98,7 +98,7 @@ export type spinlock_t = Lock;
 export type mutex = Lock;
 
 function acquireStep(l: Lock, what: string, who: string | undefined): Step {
-  return mkStep(labelOf(l, what), l.text.footprint, (say) => {
+  return stableStep(labelOf(l, what), l.text.footprint, (say) => {
     l.held = true;
     l.holder = who;
     say(takenBy(l, who));
@@ -191,7 +191,7 @@ const bit = (nr: number): number => 1 << nr;
 
 /** bit_spin_lock: spin until bit `nr` of `word` is clear, then set it (one locked step). */
 export const bit_spin_lock = issued(function* (cpu: Cpu | undefined, nr: number, word: Cell): Op<void> {
-  yield lockedBy(cpu, mkStep(cellLabel('bit_spin_lock', word.name, nr), rmwAccesses(word), (say) => {
+  yield lockedBy(cpu, stableStep(cellLabel('bit_spin_lock', word.name, nr), rmwAccesses(word), (say) => {
     word.set(word.get() | bit(nr), `bit_spin_lock ${word.name}`);
     say(`bit ${nr} of ${word.name} set`);
   }, () => (word.get() & bit(nr)) === 0));

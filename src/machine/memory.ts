@@ -10,7 +10,7 @@ import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
 import { type Stateful, reuseList } from './state.js';
-import { type Cell, joinAccesses, mkStep, readsOf, textFor, writeOf, writesOf } from './step.js';
+import { type Cell, joinAccesses, mkStep, stableStep, readsOf, textFor, writeOf, writesOf } from './step.js';
 import { bufferedWrite, isCpu, lockedBy } from './tso/ops.js';
 import type { StoreSink } from './tso/store-buffer.js';
 import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './types.js';
@@ -389,7 +389,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     const label = name ? textFor(labels, name, (n) => `${what} (${n})`) : what;
     // On TSO the allocator's lock drains the CPU's buffer first (lockedBy); the zeroing
     // (clear_page's stores, after the frame is taken) then lands at once, in the same step.
-    const got = (yield lockedBy(cpu, mkStep(label, fp, (say) => {
+    const got = (yield lockedBy(cpu, stableStep(label, fp, (say) => {
       const f = this.lowestFree();
       if (f === null) {
         say('out of memory');

@@ -18,7 +18,7 @@ import {
   type pte_t,
   pte_present,
 } from './pte.js';
-import { joinAccesses, mkStep, readOf, readsOf } from './step.js';
+import { joinAccesses, mkStep, stableStep, readOf, readsOf } from './step.js';
 import { type Geometry, type Pfn, type PhysAddr, type VirtAddr, hex, physAddr } from './types.js';
 import { sbRead } from './tso/ops.js';
 import type { StoreBuffer } from './tso/store-buffer.js';
@@ -156,7 +156,7 @@ export class PageTable {
       if (lookupLabels.size >= 1 << 16) lookupLabels.clear(); // a bound, never reached by the built-in models
       lookupLabels.set(v, (label = `lookup_address(${hex(v)})`));
     }
-    const r = (yield mkStep(label, sb === undefined ? fp : () => fpBy(sb), (say): string | null => {
+    const r = (yield stableStep(label, sb === undefined ? fp : () => fpBy(sb), (say): string | null => {
       const w = sb === undefined ? this.walk(v) : this.walkBy(v, sb);
       const name = (f: Pfn) => this.mem.frameName(f);
       if (w.kind === 'no-pmd') {

@@ -26,6 +26,7 @@ class MachineStep<T> implements NotedStep<T> {
     readonly footprint: readonly Access[] | (() => readonly Access[]),
     private readonly body: (say: (note: string) => void) => T,
     enabled: (() => boolean) | undefined,
+    readonly stable: boolean,
   ) {
     this.enabled = enabled;
   }
@@ -50,7 +51,21 @@ export function mkStep<T>(
   run: (say: (note: string) => void) => T,
   enabled?: () => boolean,
 ): NotedStep<T> {
-  return new MachineStep(label, footprint, run, enabled);
+  return new MachineStep(label, footprint, run, enabled, false);
+}
+
+/**
+ * mkStep for a step whose `footprint` and `enabled` functions read only shared state and values
+ * that never change once the step is made (parameters, constants; no `let` of the thread's code
+ * assigned after the step): Step.stable. The machine's own operations are made with it.
+ */
+export function stableStep<T>(
+  label: string,
+  footprint: readonly Access[] | (() => readonly Access[]),
+  run: (say: (note: string) => void) => T,
+  enabled?: () => boolean,
+): NotedStep<T> {
+  return new MachineStep(label, footprint, run, enabled, true);
 }
 
 // Footprints of one location, made once per location name and shared by every build (a

@@ -3,14 +3,16 @@
 // shared state reports every access to the audit, like the machine's.
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { assertHolds, assumeHolds } from '../engine/execution.js';
-import { type Invariant, type Program, type Step, type ThreadBody, at, perform, read, write } from '../engine/types.js';
+import { type Invariant, type Program, type Step, type ThreadBody, type ThreadSpec, at, perform, read, write } from '../engine/types.js';
 
 export class Shared {
   private readonly values: number[];
   private readonly owners: (number | null)[];
   private readonly varLoc: string[];
   private readonly lockLoc: string[];
-  constructor(nVars: number, nLocks = 0) {
+  /** `stable`: steps whose footprint or enabled is a function say they read no thread local
+   * (Step.stable; they read only shared state and the constants they were made with). */
+  constructor(nVars: number, nLocks = 0, private readonly stable = false) {
     this.values = new Array<number>(nVars).fill(0);
     this.owners = new Array<number | null>(nLocks).fill(null);
     this.varLoc = this.values.map((_, i) => `x${i}`);
@@ -36,6 +38,7 @@ export class Shared {
     const target = () => this.values[i]! % this.values.length;
     return {
       label: `load x[x${i}]`,
+      stable: this.stable,
       footprint: () => [read(this.varLoc[i]!), read(this.varLoc[target()]!)],
       run: () => this.get(this.get(i) % this.values.length),
     };
@@ -46,6 +49,7 @@ export class Shared {
   cas(x: number, expect: number, v: number): Step<boolean> {
     return {
       label: `cas x${x} ${expect}->${v}`,
+      stable: this.stable,
       // A failing CAS only reads: its footprint is computed in the state it runs in.
       footprint: () => [this.values[x] === expect ? write(this.varLoc[x]!) : read(this.varLoc[x]!)],
       run: () => {
@@ -60,6 +64,7 @@ export class Shared {
     return {
       label: `lock l${l}`,
       footprint: [write(loc)],
+      stable: this.stable,
       enabled: () => {
         noteRead(loc);
         return this.owners[l] === null;
@@ -83,7 +88,11 @@ export class Shared {
   }
   /** Blocks until x holds v (a wait on a flag). */
   await(x: number, v: number): Step<void> {
-    return { label: `await x${x}==${v}`, footprint: [read(this.varLoc[x]!)], enabled: () => this.get(x) === v, run: () => undefined };
+    return { label: `await x${x}==${v}`, footprint: [read(this.varLoc[x]!)], enabled: () => this.get(x) === v, run: () => undefined, stable: this.stable };
+  }
+  /** Sets x to 0, once it is not (an actor that takes whatever work is queued). */
+  drain(x: number, tag: string): Step<void> {
+    return { label: `drain x${x} (${tag})`, footprint: [write(this.varLoc[x]!)], enabled: () => this.get(x) !== 0, run: () => this.set(x, 0), stable: this.stable };
   }
   /** Goes on only in executions where x holds v; elsewhere the execution is blocked. */
   assume(x: number, v: number): Step<void> {
@@ -100,11 +109,28 @@ export class Shared {
   save(): { readonly values: readonly number[]; readonly owners: readonly (number | null)[] } {
     return { values: this.values.slice(), owners: this.owners.slice() };
   }
+  /** This state equals `saved` (a save of it). */
+  equals(saved: ReturnType<Shared['save']>): boolean {
+    return sameNumbers(saved.values, this.values) && sameNumbers(saved.owners, this.owners);
+  }
   restore(saved: unknown): void {
     const s = saved as ReturnType<Shared['save']>;
     for (let i = 0; i < this.values.length; i++) this.values[i] = s.values[i]!;
     for (let i = 0; i < this.owners.length; i++) this.owners[i] = s.owners[i]!;
   }
+}
+
+function sameNumbers(a: readonly (number | null)[], b: readonly (number | null)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** More of a toy program: `stable` steps (Shared), and a `drainer`, a memoryless actor that
+ * zeroes x0 whenever it is not, in steps of two labels by turns. */
+export interface ToyOptions {
+  readonly stable?: boolean;
+  readonly drainer?: boolean;
 }
 
 export type Op =
@@ -122,9 +148,9 @@ export type Op =
 /** `actors` threads (the last ones) need not finish: an execution may end with them blocked. */
 /** `recordInSteps`: what a thread reads goes to `seen` inside the step that reads it, not in the
  * thread's code between steps (a model whose thread code writes no bookkeeping). */
-export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invariants: (s: Shared) => Invariant[] = () => [], actors = 0, recordInSteps = false): () => Program {
+export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invariants: (s: Shared) => Invariant[] = () => [], actors = 0, recordInSteps = false, more: ToyOptions = {}): () => Program {
   return () => {
-    const s = new Shared(nVars, nLocks);
+    const s = new Shared(nVars, nLocks, more.stable === true);
     const seen: number[][] = threads.map(() => []);
     /** Reads `step`'s result into seen[me] (in its run when recordInSteps, else in the code). */
     function* observe(step: Step<number | boolean>, me: number): Generator<Step, void, unknown> {
@@ -183,16 +209,34 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
           break;
       }
     }
+    const specs: ThreadSpec[] = threads.map((ops, i) => ({ name: `t${i}`, body: () => runOps(ops, i), actor: i >= threads.length - actors }));
+    if (more.drainer === true) {
+      specs.push({
+        name: 'drainer',
+        actor: true,
+        memoryless: true,
+        body: function* () {
+          for (;;) {
+            yield s.drain(0, 'a');
+            yield s.drain(0, 'b');
+          }
+        },
+      });
+    }
+    // A save of unchanged state is the last saved object again, as the machine's is (state.ts).
+    let last: { shared: ReturnType<Shared['save']>; seen: number[][] } | undefined;
+    const unchanged = (l: typeof last): l is NonNullable<typeof last> => l !== undefined && s.equals(l.shared) && l.seen.every((x, i) => sameNumbers(x, seen[i]!));
     return {
-      threads: threads.map((ops, i) => ({ name: `t${i}`, body: () => runOps(ops, i), actor: i >= threads.length - actors })),
+      threads: specs,
       invariants: invariants(s),
       finalState: () => `${s.state()}|${JSON.stringify(seen)}`,
       snapshot: () => ({ vars: JSON.parse(s.state()) as number[] }),
       // What threads saw is kept outside their generators, so it is part of the state.
       state: {
-        save: () => ({ shared: s.save(), seen: seen.map((x) => x.slice()) }),
+        save: () => (unchanged(last) ? last : (last = { shared: s.save(), seen: seen.map((x) => x.slice()) })),
         restore: (saved) => {
-          const v = saved as { shared: unknown; seen: number[][] };
+          const v = saved as { shared: ReturnType<Shared['save']>; seen: number[][] };
+          last = v;
           s.restore(v.shared);
           // In place: a thread holds its own list across a yield (`seen[me].push(yield …)`).
           v.seen.forEach((x, i) => seen[i]!.splice(0, Infinity, ...x));

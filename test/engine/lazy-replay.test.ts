@@ -62,10 +62,12 @@ function ledgerProgram(threads: number, nVars: number, next: (s: Shared, me: num
 describe('lazy replay', () => {
   it('explores exactly what the full replay and re-running every prefix explore (dfs, dpor, with and without states; 400 random programs)', () => {
     fc.assert(
-      fc.property(smallPrograms, fc.boolean(), ({ nVars, threads, actors, perStep }, inSteps) => {
+      fc.property(smallPrograms, fc.boolean(), fc.boolean(), fc.boolean(), ({ nVars, threads, actors, perStep }, inSteps, stable, drainer) => {
         // Reads recorded in the steps (thread code writes nothing: threads are brought back
-        // alone) or by thread code (every bring-back falls back to the full replay).
-        const make = toyProgram(threads, nVars, 2, perStep ? forbidPair : () => [], actors, inSteps);
+        // alone, or go on from their parked generators) or by thread code (every bring-back
+        // falls back to the full replay); steps that may wait while their thread is behind
+        // (Step.stable); a memoryless actor left where it is.
+        const make = toyProgram(threads, nVars, 2, perStep ? forbidPair : () => [], actors, inSteps, { stable, drainer });
         for (const strategy of ['dfs', 'dpor'] as const) {
           for (const cache of [false, true]) {
             const o = { strategy, cache, collectFinalStates: true, accept: cache ? undefined : () => false } as const;
