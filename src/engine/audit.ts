@@ -49,8 +49,9 @@ export class AccessRecord {
     return this.nWrites > 0 ? this.writeBuf[0] : undefined;
   }
   /** First location read that neither `known` holds nor a prefix in `watch` matches; each read
-   * a prefix matches is added to `known`, so a location is tested against the prefixes once. */
-  firstReadOutside(watch: readonly string[], known: Set<Loc>): Loc | null {
+   * a prefix matches is added to `known` (and told to `tracker`), so a location is tested
+   * against the prefixes once. */
+  firstReadOutside(watch: readonly string[], known: Set<Loc>, tracker?: { touch(loc: Loc): void }): Loc | null {
     for (let i = 0; i < this.nReads; i++) {
       const loc = this.readBuf[i]!;
       if (known.has(loc)) continue;
@@ -63,6 +64,7 @@ export class AccessRecord {
       }
       if (!ok) return loc;
       known.add(loc);
+      tracker?.touch(loc);
     }
     return null;
   }

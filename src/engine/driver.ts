@@ -173,7 +173,7 @@ export class Cursor {
     // states ends most executions a few steps after a deep branch point, and re-running every
     // 61st prefix there was a fifth of all steps.
     const n = ++this.executions;
-    if ((n & (n - 1)) === 0) return this.recheck(0);
+    if ((n & (n - 1)) === 0) return this.recheck(n);
     if (!strategy.skipPrefix) return 0;
     const k = strategy.replayedPrefix?.() ?? 0;
     // The saved state at k, the prefix's results as plain data, and the prefix itself.

@@ -724,10 +724,13 @@ export class Execution {
         return;
       }
       endRecording(prev);
-      if (rec && this.watches && !this.watches.done) rec.find((loc) => (this.watches!.touch(loc), null));
+      // The watch tracker is told each location an invariant reads: one with a watch list tells it
+      // only the locations new to that list's known set (the same locations, told once).
+      const tracking = rec !== null && this.watches !== undefined && !this.watches.done;
+      if (tracking && inv.watch === undefined) rec.find((loc) => (this.watches!.touch(loc), null));
       if (rec) {
         if (rec.firstWrite !== undefined) throw new FootprintError(`invariant ${inv.name} writes ${rec.firstWrite}: an invariant must only read`);
-        const loc = inv.watch === undefined ? null : rec.firstReadOutside(inv.watch, this.watchedBy(inv));
+        const loc = inv.watch === undefined ? null : rec.firstReadOutside(inv.watch, this.watchedBy(inv), tracking ? this.watches : undefined);
         if (loc !== null) throw new FootprintError(`invariant ${inv.name} reads ${loc}, which its watch list (${inv.watch!.map((w) => JSON.stringify(w)).join(', ') || 'empty'}) does not cover; add it to watch`);
       }
       if (msg !== null) {

@@ -69,5 +69,7 @@ describe('state restore at the branch point', () => {
     };
     expect(() => exploreProgram(make, { cache: false, strategy: 'dfs', audit: false })).toThrowError(NondeterminismError);
     expect(() => exploreProgram(make, { cache: false, strategy: 'dfs', audit: false })).toThrowError(/must save and restore everything its steps change/);
+    // The search over states re-runs far fewer prefixes (a budget of its steps), and still these.
+    expect(() => exploreProgram(make, { cache: true, strategy: 'dfs', audit: false })).toThrowError(NondeterminismError);
   });
 });
