@@ -41,6 +41,22 @@ export class AccessRecord {
   get writes(): readonly Loc[] {
     return this.writeBuf.slice(0, this.nWrites);
   }
+  /** The first write (writes first, in order), then read, that `footprint` does not cover, as
+   * uncovered() words it; null when all are covered. Loops, not a callback: it runs for every
+   * audited step and enabled condition. */
+  firstUncovered(footprint: readonly Access[], readsOnly: boolean): string | null {
+    for (let i = 0; i < this.nWrites; i++) {
+      const loc = this.writeBuf[i]!;
+      if (readsOnly) return `writes ${loc}`;
+      if (covers(footprint, loc, true)) continue;
+      return covers(footprint, loc, false) ? `writes ${loc}, which its footprint declares only as read` : `writes ${loc}, which is not in its footprint`;
+    }
+    for (let i = 0; i < this.nReads; i++) {
+      const loc = this.readBuf[i]!;
+      if (!covers(footprint, loc, false)) return `reads ${loc}, which is not in its footprint`;
+    }
+    return null;
+  }
   /** First location read / written, if any (no copy). */
   get firstRead(): Loc | undefined {
     return this.nReads > 0 ? this.readBuf[0] : undefined;
@@ -142,14 +158,7 @@ export class FootprintError extends ModelError {
 
 /** First access in `record` that `footprint` does not cover, as a sentence; null when covered. */
 export function uncovered(record: AccessRecord, footprint: readonly Access[], readsOnly: boolean): string | null {
-  return record.find((loc, isWrite) => {
-    if (isWrite) {
-      if (readsOnly) return `writes ${loc}`;
-      if (covers(footprint, loc, true)) return null;
-      return covers(footprint, loc, false) ? `writes ${loc}, which its footprint declares only as read` : `writes ${loc}, which is not in its footprint`;
-    }
-    return covers(footprint, loc, false) ? null : `reads ${loc}, which is not in its footprint`;
-  });
+  return record.firstUncovered(footprint, readsOnly);
 }
 
 function covers(footprint: readonly Access[], loc: Loc, needWrite: boolean): boolean {

@@ -209,23 +209,38 @@ export class Execution {
     const step = this.threads[tid]!.pending;
     if (!step) throw new EngineError(`thread ${tid} has no pending step`);
     try {
-      return this.footprint(step);
+      return this.footprint(tid, step);
     } catch (e) {
       this.fail(tid, e);
       return [];
     }
   }
 
-  /** A step's footprint, evaluated unaudited (footprint functions read state freely). */
-  private footprint(step: Step): readonly Access[] {
+  /** Changes whenever the shared state may have: a step ran, or a state was put back. */
+  private epoch = 0;
+  /** The footprint function last evaluated for each thread: its step, the epoch, the result. A
+   * state's footprints are asked for by the enabled check's audit, the strategy and the step. */
+  private readonly fpStep: (Step | undefined)[] = [];
+  private readonly fpEpoch: number[] = [];
+  private readonly fpList: (readonly Access[])[] = [];
+
+  /** Thread `tid`'s step's footprint, evaluated unaudited (footprint functions read state
+   * freely), once per state. */
+  private footprint(tid: ThreadId, step: Step): readonly Access[] {
     const f = step.footprint;
     if (typeof f !== 'function') return f;
+    if (this.fpStep[tid] === step && this.fpEpoch[tid] === this.epoch) return this.fpList[tid]!;
     const prev = beginRecording(null);
+    let fp: readonly Access[];
     try {
-      return f();
+      fp = f();
     } finally {
       endRecording(prev);
     }
+    this.fpStep[tid] = step;
+    this.fpEpoch[tid] = this.epoch;
+    this.fpList[tid] = fp;
+    return fp;
   }
 
   isEnabled(tid: ThreadId): boolean {
@@ -244,7 +259,7 @@ export class Execution {
     }
     endRecording(prev);
     if (rec && !rec.empty) {
-      const bad = uncovered(rec, this.footprint(step), true);
+      const bad = uncovered(rec, this.footprint(tid, step), true);
       if (bad) throw new FootprintError(`the enabled condition of "${this.threads[tid]!.name}: ${step.label}" ${bad}${bad.startsWith('writes') ? ' (an enabled condition must not change state)' : ''}`);
     }
     return ok && !this.failure;
@@ -285,7 +300,7 @@ export class Execution {
     let thrown: unknown;
     let threw = false;
     try {
-      footprint = this.footprint(step);
+      footprint = this.footprint(tid, step);
     } catch (e) {
       threw = true;
       thrown = e;
@@ -300,6 +315,7 @@ export class Execution {
         thrown = e;
       }
       endRecording(prev);
+      this.epoch++;
     }
     if (rec && !rec.empty) {
       // Checked even when run threw: an assumption or a model error after an undeclared access.
@@ -582,6 +598,7 @@ export class Execution {
   }
 
   private restoreState(saved: unknown): void {
+    this.epoch++;
     try {
       this.program.state!.restore(saved);
     } catch (err) {

@@ -40,7 +40,10 @@ function fmix(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  // Signed: a value kept in a variable or a field stays a small integer (an unsigned one over
+  // 2^31 is a heap number, allocated). Mixed in, both give the same bits; a Fingerprint shows
+  // them unsigned (done).
+  return h | 0;
 }
 
 // Type tags keep [1, [2]] apart from [[1], 2], "1" from 1, null from undefined.
@@ -73,7 +76,7 @@ function begin(): void {
 }
 
 function done(): Fingerprint {
-  return { lo: fmix(la ^ ln), hi: fmix(lb ^ Math.imul(ln, 0x27d4eb2f)) };
+  return { lo: fmix(la ^ ln) >>> 0, hi: fmix(lb ^ Math.imul(ln, 0x27d4eb2f)) >>> 0 };
 }
 
 function walk(v: unknown, remember = true): void {
@@ -138,7 +141,7 @@ const HASH: unique symbol = Symbol('mmcheck.fingerprint');
  * the collector more still) than a few mixes. */
 const MEMO_MIN = 8;
 
-/** A hash kept on the object it is the hash of (`of`): an object spread or assigned from it
+/** A hash (its halves signed, as fmix gives them) kept on the object it is the hash of (`of`): an object spread or assigned from it
  * copies the property along, and the copy, which may then change, must not take it as its own. */
 interface Kept extends Fingerprint {
   readonly of: object;
