@@ -45,24 +45,8 @@ interface ThreadState {
    * steps): `pending` is the step it yielded here, kept from when it ran; the generator is
    * brought back, by feeding it its results, only if the thread steps again (see rewind). */
   lazy: boolean;
-  /** A lazy thread whose generator is still the one that took its kept step, and stopped right
-   * after it (see Parked); null when there is none. */
-  parked: Parked | null;
   /** Why the thread stopped on a failed assumption; null while it has not. */
   assumeFailed: string | null;
-}
-
-/**
- * The generator of a thread that took one step after a rewind's branch point, stopped where
- * that step's result left it. If the thread takes the step again and gets the same result, the
- * generator is where a brought-back one would be (fed the same results, and its code then
- * changed no state: `clean`), and the thread goes on from it instead of being brought back.
- */
-interface Parked {
-  readonly gen: ThreadBody;
-  /** The step it yielded after the result (null: the thread finished). */
-  readonly next: Step | null;
-  readonly result: unknown;
 }
 
 /** The recorded result of a step whose assumption failed. */
@@ -152,8 +136,6 @@ export class Execution {
   private readonly chainAfter: (Fingerprint | null)[] = [];
   /** The step object each event ran: a thread taken back before its next event is pending there. */
   private readonly ran: Step[] = [];
-  /** Per event: the thread's code after it changed no state (tested while rewinds are lazy). */
-  private readonly clean: boolean[] = [];
   /** The program's initial state (from the first rewind): a thread that cannot be brought back
    * alone is brought back with all the others, from the start (see bringBack). */
   private initial: unknown = undefined;
@@ -175,7 +157,6 @@ export class Execution {
       gen: undefined as unknown as ThreadBody,
       pending: null,
       lazy: false,
-      parked: null,
       assumeFailed: null,
     }));
     // Start every thread up to its first shared operation, in declaration order.
@@ -291,9 +272,7 @@ export class Execution {
     const t = this.threads[tid];
     if (!t || !t.pending) throw new EngineError(`thread ${tid} cannot step: it has finished`);
     if (this.failure || this.blocked !== null) throw new EngineError('stepping an execution that has ended');
-    // A parked thread is brought back only if its step's result differs (below).
-    const parked = t.lazy ? t.parked : null;
-    if (t.lazy && parked === null) this.bringBack(tid);
+    if (t.lazy) this.bringBack(tid);
     const step = t.pending;
     let footprint: readonly Access[] = [];
     let result: unknown;
@@ -326,25 +305,9 @@ export class Execution {
       }
     }
     if (threw) this.fail(tid, thrown, step);
-    let resumed = false;
-    if (parked !== null) {
-      t.parked = null;
-      if (!threw && t.assumeFailed === null && Object.is(result, parked.result)) {
-        t.gen = parked.gen;
-        t.lazy = false;
-        resumed = true;
-      } else if (t.assumeFailed !== null) {
-        // The thread stops here: its generator is never asked for a step again.
-        t.lazy = false;
-      } else if (!threw) {
-        this.bringBack(tid);
-      }
-      // A step that failed ends the execution; the thread stays lazy, to be brought back.
-    }
     const event: EventRecord = { tid, label: step.label, note: step.note, footprint, conditional: step.enabled !== undefined };
     this.events.push(event);
     this.ran.push(step);
-    this.clean.push(resumed);
     if (this.watches && !this.watches.done) this.watches.touchAll(footprint);
     if (t.assumeFailed !== null) {
       const mark = new AssumeMark(t.assumeFailed);
@@ -359,18 +322,7 @@ export class Execution {
     if ((typeof result === 'object' && result !== null) || typeof result === 'function') this.opaqueFrom = Math.min(this.opaqueFrom, this.events.length - 1);
     if (this.failure || this.blocked !== null) return event;
     try {
-      if (resumed) {
-        t.pending = parked!.next;
-      } else if (this.replay !== undefined && this.replay.lazy && !t.memoryless) {
-        // Whether the thread's code changes state (the model's bookkeeping): a save of unchanged
-        // state is the same object (state.ts), and the driver's save before the next step is then
-        // this one again.
-        const before = this.saveState();
-        t.pending = this.nextStep(t, this.advance(t, result));
-        this.clean[this.clean.length - 1] = this.saveState() === before;
-      } else {
-        t.pending = this.nextStep(t, this.advance(t, result));
-      }
+      t.pending = this.nextStep(t, this.advance(t, result));
       this.place(tid);
     } catch (e) {
       this.fail(tid, e);
@@ -408,15 +360,10 @@ export class Execution {
       // The first step after k of every thread that stepped after k is where that thread is at k.
       // A memoryless thread whose generator is at a step of that label now is there already: its
       // next steps depend on the shared state alone (ThreadSpec.memoryless), so it stays as it is.
-      // A thread that took one step after k, and whose code after it changed no state, keeps
-      // its generator parked there (Parked).
-      const once = this.onceAfter(k);
       for (let i = events.length - 1; i >= k; i--) {
         const t = this.threads[events[i]!.tid]!;
         const kept = this.ran[i]!;
         if (t.memoryless && !t.lazy && t.assumeFailed === null && t.pending !== null && t.pending.label === kept.label) continue;
-        const r = this.results[i];
-        t.parked = once[events[i]!.tid] === i && !t.lazy && t.assumeFailed === null && this.clean[i] === true && (typeof r !== 'object' || r === null) && typeof r !== 'function' ? { gen: t.gen, next: t.pending, result: r } : null;
         t.pending = kept;
         t.lazy = true;
         t.assumeFailed = null;
@@ -452,21 +399,10 @@ export class Execution {
     }
   }
 
-  /** Per thread: the index of its one event after `k`; -1 if none, -2 if several. */
-  private onceAfter(k: number): Int32Array {
-    const once = new Int32Array(this.threads.length).fill(-1);
-    for (let i = k; i < this.events.length; i++) {
-      const tid = this.events[i]!.tid;
-      once[tid] = once[tid] === -1 ? i : -2;
-    }
-    return once;
-  }
-
   private truncate(k: number): void {
     this.events.length = k;
     this.results.length = k;
     this.ran.length = k;
-    if (this.clean.length > k) this.clean.length = k;
     if (this.chainAfter.length > k) this.chainAfter.length = k;
     if (this.opaqueFrom >= k) this.opaqueFrom = Infinity;
     this.failure = null;
@@ -512,7 +448,6 @@ export class Execution {
       t.gen = gen!;
       t.pending = now;
       t.lazy = false;
-      t.parked = null;
       return;
     }
     if (replay !== undefined && ++replay.fallbacks >= 16 && replay.fallbacks * 8 >= replay.broughtBack) replay.lazy = false;
@@ -542,7 +477,6 @@ export class Execution {
       const t = this.threads[tid]!;
       t.assumeFailed = null;
       t.lazy = false;
-      t.parked = null;
       try {
         t.gen = this.program.threads[tid]!.body();
         // Unaudited: this thread code ran, audited, when the prefix first ran.
