@@ -171,7 +171,7 @@ export class Cursor {
     // nondeterminism, shows up as a difference. Executions 2^i, then one in 61 at most, and only
     // once the steps run since the last re-run are 16 times the prefix it re-runs: a search over
     // states ends most executions a few steps after a deep branch point, and re-running every
-    // 61st prefix there was a fifth of all steps.
+    // 61st prefix there was 15 % of all steps (two writers).
     const n = ++this.executions;
     if ((n & (n - 1)) === 0) return this.recheck(n);
     if (!strategy.skipPrefix) return 0;
