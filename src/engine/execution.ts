@@ -2,6 +2,7 @@
 // schedules them. It records every step; strategies only choose.
 import {
   type Access,
+  sameFootprint,
   type Invariant,
   type Program,
   type Step,
@@ -448,12 +449,45 @@ export class Execution {
       t.gen = gen!;
       t.pending = now;
       t.lazy = false;
-      return;
+    } else {
+      if (replay !== undefined && ++replay.fallbacks >= 16 && replay.fallbacks * 8 >= replay.broughtBack) replay.lazy = false;
+      this.restoreState(this.initial);
+      this.replayFromStart(this.events.length);
+      this.restoreState(before);
     }
-    if (replay !== undefined && ++replay.fallbacks >= 16 && replay.fallbacks * 8 >= replay.broughtBack) replay.lazy = false;
-    this.restoreState(this.initial);
-    this.replayFromStart(this.events.length);
-    this.restoreState(before);
+    this.checkStable(t, kept);
+  }
+
+  /**
+   * A kept step that declared itself stable waited in place of the step its thread yields
+   * again now (t.pending, brought back): in the same state the two must have the same footprint
+   * and enabled condition, or the claim is false — its functions read a local of the thread's
+   * code that changed after it — and the search may have followed a wrong footprint.
+   */
+  private checkStable(t: ThreadState, kept: Step): void {
+    const fresh = t.pending;
+    if (kept.stable !== true || fresh === null || fresh === kept) return;
+    if (typeof kept.footprint !== 'function' && kept.enabled === undefined) return;
+    let same = true;
+    let shown = '';
+    const prev = beginRecording(null);
+    try {
+      const a = typeof kept.footprint === 'function' ? kept.footprint() : kept.footprint;
+      const b = typeof fresh.footprint === 'function' ? fresh.footprint() : fresh.footprint;
+      const ea = kept.enabled?.() ?? true;
+      const eb = fresh.enabled?.() ?? true;
+      same = sameFootprint(a, b) && ea === eb;
+      if (!same) shown = `footprint [${a.map(accessText).join(', ')}]${ea ? '' : ', disabled'} against [${b.map(accessText).join(', ')}]${eb ? '' : ', disabled'}`;
+    } catch {
+      // Either throws when it runs, where the failure is reported.
+    } finally {
+      endRecording(prev);
+    }
+    if (!same) {
+      throw new ModelError(
+        `step "${t.name}: ${kept.label}" says it is stable (Step.stable, stableStep), but kept while its thread was taken back it gives ${shown} for the step the thread yields there again: its footprint or enabled condition reads a variable of the thread's code that changes after the step (make it with mkStep)`,
+      );
+    }
   }
 
   /**
@@ -726,6 +760,8 @@ function isStep(x: unknown): x is Step {
   const s = x as Record<string, unknown>;
   return typeof s.label === 'string' && typeof s.run === 'function' && (Array.isArray(s.footprint) || typeof s.footprint === 'function');
 }
+
+const accessText = (a: Access): string => `${a.write ? 'w' : 'r'} ${a.loc}`;
 
 function isGenerator(x: unknown): x is ThreadBody {
   return typeof x === 'object' && x !== null && typeof (x as Record<string, unknown>).next === 'function' && typeof (x as Record<string, unknown>).throw === 'function';
