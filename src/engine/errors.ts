@@ -31,3 +31,8 @@ export class EngineError extends Error {
     return hasBrand(x, ENGINE_ERROR);
   }
 }
+
+/** An exception's message (or the thrown value, as text). */
+export function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -2,7 +2,6 @@
 // schedules them. It records every step; strategies only choose.
 import {
   type Access,
-  sameFootprint,
   type Invariant,
   type Program,
   type Step,
@@ -11,11 +10,13 @@ import {
 } from './types.js';
 import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered } from './audit.js';
 import { AssertionViolated, AssumptionFailed } from './control.js';
-import { EngineError, ModelError, NondeterminismError } from './errors.js';
+import { EngineError, ModelError, errText } from './errors.js';
+import { AssumeMark, type ReplayPolicy, type Rewindable, type ThreadState, bringBack, rewind } from './rewind.js';
 import type { WatchTracker } from './watches.js';
 import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint, keyFingerprint } from './fingerprint.js';
 
-export { EngineError } from './errors.js';
+export { EngineError, errText } from './errors.js';
+export { ReplayPolicy } from './rewind.js';
 export { AssertionViolated, AssumptionFailed, assertHolds, assumeHolds } from './control.js';
 
 export interface EventRecord {
@@ -36,46 +37,6 @@ export interface Failure {
   readonly message: string;
 }
 
-interface ThreadState {
-  readonly name: string;
-  readonly actor: boolean;
-  readonly memoryless: boolean;
-  gen: ThreadBody;
-  pending: Step | null;
-  /** The generator is past this point (a rewind took the execution back before its later
-   * steps): `pending` is the step it yielded here, kept from when it ran; the generator is
-   * brought back, by feeding it its results, only if the thread steps again (see rewind). */
-  lazy: boolean;
-  /** Why the thread stopped on a failed assumption; null while it has not. */
-  assumeFailed: string | null;
-}
-
-/** The recorded result of a step whose assumption failed. */
-class AssumeMark {
-  constructor(readonly reason: string) {}
-}
-
-/** Two saved states are equal: the same object (a save of unchanged parts hands back the last
- * one), or, for a program whose save copies afresh, the same fingerprint. */
-function sameState(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  try {
-    const x = fingerprint(a);
-    const y = fingerprint(b);
-    return x.lo === y.lo && x.hi === y.hi;
-  } catch (e) {
-    if (e instanceof Unhashable) return false;
-    throw e;
-  }
-}
-
-/** A step that is plain data but for `run` (its footprint a list, no enabled condition), or
- * that declares its functions read nothing of its thread's (Step.stable). A kept one answers
- * for its thread as a freshly yielded one would. */
-function isPlainStep(s: Step): boolean {
-  return s.stable === true || (typeof s.footprint !== 'function' && s.enabled === undefined);
-}
-
 /** The thread ids in `mask`, one list per mask (asked before every step: a new list each time
  * was among the search's largest allocations). */
 const enabledLists = new Map<number, readonly ThreadId[]>();
@@ -88,15 +49,6 @@ function enabledList(mask: number): readonly ThreadId[] {
     if (enabledLists.size < 1 << 14) enabledLists.set(mask, l);
   }
   return l;
-}
-
-/** How rewinds bring threads back, for the executions of one search: lazily (a thread's
- * generator is brought back only when it steps again) until that fails too often for the model. */
-export class ReplayPolicy {
-  lazy = true;
-  /** Threads brought back one by one, and how many of them needed every thread brought back. */
-  broughtBack = 0;
-  fallbacks = 0;
 }
 
 export interface ExecutionOptions {
@@ -112,7 +64,7 @@ export interface ExecutionOptions {
 /** The position of every thread that has finished. */
 const FINISHED = fingerprint(['finished']);
 
-export class Execution {
+export class Execution implements Rewindable {
   readonly program: Program;
   readonly events: EventRecord[] = [];
   /** What each step's `run` returned (or why its assumption failed), to bring threads back. */
@@ -127,21 +79,22 @@ export class Execution {
   private readonly watches: WatchTracker | undefined;
   /** The one access record, reused by every audited call of this execution. */
   private readonly rec = new AccessRecord();
-  private readonly threads: ThreadState[];
+  /** @internal (rewind.ts) */
+  readonly threads: ThreadState[];
   private readonly stepInvariants: readonly Invariant[];
   /** Each thread's position (a hash chain over the results it received), when kept; null once a
    * result was not plain data (the state is then never cached). */
   readonly chains: (Fingerprint | null)[] | null;
   /** The stepping thread's position after each event (when positions are kept): a rewind puts
    * them back instead of hashing every result it feeds again. */
-  private readonly chainAfter: (Fingerprint | null)[] = [];
+  readonly chainAfter: (Fingerprint | null)[] = [];
   /** The step object each event ran: a thread taken back before its next event is pending there. */
-  private readonly ran: Step[] = [];
+  readonly ran: Step[] = [];
   /** The program's initial state (from the first rewind): a thread that cannot be brought back
    * alone is brought back with all the others, from the start (see bringBack). */
-  private initial: unknown = undefined;
+  initial: unknown = undefined;
   /** How rewinds bring threads back; shared by the executions of one search. */
-  private replay: ReplayPolicy | undefined;
+  replay: ReplayPolicy | undefined;
 
   constructor(make: () => Program, options: ExecutionOptions | number) {
     const o = typeof options === 'number' ? { maxSteps: options } : options;
@@ -273,7 +226,7 @@ export class Execution {
     const t = this.threads[tid];
     if (!t || !t.pending) throw new EngineError(`thread ${tid} cannot step: it has finished`);
     if (this.failure || this.blocked !== null) throw new EngineError('stepping an execution that has ended');
-    if (t.lazy) this.bringBack(tid);
+    if (t.lazy) bringBack(this, tid);
     const step = t.pending;
     let footprint: readonly Access[] = [];
     let result: unknown;
@@ -341,66 +294,17 @@ export class Execution {
   }
 
   /**
-   * Takes this execution back to its first `k` steps without running any of them, as a fresh
-   * build brought forward would be, without building the program again: the state is put back
-   * as it was saved at `k`. A thread that has not stepped since `k` is where it was. A thread
-   * that has is pending at the step it took first after `k` (the same step object, whose
-   * `enabled` and footprint are read in the state of the moment), and its generator is brought
-   * back only if it steps again (bringBack): most executions after a rewind end within a few
-   * steps at a state explored before, and their other threads are never resumed at all.
-   * Per-step invariants held in every state of the prefix when it first ran; they are not
-   * checked again. With `replay.lazy` off, every thread is brought back at once, from the start.
+   * Takes this execution back to its first `k` steps without running any of them: the state
+   * saved at `k` is put back, and the threads that moved since wait at their kept steps
+   * (rewind.ts). Per-step invariants held in every state of the prefix when it first ran; they
+   * are not checked again.
    */
   rewind(k: number, saved: unknown, initial: unknown, replay?: ReplayPolicy): void {
-    if (!this.program.state) throw new EngineError('rewind of a program that declares no state');
-    if (k < 0 || k > this.events.length) throw new EngineError(`rewind to step ${k} of an execution of ${this.events.length}`);
-    this.initial = initial;
-    this.replay = replay;
-    const events = this.events;
-    if (replay !== undefined && replay.lazy) {
-      // The first step after k of every thread that stepped after k is where that thread is at k.
-      // A memoryless thread whose generator is at a step of that label now is there already: its
-      // next steps depend on the shared state alone (ThreadSpec.memoryless), so it stays as it is.
-      for (let i = events.length - 1; i >= k; i--) {
-        const t = this.threads[events[i]!.tid]!;
-        const kept = this.ran[i]!;
-        if (t.memoryless && !t.lazy && t.assumeFailed === null && t.pending !== null && t.pending.label === kept.label) continue;
-        t.pending = kept;
-        t.lazy = true;
-        t.assumeFailed = null;
-      }
-      if (this.chains !== null) {
-        const done = new Uint8Array(this.threads.length);
-        for (let i = events.length - 1; i >= k; i--) done[events[i]!.tid] = 1;
-        for (let i = k - 1; i >= 0; i--) {
-          const tid = events[i]!.tid;
-          if (done[tid] !== 1) continue;
-          done[tid] = 2;
-          this.chains[tid] = this.chainAfter[i]!;
-        }
-        // Moved threads that had not stepped before k are at their start.
-        for (let tid = 0; tid < done.length; tid++) {
-          if (done[tid] !== 1) continue;
-          this.chains[tid] = CHAIN_START;
-          this.place(tid);
-        }
-      }
-    } else {
-      this.restoreState(initial);
-      this.replayFromStart(k);
-    }
-    this.truncate(k);
-    this.restoreState(saved);
-    // A kept step whose footprint or enabled condition is a function may read its thread's
-    // locals, which the thread's code changed after the step (a loop counter): such a thread is
-    // brought back now, in the state at k, and only one whose kept step is plain data waits.
-    for (let tid = 0; tid < this.threads.length; tid++) {
-      const t = this.threads[tid]!;
-      if (t.lazy && !isPlainStep(t.pending!)) this.bringBack(tid);
-    }
+    rewind(this, k, saved, initial, replay);
   }
 
-  private truncate(k: number): void {
+  /** @internal (rewind.ts) */
+  truncate(k: number): void {
     this.events.length = k;
     this.results.length = k;
     this.ran.length = k;
@@ -410,162 +314,8 @@ export class Execution {
     this.blocked = null;
   }
 
-  /**
-   * Brings a thread pending at a kept step (a rewind took it back) to life: a new generator fed
-   * the results the thread received, in the state of now. Thread code between steps reads and
-   * writes no shared state (the audit checks that), so this is where the thread was — unless the
-   * model's own bookkeeping, kept in plain JS, is read or written by that code: every step it
-   * yields must then be the one it took, and the state must be as it was, or the thread is
-   * brought back the safe way, with every other thread, from the initial state (and after
-   * many such cases the search stops trying).
-   */
-  private bringBack(tid: ThreadId): void {
-    const t = this.threads[tid]!;
-    const kept = t.pending!;
-    const before = this.saveState();
-    let ok = true;
-    let gen: ThreadBody | undefined;
-    let now: Step | null = null;
-    try {
-      gen = this.program.threads[tid]!.body();
-      now = this.nextStep(t, gen.next(undefined));
-      const events = this.events;
-      for (let i = 0; i < events.length && ok; i++) {
-        const e = events[i]!;
-        if (e.tid !== tid) continue;
-        if (now === null || now.label !== e.label) ok = false;
-        else now = this.nextStep(t, gen.next(this.results[i]));
-      }
-    } catch {
-      ok = false;
-    }
-    if (ok && (now === null || now.label !== kept.label)) ok = false;
-    // Thread code that writes the model's bookkeeping may read it too, into its locals, where
-    // no label shows it: such a thread is brought back with all the others, in order.
-    if (ok && !sameState(this.saveState(), before)) ok = false;
-    const replay = this.replay;
-    if (replay !== undefined) replay.broughtBack++;
-    if (ok) {
-      t.gen = gen!;
-      t.pending = now;
-      t.lazy = false;
-    } else {
-      if (replay !== undefined && ++replay.fallbacks >= 16 && replay.fallbacks * 8 >= replay.broughtBack) replay.lazy = false;
-      this.restoreState(this.initial);
-      this.replayFromStart(this.events.length);
-      this.restoreState(before);
-    }
-    this.checkStable(t, kept);
-  }
-
-  /**
-   * A kept step that declared itself stable waited in place of the step its thread yields
-   * again now (t.pending, brought back): in the same state the two must have the same footprint
-   * and enabled condition, or the claim is false — its functions read a local of the thread's
-   * code that changed after it — and the search may have followed a wrong footprint.
-   */
-  private checkStable(t: ThreadState, kept: Step): void {
-    const fresh = t.pending;
-    if (kept.stable !== true || fresh === null || fresh === kept) return;
-    if (typeof kept.footprint !== 'function' && kept.enabled === undefined) return;
-    let same = true;
-    let shown = '';
-    const prev = beginRecording(null);
-    try {
-      const a = typeof kept.footprint === 'function' ? kept.footprint() : kept.footprint;
-      const b = typeof fresh.footprint === 'function' ? fresh.footprint() : fresh.footprint;
-      const ea = kept.enabled?.() ?? true;
-      const eb = fresh.enabled?.() ?? true;
-      same = sameFootprint(a, b) && ea === eb;
-      if (!same) shown = `footprint [${a.map(accessText).join(', ')}]${ea ? '' : ', disabled'} against [${b.map(accessText).join(', ')}]${eb ? '' : ', disabled'}`;
-    } catch {
-      // Either throws when it runs, where the failure is reported.
-    } finally {
-      endRecording(prev);
-    }
-    if (!same) {
-      throw new ModelError(
-        `step "${t.name}: ${kept.label}" says it is stable (Step.stable, stableStep), but kept while its thread was taken back it gives ${shown} for the step the thread yields there again: its footprint or enabled condition reads a variable of the thread's code that changes after the step (make it with mkStep)`,
-      );
-    }
-  }
-
-  /**
-   * Brings every thread that stepped in the first `k` events, or is pending at a kept step,
-   * back from the initial state (already put back): each is started afresh and fed, in the
-   * order they ran, the results it received up to `k`. All of them, and in the initial state: a
-   * model may keep, in its declared state, what thread code does between steps (thp's ledger of
-   * references), so a thread fed alone, or in another state, could take another turn.
-   */
-  private replayFromStart(k: number): void {
-    const events = this.events;
-    const again = new Uint8Array(this.threads.length);
-    const moved = new Uint8Array(this.threads.length);
-    for (let i = 0; i < events.length; i++) again[events[i]!.tid] = 1;
-    for (let i = k; i < events.length; i++) moved[events[i]!.tid] = 1;
-    for (let tid = 0; tid < this.threads.length; tid++) if (this.threads[tid]!.lazy) again[tid] = 1;
-    // Started again in id order, as the constructor starts them.
-    const pendingAt: (Step | null)[] = this.threads.map((t) => (t.lazy ? t.pending : null));
-    for (let tid = 0; tid < this.threads.length; tid++) {
-      if (again[tid] !== 1) continue;
-      const t = this.threads[tid]!;
-      t.assumeFailed = null;
-      t.lazy = false;
-      try {
-        t.gen = this.program.threads[tid]!.body();
-        // Unaudited: this thread code ran, audited, when the prefix first ran.
-        t.pending = this.nextStep(t, t.gen.next(undefined));
-        if (this.chains !== null) this.chains[tid] = CHAIN_START;
-        this.place(tid);
-      } catch (err) {
-        if (err instanceof ModelError || err instanceof EngineError) throw err;
-        throw new NondeterminismError(`the model is not deterministic: starting ${t.name} again threw (${errText(err)}), the first time it did not`);
-      }
-    }
-    for (let i = 0; i < k; i++) {
-      const e = events[i]!;
-      if (again[e.tid] !== 1) continue;
-      const t = this.threads[e.tid]!;
-      const step = t.pending;
-      if (!step || step.label !== e.label) {
-        throw new NondeterminismError(
-          `the model is not deterministic: on the same schedule, after step ${i} step ${i + 1} was \`${t.name}: ${e.label}\`, now it is ${step ? `\`${t.name}: ${step.label}\`` : `${t.name} finished`} (brought back by feeding its thread the results it received)`,
-        );
-      }
-      const r = this.results[i];
-      if (r instanceof AssumeMark) {
-        t.assumeFailed = r.reason;
-        t.pending = null;
-        continue;
-      }
-      try {
-        t.pending = this.nextStep(t, t.gen.next(r));
-      } catch (err) {
-        this.fail(e.tid, err);
-        throw new NondeterminismError(`the model is not deterministic: bringing ${t.name} back through step ${i + 1} failed (${this.failure?.message ?? errText(err)})`);
-      }
-    }
-    // A thread that was pending at a kept step must be at that step again.
-    for (let tid = 0; tid < this.threads.length; tid++) {
-      const was = pendingAt[tid];
-      if (was === null || was === undefined || moved[tid] === 1) continue;
-      const t = this.threads[tid]!;
-      if (t.pending === null || t.pending.label !== was.label) {
-        throw new NondeterminismError(
-          `the model is not deterministic: on the same schedule, after step ${k} ${t.name} was at \`${was.label}\`, now it is ${t.pending ? `at \`${t.pending.label}\`` : 'finished'} (brought back by feeding its thread the results it received)`,
-        );
-      }
-    }
-    // Positions: the chains after each event are kept (chainAfter), not hashed again.
-    if (this.chains !== null) {
-      for (let i = 0; i < k; i++) {
-        const tid = events[i]!.tid;
-        this.chains[tid] = this.chainAfter[i]!;
-      }
-    }
-  }
-
-  private restoreState(saved: unknown): void {
+  /** @internal (rewind.ts) */
+  restoreState(saved: unknown): void {
     this.epoch++;
     try {
       this.program.state!.restore(saved);
@@ -577,7 +327,8 @@ export class Execution {
 
   /** A memoryless thread is where its pending step is (see ThreadSpec.memoryless); a thread
    * whose pending step declares a position is there (Step.position). */
-  private place(tid: ThreadId): void {
+  /** @internal (rewind.ts) */
+  place(tid: ThreadId): void {
     const t = this.threads[tid]!;
     if (this.chains === null) return;
     // A finished thread has nothing left to do: where it is no longer depends on how it got there.
@@ -674,7 +425,8 @@ export class Execution {
   }
 
   /** The pending step a thread's generator produced; anything but a Step is a model error. */
-  private nextStep(t: ThreadState, r: IteratorResult<Step, void>): Step | null {
+  /** @internal (rewind.ts) */
+  nextStep(t: ThreadState, r: IteratorResult<Step, void>): Step | null {
     if (r.done) return null;
     const s = r.value as unknown;
     if (!isStep(s)) {
@@ -736,7 +488,8 @@ export class Execution {
   }
 
   /** What an exception thrown by model code means. `running`: the step whose `run` threw. */
-  private fail(tid: ThreadId, e: unknown, running?: Step): void {
+  /** @internal (rewind.ts) */
+  fail(tid: ThreadId, e: unknown, running?: Step): void {
     if (e instanceof EngineError || e instanceof ModelError) throw e;
     if (e instanceof AssertionViolated) {
       this.failure = { kind: 'invariant', invariant: e.name, message: e.message };
@@ -761,8 +514,6 @@ function isStep(x: unknown): x is Step {
   return typeof s.label === 'string' && typeof s.run === 'function' && (Array.isArray(s.footprint) || typeof s.footprint === 'function');
 }
 
-const accessText = (a: Access): string => `${a.write ? 'w' : 'r'} ${a.loc}`;
-
 function isGenerator(x: unknown): x is ThreadBody {
   return typeof x === 'object' && x !== null && typeof (x as Record<string, unknown>).next === 'function' && typeof (x as Record<string, unknown>).throw === 'function';
 }
@@ -774,6 +525,3 @@ function describe(x: unknown): string {
   return `a ${typeof x}`;
 }
 
-export function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
