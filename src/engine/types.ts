@@ -41,8 +41,9 @@ export interface Step<T = unknown> {
   /**
    * `footprint` and `enabled` read only shared state and values fixed when the step was made,
    * never a variable of its thread's code that changes after the step: a rewind may then keep the
-   * step pending as it is while the thread's generator is behind (Execution.rewind). The
-   * machine's steps are (`stableStep`); a step that is not is brought back with its thread.
+   * step pending as it is while the thread's generator is behind (rewind.ts). The machine's
+   * steps are (`stableStep`); a step that is not is brought back with its thread. Checked when
+   * the thread is brought back: the kept step and the one yielded again must agree.
    */
   readonly stable?: boolean;
 }
