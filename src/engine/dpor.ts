@@ -7,8 +7,7 @@ import { checkResumed, type PinnedNode, type Strategy } from './strategy.js';
 import { dporState, parseState } from './checkpoint-schema.js';
 import { type Access, type ThreadId, sameFootprint } from './types.js';
 import { Dependence } from './dependence.js';
-
-type Clock = number[];
+import { type Clock, LocationClocks, join } from './location-clocks.js';
 
 interface Node {
   /** Threads enabled in the state before this position. */
@@ -37,6 +36,8 @@ interface Event {
   readonly clock: Clock;
   /** Clock of the thread's previous event (what orders this one before any race). */
   readonly prevClock?: Clock;
+  /** The thread's previous event (its last event again once this one is taken back). */
+  readonly prev?: Event;
 }
 
 export class DporStrategy implements Strategy {
@@ -88,17 +89,18 @@ export class DporStrategy implements Strategy {
 
   /**
    * The next execution replays the first `k` steps of this one (the cursor checks they are the
-   * same), so their events, clocks and races are already known: keep them, and rebuild only the
-   * per-location summaries. Race detection then runs for the new steps alone.
+   * same), so their events, clocks and races are already known: keep them, and take back what
+   * the later ones recorded (the per-location summaries by their undo log, each thread's last
+   * event by the link to its previous one). Race detection then runs for the new steps alone.
    */
   private keepPrefix(k: number): void {
-    this.events.length = Math.min(k, this.events.length);
-    this.clocks.reset();
-    this.last = [];
-    for (const e of this.events) {
-      this.clocks.record(e.codes, e.clock, e.visible);
-      this.last[e.tid] = e;
+    const events = this.events;
+    for (let i = events.length - 1; i >= k; i--) {
+      const e = events[i]!;
+      this.last[e.tid] = e.prev;
     }
+    if (events.length > k) events.length = k;
+    this.clocks.truncate(events.length);
   }
 
   replayedPrefix(): number {
@@ -152,7 +154,7 @@ export class DporStrategy implements Strategy {
     // after. Treat each such pending step as if it ran last and reverse its races with every
     // earlier dependent step, so the orders where it goes first are explored too.
     if (!exec.failure || exec.failure.kind === 'deadlock') {
-      this.events.length = Math.min(this.depth, this.events.length);
+      this.keepPrefix(Math.min(this.depth, this.events.length));
       for (let tid = 0; tid < exec.threadCount; tid++) {
         if (!exec.pending(tid) || exec.isEnabled(tid)) continue;
         const event = this.makeEvent(exec.threadCount, tid, exec.pendingFootprint(tid), true);
@@ -226,7 +228,7 @@ export class DporStrategy implements Strategy {
     // The join of every earlier dependent event's clock, from per-location summaries.
     this.clocks.joinDependencies(clock, codes, visible);
     clock[tid] = local;
-    return { tid, footprint, codes, visible, all, written, conditional, local, clock, prevClock: prev?.clock };
+    return { tid, footprint, codes, visible, all, written, conditional, local, clock, prevClock: prev?.clock, prev };
   }
 
   /**
@@ -341,82 +343,4 @@ function countEvents(events: readonly Event[], tid: ThreadId, upTo: number): num
   let n = 0;
   for (let k = 0; k < upTo; k++) if (events[k]!.tid === tid) n++;
   return n;
-}
-
-/**
- * Per location, the clock of the last write and the join of the reads since: an event's
- * dependencies are exactly the last write of each location it reads, and the last write plus
- * the later reads of each location it writes (earlier ones are ordered before those). Writes
- * visible to one invariant are mutually dependent, so each invariant group is one more chain.
- */
-class LocationClocks {
-  /** Per location id, the clock of its last write and the join of the reads since. */
-  private readonly lastWrite: (Clock | undefined)[] = [];
-  private readonly readsSince: (Clock | undefined)[] = [];
-  /** The ids with an entry, to empty them again. */
-  private readonly touched: number[] = [];
-  /** Per invariant group, the clock of the last write it sees. */
-  private readonly lastVisibleWrite: (Clock | undefined)[] = [];
-
-  /** Forgets every location (as a fresh one, keeping the arrays). */
-  reset(): void {
-    const t = this.touched;
-    for (let i = 0; i < t.length; i++) {
-      this.lastWrite[t[i]!] = undefined;
-      this.readsSince[t[i]!] = undefined;
-    }
-    t.length = 0;
-    this.lastVisibleWrite.length = 0;
-  }
-
-  joinDependencies(into: Clock, codes: Int32Array, writesVisible: number): void {
-    for (let i = 0; i < codes.length; i++) {
-      const id = codes[i]! >> 1;
-      const w = this.lastWrite[id];
-      if (w) join(into, w);
-      if (codes[i]! & 1) {
-        const r = this.readsSince[id];
-        if (r) join(into, r);
-      }
-    }
-    for (let g = 0, m = writesVisible; m !== 0; g++, m >>>= 1) {
-      const w = m & 1 ? this.lastVisibleWrite[g] : undefined;
-      if (w) join(into, w);
-    }
-  }
-
-  record(codes: Int32Array, clock: Clock, writesVisible: number): void {
-    for (let i = 0; i < codes.length; i++) {
-      if (codes[i]! & 1) continue;
-      const id = codes[i]! >> 1;
-      this.grow(id);
-      const r = this.readsSince[id];
-      if (r) join(r, clock);
-      else {
-        this.readsSince[id] = clock.slice();
-        if (this.lastWrite[id] === undefined) this.touched.push(id);
-      }
-    }
-    for (let i = 0; i < codes.length; i++) {
-      if (!(codes[i]! & 1)) continue;
-      const id = codes[i]! >> 1;
-      this.grow(id);
-      if (this.lastWrite[id] === undefined && this.readsSince[id] === undefined) this.touched.push(id);
-      this.lastWrite[id] = clock;
-      this.readsSince[id] = undefined;
-    }
-    for (let g = 0, m = writesVisible; m !== 0; g++, m >>>= 1) if (m & 1) this.lastVisibleWrite[g] = clock;
-  }
-
-  /** Extends both arrays densely up to `id` (holes would make them slow). */
-  private grow(id: number): void {
-    while (this.lastWrite.length <= id) {
-      this.lastWrite.push(undefined);
-      this.readsSince.push(undefined);
-    }
-  }
-}
-
-function join(into: Clock, other: Clock): void {
-  for (let k = 0; k < into.length; k++) if (other[k]! > into[k]!) into[k] = other[k]!;
 }
