@@ -58,6 +58,8 @@ export class DporStrategy implements Strategy {
   private mark = new Int32Array(64);
   private markWrite = new Uint8Array(64);
   private stamp = 0;
+  /** detectRaces' scratch clock. */
+  private readonly ordered: Clock = [];
   /** Executions abandoned because every enabled thread was asleep (redundant). */
   sleepBlocked = 0;
 
@@ -238,7 +240,12 @@ export class DporStrategy implements Strategy {
    * orders nothing: the search goes on to the events before it (the earlier acquire).
    */
   private detectRaces(event: Event, pendingOf?: ThreadId): void {
-    const ordered: Clock = event.prevClock ? event.prevClock.slice() : new Array<number>(event.clock.length).fill(0);
+    // What is already ordered before the event: a scratch clock (one per strategy, not one per
+    // event: detectRaces runs for every new step), starting from the thread's previous event.
+    const ordered = this.ordered;
+    const prev = event.prevClock;
+    ordered.length = event.clock.length;
+    for (let k = 0; k < ordered.length; k++) ordered[k] = prev ? prev[k]! : 0;
     // The event's locations, marked (with whether it writes them) for one lookup per access.
     if (++this.stamp >= 0x3fffffff) {
       this.mark.fill(0);
