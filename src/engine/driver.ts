@@ -273,7 +273,6 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
   let violation: Violation | undefined;
   let stopped: 'interrupted' | 'bounded' | undefined;
   let cut: string | undefined;
-  let threads: readonly string[] = probe.threads.map((t) => t.name);
   // The probe, never run, is the first execution's program.
   let unused: Program | undefined = probe;
   const build = (): Program => {
@@ -282,6 +281,26 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
     return p;
   };
   let ended = 0;
+  // Made once, not per execution: an execution of the search over states is a few steps long.
+  // Inside a very long execution too, a heartbeat every 4096 steps (at most twice a second),
+  // so a watchdog never takes a long but progressing execution for a hung model.
+  // Counted here, not read off the execution: a rewound one is not `current` (it was the
+  // clock, read at every step of every rewound execution, 2.7 % of two writers' time).
+  let current: Execution | undefined;
+  let sinceBeat = 0;
+  const beat = o.onProgress
+    ? () => {
+        if (++sinceBeat < 4096) return;
+        sinceBeat = 0;
+        const n = current?.events.length ?? 0;
+        const t = now();
+        if (t - lastProgress < 500) return;
+        lastProgress = t;
+        o.onProgress!({ executions: executions + blocked, steps: steps + n, elapsedMs: t - t0, ...statesNow() });
+      }
+    : undefined;
+  const fresh = (): Execution => (current = new Execution(build, execOptions));
+  let last: Execution | undefined;
   while (true) {
     if (o.shouldStop?.()) {
       stopped = 'interrupted';
@@ -298,22 +317,9 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
       break;
     }
     if (!strategy.beginExecution()) break;
-    // Inside a very long execution too, a heartbeat every 4096 steps (at most twice a second),
-    // so a watchdog never takes a long but progressing execution for a hung model.
-    let current: Execution | undefined;
-    const beat = o.onProgress
-      ? () => {
-          const n = current?.events.length ?? 0;
-          if ((n & 4095) !== 0) return;
-          const t = now();
-          if (t - lastProgress < 500) return;
-          lastProgress = t;
-          o.onProgress!({ executions: executions + blocked, steps: steps + n, elapsedMs: t - t0, ...statesNow() });
-        }
-      : undefined;
-    const { exec, outcome } = cursor.runNext(() => (current = new Execution(build, execOptions)), strategy, beat);
-    current = exec;
-    threads = Array.from({ length: exec.threadCount }, (_, t) => exec.threadName(t));
+    current = undefined;
+    const { exec, outcome } = cursor.runNext(fresh, strategy, beat);
+    current = last = exec;
     const { abandoned, enabled, restored } = outcome;
     steps += exec.events.length - restored;
     restoredSteps += restored;
@@ -364,7 +370,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
     cut: verdict === 'bounded' ? cut ?? strategy.cut : undefined,
     finalStates: o.collectFinalStates ? [...states].sort() : undefined,
     ...(warnings.length ? { warnings } : {}),
-    threads,
+    threads: last ? Array.from({ length: last.threadCount }, (_, t) => last!.threadName(t)) : probe.threads.map((t) => t.name),
     checkpoint:
       stopped === 'interrupted' ? { strategy: strategy.name, executions, blocked, steps, restoredSteps, maxDepth, elapsedMs: now() - t0, state: strategy.save() } : undefined,
   };
