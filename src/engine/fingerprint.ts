@@ -134,6 +134,27 @@ function hashString(v: string): Fingerprint {
   return h;
 }
 
+/** The keys of the objects whose first key is `keys[0]`, in order, with their hashes: the
+ * first such object hashed fixes them (`open` until then); an object of another shape with the
+ * same first key hashes its other keys one by one. */
+interface Shape {
+  readonly keys: string[];
+  readonly lo: number[];
+  readonly hi: number[];
+  open: boolean;
+}
+
+const shapes = new Map<string, Shape>();
+
+function shapeOf(first: string): Shape {
+  let s = shapes.get(first);
+  if (s === undefined) {
+    if (shapes.size >= 1 << 12) shapes.clear(); // a bound on memory, not on correctness
+    shapes.set(first, (s = { keys: [], lo: [], hi: [], open: true }));
+  }
+  return s;
+}
+
 /** A saved object's hash, kept on it: saved state is never changed (state.ts). */
 const HASH: unique symbol = Symbol('mmcheck.fingerprint');
 
@@ -203,10 +224,29 @@ function hashObject(v: object, remember: boolean): void {
     const proto = Object.getPrototypeOf(v) as unknown;
     if (proto !== Object.prototype && proto !== null) throw new Unhashable(`an instance of ${(v as { constructor?: { name?: string } }).constructor?.name ?? 'a class'} is not plain data`);
     word(T_OBJ);
+    // A key's hash from the object's shape (found by its first key, checked key by key), not a
+    // lookup per key: saved states are many objects of a few shapes. The same words are mixed.
+    let shape: Shape | undefined;
+    let i = 0;
     for (const k in v) {
-      walk(k, remember);
+      if (i === 0) shape = shapeOf(k);
+      if (shape !== undefined && i < shape.keys.length && shape.keys[i] === k) {
+        word(shape.lo[i]!);
+        word(shape.hi[i]!);
+      } else {
+        const h = hashString(k);
+        word(h.lo);
+        word(h.hi);
+        if (shape !== undefined && i === shape.keys.length && shape.open) {
+          shape.keys.push(k);
+          shape.lo.push(h.lo);
+          shape.hi.push(h.hi);
+        } else shape = undefined;
+      }
       walk((v as Record<string, unknown>)[k], remember);
+      i++;
     }
+    if (shape !== undefined) shape.open = false;
   }
   rlo = fmix(la ^ ln);
   rhi = fmix(lb ^ Math.imul(ln, 0x27d4eb2f));

@@ -239,4 +239,27 @@ describe('fingerprints', () => {
     expect(f([1, 2])).not.toBe(f([2, 1]));
     expect(() => fingerprint([() => 1])).toThrow(/not data/);
   });
+
+  it('hash an object alike whatever objects with the same first key came before (key hashes kept per shape)', () => {
+    const f = (v: unknown) => { const h = fingerprint(v); return `${h.lo}:${h.hi}`; };
+    // Keys no other test uses, so the first pass meets every shape cold. Shapes that share a
+    // first key, in both orders, and one nested in a value of its own first key.
+    const objects = [
+      { shapeA: 1, shapeB: [2], shapeC: 'x' },
+      { shapeA: 1, shapeC: 'x', shapeB: [2] },
+      { shapeA: { shapeA: 1, shapeD: 2 }, shapeB: 3 },
+      { shapeA: 1 },
+      { shapeA: 1, shapeB: [2], shapeC: 'x', shapeE: null },
+    ];
+    const cold = objects.map(f);
+    const warm = [...objects].reverse().map(f).reverse();
+    expect(warm).toEqual(cold);
+    // Objects that differ in a key's name only, behind a shared first key, differ.
+    expect(f({ shapeA: 1, shapeF: 2 })).not.toBe(f({ shapeA: 1, shapeG: 2 }));
+    expect(f({ shapeA: 1, shapeB: [2], shapeH: 'x' })).not.toBe(cold[0]);
+    // The same entries in another order are another value (as they always were: keys in order).
+    expect(cold[0]).not.toBe(cold[1]);
+    // And each equals a copy made afresh (no hash kept on it).
+    expect(objects.map((o) => f(JSON.parse(JSON.stringify(o))))).toEqual(cold);
+  });
 });
