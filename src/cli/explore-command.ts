@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workerUrl } from './job-worker.js';
+import { takeExplorer } from './warm-worker.js';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { UsageError } from '../model.js';
@@ -99,7 +100,7 @@ interface Outcome {
 
 function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Logger): Promise<Outcome> {
   const stop = new SharedArrayBuffer(4);
-  const worker = new Worker(fileURLToPath(workerUrl()), { workerData: { job, stop }, resourceLimits: { maxOldGenerationSizeMb: args.maxMemoryMb } });
+  const worker = takeExplorer({ job, stop }, args.maxMemoryMb) ?? new Worker(fileURLToPath(workerUrl()), { workerData: { job, stop }, resourceLimits: { maxOldGenerationSizeMb: args.maxMemoryMb } });
   const results: JobResult[] = [];
   const parts: ShardVariant[] = [];
   let splitDone: ShardVariant | undefined;
