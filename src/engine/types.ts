@@ -120,21 +120,33 @@ export function* perform<T>(step: Step<T>): Generator<Step, T, unknown> {
   return (yield step as Step) as T;
 }
 
-/** A step of `inner` marked with the thread's position before it (see Step.position). */
+/** A step of `inner` marked with the thread's position before it (see Step.position). It reads
+ * what `inner` reads and nothing of its own, so it is `stable` when `inner` is: a kept one then
+ * waits at a rewind instead of having its thread brought back there (rewind.ts). */
 class Positioned<T> implements Step<T> {
   readonly label: string;
   readonly footprint: Step['footprint'];
-  readonly enabled: (() => boolean) | undefined;
+  readonly stable: boolean | undefined;
   note: string | undefined = undefined;
-  constructor(readonly position: string, private readonly inner: Step<T>) {
+  constructor(
+    readonly position: string,
+    protected readonly inner: Step<T>,
+  ) {
     this.label = inner.label;
     this.footprint = inner.footprint;
-    this.enabled = inner.enabled ? () => inner.enabled!() : undefined;
+    this.stable = inner.stable;
   }
   run(): T {
     const x = this.inner.run();
     this.note = this.inner.note;
     return x;
+  }
+}
+
+/** A Positioned step whose inner step has an enabled condition (a method, not a closure per step). */
+class PositionedEnabled<T> extends Positioned<T> {
+  enabled(): boolean {
+    return this.inner.enabled!();
   }
 }
 
@@ -147,7 +159,7 @@ class Positioned<T> implements Step<T> {
 export function* at<T>(key: string, body: Generator<Step, T, unknown>): Generator<Step, T, unknown> {
   let r = body.next();
   if (r.done) return r.value;
-  r = body.next(yield new Positioned(key, r.value));
+  r = body.next(yield r.value.enabled ? new PositionedEnabled(key, r.value) : new Positioned(key, r.value));
   while (!r.done) r = body.next(yield r.value);
   return r.value;
 }

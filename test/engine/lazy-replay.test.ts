@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
 import type { ExploreResult } from '../../src/engine/results.js';
-import { type Invariant, type Program, type Step, perform, read, write } from '../../src/engine/types.js';
+import { type Invariant, type Program, type Step, at, perform, read, write } from '../../src/engine/types.js';
 import { explore } from '../../src/index.js';
 import { Shared, toyProgram } from '../../src/testing/toy.js';
 import { builtinModels } from '../../models/index.js';
@@ -215,6 +215,36 @@ describe('lazy replay of threads whose steps read their locals, or whose code re
       // Unmarked, it is brought back at the rewind and explores what the full replay does.
       const o = { strategy, cache: false, collectFinalStates: true } as const;
       expect(counts(exploreProgram(make(false), { ...o, replay: 'lazy' }))).toEqual(counts(exploreProgram(make(false), { ...o, replay: 'full' })));
+    }
+  });
+
+  it('a stable step keeps its claim inside at(): kept at a rewind, it is checked, not brought back there', () => {
+    // The program above with the step wrapped in at(): were the wrapper to drop `stable`, the
+    // thread would be brought back at every rewind and the false claim never seen.
+    const make = (): Program => {
+      const s = new Shared(3);
+      const t0 = function* () {
+        let d = 0;
+        for (const [i, v] of [2, 1, 5].entries()) {
+          yield* at(`wl ${i}`, perform({ label: 'wl', footprint: () => [write(`x${d}`)], run: () => s.store(d, v).run(), stable: true }));
+          d = 1 - d;
+        }
+        yield* perform(s.load(0));
+      };
+      const t1 = function* () {
+        yield* perform(s.store(0, 4));
+        yield* perform(s.load(0));
+        yield* perform(s.load(0));
+        yield* perform(s.store(1, 3));
+      };
+      return {
+        threads: [{ name: 't0', body: t0 }, { name: 't1', body: t1 }],
+        invariants: [],
+        state: { save: () => s.save(), restore: (x) => s.restore(x as ReturnType<Shared['save']>) },
+      };
+    };
+    for (const strategy of ['dfs', 'dpor'] as const) {
+      expect(() => exploreProgram(make, { strategy, cache: false, replay: 'lazy' })).toThrowError(/"t0: wl" says it is stable/);
     }
   });
 
