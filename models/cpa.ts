@@ -36,6 +36,7 @@ import {
   cacheLoc,
   memLoc,
   mkStep,
+  stableStep,
   within,
   modelState,
   op,
@@ -116,7 +117,7 @@ function flushFootprint(cpu: Cpu): readonly Access[] {
 /** __flush_tlb_all() on this CPU only: a write to CR4 (or CR3), serialising — on TSO it waits
  * for the CPU's store buffer to drain (SDM vol. 3A §8.3; tso.lockedBy). */
 function* localFlush(cpu: Cpu, label = 'local TLB flush'): Op<void> {
-  yield* op(tso.lockedBy(cpu, mkStep(label, () => flushFootprint(cpu), (say) => say(cpu.dropped(cpu.tlb.flushAll())))));
+  yield* op(tso.lockedBy(cpu, stableStep(label, () => flushFootprint(cpu), (say) => say(cpu.dropped(cpu.tlb.flushAll())))));
 }
 
 /**
@@ -140,7 +141,7 @@ function* flushTlbAll(m: Machine, sender: Cpu, what: string): Op<void> {
   );
   yield* localFlush(sender, `${what}: local flush`);
   yield* op(
-    tso.lockedBy(sender, mkStep(`${what}: wait for acks`, others.map((c) => read(sender.ackLoc(c.id))), (say) => say('all acks in'), () => sender.awaitingAcks.size === 0)),
+    tso.lockedBy(sender, stableStep(`${what}: wait for acks`, others.map((c) => read(sender.ackLoc(c.id))), (say) => say('all acks in'), () => sender.awaitingAcks.size === 0)),
   );
 }
 
@@ -154,7 +155,7 @@ function* flushTlbAll(m: Machine, sender: Cpu, what: string): Op<void> {
 function splitSpeculation(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
   const ctx = cpu.walkContext;
   const step = (): Step =>
-    mkStep(
+    stableStep(
       `speculative walk ${cpu.name} ${hex(v)} under a cached 2M entry`,
       () => planWalk(ctx, v).accesses,
       (say) => say(applyWalk(ctx, planWalk(ctx, v), `${cpu.name} (speculative walk)`)),
@@ -223,10 +224,11 @@ function build(variant: string, params: Params): Program {
   // On TSO a section waits for the CPU's store buffer to drain (spin_lock is a locked cmpxchg,
   // the local flush a serialising CR4 write: tso.lockedBy) and acts on memory — its
   // spin_unlock's store included, which x86 would buffer: the section is one step anyway.
+  // A stable step: every caller's `reads` lists values fixed before the section (checked).
   type Section = 'take' | 'take-drop' | 'drop';
   function* pgdSection<T>(cpu: Cpu, label: string, mode: Section, reads: () => readonly Access[], body: (say: (n: string) => void) => { value: T; drop?: boolean }): Op<T> {
     return yield* op(
-      tso.lockedBy(cpu, mkStep(
+      tso.lockedBy(cpu, stableStep(
         label,
         () => [write(pgdLock.loc), ...reads()],
         (say) => {
@@ -391,7 +393,7 @@ function build(variant: string, params: Params): Program {
     yield* op(
       // The footprint reads what the "after the call returned" invariants compare: the page's
       // data, its entries and its cache flag, so DPOR orders every later change against it.
-      mkStep(`${c.fn}(${hex(c.addr)}) returns`, () => returnFootprint(c), (say) => {
+      stableStep(`${c.fn}(${hex(c.addr)}) returns`, () => returnFootprint(c), (say) => {
         c.returned.set(1);
         if ((c.maskClr & _PAGE_RW) !== 0) c.contentsAtReturn = m.memory.contents(frames[c.page]!);
         const leaf = m.init_mm.leaf(c.addr);
@@ -442,7 +444,7 @@ function build(variant: string, params: Params): Program {
     // a write to the read-only page must fault.
     const ro = calls[0]!;
     yield* at('rodata_test', op(
-      mkStep(`rodata_test: wait for ${ro.fn}(${hex(ro.addr)})`, [read(ro.returned.loc)], (say) => say(`${ro.fn} has returned`), () => ro.returned.get() === 1),
+      stableStep(`rodata_test: wait for ${ro.fn}(${hex(ro.addr)})`, [read(ro.returned.loc)], (say) => say(`${ro.fn} has returned`), () => ro.returned.get() === 1),
     ));
     yield* within('rodata_test', cpu.store(vas[0]!, RODATA_TEST_VALUE));
   }

@@ -213,16 +213,20 @@ export class Var extends WordAt {
 }
 
 /** A step under the name of the kernel function it runs in (`fn: label`): one small object a
- * step, its label made once per (function, label). */
+ * step, its label made once per (function, label). It reads what `inner` reads, so it is
+ * `stable` when `inner` is (a kept one waits at a rewind: engine/rewind.ts). */
 class InFunction implements Step {
   readonly label: string;
   readonly footprint: Step['footprint'];
-  readonly enabled: (() => boolean) | undefined;
+  readonly stable: boolean | undefined;
   note: string | undefined = undefined;
-  constructor(fn: string, private readonly inner: Step) {
+  constructor(
+    fn: string,
+    protected readonly inner: Step,
+  ) {
     this.label = labelIn(fn, inner.label);
     this.footprint = inner.footprint;
-    this.enabled = inner.enabled ? () => inner.enabled!() : undefined;
+    this.stable = inner.stable;
   }
   run(): unknown {
     const v = this.inner.run();
@@ -230,6 +234,15 @@ class InFunction implements Step {
     return v;
   }
 }
+
+/** An InFunction step whose inner step has an enabled condition (a method, not a closure). */
+class InFunctionEnabled extends InFunction {
+  enabled(): boolean {
+    return this.inner.enabled!();
+  }
+}
+
+const inFunction = (fn: string, s: Step): InFunction => (s.enabled ? new InFunctionEnabled(fn, s) : new InFunction(fn, s));
 const fnLabels = new Map<string, Map<string, string>>();
 function labelIn(fn: string, label: string): string {
   let m = fnLabels.get(fn);
@@ -249,6 +262,6 @@ function labelIn(fn: string, label: string): string {
  */
 export function* within<T>(fn: string, op: Generator<Step, T, unknown>, innermost = false): Generator<Step, T, unknown> {
   let r = op.next();
-  while (!r.done) r = op.next(yield innermost && r.value instanceof InFunction ? r.value : new InFunction(fn, r.value));
+  while (!r.done) r = op.next(yield innermost && r.value instanceof InFunction ? r.value : inFunction(fn, r.value));
   return r.value;
 }

@@ -275,9 +275,12 @@ export class StoreBuffer implements Stateful<readonly SbEntry[]> {
 class Serialised<T> implements Step<T> {
   readonly label: string;
   readonly footprint: Step['footprint'];
+  /** Stable when `inner` is: what it adds reads the store buffer, shared state, only. */
+  readonly stable: boolean | undefined;
   note: string | undefined = undefined;
   constructor(private readonly sb: StoreBuffer, private readonly inner: Step<T>) {
     this.label = inner.label;
+    this.stable = inner.stable;
     const f = inner.footprint;
     // A footprint function may make a new list at every call: joined afresh, not kept.
     this.footprint = typeof f === 'function' ? () => joinAccesses(f(), sb.readAccesses) : sb.withRead(f);
