@@ -143,6 +143,35 @@ describe('lazy replay', () => {
   });
 });
 
+/** As the program before it, with t0's step marked `stable` (a false claim: its footprint reads
+ * `d`, which t0's code changes after the step), under at() when `positioned`. */
+function stableLiar(stable: boolean, positioned = false): () => Program {
+  return () => {
+    const s = new Shared(3);
+    const t0 = function* () {
+      let d = 0;
+      for (const [i, v] of [2, 1, 5].entries()) {
+        const wl = perform({ label: 'wl', footprint: () => [write(`x${d}`)], run: () => s.store(d, v).run(), stable });
+        yield* positioned ? at(`wl ${i}`, wl) : wl;
+        d = 1 - d;
+      }
+      yield* perform(s.load(0));
+    };
+    const t1 = function* () {
+      yield* perform(s.store(0, 4));
+      yield* perform(s.load(0));
+      yield* perform(s.load(0));
+      yield* perform(s.store(1, 3));
+    };
+    return {
+      threads: [{ name: 't0', body: t0 }, { name: 't1', body: t1 }],
+      invariants: [],
+      state: { save: () => s.save(), restore: (x) => s.restore(x as ReturnType<Shared['save']>) },
+      finalState: () => s.save().values.join(','),
+    };
+  };
+}
+
 describe('lazy replay of threads whose steps read their locals, or whose code reads bookkeeping', () => {
   // Found by review: a kept step asked for its footprint or enabled condition after a rewind,
   // and a thread brought back alone reading a ledger into a local, gave wrong answers.
@@ -186,65 +215,19 @@ describe('lazy replay of threads whose steps read their locals, or whose code re
   });
 
   it('a step that says it is stable but whose footprint reads a local the thread changes after it is a model error', () => {
-    // As above, the step marked stable: kept while its thread is behind, it names the other x.
-    const make = (stable: boolean) => (): Program => {
-      const s = new Shared(3);
-      const t0 = function* () {
-        let d = 0;
-        for (const v of [2, 1, 5]) {
-          yield* perform({ label: 'wl', footprint: () => [write(`x${d}`)], run: () => s.store(d, v).run(), stable });
-          d = 1 - d;
-        }
-        yield* perform(s.load(0));
-      };
-      const t1 = function* () {
-        yield* perform(s.store(0, 4));
-        yield* perform(s.load(0));
-        yield* perform(s.load(0));
-        yield* perform(s.store(1, 3));
-      };
-      return {
-        threads: [{ name: 't0', body: t0 }, { name: 't1', body: t1 }],
-        invariants: [],
-        state: { save: () => s.save(), restore: (x) => s.restore(x as ReturnType<Shared['save']>) },
-        finalState: () => s.save().values.join(','),
-      };
-    };
     for (const strategy of ['dfs', 'dpor'] as const) {
-      expect(() => exploreProgram(make(true), { strategy, cache: false, replay: 'lazy' })).toThrowError(/"t0: wl" says it is stable \(Step.stable, stableStep\), but kept while its thread was taken back it gives footprint \[w x[01]\] against \[w x[01]\]/);
+      expect(() => exploreProgram(stableLiar(true), { strategy, cache: false, replay: 'lazy' })).toThrowError(/"t0: wl" says it is stable \(Step.stable, stableStep\), but kept while its thread was taken back it gives footprint \[w x[01]\] against \[w x[01]\]/);
       // Unmarked, it is brought back at the rewind and explores what the full replay does.
       const o = { strategy, cache: false, collectFinalStates: true } as const;
-      expect(counts(exploreProgram(make(false), { ...o, replay: 'lazy' }))).toEqual(counts(exploreProgram(make(false), { ...o, replay: 'full' })));
+      expect(counts(exploreProgram(stableLiar(false), { ...o, replay: 'lazy' }))).toEqual(counts(exploreProgram(stableLiar(false), { ...o, replay: 'full' })));
     }
   });
 
   it('a stable step keeps its claim inside at(): kept at a rewind, it is checked, not brought back there', () => {
-    // The program above with the step wrapped in at(): were the wrapper to drop `stable`, the
-    // thread would be brought back at every rewind and the false claim never seen.
-    const make = (): Program => {
-      const s = new Shared(3);
-      const t0 = function* () {
-        let d = 0;
-        for (const [i, v] of [2, 1, 5].entries()) {
-          yield* at(`wl ${i}`, perform({ label: 'wl', footprint: () => [write(`x${d}`)], run: () => s.store(d, v).run(), stable: true }));
-          d = 1 - d;
-        }
-        yield* perform(s.load(0));
-      };
-      const t1 = function* () {
-        yield* perform(s.store(0, 4));
-        yield* perform(s.load(0));
-        yield* perform(s.load(0));
-        yield* perform(s.store(1, 3));
-      };
-      return {
-        threads: [{ name: 't0', body: t0 }, { name: 't1', body: t1 }],
-        invariants: [],
-        state: { save: () => s.save(), restore: (x) => s.restore(x as ReturnType<Shared['save']>) },
-      };
-    };
+    // Were the wrapper to drop `stable`, the thread would be brought back at every rewind and
+    // the false claim never seen.
     for (const strategy of ['dfs', 'dpor'] as const) {
-      expect(() => exploreProgram(make, { strategy, cache: false, replay: 'lazy' })).toThrowError(/"t0: wl" says it is stable/);
+      expect(() => exploreProgram(stableLiar(true, true), { strategy, cache: false, replay: 'lazy' })).toThrowError(/"t0: wl" says it is stable/);
     }
   });
 
