@@ -29,7 +29,7 @@ export interface ParallelRow {
 const configs = (process.env.MMCHECK_BENCH_PARALLEL ?? 'ptmigrate delimbo pages=4 reclaim=4 stores=2; ptmigrate delimbo pages=3 reclaim=3 --no-cache')
   .split(';')
   .map((c) => c.trim().split(/\s+/));
-const workerCounts = (process.env.MMCHECK_BENCH_WORKERS ?? '1,2').split(',').map(Number);
+export const workerCounts = (): number[] => (process.env.MMCHECK_BENCH_WORKERS ?? '1,2').split(',').map(Number);
 /** Rounds of every worker count in turn; a count's wall time is its best round (load on this
  * shared machine comes and goes: one worker took 20 s and 25 s in two runs of the same search). */
 const rounds = Number(process.env.MMCHECK_BENCH_PARALLEL_ROUNDS ?? 2);
@@ -60,7 +60,7 @@ function rowOf(repo: string, config: readonly string[]): ParallelRow {
   const seen = new Set<string>();
   const best = new Map<number, ParallelRow['runs'][number]>();
   for (let round = 0; round < rounds; round++) {
-    for (const n of workerCounts) {
+    for (const n of workerCounts()) {
       process.stderr.write(`bench: parallel ${config.join(' ')} --workers ${n} (round ${round + 1})\n`);
       const { wallS, report, load1 } = once(repo, config, ['--workers', String(n)]);
       const r = report.results[0]!;
@@ -69,7 +69,7 @@ function rowOf(repo: string, config: readonly string[]): ParallelRow {
       seen.add(JSON.stringify(report.results.map((x) => ({ ...x, elapsedMs: 0 }))));
     }
   }
-  runs.push(...workerCounts.map((n) => best.get(n)!));
+  runs.push(...workerCounts().map((n) => best.get(n)!));
   if (process.env.MMCHECK_BENCH_UNSPLIT !== '0') {
     process.stderr.write(`bench: parallel ${config.join(' ')} unsplit\n`);
     const { wallS, report, load1 } = once(repo, config, []);

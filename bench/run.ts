@@ -12,7 +12,8 @@ import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parallelRows } from './parallel.js';
+import { parallelRows, workerCounts } from './parallel.js';
+import { sideBySide } from './side-by-side.js';
 
 /** The parts of a build the bench uses (the same in every version so far). */
 interface Lib {
@@ -229,7 +230,9 @@ function measure(w: Workload, lib: Lib, repetitions: number): Measure | { readon
 const only = process.env.MMCHECK_BENCH_KIND;
 // The parallel kind runs the CLI of this build alone (worker counts side by side, no baseline).
 if (only === 'parallel') {
-  process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-parallel', node: process.version, cpus: availableParallelism(), rows: parallelRows(repo) }, null, 2)}\n`);
+  const rows = parallelRows(repo);
+  const machine = process.env.MMCHECK_BENCH_SIDE_BY_SIDE === 'none' ? undefined : await sideBySide(repo, workerCounts());
+  process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-parallel', node: process.version, cpus: availableParallelism(), rows, ...(machine ? { sideBySide: machine } : {}) }, null, 2)}\n`);
   process.exit(0);
 }
 const baseRev = process.env.MMCHECK_BENCH_BASE ?? (JSON.parse(readFileSync(path.join(repo, 'bench/baseline.json'), 'utf8')) as { rev: string }).rev;
