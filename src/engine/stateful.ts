@@ -171,7 +171,17 @@ export class StatefulStrategy implements Strategy {
     this.arrival = null;
     const pending: (readonly Access[] | undefined)[] = [];
     for (const t of enabled) pending[t] = exec.pendingFootprint(t);
-    const todo = enabled.filter((t) => (arrival.wake === null ? (arrival.sleep & (1 << t)) === 0 : (arrival.wake & (1 << t)) !== 0));
+    // The threads to explore: the awake ones (a new state), or those asleep then and awake now
+    // (a revisit). Most often every enabled thread: then the enabled list itself (never changed).
+    const allow = arrival.wake === null ? ~arrival.sleep : arrival.wake;
+    let every = true;
+    for (const t of enabled) {
+      if ((allow & (1 << t)) === 0) {
+        every = false;
+        break;
+      }
+    }
+    const todo = every ? enabled : enabled.filter((t) => (allow & (1 << t)) !== 0);
     if (todo.length === 0) {
       this.sleepBlocked++;
       return null;

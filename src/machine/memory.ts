@@ -18,6 +18,9 @@ import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './t
 /** What a frame is used for (shown in snapshots; set by setup code and pmd_populate). */
 export type FrameRole = 'pmd' | 'pte' | 'data';
 
+/** writesToFreedFrame's answer while no store landed in a free frame (one list, never changed). */
+const NO_FREED_WRITES: readonly FreedFrameWrite[] = [];
+
 /** A store that landed in a frame that was free at the time. */
 export interface FreedFrameWrite {
   readonly pa: PhysAddr;
@@ -215,9 +218,10 @@ export class PhysMemory implements Stateful<MemoryState> {
     return this.freedWrites;
   }
   /** The stores into frame `f` while it was free (reads the frame's words). */
-  writesToFreedFrame(f: Pfn): FreedFrameWrite[] {
+  writesToFreedFrame(f: Pfn): readonly FreedFrameWrite[] {
     for (const loc of this.memLocs[f]!) noteRead(loc);
-    return this.freedWrites.filter((w) => paPfn(w.pa) === f);
+    // Asked after every step by an invariant: no list made while there is nothing to list.
+    return this.freedWrites.length === 0 ? NO_FREED_WRITES : this.freedWrites.filter((w) => paPfn(w.pa) === f);
   }
   /** Give a frame a short name for traces: notes then say "pte O[0]" instead of "pfn5[0]". */
   name(f: Pfn, name: string): void {
