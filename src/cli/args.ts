@@ -10,6 +10,7 @@ import { closest, COMMANDS, type CommandName } from './help.js';
 import type { LitmusArgs } from './litmus-command.js';
 import { MEMORY_MODELS, type MemoryModel } from '../machine/tso/store-buffer.js';
 import { parallelArgs, type ParallelInput } from '../parallel/args.js';
+import { DEFAULT_HEAP_MB } from './warm-worker.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -242,7 +243,7 @@ function explore(rest: string[]): ExploreArgs {
       ...(values['no-audit'] === true ? { audit: false } : {}),
       ...(values['no-cache'] === true ? { cache: false } : {}),
       // The cache's tables live outside the worker's heap: half of --max-memory is theirs.
-      cacheMb: Math.max(8, Math.floor((int('max-memory', values['max-memory'], 16, 1_048_576) ?? 4096) / 2)),
+      cacheMb: Math.max(8, Math.floor((int('max-memory', values['max-memory'], 16, 1_048_576) ?? DEFAULT_HEAP_MB) / 2)),
     },
     out: str(values.out) ?? 'traces',
     json: values.json === true,
@@ -251,7 +252,7 @@ function explore(rest: string[]): ExploreArgs {
     writeTraces: values['no-trace'] !== true,
     checkpoint: str(values.checkpoint) ?? 'mmcheck-checkpoint.json',
     stallTimeoutS: int('stall-timeout', values['stall-timeout'], 1, 86_400) ?? 30,
-    maxMemoryMb: int('max-memory', values['max-memory'], 16, 1_048_576) ?? 4096,
+    maxMemoryMb: int('max-memory', values['max-memory'], 16, 1_048_576) ?? DEFAULT_HEAP_MB,
     resume,
     model: str(values.model),
     width: width(values.width),

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { JobInput, JobMessage, JobResult } from './job.js';
+import { DEFAULT_HEAP_MB } from './warm-worker.js';
 
 export interface WorkerLimits {
   /** No message (result, progress, heartbeat) for this long, once loaded: the model is hung. */
@@ -29,7 +30,7 @@ export function workerUrl(): URL {
 
 export function exploreInWorker(job: JobInput, limits: WorkerLimits): Promise<JobResult[]> {
   const stop = new SharedArrayBuffer(4);
-  const worker = new Worker(fileURLToPath(workerUrl()), { workerData: { job, stop }, resourceLimits: { maxOldGenerationSizeMb: limits.maxMemoryMb ?? 4096 } });
+  const worker = new Worker(fileURLToPath(workerUrl()), { workerData: { job, stop }, resourceLimits: { maxOldGenerationSizeMb: limits.maxMemoryMb ?? DEFAULT_HEAP_MB } });
   const results: JobResult[] = [];
   const created = Date.now();
   const startupMs = limits.startupMs ?? 30_000;
@@ -57,7 +58,7 @@ export function exploreInWorker(job: JobInput, limits: WorkerLimits): Promise<Jo
   });
   return new Promise<JobResult[]>((resolve, reject) => {
     worker.on('error', (e: Error) => {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') failure ??= new JobFailure(`${current} ran out of memory (heap limit ${limits.maxMemoryMb ?? 4096} MB)`);
+      if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') failure ??= new JobFailure(`${current} ran out of memory (heap limit ${limits.maxMemoryMb ?? DEFAULT_HEAP_MB} MB)`);
       else failure ??= e;
     });
     worker.on('exit', () => {

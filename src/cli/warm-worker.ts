@@ -6,8 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-/** The heap limit the worker starts with: --max-memory's default (args.ts). Another limit
- * needs a worker of its own. */
+/** --max-memory's default (args.ts), the explorer's heap limit; the worker started early has it,
+ * and another limit needs a worker of its own. */
 export const DEFAULT_HEAP_MB = 4096;
 
 interface Warm {
