@@ -218,4 +218,22 @@ describe('progress inside a long execution', () => {
     // Every 4096 steps (the fake clock passes a second at each reading): before the execution ended.
     expect(beats.filter((s) => s < 10_000)).toEqual([4096, 8192]);
   });
+
+  it('reads the clock about once an execution, not at every step of an execution started from a saved state', () => {
+    // Three threads on two shared variables: many executions, each rewound to its branch point.
+    const thread = (t: number) => [
+      { kind: 'store' as const, x: 0, v: t + 1 },
+      { kind: 'load' as const, x: 1 },
+      { kind: 'store' as const, x: 1, v: t + 1 },
+      { kind: 'load' as const, x: 0 },
+    ];
+    const make = toyProgram([thread(0), thread(1), thread(2)], 2, 0);
+    let readings = 0;
+    const r = exploreProgram(make, { cache: false, strategy: 'dfs', now: () => ++readings, onProgress: () => {} });
+    const executions = r.executions + r.blocked + r.sleepBlocked;
+    expect(r.restoredSteps).toBeGreaterThan(0);
+    // The loop reads it twice an execution (time limit aside), the heartbeat once every 4096 steps.
+    expect(readings).toBeLessThanOrEqual(2 * executions + Math.ceil(r.steps / 4096) + 4);
+    expect(r.steps).toBeGreaterThan(3 * executions);
+  });
 });
