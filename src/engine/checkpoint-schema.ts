@@ -12,6 +12,7 @@ const threadSet = z.array(threadId).max(100_000);
 
 /** Strictly increasing thread ids: how every strategy records an enabled set. */
 const increasing = (ids: readonly number[]) => ids.every((t, i) => i === 0 || t > ids[i - 1]!);
+const decreasing = (ids: readonly number[]) => ids.every((t, i) => i === 0 || t < ids[i - 1]!);
 const unique = (ids: readonly number[]) => new Set(ids).size === ids.length;
 
 export const dfsNode = z.object({ options: threadSet.min(1), index: count, preemptions: count, prev: threadId.nullable() }).strict();
@@ -82,7 +83,9 @@ export const statefulNode = z
   .superRefine((n, ctx) => {
     const bad = (m: string) => ctx.addIssue({ code: 'custom', message: m });
     if (!increasing(n.enabled)) return bad('enabled must be distinct thread ids in increasing order');
-    if (!increasing(n.todo)) return bad('todo must be distinct thread ids in increasing order');
+    // Decreasing: the order the search explores them in (stateful.ts, explorationOrder); a
+    // checkpoint from a build before it lists them increasing, and resumes as sound.
+    if (!increasing(n.todo) && !decreasing(n.todo)) return bad('todo must be distinct thread ids in decreasing order');
     const stray = n.todo.find((t) => !n.enabled.includes(t));
     if (stray !== undefined) return bad(`todo names thread ${stray}, which is not enabled there`);
     if (n.index >= n.todo.length) return bad(`index ${n.index} is past its ${n.todo.length} threads to explore`);

@@ -66,6 +66,38 @@ describe('checkpoint and resume', () => {
     }
   });
 
+  it('resumes a search over states saved with its threads to explore in either order, and refuses any other', () => {
+    const o: ExploreOptions = { strategy: 'dpor', cache: true };
+    const whole = exploreProgram(make, o);
+    let polls = 0;
+    const mid = exploreProgram(make, { ...o, shouldStop: () => ++polls > whole.executions / 2 });
+    expect(mid.verdict).toBe('interrupted');
+    type SavedNode = { todo: number[]; index: number };
+    const saved = JSON.parse(JSON.stringify(mid.checkpoint)) as { state: { nodes: SavedNode[] } };
+    const wide = saved.state.nodes.find((n) => n.todo.length >= 3);
+    expect(wide).toBeDefined();
+    // This build explores the last declared thread first (explorationOrder)...
+    expect(wide!.todo).toEqual([...wide!.todo].sort((a, b) => b - a));
+    // ...builds before it saved the first first. A node at its last thread, written that way
+    // (the same thread now, the others after it, to be explored again: more work, never less),
+    // resumes to the same verdict and states.
+    const older = JSON.parse(JSON.stringify(saved)) as typeof saved;
+    let rewritten = 0;
+    for (const n of older.state.nodes) {
+      if (n.todo.length < 2 || n.index !== n.todo.length - 1) continue;
+      n.todo.reverse();
+      n.index = 0;
+      rewritten++;
+    }
+    expect(rewritten).toBeGreaterThan(0);
+    const r = exploreProgram(make, { ...o, resume: older as never });
+    expect([r.verdict, r.cache?.states]).toEqual([whole.verdict, whole.cache?.states]);
+    const scrambled = JSON.parse(JSON.stringify(saved)) as typeof saved;
+    const w = scrambled.state.nodes.find((n) => n.todo.length >= 3)!;
+    w.todo = [w.todo[1]!, w.todo[0]!, ...w.todo.slice(2)];
+    expect(() => exploreProgram(make, { ...o, resume: scrambled as never })).toThrow(/todo must be distinct thread ids in decreasing order/);
+  });
+
   it('refuses a checkpoint of another strategy', () => {
     const r = exploreProgram(make, { cache: false, strategy: 'dfs', shouldStop: () => true });
     expect(() => exploreProgram(make, { cache: false, strategy: 'dpor', resume: r.checkpoint })).toThrow('checkpoint is for strategy dfs, not dpor');

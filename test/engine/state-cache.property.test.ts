@@ -87,25 +87,26 @@ describe('state cache against stateless DFS', () => {
   });
 
   it('finds an invariant violated only in a state reached by a second path (thread-local state differs)', () => {
-    // t1 reads x into a local, then both paths write z: the shared state after that is the same
-    // whichever order t0's store and t1's load took, but t1's local differs. Its later store of
-    // the local is what the invariant sees; DFS takes the harmless order first.
+    // t0 reads x into a local, then both paths write z: the shared state after that is the same
+    // whichever order t1's store and t0's load took, but t0's local differs. Its later store of
+    // the local is what the invariant sees; the search takes the harmless order first (the last
+    // declared thread first, explorationOrder).
     const make = (): Program => {
       const v = { x: 0, y: -1, z: 0 };
       const at = <T,>(label: string, fp: { loc: string; write: boolean }[], run: () => T) => ({ label, footprint: fp, run });
       return {
         threads: [
-          { name: 't0', body: function* () { yield* perform(at('x = 1', [write('x')], () => void (v.x = 1))); } },
           {
-            name: 't1',
+            name: 't0',
             body: function* () {
               const r = yield* perform(at('r = x', [read('x')], () => v.x));
               yield* perform(at('z = 5', [write('z')], () => void (v.z = 5)));
               yield* perform(at(`y = r`, [write('y')], () => void (v.y = r)));
             },
           },
+          { name: 't1', body: function* () { yield* perform(at('x = 1', [write('x')], () => void (v.x = 1))); } },
         ],
-        invariants: [{ name: 'y-saw-x', atEnd: true, check: () => (v.y === 0 ? 't1 read x before t0 wrote it' : null) }],
+        invariants: [{ name: 'y-saw-x', atEnd: true, check: () => (v.y === 0 ? 't0 read x before t1 wrote it' : null) }],
         state: { save: () => ({ ...v }), restore: (s) => void Object.assign(v, s as typeof v) },
       };
     };
@@ -113,7 +114,9 @@ describe('state cache against stateless DFS', () => {
       const r = exploreProgram(make, { strategy, cache: true, audit: false });
       expect(r.verdict).toBe('violated');
       expect(r.violation?.invariant).toBe('y-saw-x');
-      expect(r.violation?.schedule).toEqual([1, 0, 1, 1]);
+      expect(r.violation?.schedule).toEqual([0, 1, 0, 0]);
+      // The harmless order ran first: the violation is not the first execution's.
+      expect(r.executions).toBeGreaterThan(1);
     }
   });
 
@@ -210,8 +213,9 @@ describe('cycles', () => {
       const v = { flag: 0, done: 0 };
       return {
         threads: [
-          { name: 't', body: function* () { yield* perform({ label: 'done = 1', footprint: [write('d')], run: () => void (v.done = 1) }); } },
+          // Declared first, so explored last (explorationOrder): the cycle begins after step 1.
           { name: 'toggler', actor: true, memoryless: true, body: function* () { for (;;) yield* perform({ label: 'flag ^= 1', footprint: [write('f')], run: () => void (v.flag ^= 1) }); } },
+          { name: 't', body: function* () { yield* perform({ label: 'done = 1', footprint: [write('d')], run: () => void (v.done = 1) }); } },
         ],
         invariants: [],
         state: { save: () => ({ ...v }), restore: (s) => void Object.assign(v, s as typeof v) },

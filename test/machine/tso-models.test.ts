@@ -21,7 +21,8 @@ const TSO: Record<string, Record<string, { holds: number } | string>> = {
     'no-flush-after-split': 'no-conflicting-translations',
     'no-final-flush': 'no-write-through-readonly',
     'no-cache-flush': 'no-cache-type-alias',
-    'pgd-lock-irqs-off': 'deadlock',
+    // It may deadlock too; the search meets conflicting translations first.
+    'pgd-lock-irqs-off': 'no-conflicting-translations',
   },
   'thp-refcount': {
     'no-compound-lock': 'no-free-while-referenced',
