@@ -4,9 +4,8 @@
 // A thread is a deterministic generator (the cursor checks that), so the results it has been
 // fed say where it is and what its local variables hold: its position is a hash chain over those
 // results. The machine's saved state reuses an unchanged part's saved object (src/machine/
-// state.ts), so the hash of a saved object of 8 entries or more is remembered by identity and a
-// step that changes one part costs the hashing of that part (smaller objects are hashed again:
-// a WeakMap entry costs the collector more than their mixes).
+// state.ts), so the hash at each place of the saved state's tree is remembered with the object
+// it was computed for (Memo), and a step that changes one part costs the hashing of that part.
 //
 // The hash is two independent 32-bit lanes of MurmurHash3's mixing (Appleby, public domain),
 // fed a tagged walk of the value (no serialising to bytes first), 64 bits. Two distinct states
@@ -52,7 +51,8 @@ const T_UNDEF = 1, T_NULL = 2, T_FALSE = 3, T_TRUE = 4, T_INT = 5, T_FLOAT = 6, 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
-/** Hashes of saved objects, by identity: a saved state is never changed (state.ts). */
+/** Hashes of saved lists of LIST_MIN items or more that are frozen, by identity: a saved state
+ * is never changed (state.ts). */
 const memo = new WeakMap<object, Fingerprint>();
 
 // The two running lanes, module-wide so that hashing allocates nothing but its results; `a` and `b` start from different seeds so they are independent. hashObject saves
@@ -79,7 +79,7 @@ function done(): Fingerprint {
   return { lo: fmix(la ^ ln) >>> 0, hi: fmix(lb ^ Math.imul(ln, 0x27d4eb2f)) >>> 0 };
 }
 
-function walk(v: unknown, remember = true): void {
+function walk(v: unknown, remember = true, at?: Memo): void {
   switch (typeof v) {
     case 'undefined':
       return word(T_UNDEF);
@@ -104,7 +104,7 @@ function walk(v: unknown, remember = true): void {
       return walk(v.toString(16), remember);
     case 'object': {
       if (v === null) return word(T_NULL);
-      hashObject(v, remember);
+      hashObject(v, remember, at);
       const hi = rhi;
       word(rlo);
       return word(hi);
@@ -155,12 +155,14 @@ function shapeOf(first: string): Shape {
   return s;
 }
 
-/** A saved object's hash, kept on it: saved state is never changed (state.ts). */
+/** A long saved list's hash, kept on it: saved state is never changed (state.ts). */
 const HASH: unique symbol = Symbol('mmcheck.fingerprint');
 
-/** Objects this small are hashed again rather than looked up: a WeakMap entry costs more (and
- * the collector more still) than a few mixes. */
-const MEMO_MIN = 8;
+/** Lists (arrays, Maps, Sets) this long keep their hash on themselves (HASH) as well as at their
+ * place: one that comes back to a place after a rewind is not hashed again. Shorter ones, and
+ * plain objects, are hashed again there: the lookup of a property on objects of every shape (a
+ * megamorphic load) and its store were the most sampled lines of hashing. */
+const LIST_MIN = 16;
 
 /** A hash (its halves signed, as fmix gives them) kept on the object it is the hash of (`of`): an object spread or assigned from it
  * copies the property along, and the copy, which may then change, must not take it as its own. */
@@ -172,28 +174,57 @@ interface Kept extends Fingerprint {
 let rlo = 0;
 let rhi = 0;
 
-/** Hashes `v` into rlo:rhi. */
-function hashObject(v: object, remember: boolean): void {
+/**
+ * The hash last computed at one place in the saved state's tree (the root, a key's value, an
+ * item of a list), with the places below it. Consecutive states share most of their saved
+ * objects (a save reuses an unchanged part's object, state.ts), so most places hold the object
+ * they held at the last fingerprint: one comparison. Sound because saved objects never change.
+ */
+class Memo {
+  obj: object | null = null;
+  lo = 0;
+  hi = 0;
+  readonly kids: Memo[] = [];
+  at(i: number): Memo {
+    // Places past MEMO_KIDS are not remembered (a bound on memory, not on correctness).
+    if (this === SCRATCH || i >= MEMO_KIDS) return SCRATCH;
+    let m = this.kids[i];
+    if (m === undefined) {
+      this.kids[i] = m = new Memo();
+    }
+    return m;
+  }
+}
+/** The most places remembered below one place. */
+const MEMO_KIDS = 256;
+/** A place that remembers nothing (its object is cleared before each use). */
+const SCRATCH = new Memo();
+/** The root place: the saved state of the last stateFingerprint. */
+const root = new Memo();
+
+/** Hashes `v` into rlo:rhi; `at`: its place in the saved state's tree (remember only). */
+function hashObject(v: object, remember: boolean, at?: Memo): void {
   // Saved states are full of empty lists (no IPIs queued, no acks, no TLB entries): one hash.
   if (emptyArrayHash !== null && Array.isArray(v) && v.length === 0) {
     rlo = emptyArrayHash.lo;
     rhi = emptyArrayHash.hi;
     return;
   }
-  if (remember) {
+  if (at !== undefined && at.obj === v) {
+    rlo = at.lo;
+    rhi = at.hi;
+    return;
+  }
+  const long = remember && (Array.isArray(v) ? v.length : v instanceof Map || v instanceof Set ? v.size : 0) >= LIST_MIN;
+  if (long) {
     const own = (v as { [HASH]?: Kept })[HASH];
-    if (own !== undefined && own.of === v) {
-      rlo = own.lo;
-      rhi = own.hi;
+    const known = own !== undefined && own.of === v ? own : memo.get(v);
+    if (known !== undefined) {
+      rlo = known.lo;
+      rhi = known.hi;
+      if (at !== undefined) keep(at, v);
       return;
     }
-  }
-  const big = remember && (Array.isArray(v) ? v.length : v instanceof Map || v instanceof Set ? v.size : 16) >= MEMO_MIN;
-  const known = big ? memo.get(v) : undefined;
-  if (known !== undefined) {
-    rlo = known.lo;
-    rhi = known.hi;
-    return;
   }
   const sa = la, sb = lb, sn = ln;
   begin();
@@ -207,7 +238,7 @@ function hashObject(v: object, remember: boolean): void {
         la = mix(mix(la, T_INT), x);
         lb = mix(mix(lb, T_INT ^ 0x5bd1e995), x ^ 0x5bd1e995);
         ln += 2;
-      } else walk(x, remember);
+      } else walk(x, remember, at?.at(i));
     }
   } else if (v instanceof Map) {
     word(T_MAP);
@@ -243,7 +274,7 @@ function hashObject(v: object, remember: boolean): void {
           shape.hi.push(h.hi);
         } else shape = undefined;
       }
-      walk((v as Record<string, unknown>)[k], remember);
+      walk((v as Record<string, unknown>)[k], remember, at?.at(i));
       i++;
     }
     if (shape !== undefined) shape.open = false;
@@ -253,14 +284,21 @@ function hashObject(v: object, remember: boolean): void {
   la = sa;
   lb = sb;
   ln = sn;
-  // Kept on the object itself, by a plain store (a defineProperty took half of all hashing
-  // time), with the object it belongs to (see Kept). Not on arrays of fewer than 4 items
-  // (hashing them again costs less than the property); a frozen object falls back to the
-  // WeakMap, when big enough to be worth an entry.
-  if (remember && (!Array.isArray(v) || v.length >= 4)) {
+  // A long list's hash is kept on it by a plain store (a defineProperty took half of all
+  // hashing time), with the object it belongs to (see Kept); a frozen one's in the WeakMap.
+  if (long) {
     if (Object.isExtensible(v)) (v as { [HASH]?: Kept })[HASH] = { lo: rlo, hi: rhi, of: v };
-    else if (big) memo.set(v, { lo: rlo, hi: rhi });
+    else memo.set(v, { lo: rlo, hi: rhi });
   }
+  if (at !== undefined) keep(at, v);
+}
+
+/** Remembers rlo:rhi as the hash of `v` at place `at`. */
+function keep(at: Memo, v: object): void {
+  if (at === SCRATCH) return;
+  at.obj = v;
+  at.lo = rlo;
+  at.hi = rhi;
 }
 
 /** The hash of `[]`, as hashObject computes it (set once, below). */
@@ -307,7 +345,7 @@ export function extendChain(from: Fingerprint, result: unknown): Fingerprint {
 /** The fingerprint of a whole state: the saved program state and every thread's position. */
 export function stateFingerprint(saved: unknown, chains: readonly Fingerprint[]): Fingerprint {
   begin();
-  walk(saved);
+  walk(saved, true, root);
   for (let i = 0; i < chains.length; i++) {
     word(chains[i]!.lo);
     word(chains[i]!.hi);

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreProgram, type ExploreOptions } from '../../src/engine/explore.js';
 import { type Invariant, type Program, perform, read, write } from '../../src/engine/types.js';
-import { fingerprint } from '../../src/engine/fingerprint.js';
+import { fingerprint, stateFingerprint } from '../../src/engine/fingerprint.js';
 import { type Op, type Shared, toyProgram } from '../../src/testing/toy.js';
 import { forbidPair, smallPrograms as programs } from './arbitraries.js';
 
@@ -265,5 +265,33 @@ describe('fingerprints', () => {
     expect(cold[0]).not.toBe(cold[1]);
     // And each equals a copy made afresh (no hash kept on it).
     expect(objects.map((o) => f(JSON.parse(JSON.stringify(o))))).toEqual(cold);
+  });
+
+  it('of a sequence of saved states sharing parts equal those of fresh copies (hashes remembered by place)', () => {
+    // Saved states as a search produces them: each the one before with one part replaced (a
+    // new object), the other parts the same objects, and now and then an older state again (a
+    // rewind). Long lists (16+ items) keep their hash on themselves too.
+    type Part = { irq: boolean; tlb: number[]; words: number[] };
+    const part = fc.record({ irq: fc.boolean(), tlb: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), words: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 15, maxLength: 17 }) });
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 3, maxLength: 3 }), fc.array(fc.tuple(fc.nat(2), part, fc.nat(5)), { minLength: 1, maxLength: 30 }), (first, changes) => {
+        const states: Part[][] = [first];
+        for (const [at, p, back] of changes) {
+          const from = states[Math.max(0, states.length - 1 - back)]!;
+          const next = [...from];
+          next[at] = p;
+          states.push(next);
+          if (back % 2 === 0) states.push(from); // an earlier state's very objects again
+        }
+        const chains = [{ lo: 1, hi: 2 }];
+        const saved = states.map((st) => [st, { n: st.length }]);
+        const hashes = saved.map((x) => stateFingerprint(x, chains));
+        // Copies share no object with anything hashed before: every place is hashed afresh.
+        const fresh = saved.map((x) => stateFingerprint(JSON.parse(JSON.stringify(x)) as unknown, chains));
+        expect(hashes).toEqual(fresh);
+        expect(new Set(hashes.map((h) => `${h.lo}:${h.hi}`)).size).toBe(new Set(saved.map((x) => JSON.stringify(x))).size);
+      }),
+      { numRuns: 300, seed: 9 },
+    );
   });
 });
