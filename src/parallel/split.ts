@@ -18,7 +18,6 @@ import { toViolation, type Violation } from '../engine/explore.js';
 import { stateFingerprint, type Fingerprint } from '../engine/fingerprint.js';
 import type { PinnedNode } from '../engine/strategy.js';
 import { WatchTracker } from '../engine/watches.js';
-import { explorationOrder } from '../engine/stateful.js';
 import type { Access, Program, ThreadId } from '../engine/types.js';
 
 /** Jobs wanted at the frontier: enough to keep 16 workers busy with uneven subtrees. */
@@ -109,8 +108,10 @@ export function splitSearch(make: () => Program, o: SplitOptions): Split {
         continue;
       }
       const explored: ThreadId[] = [];
-      // A search over states explores siblings in its own order (explorationOrder).
-      for (const t of states ? explorationOrder(awake) : awake) {
+      // In thread-id order, for the search over states too (its jobs explore below in their
+      // own order, stateful.ts's explorationOrder): with the waves, this order stores fewer
+      // states (ptmigrate delimbo pages=4 reclaim=4 stores=2: 664,693 against 902,744).
+      for (const t of awake) {
         const fpOf = (u: ThreadId) => node.pending[node.enabled.indexOf(u)]!;
         const here = sleeping ? [...node.sleep, ...explored].sort((a, b) => a - b) : [];
         const pinned: PinnedNode = { chosen: t, enabled: node.enabled, pending: node.pending, sleep: here, fp: node.fp };
