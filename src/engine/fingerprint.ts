@@ -197,7 +197,7 @@ class Memo {
 }
 /** The most places remembered below one place. */
 const MEMO_KIDS = 256;
-/** A place that remembers nothing (its object is cleared before each use). */
+/** A place that remembers nothing (keep() skips it, so its object stays null). */
 const SCRATCH = new Memo();
 /** The root place: the saved state of the last stateFingerprint. */
 const root = new Memo();

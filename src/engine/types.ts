@@ -109,8 +109,8 @@ export interface Program {
 }
 
 export interface ProgramState {
-  /** A copy of the state now (later changes must not alter it: the state cache keeps each
-   * saved object's hash on it, and the search puts one saved state back many times). */
+  /** A copy of the state now (later changes must not alter it: the state cache remembers a
+   * saved object's hash by identity, and the search puts one saved state back many times). */
   save(): unknown;
   /** Puts a saved state back into this (freshly built) program, without changing `saved`. */
   restore(saved: unknown): void;
