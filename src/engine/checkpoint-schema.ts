@@ -85,7 +85,7 @@ export const statefulNode = z
     if (!increasing(n.enabled)) return bad('enabled must be distinct thread ids in increasing order');
     // Decreasing: the order the search explores them in (stateful.ts, explorationOrder); a
     // checkpoint from a build before it lists them increasing, and resumes as sound.
-    if (!increasing(n.todo) && !decreasing(n.todo)) return bad('todo must be distinct thread ids in decreasing order');
+    if (!increasing(n.todo) && !decreasing(n.todo)) return bad('todo must be distinct thread ids in decreasing order (or increasing, as builds before session 9 saved them)');
     const stray = n.todo.find((t) => !n.enabled.includes(t));
     if (stray !== undefined) return bad(`todo names thread ${stray}, which is not enabled there`);
     if (n.index >= n.todo.length) return bad(`index ${n.index} is past its ${n.todo.length} threads to explore`);
