@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { workerUrl } from './job-worker.js';
 import { takeExplorer } from './warm-worker.js';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
+import type { Log } from './log.js';
 import { UsageError } from '../model.js';
 import { quoteField } from '../schema/text.js';
 import { makeTrace } from '../trace/format.js';
@@ -98,7 +98,7 @@ interface Outcome {
   readonly loaded?: Extract<JobMessage, { type: 'loaded' }>;
 }
 
-function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Logger): Promise<Outcome> {
+function runWorker(job: JobInput, args: ExploreArgs, io: Io, log: Log): Promise<Outcome> {
   const stop = new SharedArrayBuffer(4);
   const worker = takeExplorer({ job, stop }, args.maxMemoryMb) ?? new Worker(fileURLToPath(workerUrl()), { workerData: { job, stop }, resourceLimits: { maxOldGenerationSizeMb: args.maxMemoryMb } });
   const results: JobResult[] = [];
@@ -269,7 +269,7 @@ function writeCheckpoint(setup: Setup, args: ExploreArgs, o: Outcome, io: Io, me
   io.err(`mmcheck: interrupted; continue with: ${resumeCommand(args, o.loaded)}`);
 }
 
-function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Logger, memoryModel: MemoryModel): Map<JobResult, TraceRef> {
+function writeTraces(results: readonly JobResult[], args: ExploreArgs, log: Log, memoryModel: MemoryModel): Map<JobResult, TraceRef> {
   const written = new Map<JobResult, TraceRef>();
   if (!args.writeTraces) return written;
   const taken = new Set<string>();
@@ -292,7 +292,7 @@ export interface MergeRun {
   readonly job?: JobInput;
 }
 
-export async function exploreCommand(given: ExploreArgs, io: Io, log: Logger, merging: MergeRun = {}): Promise<number> {
+export async function exploreCommand(given: ExploreArgs, io: Io, log: Log, merging: MergeRun = {}): Promise<number> {
   const args = { ...given, ...(merging.merge ? { merge: merging.merge } : {}) };
   const setup = merging.job ? { job: merging.job } : args.resume !== undefined ? resumeSetup(args, args.resume) : freshSetup(args);
   const memoryModel = runMemoryModel(args, setup);

@@ -1,8 +1,6 @@
 // mmcheck's command line: list, explore, replay. Exit codes (README "Exit codes", exit.ts):
 // 0 as expected / no violation, 1 violation, 2 bad usage or input, 3 a bug in mmcheck,
 // 4 bounded (unproven), 130/143 interrupted by SIGINT/SIGTERM.
-import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import { builtinModels } from '../../models/index.js';
 import { ReplayDivergence } from '../engine/replay.js';
 import { CheckpointError } from '../engine/strategy.js';
@@ -15,11 +13,8 @@ import { colourer, colourWanted } from './colour.js';
 import { helpText } from './help.js';
 import { loadModel } from './load.js';
 import { Aborted, EXIT, signalStatus } from './exit.js';
-import { exploreCommand } from './explore-command.js';
-import { replayCommand } from './replay-command.js';
-import { litmusCommand } from './litmus-command.js';
-import { mergeCommand } from './merge-command.js';
 import { type Io, jsonText, VERSION } from './report.js';
+import { logger } from './log.js';
 
 export type { Io } from './report.js';
 
@@ -59,13 +54,13 @@ export async function main(argv: string[], rawIo: Io = processIo): Promise<numbe
       case 'list':
         return list(args.file === undefined ? builtinModels : [(await loadModel(args.file)).model], args.json, io);
       case 'explore':
-        return await exploreCommand(args, io, logger(args.logLevel, io));
+        return await (await import('./explore-command.js')).exploreCommand(args, io, await logger(args.logLevel, io));
       case 'replay':
-        return await replayCommand(args, io);
+        return await (await import('./replay-command.js')).replayCommand(args, io);
       case 'litmus':
-        return litmusCommand(args, io);
+        return (await import('./litmus-command.js')).litmusCommand(args, io);
       case 'merge':
-        return await mergeCommand(args, io, logger(args.logLevel, io));
+        return await (await import('./merge-command.js')).mergeCommand(args, io, await logger(args.logLevel, io));
     }
   } catch (e) {
     if (e instanceof Aborted) {
@@ -79,13 +74,6 @@ export async function main(argv: string[], rawIo: Io = processIo): Promise<numbe
     io.err(`mmcheck: internal error (a bug in mmcheck, please report it): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return EXIT.internal;
   }
-}
-
-/** Structured logs on stderr: JSON lines, or readable lines (pino-pretty) on a terminal. */
-function logger(level: string, io: Io): Logger {
-  const options = { level, base: { name: 'mmcheck' } };
-  if (io.isTTY) return pino(options, pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR }));
-  return pino(options, pino.destination({ fd: 2, sync: true }));
 }
 
 function list(from: readonly Model[], json: boolean, io: Io): number {

@@ -2,14 +2,14 @@
 // reports it. The shards' unit results go, as data, to the same job the explore command runs
 // (job.ts → parallel/variant.ts), which merges them in unit order and minimises the
 // counterexample; output, traces, JUnit and exit codes are then explore's own.
-import type { Logger } from 'pino';
+import type { Log } from './log.js';
 import { UsageError } from '../model.js';
 import { readShards } from '../parallel/shard-file.js';
 import type { ExploreArgs, MergeArgs } from './args.js';
 import { exploreCommand } from './explore-command.js';
 import type { Io } from './report.js';
 
-export async function mergeCommand(args: MergeArgs, io: Io, log: Logger): Promise<number> {
+export async function mergeCommand(args: MergeArgs, io: Io, log: Log): Promise<number> {
   const m = readShards(args.files);
   const explore: ExploreArgs = {
     command: 'explore',
