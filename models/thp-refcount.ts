@@ -27,7 +27,7 @@ import { type Expectation, type Params, defineModel } from '../src/model.js';
 import {
   type Cpu, type Page, type Pfn, type PtePtr, Machine, PAGE_SHARED, PG_locked, __pte, atomic_add, atomic_add_unless,
   atomic_dec, atomic_inc, atomic_set, atomic_sub, ClearPageHead, ClearPageTail, cmpxchg, compound_head, compound_lock,
-  compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, modelState, op, programState, sameList,
+  compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, modelState, op, programState,
   page_count, page_mapcount, PageTail, pfn_pte, pgprot, pmd_large, pmd_populate, pmd_present, pte_clrpresent,
   type pte_t, pte_pfn, pte_present, put_page_testzero, set_pte, spin_lock, spin_lock_irq, spin_lock_irqsave, spin_unlock,
   spin_unlock_irq, spin_unlock_irqrestore, tso, unlock_page, va, within as machineWithin,
@@ -125,7 +125,14 @@ function build(variant: string, p: Params): Program {
   // ---- put_page (mm/swap.c) ----
   /** What each CPU's code did, in its own order (final states and snapshots). */
   const trail: Record<string, string[]> = {};
-  const did = (cpu: Cpu, what: string): void => void (trail[cpu.name] ??= []).push(what);
+  /** Bumped by every change to `trail`; `savedTrail`: its value when the last copy was made or
+   * put back. The save asks at every step whether the trail changed: a number, not a sort of it. */
+  let trailVersion = 0;
+  let savedTrail = -1;
+  const did = (cpu: Cpu, what: string): void => {
+    trailVersion++;
+    (trail[cpu.name] ??= []).push(what);
+  };
   /** Bookkeeping after a step that may end an operation. */
   const done = (cpu: Cpu, end: boolean, pg: Page, zero: boolean): void => {
     if (zero) g.noteFreed(`${g.names[g.index(pg)]} (by ${cpu.name})`);
@@ -451,15 +458,16 @@ function build(variant: string, p: Params): Program {
       g,
       modelState(
         // By CPU name: which CPU did something first is no part of what happens next.
-        () => Object.entries(trail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]): [string, string[]] => [k, v.slice()]),
+        () => {
+          savedTrail = trailVersion;
+          return Object.entries(trail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]): [string, string[]] => [k, v.slice()]);
+        },
         (s) => {
           for (const k of Object.keys(trail)) delete trail[k];
           for (const [k, v] of s) trail[k] = v.slice();
+          savedTrail = ++trailVersion;
         },
-        (s) => {
-          const now = Object.entries(trail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-          return s.length === now.length && now.every(([k, v], i) => s[i]![0] === k && sameList(s[i]![1], v));
-        },
+        () => trailVersion === savedTrail,
       ),
     ),
     finalState: () => `${m.finalState()}|${JSON.stringify(g.refs)}|${JSON.stringify(Object.entries(trail).sort())}`,

@@ -163,6 +163,13 @@ export interface LedgerState {
   readonly freed: readonly string[];
 }
 
+/** `list` (distinct items) holds what `set` holds: compared at every save without copying the set. */
+function sameMembers(list: readonly string[], set: ReadonlySet<string>): boolean {
+  if (list.length !== set.size) return false;
+  for (let i = 0; i < list.length; i++) if (!set.has(list[i]!)) return false;
+  return true;
+}
+
 /** The ledger a model keeps (implements ThpRefState): holders per page, busy threads, split state. */
 export class RefLedger implements ThpRefState {
   readonly refs: string[][];
@@ -208,9 +215,8 @@ export class RefLedger implements ThpRefState {
    * only in it are one state for the state cache. */
   save(): LedgerState {
     const l = this.last;
-    const busy = [...this.busy].sort();
-    if (l && l.inSplit === this.inSplit && l.frozen === this.frozen && sameList(l.freed, this.freed) && sameList(l.busy, busy) && this.refs.every((r, i) => sameList(l.refs[i], r))) return l;
-    return (this.last = { refs: this.refs.map((r) => r.slice()), busy, inSplit: this.inSplit, frozen: this.frozen, freed: this.freed.slice() });
+    if (l && l.inSplit === this.inSplit && l.frozen === this.frozen && sameList(l.freed, this.freed) && sameMembers(l.busy, this.busy) && this.refs.every((r, i) => sameList(l.refs[i], r))) return l;
+    return (this.last = { refs: this.refs.map((r) => r.slice()), busy: [...this.busy].sort(), inSplit: this.inSplit, frozen: this.frozen, freed: this.freed.slice() });
   }
   private last: LedgerState | undefined;
   restore(s: LedgerState): void {
