@@ -1,7 +1,7 @@
 // The CLI's structured logs (pino on stderr): JSON lines, or readable lines through pino-pretty
 // when stderr is a terminal. The CLI logs at `info` only, and the default level is `warn`, so
-// pino is loaded only when a level lets those lines through: pino and pino-pretty took 70 ms of
-// the CLI's 300 ms start (mmcheck --version), at every run that would never print a log line.
+// pino is loaded only when a level lets those lines through: loading pino and pino-pretty takes
+// 70 ms on their own, at every run that would never print a log line.
 import type { Io } from './report.js';
 
 /** What the CLI logs with (a pino Logger is one). */
