@@ -126,7 +126,9 @@ function build(variant: string, p: Params): Program {
   /** What each CPU's code did, in its own order (final states and snapshots). */
   const trail: Record<string, string[]> = {};
   /** Bumped by every change to `trail`; `savedTrail`: its value when the last copy was made or
-   * put back. The save asks at every step whether the trail changed: a number, not a sort of it. */
+   * put back. The save asks at every step whether the trail changed: a number, not a sort of it.
+   * So `did` (and the restore below) must stay the only writers of `trail`: a change made any
+   * other way would be saved as the last copy, and the state cache would merge distinct states. */
   let trailVersion = 0;
   let savedTrail = -1;
   const did = (cpu: Cpu, what: string): void => {

@@ -1,5 +1,6 @@
 // The CLI's structured logs: pino JSON lines on stderr at --log-level info, nothing at the
-// default level (warn), where pino is not even loaded (src/cli/log.ts).
+// default level (warn). (That pino is not loaded then, src/cli/log.ts, is a matter of start-up
+// time, measured, not tested here.)
 import { describe, expect, it } from 'vitest';
 import { example, mmcheck, tmp } from './helpers.js';
 
