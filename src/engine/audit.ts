@@ -64,11 +64,26 @@ export class AccessRecord {
   get firstWrite(): Loc | undefined {
     return this.nWrites > 0 ? this.writeBuf[0] : undefined;
   }
-  /** First location read that neither `known` holds nor a prefix in `watch` matches; each read
+  /** How many of the first reads are `before`'s, in order (the same location strings). */
+  readsAlike(before: readonly Loc[]): number {
+    const n = Math.min(this.nReads, before.length);
+    let i = 0;
+    while (i < n && this.readBuf[i] === before[i]) i++;
+    return i;
+  }
+  get readCount(): number {
+    return this.nReads;
+  }
+  /** Puts the reads into `into`, in order, replacing what it held. */
+  copyReads(into: Loc[]): void {
+    into.length = this.nReads;
+    for (let i = 0; i < this.nReads; i++) into[i] = this.readBuf[i]!;
+  }
+  /** First location read (from the `from`th on) that neither `known` holds nor a prefix in `watch` matches; each read
    * a prefix matches is added to `known` (and told to `tracker`), so a location is tested
    * against the prefixes once. */
-  firstReadOutside(watch: readonly string[], known: Set<Loc>, tracker?: { touch(loc: Loc): void }): Loc | null {
-    for (let i = 0; i < this.nReads; i++) {
+  firstReadOutside(watch: readonly string[], known: Set<Loc>, tracker?: { touch(loc: Loc): void }, from = 0): Loc | null {
+    for (let i = from; i < this.nReads; i++) {
       const loc = this.readBuf[i]!;
       if (known.has(loc)) continue;
       let ok = false;

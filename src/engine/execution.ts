@@ -6,6 +6,7 @@ import {
   type Program,
   type Step,
   type ThreadBody,
+  type Loc,
   type ThreadId,
 } from './types.js';
 import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered } from './audit.js';
@@ -447,6 +448,23 @@ export class Execution implements Rewindable {
     return s;
   }
 
+  /** Each invariant's reads the last time they were all found within its watch list. */
+  private readonly lastReads = new Map<Invariant, Loc[]>();
+
+  /** The first location `rec` holds that `inv` read outside `watch`, or null. An invariant
+   * mostly reads the same locations in the same order in every state: the reads the last
+   * checked evaluation made, in the same places, are not looked up again (vmap's checks read
+   * 200 locations; looking each up was a sixth of their time). */
+  private readOutsideWatch(inv: Invariant, watch: readonly string[], rec: AccessRecord, tracking: boolean): Loc | null {
+    let last = this.lastReads.get(inv);
+    if (last === undefined) this.lastReads.set(inv, (last = []));
+    const alike = rec.readsAlike(last);
+    if (alike === rec.readCount && alike === last.length) return null;
+    const loc = rec.firstReadOutside(watch, this.watchedBy(inv), tracking ? this.watches : undefined, alike);
+    if (loc === null) rec.copyReads(last);
+    return loc;
+  }
+
   private checkInvariants(list: readonly Invariant[]): void {
     for (const inv of list) {
       let msg: string | null = null;
@@ -467,7 +485,7 @@ export class Execution implements Rewindable {
       if (tracking && inv.watch === undefined) rec.find((loc) => (this.watches!.touch(loc), null));
       if (rec) {
         if (rec.firstWrite !== undefined) throw new FootprintError(`invariant ${inv.name} writes ${rec.firstWrite}: an invariant must only read`);
-        const loc = inv.watch === undefined ? null : rec.firstReadOutside(inv.watch, this.watchedBy(inv), tracking ? this.watches : undefined);
+        const loc = inv.watch === undefined ? null : this.readOutsideWatch(inv, inv.watch, rec, tracking);
         if (loc !== null) throw new FootprintError(`invariant ${inv.name} reads ${loc}, which its watch list (${inv.watch!.map((w) => JSON.stringify(w)).join(', ') || 'empty'}) does not cover; add it to watch`);
       }
       if (msg !== null) {

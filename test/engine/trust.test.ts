@@ -99,6 +99,15 @@ describe('checked footprints', () => {
     expect(() => exploreProgram(make, { strategy: 'dpor' })).toThrowError('invariant x-stays-0 reads x0, which its watch list ("X") does not cover; add it to watch');
   });
 
+  it('an invariant that reads outside its watch only in a late state, after many states of the same reads, is a FootprintError', () => {
+    // The audit skips reads an earlier check already found within the watch list, in the same
+    // order (execution.ts, readOutsideWatch): a new read after them must still be looked at.
+    const make = toyProgram([[{ kind: 'store', x: 0, v: 1 }, { kind: 'store', x: 0, v: 2 }, { kind: 'store', x: 0, v: 3 }], [{ kind: 'load', x: 0 }, { kind: 'load', x: 0 }]], 2, 0, (s) => [
+      { name: 'x0-below-4', watch: ['x0'], check: () => (s.get(0) === 3 && s.get(1) === 0 ? null : null) },
+    ]);
+    expect(() => exploreProgram(make, { strategy: 'dfs' })).toThrowError('invariant x0-below-4 reads x1, which its watch list ("x0") does not cover; add it to watch');
+  });
+
   it('a watch prefix that names no location is reported with the result', () => {
     // The invariant reads nothing while the state is fine, so the audit cannot see that its
     // watch is misspelt: the search reports it.
