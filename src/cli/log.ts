@@ -9,15 +9,15 @@ export interface Log {
   info(fields: object, message: string): void;
 }
 
-/** Levels in pino's order, most verbose first; `silent` prints nothing. */
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+/** The levels (of those args.ts accepts) that print `info` lines. */
+const PRINTS_INFO = ['trace', 'debug', 'info'];
 
 /** Logs nothing (a level above `info`). */
 const QUIET: Log = { info: () => {} };
 
 /** The logger for `level` (one args.ts accepted). */
 export async function logger(level: string, io: Io): Promise<Log> {
-  if (LEVELS.indexOf(level) > LEVELS.indexOf('info')) return QUIET;
+  if (!PRINTS_INFO.includes(level)) return QUIET;
   const { default: pino } = await import('pino');
   const options = { level, base: { name: 'mmcheck' } };
   const log = io.isTTY ? pino(options, (await import('pino-pretty')).default({ destination: 2, sync: true, colorize: !process.env.NO_COLOR })) : pino(options, pino.destination({ fd: 2, sync: true }));

@@ -453,8 +453,8 @@ export class Execution implements Rewindable {
 
   /** The first location `rec` holds that `inv` read outside `watch`, or null. An invariant
    * mostly reads the same locations in the same order in every state: the reads the last
-   * checked evaluation made, in the same places, are not looked up again (vmap's checks read
-   * 200 locations; looking each up was a sixth of their time). */
+   * checked evaluation made, in the same places, are not looked up again (vmap's cache-type
+   * check reads 72 locations a state; looking each up was 6 % of vmap fixed's time). */
   private readOutsideWatch(inv: Invariant, watch: readonly string[], rec: AccessRecord, tracking: boolean): Loc | null {
     let last = this.lastReads.get(inv);
     if (last === undefined) this.lastReads.set(inv, (last = []));
