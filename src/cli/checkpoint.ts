@@ -21,7 +21,9 @@ import { shardPart } from '../parallel/part-schema.js';
 import type { ShardVariant } from '../parallel/shard.js';
 
 export const CHECKPOINT_FORMAT = 'mmcheck-checkpoint';
-export const CHECKPOINT_VERSION = 2;
+/** 3: the machine hashes its own saved state (state-hash.ts), so the fingerprints a search over
+ * states stored in a version-2 checkpoint are not those this build computes. */
+export const CHECKPOINT_VERSION = 3;
 /** A DPOR stack over a long model with every pending footprint is large, but not unbounded. */
 export const CHECKPOINT_LIMITS = { maxChars: 256 * 1024 * 1024, maxDepth: 24 };
 

@@ -195,7 +195,7 @@ export class Cursor {
 function fingerprintOf(exec: Execution, saved: unknown): Fingerprint | null {
   const chains = exec.chains!;
   for (let t = 0; t < chains.length; t++) if (chains[t] === null) return null;
-  return stateFingerprint(saved, chains as readonly Fingerprint[]);
+  return stateFingerprint(saved, chains as readonly Fingerprint[], exec.program.state);
 }
 
 interface FirstStep {

@@ -342,10 +342,87 @@ export function extendChain(from: Fingerprint, result: unknown): Fingerprint {
   return done();
 }
 
-/** The fingerprint of a whole state: the saved program state and every thread's position. */
-export function stateFingerprint(saved: unknown, chains: readonly Fingerprint[]): Fingerprint {
+/**
+ * A place in a saved state whose hash a program state computes itself (`ProgramState.hash`):
+ * the object last hashed there and its hash. Saved objects never change, so the same object
+ * again costs one comparison.
+ */
+export class HashPlace {
+  obj: object | null = null;
+  lo = 0;
+  hi = 0;
+  /** The generic walk's places below this one (StateHasher.value). */
+  readonly memo = new Memo();
+}
+
+/**
+ * Mixes a saved state into the fingerprint, for a program state that knows the shape of what
+ * it saves (the machine): it hashes its parts field by field, with no walk over keys and types,
+ * and each part once per saved object (`part`). What it mixes must determine the saved state:
+ * every field, each list's length before its items, a mark for an absent value.
+ */
+export interface StateHasher {
+  /** A number (an integer in one word; any other number by its bits, marked). */
+  num(n: number): void;
+  bool(b: boolean): void;
+  /** A string, or undefined (marked apart from every string). */
+  str(s: string | undefined): void;
+  /** Any plain data, by the generic walk (remembered at `at`). */
+  value(v: unknown, at?: HashPlace): void;
+  /** `v`'s hash by `fn`, computed once per object at `at` (saved objects never change). */
+  part<T extends object>(at: HashPlace, v: T, fn: (v: T, h: StateHasher) => void): void;
+}
+
+const T_MARK = 13;
+
+const hasher: StateHasher = {
+  num(n: number): void {
+    if ((n | 0) === n) return word(n);
+    f64[0] = n;
+    word(T_MARK);
+    word(u32[0]!);
+    word(u32[1]!);
+  },
+  bool(b: boolean): void {
+    word(b ? 1 : 0);
+  },
+  str(s: string | undefined): void {
+    if (s === undefined) return word(T_UNDEF);
+    const h = hashString(s);
+    word(h.lo);
+    word(h.hi);
+  },
+  value(v: unknown, at?: HashPlace): void {
+    walk(v, true, at?.memo);
+  },
+  part<T extends object>(at: HashPlace, v: T, fn: (v: T, h: StateHasher) => void): void {
+    if (at.obj !== v) {
+      const sa = la, sb = lb, sn = ln;
+      begin();
+      fn(v, hasher);
+      at.lo = fmix(la ^ ln);
+      at.hi = fmix(lb ^ Math.imul(ln, 0x27d4eb2f));
+      at.obj = v;
+      la = sa;
+      lb = sb;
+      ln = sn;
+    }
+    word(at.lo);
+    word(at.hi);
+  },
+};
+
+/** Something that hashes its own saved state (ProgramState.hash). */
+export interface SelfHashing {
+  hash?(saved: unknown, h: StateHasher): void;
+}
+
+/** The fingerprint of a whole state: the saved program state (hashed by `state.hash` when the
+ * program state has one, else by the generic walk) and every thread's position. */
+export function stateFingerprint(saved: unknown, chains: readonly Fingerprint[], state?: SelfHashing): Fingerprint {
   begin();
-  walk(saved, true, root);
+  if (state?.hash !== undefined) state.hash(saved, hasher);
+  else walk(saved, true, root);
   for (let i = 0; i < chains.length; i++) {
     word(chains[i]!.lo);
     word(chains[i]!.hi);

@@ -1,5 +1,6 @@
 // Core vocabulary of the engine. The engine knows threads, steps and footprints — nothing of
 // pages or TLBs — so any program of Steps can be explored.
+import type { StateHasher } from './fingerprint.js';
 
 /** A shared location, named by whoever owns it ("mem:12:3", "tlb:1:0x1000", "lock:pgd_lock"). */
 export type Loc = string;
@@ -114,6 +115,10 @@ export interface ProgramState {
   save(): unknown;
   /** Puts a saved state back into this (freshly built) program, without changing `saved`. */
   restore(saved: unknown): void;
+  /** Mixes a state `save` returned into a fingerprint, field by field (optional: without it the
+   * state cache hashes the saved data by a generic walk). It must mix everything `saved` holds,
+   * and read nothing but `saved`. */
+  hash?(saved: unknown, h: StateHasher): void;
 }
 
 export function* perform<T>(step: Step<T>): Generator<Step, T, unknown> {

@@ -2,6 +2,7 @@
 // IPI delivery, locks and model variables. Build one per execution (inside `make()`), set up the
 // page tables with the plain helpers, then hand the threads and `machine.actors()` to the engine.
 import { noteRead, noteWrite } from '../engine/audit.js';
+import type { StateHasher } from '../engine/fingerprint.js';
 import type { ProgramState, ThreadSpec } from '../engine/types.js';
 import { Cpu, type CpuHost, type CpuState, type FaultRecord } from './cpu.js';
 import { ipiActor } from './ipi.js';
@@ -13,6 +14,7 @@ import { PageTable } from './pagetable.js';
 import { describePte, type pte_t } from './pte.js';
 import { type SpeculationOptions, speculationActors } from './speculation.js';
 import { Var } from './step.js';
+import { MachineHashPlaces } from './state-hash.js';
 import { type MemoryModel, type SbEntry, StoreBuffer, type StoreSink, defaultMemoryModel, serialisedOp } from './tso/store-buffer.js';
 import { sinkAt } from './tso/sinks.js';
 import type { TlbEntry } from './tlb.js';
@@ -138,6 +140,11 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     if (last && memory === last.memory && pages === last.pages && cpus === last.cpus && locks === last.locks && vars === last.vars && faults === last.faults) return last;
     return (this.last = { memory, pages, cpus, locks, vars, faults });
   }
+  /** Mixes a saved state into a fingerprint, field by field (state-hash.ts). */
+  hash(s: MachineState, h: StateHasher): void {
+    this.hashPlaces.hash(s, h);
+  }
+  private readonly hashPlaces = new MachineHashPlaces();
   restore(s: MachineState): void {
     if (s.cpus.length !== this.cpuList.length || s.locks.length !== this.locks.size || s.vars.length !== this.vars.size) {
       throw new Error(`restore: the saved machine has ${s.cpus.length} CPUs, ${s.locks.length} locks and ${s.vars.length} variables; this one ${this.cpuList.length}, ${this.locks.size} and ${this.vars.size} (locks and variables must be made at setup)`);

@@ -7,6 +7,7 @@
 // of the program it came from: it is put back into a freshly built program, whose page tables,
 // CPUs and locks are other objects. Copies are flat (`slice`, loops over number arrays): `save`
 // runs before every newly explored step.
+import { HashPlace, type StateHasher } from '../engine/fingerprint.js';
 import type { ProgramState } from '../engine/types.js';
 
 /** A part of a program's shared state that can copy itself out and be put back. */
@@ -15,6 +16,9 @@ export interface Stateful<S = unknown> {
   save(): S;
   /** Puts a state saved from this part (or the same part of another build) back. */
   restore(saved: S): void;
+  /** Mixes a state `save` returned into a fingerprint (ProgramState.hash): every field of it,
+   * nothing else. Optional: a part without it is hashed by the state cache's generic walk. */
+  hash?(saved: S, h: StateHasher): void;
 }
 
 // Saving reuses: a part whose state equals what it saved last (element by element, ===) returns
@@ -38,7 +42,23 @@ export const reuseList = <T>(saved: readonly T[] | undefined, xs: readonly T[]):
 export function compose(parts: readonly Stateful[]): Stateful<readonly unknown[]> {
   let last: readonly unknown[] | undefined;
   const now = new Array<unknown>(parts.length);
+  // A part that hashes itself is hashed by its own code, each saved object once at its place;
+  // the others by the generic walk, remembered at theirs.
+  const places = parts.map(() => new HashPlace());
+  const hashes = parts.map((p) => (p.hash === undefined ? undefined : (v: unknown, h: StateHasher) => p.hash!(v, h)));
+  const hash = hashes.some((f) => f !== undefined)
+    ? (saved: readonly unknown[], h: StateHasher) => {
+        h.num(saved.length);
+        for (let i = 0; i < saved.length; i++) {
+          const f = hashes[i];
+          const v = saved[i];
+          if (f !== undefined && typeof v === 'object' && v !== null) h.part(places[i]!, v, f);
+          else h.value(v, places[i]);
+        }
+      }
+    : undefined;
   return {
+    ...(hash ? { hash } : {}),
     save: () => {
       for (let i = 0; i < parts.length; i++) now[i] = parts[i]!.save();
       return (last = reuseList(last, now));

@@ -211,7 +211,7 @@ function visit(
 function fingerprintNow(exec: Execution): readonly [number, number] | null {
   const chains = exec.chains;
   if (chains === null || exec.program.state === undefined || chains.some((c) => c === null)) return null;
-  const fp = stateFingerprint(exec.saveState(), chains as readonly Fingerprint[]);
+  const fp = stateFingerprint(exec.saveState(), chains as readonly Fingerprint[], exec.program.state);
   return [fp.lo, fp.hi];
 }
 

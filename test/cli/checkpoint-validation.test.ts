@@ -135,15 +135,15 @@ describe('checkpoint validation', () => {
 
   it.each([
     ['an empty file', ''],
-    ['truncated JSON', '{"format":"mmcheck-checkpoint","version":2,'],
+    ['truncated JSON', '{"format":"mmcheck-checkpoint","version":3,'],
     ['an array', '[]'],
     ['a string', '"checkpoint"'],
     ['null', 'null'],
     ['binary bytes', '\u0000\u0001\u00ff\u00fe'],
     ['5,000 levels of nesting in the format field', `{"format":${'['.repeat(5000)}${']'.repeat(5000)}}`],
-    ['a prototype key', '{"format":"mmcheck-checkpoint","version":2,"mmcheck":"0.1.0","__proto__":{"polluted":1}}'],
-    ['completed that is not a list', JSON.stringify({ format: 'mmcheck-checkpoint', version: 2, mmcheck: '0.1.0', model: { builtin: 'percpu' }, search: { strategy: 'dpor', seed: '0', params: {}, minimise: true }, completed: 'all' })],
-    ['a missing state', JSON.stringify({ format: 'mmcheck-checkpoint', version: 2, mmcheck: '0.1.0', model: { builtin: 'percpu' }, search: { strategy: 'dpor', seed: '0', params: {}, minimise: true }, completed: [], current: { model: 'percpu', variant: 'module-mutex', threads: [], checkpoint: { strategy: 'dpor', executions: 1, steps: 1, maxDepth: 1, elapsedMs: 1 } } })],
+    ['a prototype key', '{"format":"mmcheck-checkpoint","version":3,"mmcheck":"0.1.0","__proto__":{"polluted":1}}'],
+    ['completed that is not a list', JSON.stringify({ format: 'mmcheck-checkpoint', version: 3, mmcheck: '0.1.0', model: { builtin: 'percpu' }, search: { strategy: 'dpor', seed: '0', params: {}, minimise: true }, completed: 'all' })],
+    ['a missing state', JSON.stringify({ format: 'mmcheck-checkpoint', version: 3, mmcheck: '0.1.0', model: { builtin: 'percpu' }, search: { strategy: 'dpor', seed: '0', params: {}, minimise: true }, completed: [], current: { model: 'percpu', variant: 'module-mutex', threads: [], checkpoint: { strategy: 'dpor', executions: 1, steps: 1, maxDepth: 1, elapsedMs: 1 } } })],
   ])('refuses a corrupted checkpoint (%s) with one line and exit 2', async (_what, text) => {
     const file = path.join(tmp(), 'ck.json');
     writeFileSync(file, text);

@@ -129,7 +129,7 @@ describe('a checkpoint from a stranger (finding 2)', () => {
     writeFileSync(ck, JSON.stringify({ format: 'mmcheck-checkpoint', version: 1, args: { command: 'explore', target: h.evil, junit: victim, out: '..', strategy: 'dpor', params: {} }, completed: [] }));
     const r = mmcheck(['explore', '--resume', ck], { cwd: h.dir, env: { MMCHECK_MARKER: h.marker } });
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toMatch(/^mmcheck: checkpoint .* has version 1; this mmcheck reads version 2: start the search again$/);
+    expect(r.err.trim()).toMatch(/^mmcheck: checkpoint .* has version 1; this mmcheck reads version 3: start the search again$/);
     expect(existsSync(h.marker)).toBe(false);
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
   });
