@@ -43,15 +43,26 @@ const values = (xs: readonly unknown[], h: StateHasher): void => {
   for (let i = 0; i < xs.length; i++) h.value(xs[i]);
 };
 
+/** A string of a small known set by its index there (a number, not a string's hash looked
+ * up); any other string by its hash, after a mark no index is. */
+function oneOf(x: string, known: readonly string[], h: StateHasher): void {
+  const i = known.indexOf(x);
+  if (i >= 0) return h.num(i);
+  h.num(-1);
+  h.str(x);
+}
+const SIZES: readonly string[] = ['4K', '2M'];
+const CACHE_TYPES: readonly string[] = ['WB', 'WC', 'UC'];
+
 export function hashEntry(e: TlbEntry | null, h: StateHasher): void {
   if (e === null) return h.bool(false);
   h.bool(true);
   h.num(e.va);
-  h.str(e.size);
+  oneOf(e.size, SIZES, h);
   h.num(e.pfn);
   h.bool(e.rw);
   h.bool(e.nx);
-  h.str(e.cacheType);
+  oneOf(e.cacheType, CACHE_TYPES, h);
   h.bool(e.dirty);
   h.num(e.source);
   h.num(e.serial);
@@ -79,13 +90,23 @@ export function hashCpu(c: CpuState, h: StateHasher, tlbAt: HashPlace): void {
   h.part(tlbAt, c.tlb, hashTlb);
 }
 
-export function hashMemory(m: MemoryState, h: StateHasher): void {
-  numbers(m.words, h);
-  booleans(m.allocated, h);
-  strings(m.names, h);
-  strings(m.roles, h);
-  booleans(m.cachedWB, h);
-  values(m.freedWrites, h);
+/** Memory's saved lists, each at a place of its own: a save reuses an unchanged list (most
+ * steps change words, and names, roles and flags seldom). */
+export class MemoryHashPlaces {
+  private readonly words = new HashPlace();
+  private readonly allocated = new HashPlace();
+  private readonly names = new HashPlace();
+  private readonly roles = new HashPlace();
+  private readonly cachedWB = new HashPlace();
+  private readonly freedWrites = new HashPlace();
+  readonly hash = (m: MemoryState, h: StateHasher): void => {
+    h.part(this.words, m.words, numbers);
+    h.part(this.allocated, m.allocated, booleans);
+    h.part(this.names, m.names, strings);
+    h.part(this.roles, m.roles, strings);
+    h.part(this.cachedWB, m.cachedWB, booleans);
+    h.part(this.freedWrites, m.freedWrites, values);
+  };
 }
 
 const locks = (xs: readonly LockState[], h: StateHasher): void => {
@@ -111,6 +132,7 @@ const faults = (xs: readonly FaultRecord[], h: StateHasher): void => {
 /** One machine's places: the object last hashed at each part, with its hash. */
 export class MachineHashPlaces {
   private readonly memory = new HashPlace();
+  private readonly memoryParts = new MemoryHashPlaces();
   private readonly pages = new HashPlace();
   private readonly locks = new HashPlace();
   private readonly vars = new HashPlace();
@@ -121,7 +143,7 @@ export class MachineHashPlaces {
   private readonly cpuHashers: ((c: CpuState, h: StateHasher) => void)[] = [];
 
   hash(s: MachineState, h: StateHasher): void {
-    h.part(this.memory, s.memory, hashMemory);
+    h.part(this.memory, s.memory, this.memoryParts.hash);
     h.part(this.pages, s.pages, numbers);
     h.num(s.cpus.length);
     for (let i = 0; i < s.cpus.length; i++) {
