@@ -373,13 +373,18 @@ export interface StateHasher {
   part<T extends object>(at: HashPlace, v: T, fn: (v: T, h: StateHasher) => void): void;
 }
 
+/** Marks the words after it as not one integer (see num): the encoding is prefix-free, so two
+ * different streams of values never mix the same words. */
 const T_MARK = 13;
 
 const hasher: StateHasher = {
   num(n: number): void {
-    if ((n | 0) === n) return word(n);
-    f64[0] = n;
+    if ((n | 0) === n && n !== T_MARK) return word(n);
+    // T_MARK itself as [T_MARK, 0]; any other number as [T_MARK, 1, its 64 bits].
     word(T_MARK);
+    if (n === T_MARK) return word(0);
+    f64[0] = n;
+    word(1);
     word(u32[0]!);
     word(u32[1]!);
   },
@@ -387,8 +392,9 @@ const hasher: StateHasher = {
     word(b ? 1 : 0);
   },
   str(s: string | undefined): void {
-    if (s === undefined) return word(T_UNDEF);
+    if (s === undefined) return word(0);
     const h = hashString(s);
+    word(1);
     word(h.lo);
     word(h.hi);
   },

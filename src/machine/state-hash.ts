@@ -14,7 +14,8 @@
 //
 // Every field of every saved type is mixed, each list's length before its items, an absent
 // value marked apart from any present one: equal fingerprints must mean equal saved states.
-// test/machine/state-hash.test.ts fails when a saved type gains a field this file does not mix.
+// test/machine/state.test.ts ("Machine.hash") fails when a saved type gains a field this file
+// does not mix.
 import { HashPlace, type StateHasher } from '../engine/fingerprint.js';
 import type { CpuState, FaultRecord } from './cpu.js';
 import type { LockState } from './locks.js';
