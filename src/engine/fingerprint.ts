@@ -12,6 +12,8 @@
 // collide with probability about 2^-64 per pair; the cache reports the bound n(n-1)/2^65 for
 // the n states it stored.
 
+import type { ProgramState } from './types.js';
+
 /** A 64-bit fingerprint as two unsigned 32-bit halves. */
 export interface Fingerprint {
   readonly lo: number;
@@ -418,14 +420,9 @@ const hasher: StateHasher = {
   },
 };
 
-/** Something that hashes its own saved state (ProgramState.hash). */
-export interface SelfHashing {
-  hash?(saved: unknown, h: StateHasher): void;
-}
-
 /** The fingerprint of a whole state: the saved program state (hashed by `state.hash` when the
  * program state has one, else by the generic walk) and every thread's position. */
-export function stateFingerprint(saved: unknown, chains: readonly Fingerprint[], state?: SelfHashing): Fingerprint {
+export function stateFingerprint(saved: unknown, chains: readonly Fingerprint[], state?: Pick<ProgramState, 'hash'>): Fingerprint {
   begin();
   if (state?.hash !== undefined) state.hash(saved, hasher);
   else walk(saved, true, root);

@@ -55,7 +55,7 @@ function oneOf(x: string, known: readonly string[], h: StateHasher): void {
 const SIZES: readonly string[] = ['4K', '2M'];
 const CACHE_TYPES: readonly string[] = ['WB', 'WC', 'UC'];
 
-export function hashEntry(e: TlbEntry | null, h: StateHasher): void {
+function hashEntry(e: TlbEntry | null, h: StateHasher): void {
   if (e === null) return h.bool(false);
   h.bool(true);
   h.num(e.va);
@@ -74,7 +74,7 @@ const entries = (xs: readonly TlbEntry[], h: StateHasher): void => {
   for (let i = 0; i < xs.length; i++) hashEntry(xs[i]!, h);
 };
 
-export function hashTlb(t: TlbState, h: StateHasher): void {
+function hashTlb(t: TlbState, h: StateHasher): void {
   entries(t.small, h);
   entries(t.large, h);
   numbers(t.psc, h);
@@ -82,7 +82,7 @@ export function hashTlb(t: TlbState, h: StateHasher): void {
 }
 
 /** A CPU's saved state; its TLB once per saved TLB at `tlbAt`. */
-export function hashCpu(c: CpuState, h: StateHasher, tlbAt: HashPlace): void {
+function hashCpu(c: CpuState, h: StateHasher, tlbAt: HashPlace): void {
   h.bool(c.irq);
   h.bool(c.insn);
   h.num(c.mm);
@@ -93,7 +93,7 @@ export function hashCpu(c: CpuState, h: StateHasher, tlbAt: HashPlace): void {
 
 /** Memory's saved lists, each at a place of its own: a save reuses an unchanged list (most
  * steps change words, and names, roles and flags seldom). */
-export class MemoryHashPlaces {
+class MemoryHashPlaces {
   private readonly words = new HashPlace();
   private readonly allocated = new HashPlace();
   private readonly names = new HashPlace();
