@@ -339,7 +339,10 @@ export class Execution implements Rewindable {
     }
     const key = t.pending?.position;
     if (key !== undefined && !t.memoryless) {
-      this.chains[tid] = keyFingerprint('position', key);
+      const inOp = t.pending!.positionInOp;
+      // Within an operation: its own tag, and the outer key's length first, so that no pair
+      // is another pair or a plain key.
+      this.chains[tid] = inOp === undefined ? keyFingerprint('position', key) : keyFingerprint('position in op', `${key.length}:${key}${inOp}`);
       return;
     }
     if (!t.memoryless) return;

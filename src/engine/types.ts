@@ -47,6 +47,41 @@ export interface Step<T = unknown> {
    * the thread is brought back: the kept step and the one yielded again must agree.
    */
   readonly stable?: boolean;
+  /**
+   * Where the operation that yields this step is, when the operation was made by `scopedOp`:
+   * everything the operation does from here, and what it returns, depends on `key`, the shared
+   * state and the results it receives from now on — not on what its code received before (a
+   * store's write of memory, however the translation before it went). An `at(outer, op)` whose
+   * body is that very operation makes the step's position `outer › key`; anywhere else (the
+   * operation called inside another body, which may keep locals of its own) it means nothing.
+   */
+  readonly opPosition?: OpPosition;
+  /** Set by `at` alone, on a step whose opPosition it honoured: that key. The thread's
+   * position is then the pair (`position`, `positionInOp`). */
+  readonly positionInOp?: string;
+}
+
+/** The operation a step belongs to (scopedOp): its generator, once made. */
+export class OpScope {
+  gen: Generator<Step, unknown, unknown> | undefined = undefined;
+}
+
+/** Step.opPosition: the operation and where it is. */
+export interface OpPosition {
+  readonly scope: OpScope;
+  readonly key: string;
+}
+
+/**
+ * `make(scope)`'s generator, with `scope` knowing it: the operation's steps may say where it is
+ * (`opPosition: { scope, key }`), and an `at` whose body is this generator makes that part of
+ * the thread's position.
+ */
+export function scopedOp<T>(make: (scope: OpScope) => Generator<Step, T, unknown>): Generator<Step, T, unknown> {
+  const scope = new OpScope();
+  const gen = make(scope);
+  scope.gen = gen;
+  return gen;
 }
 
 /** A thread body: yields Steps, receives each step's result. */
@@ -136,6 +171,7 @@ class Positioned<T> implements Step<T> {
   constructor(
     readonly position: string,
     protected readonly inner: Step<T>,
+    readonly positionInOp: string | undefined,
   ) {
     this.label = inner.label;
     this.footprint = inner.footprint;
@@ -164,9 +200,19 @@ class PositionedEnabled<T> extends Positioned<T> {
 export function* at<T>(key: string, body: Generator<Step, T, unknown>): Generator<Step, T, unknown> {
   let r = body.next();
   if (r.done) return r.value;
-  r = body.next(yield r.value.enabled ? new PositionedEnabled(key, r.value) : new Positioned(key, r.value));
-  while (!r.done) r = body.next(yield r.value);
+  r = body.next(yield positioned(key, r.value));
+  while (!r.done) {
+    // A later step of `body` itself (not of an operation nested inside it, whose caller in
+    // `body` may keep locals) may say where `body` is: the thread is then at `key › there`.
+    const s = r.value;
+    const p = s.opPosition;
+    r = body.next(yield p !== undefined && p.scope.gen === body && s.position === undefined ? positioned(key, s, p.key) : s);
+  }
   return r.value;
+}
+
+function positioned<T>(key: string, s: Step<T>, inOp?: string): Step<T> {
+  return s.enabled ? new PositionedEnabled(key, s, inOp) : new Positioned(key, s, inOp);
 }
 
 export function footprintOf(step: Step): readonly Access[] {

@@ -11,7 +11,7 @@
 // every access to the engine's access audit under the locations below; notes for traces that
 // mention state outside a step's footprint are built unaudited (they never affect behaviour).
 import { noteRead, noteWrite, unaudited } from '../engine/audit.js';
-import type { Access, Loc, Step } from '../engine/types.js';
+import { type Access, type Loc, type OpScope, type Step, scopedOp } from '../engine/types.js';
 import * as ipi from './ipi.js';
 import { type PhysMemory, type WordCell, cacheLoc } from './memory.js';
 import type { PageTable, PgLevel } from './pagetable.js';
@@ -134,6 +134,12 @@ function storeText(v: VirtAddr, value: number): SiteText {
   }
   return t;
 }
+
+/** Where a store is at its last step (Step.opPosition): everything that step and the store's
+ * return read — the CPU, the address, the value, the physical word, the entry's size (returned)
+ * and cache type (the WB-cache mark). */
+const storeKey = (kind: 'write' | 'buffer', cpu: CpuId, v: VirtAddr, value: number, pa: PhysAddr, e: TlbEntry): string =>
+  `${kind} cpu${cpu} ${hex(v)} := ${value} at ${pa} ${e.size} ${e.cacheType}`;
 
 /** Location names and footprints of one CPU in one geometry, shared by every build (see
  * TlbShared in tlb.ts). */
@@ -441,8 +447,14 @@ export class Cpu implements Stateful<CpuState> {
     return { ok: true, value, via: t.entry.size };
   }
 
-  /** Store `value` at `v`. */
-  *store(v: VirtAddr, value: number): Op<AccessResult<void>> {
+  /** Store `value` at `v`. Its write (or, on TSO, its entry into the store buffer) says where
+   * the store is (Step.opPosition): whatever translation, fill or dirty-bit update came before,
+   * the store then does the one thing its key names and returns `via` the entry's size. */
+  store(v: VirtAddr, value: number): Op<AccessResult<void>> {
+    return scopedOp((op) => this.storeOp(v, value, op));
+  }
+
+  private *storeOp(v: VirtAddr, value: number, op: OpScope): Op<AccessResult<void>> {
     const text = storeText(v, value);
     for (;;) {
       const t = yield* this.translate(v, 'store', text);
@@ -465,7 +477,7 @@ export class Cpu implements Stateful<CpuState> {
           // TSO: the data reaches memory when the drain actor takes it (tso/store-buffer.ts).
           sb.push(word.loc, value);
           say(`${word.name} := ${value} buffered`);
-        });
+        }, undefined, { scope: op, key: storeKey('buffer', this.id, v, value, pa, entry) });
         return { ok: true, value: undefined, via: entry.size };
       }
       yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: write ${name}`), fp, (say) => {
@@ -475,7 +487,7 @@ export class Cpu implements Stateful<CpuState> {
         word.set(value, `${this.name} store ${hex(v)}`);
         const freed = this.host.memory.isAllocated(paPfn(pa)) ? '' : ` — ${this.host.memory.frameName(paPfn(pa))} is a FREED frame`;
         say(`${word.name}: ${old} → ${value}${freed}`);
-      });
+      }, undefined, { scope: op, key: storeKey('write', this.id, v, value, pa, entry) });
       return { ok: true, value: undefined, via: entry.size };
     }
   }

@@ -1,7 +1,7 @@
 // Building blocks for machine operations: a Step factory and Cells (shared words with a
 // location name) that atomics, locks and struct page fields are made of.
 import { noteRead, noteWrite } from '../engine/audit.js';
-import { type Access, type Loc, type Step, perform, read, write } from '../engine/types.js';
+import { type Access, type Loc, type OpPosition, type Step, perform, read, write } from '../engine/types.js';
 import type { Stateful } from './state.js';
 
 /** A mutable Step whose `run` can leave a note for traces. */
@@ -27,6 +27,7 @@ class MachineStep<T> implements NotedStep<T> {
     private readonly body: (say: (note: string) => void) => T,
     enabled: (() => boolean) | undefined,
     readonly stable: boolean,
+    readonly opPosition: OpPosition | undefined = undefined,
   ) {
     this.enabled = enabled;
   }
@@ -50,8 +51,9 @@ export function mkStep<T>(
   footprint: readonly Access[] | (() => readonly Access[]),
   run: (say: (note: string) => void) => T,
   enabled?: () => boolean,
+  opPosition?: OpPosition,
 ): NotedStep<T> {
-  return new MachineStep(label, footprint, run, enabled, false);
+  return new MachineStep(label, footprint, run, enabled, false, opPosition);
 }
 
 /**

@@ -29,9 +29,12 @@ describe('the stateful search agrees with the stateless one on every built-in mo
 // one merges states that differ. Checked beyond the defaults too: kswapd scanning both pages
 // (the SPIN configuration) and warm TLBs with two stores per page.
 const PTMIGRATE = builtinModels.find((m) => m.name === 'ptmigrate')!;
+// Two writers too: a writer's store says where it is at its write (Step.opPosition), which
+// merges states only when another writer's steps come between.
 const WIDER: Record<string, number>[] = [
   { reclaim: 2 },
   { warm: 1, stores: 2 },
+  { cpus: 2, pages: 1, reclaim: 1 },
 ];
 
 /** The search over states finds the stateless search's verdict, invariant and final states. */
