@@ -124,14 +124,14 @@ function build(variant: string, params: Params): Program {
     const sb = migrator.sb;
     if (sb !== undefined) {
       const load = sb.loadAccesses(from.readAccesses(), from.loc);
-      yield* M.op(M.mkStep(`copy ${from.name} → ${dst.name}`, () => sb.storeAccesses(load, dst.loc), (say) => {
+      yield* M.op(M.stableStep(`copy ${from.name} → ${dst.name}`, () => sb.storeAccesses(load, dst.loc), (say) => {
         const v = M.tso.sbRead(sb, from);
         sb.push(dst.loc, v);
         say(`${dst.name} := ${show(v)} buffered`);
       }));
       return;
     }
-    yield* M.op(M.mkStep(`copy ${from.name} → ${dst.name}`, [...from.readAccesses(), ...dst.writeAccesses()], (say) => {
+    yield* M.op(M.stableStep(`copy ${from.name} → ${dst.name}`, [...from.readAccesses(), ...dst.writeAccesses()], (say) => {
       const v = from.get();
       dst.set(v, `copy ${dst.name}`);
       say(`${dst.name} := ${show(v)}`);
@@ -143,7 +143,7 @@ function build(variant: string, params: Params): Program {
   function* harvest(cpu: M.Cpu, i: number, why: string): Op<void> {
     const o = entry(O, i);
     const n = entry(N!, i);
-    const bits = yield* M.op(M.tso.lockedBy(cpu, M.mkStep(`${why}: harvest A|D of ${o.name} (xchg-clear)`, rmw(o), (say) => {
+    const bits = yield* M.op(M.tso.lockedBy(cpu, M.stableStep(`${why}: harvest A|D of ${o.name} (xchg-clear)`, rmw(o), (say) => {
       const old = o.get() as M.pte_t;
       o.set(M.pte_clear_flags(old, AD), `harvest ${o.name}`);
       say(`${o.name}: ${show(old)} → ${show(o.get())}; harvested ${adText(M.pte_flags(old) & AD)}`);
@@ -151,7 +151,7 @@ function build(variant: string, params: Params): Program {
     })));
     if (bits === 0) return;
     if (f.atomicMerge) {
-      yield* M.op(M.tso.lockedBy(cpu, M.mkStep(`${why}: merge ${adText(bits)} into ${n.name} (locked OR)`, rmw(n), (say) => {
+      yield* M.op(M.tso.lockedBy(cpu, M.stableStep(`${why}: merge ${adText(bits)} into ${n.name} (locked OR)`, rmw(n), (say) => {
         const cur = n.get() as M.pte_t;
         if (M.pte_none(cur)) return say(`${n.name} is none (page unmapped): nothing to merge into`);
         n.set(M.pte_set_flags(cur, bits), `merge ${n.name}`);
@@ -162,7 +162,7 @@ function build(variant: string, params: Params): Program {
     const label = `${why}: read ${n.name} for a plain merge`;
     const cur = yield* M.op(cpu.sb !== undefined
       ? M.tso.forwardedLoad(cpu.sb, label, n, (v) => ({ result: v as M.pte_t, note: `${n.name} = ${show(v)}` }))
-      : M.mkStep(label, n.readAccesses(), (say) => {
+      : M.stableStep(label, n.readAccesses(), (say) => {
           const v = n.get() as M.pte_t;
           say(`${n.name} = ${show(v)}`);
           return v as M.pte_t;
@@ -172,7 +172,7 @@ function build(variant: string, params: Params): Program {
   }
 
   function* setMigratedPage(v: number): Op<void> {
-    yield* M.op(M.mkStep(`N->migrated_page = ${v ? 'O' : 'NULL'}`, migratedPage.writeAccesses(), (say) => {
+    yield* M.op(M.stableStep(`N->migrated_page = ${v ? 'O' : 'NULL'}`, migratedPage.writeAccesses(), (say) => {
       migratedPage.set(v);
       say(v ? 'N is in limbo: O may still be used by stale TLB entries' : 'limbo over');
     }));
@@ -182,7 +182,7 @@ function build(variant: string, params: Params): Program {
   function* maybeReloadTlbMm(cpu: M.Cpu, who: string): Op<void> {
     if (f.flagClear === 'before-flush') {
       // As posted: `if (test_and_clear_bit(MMF_NEED_FLUSH, &mm->flags)) flush_tlb_mm(mm);`
-      const was = yield* M.op(M.tso.lockedBy(cpu, M.mkStep(`${who}: test_and_clear_bit(MMF_NEED_FLUSH)`, rmw(mmFlags), (say) => {
+      const was = yield* M.op(M.tso.lockedBy(cpu, M.stableStep(`${who}: test_and_clear_bit(MMF_NEED_FLUSH)`, rmw(mmFlags), (say) => {
         const w = (mmFlags.get() & (1 << MMF_NEED_FLUSH)) !== 0;
         mmFlags.set(mmFlags.get() & ~(1 << MMF_NEED_FLUSH));
         say(w ? 'was set: cleared now, flush not yet done' : 'already clear: skip the flush');
@@ -191,14 +191,14 @@ function build(variant: string, params: Params): Program {
       if (was) yield* cpu.flush_tlb_mm(mm);
       return;
     }
-    const set = yield* M.op(M.mkStep(`${who}: test_bit(MMF_NEED_FLUSH)`, mmFlags.readAccesses(), (say) => {
+    const set = yield* M.op(M.stableStep(`${who}: test_bit(MMF_NEED_FLUSH)`, mmFlags.readAccesses(), (say) => {
       const w = (mmFlags.get() & (1 << MMF_NEED_FLUSH)) !== 0;
       say(w ? 'set: flush needed' : 'clear: a completed flush already covered the switch');
       return w;
     }));
     if (!set) return;
     yield* cpu.flush_tlb_mm(mm);
-    yield* M.op(M.tso.lockedBy(cpu, M.mkStep(`${who}: clear_bit(MMF_NEED_FLUSH) after the flush`, rmw(mmFlags), (say) => {
+    yield* M.op(M.tso.lockedBy(cpu, M.stableStep(`${who}: clear_bit(MMF_NEED_FLUSH) after the flush`, rmw(mmFlags), (say) => {
       mmFlags.set(mmFlags.get() & ~(1 << MMF_NEED_FLUSH));
       say('flag cleared');
     })));
@@ -227,7 +227,7 @@ function build(variant: string, params: Params): Program {
     if (f.limbo) yield* setMigratedPage(O);
     yield* M.pmd_populate(migrator, pmdp, n);
     if (f.limbo) {
-      yield* M.op(M.tso.lockedBy(migrator, M.mkStep('maybe_need_flush_mm: set_bit(MMF_NEED_FLUSH)', rmw(mmFlags), (say) => {
+      yield* M.op(M.tso.lockedBy(migrator, M.stableStep('maybe_need_flush_mm: set_bit(MMF_NEED_FLUSH)', rmw(mmFlags), (say) => {
         mmFlags.set(mmFlags.get() | (1 << MMF_NEED_FLUSH));
         say('flush deferred');
       })));
@@ -295,14 +295,14 @@ function build(variant: string, params: Params): Program {
     const fp2 = [...word.readAccesses(), ...p.backing.readAccesses(), ...p.backing.writeAccesses(), ...p.reclaim.writeAccesses()];
     if (M.pte_dirty(pteval)) {
       // "Move the dirty bit to the physical page now the pte is gone." → pageout.
-      yield* M.op(M.mkStep(`shrink_page_list: ${p.name} dirty (${ptep.name}) → pageout`, fp2, (say) => {
+      yield* M.op(M.stableStep(`shrink_page_list: ${p.name} dirty (${ptep.name}) → pageout`, fp2, (say) => {
         p.backing.set(word.get());
         p.reclaim.set(WRITTEN_BACK);
         say(`backing store of ${p.name} := ${word.get()}; page freed`);
       }));
       return;
     }
-    yield* M.op(M.mkStep(`shrink_page_list: ${p.name} clean (${ptep.name}) → drop without write-back`, fp2, (say) => {
+    yield* M.op(M.stableStep(`shrink_page_list: ${p.name} clean (${ptep.name}) → drop without write-back`, fp2, (say) => {
       state.drops.push({ page: p.name, mem: word.get(), backing: p.backing.get(), pte: show(pteval) });
       p.reclaim.set(DROPPED_CLEAN);
       say(`memory ${word.get()}, backing store ${p.backing.get()}${word.get() !== p.backing.get() ? ' → DATA LOST' : ''}`);
@@ -367,6 +367,9 @@ function build(variant: string, params: Params): Program {
         (s) => s.N === N && M.sameList(s.drops, state.drops),
       ),
     ),
+    // Its threads' steps and labels follow from the results they receive (the frames they name
+    // are O, N and the data pages, named before any thread can reach them).
+    pureThreads: true,
     finalState: () => `${m.finalState()}|${JSON.stringify(state.drops)}`,
     snapshot: () => ({ ...m.snapshot(), drops: state.drops }),
   };

@@ -12,9 +12,9 @@ import {
 import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered } from './audit.js';
 import { AssertionViolated, AssumptionFailed } from './control.js';
 import { EngineError, ModelError, errText } from './errors.js';
-import { AssumeMark, type ReplayPolicy, type Rewindable, type ThreadState, bringBack, rewind } from './rewind.js';
+import { Ahead, AssumeMark, type ReplayPolicy, type Rewindable, type ThreadState, bringBack, isPlainStep, rewind, sameState } from './rewind.js';
 import type { WatchTracker } from './watches.js';
-import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint, keyFingerprint } from './fingerprint.js';
+import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint, keyFingerprint, positionInOpFingerprint } from './fingerprint.js';
 
 export { EngineError, errText } from './errors.js';
 export { ReplayPolicy } from './rewind.js';
@@ -52,6 +52,29 @@ function enabledList(mask: number): readonly ThreadId[] {
   return l;
 }
 
+/** A kept step run from a state that was then put back (Execution.runKept). */
+interface KeptRun {
+  readonly label: string;
+  readonly result: unknown;
+  readonly threw: boolean;
+  readonly note: string | undefined;
+  readonly after: unknown;
+}
+
+/** Two results are alike: the same value, or plain data of the same fingerprint. */
+function sameResult(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  try {
+    const x = fingerprint(a);
+    const y = fingerprint(b);
+    return x.lo === y.lo && x.hi === y.hi;
+  } catch (e) {
+    if (e instanceof Unhashable) return false;
+    throw e;
+  }
+}
+
 export interface ExecutionOptions {
   readonly maxSteps: number;
   /** Compare every access with the declared footprint / watch (default true). */
@@ -70,6 +93,9 @@ export class Execution implements Rewindable {
   readonly events: EventRecord[] = [];
   /** What each step's `run` returned (or why its assumption failed), to bring threads back. */
   readonly results: unknown[] = [];
+  /** The steps (ascending) after which their thread's code changed the program's unaudited
+   * state (ProgramState.unaudited): no rewind runs kept steps in place of that code. */
+  readonly wroteAfter: number[] = [];
   /** Index of the first step whose result is not plain data (a state restore cannot feed it back). */
   opaqueFrom = Infinity;
   failure: Failure | null = null;
@@ -113,6 +139,8 @@ export class Execution implements Rewindable {
       pending: null,
       lazy: false,
       assumeFailed: null,
+      ahead: null,
+      unwatched: false,
     }));
     // Start every thread up to its first shared operation, in declaration order.
     this.program.threads.forEach((spec, tid) => {
@@ -227,30 +255,33 @@ export class Execution implements Rewindable {
     const t = this.threads[tid];
     if (!t || !t.pending) throw new EngineError(`thread ${tid} cannot step: it has finished`);
     if (this.failure || this.blocked !== null) throw new EngineError('stepping an execution that has ended');
-    if (t.lazy) bringBack(this, tid);
-    const step = t.pending;
-    let footprint: readonly Access[] = [];
-    let result: unknown;
-    let thrown: unknown;
-    let threw = false;
-    try {
-      footprint = this.footprint(tid, step);
-    } catch (e) {
-      threw = true;
-      thrown = e;
-    }
-    const rec = this.audit ? this.rec.clear() : null;
-    if (!threw) {
-      const prev = beginRecording(rec);
-      try {
-        result = step.run();
-      } catch (e) {
-        threw = true;
-        thrown = e;
+    // A thread a rewind took back runs its kept step when its generator is kept and the step is
+    // stable (Ahead); now and then that step is run beside the one the thread yields again.
+    let ahead: Ahead | null = null;
+    let probe: KeptRun | null = null;
+    if (t.lazy) {
+      const a = t.ahead;
+      if (a !== null && t.pending.stable === true) {
+        if (this.replay === undefined || !this.replay.checkKept(t.pending.label)) ahead = a;
+        else probe = this.runKept(t.pending);
       }
-      endRecording(prev);
-      this.epoch++;
+      t.ahead = null;
+      if (ahead === null) bringBack(this, tid);
     }
+    let step = t.pending;
+    // Put back if the kept step returns another result than its kept generator received.
+    const before = ahead !== null ? this.saveState() : undefined;
+    let { footprint, result, thrown, threw } = this.execute(tid, step);
+    if (ahead !== null && (threw || result !== ahead.results[ahead.at])) {
+      // Not where its kept generator went: the thread is brought back, in the state before the
+      // step (as if it had not been kept), and takes the step its generator yields there.
+      this.restoreState(before);
+      ahead = null;
+      bringBack(this, tid);
+      step = t.pending!;
+      ({ footprint, result, thrown, threw } = this.execute(tid, step));
+    }
+    const rec = this.audit ? this.rec : null;
     if (rec && !rec.empty) {
       // Checked even when run threw: an assumption or a model error after an undeclared access.
       const bad = uncovered(rec, footprint, false);
@@ -260,6 +291,7 @@ export class Execution implements Rewindable {
       }
     }
     if (threw) this.fail(tid, thrown, step);
+    if (probe !== null) this.checkKept(t, step, probe, threw, result);
     const event: EventRecord = { tid, label: step.label, note: step.note, footprint, conditional: step.enabled !== undefined };
     this.events.push(event);
     this.ran.push(step);
@@ -269,6 +301,8 @@ export class Execution implements Rewindable {
       this.results.push(mark);
       this.extend(tid, mark);
       t.pending = null;
+      // Stopped: its kept generator (if it ran a kept step) is of no more use.
+      t.lazy = false;
       this.place(tid);
       return event;
     }
@@ -277,7 +311,8 @@ export class Execution implements Rewindable {
     if ((typeof result === 'object' && result !== null) || typeof result === 'function') this.opaqueFrom = Math.min(this.opaqueFrom, this.events.length - 1);
     if (this.failure || this.blocked !== null) return event;
     try {
-      t.pending = this.nextStep(t, this.advance(t, result));
+      if (ahead !== null) this.followKept(tid, ahead);
+      else t.pending = this.nextStep(t, this.advance(t, result));
       this.place(tid);
     } catch (e) {
       this.fail(tid, e);
@@ -307,6 +342,8 @@ export class Execution implements Rewindable {
   /** @internal (rewind.ts) */
   truncate(k: number): void {
     this.events.length = k;
+    const w = this.wroteAfter;
+    while (w.length > 0 && w[w.length - 1]! >= k) w.pop();
     this.results.length = k;
     this.ran.length = k;
     if (this.chainAfter.length > k) this.chainAfter.length = k;
@@ -340,9 +377,8 @@ export class Execution implements Rewindable {
     const key = t.pending?.position;
     if (key !== undefined && !t.memoryless) {
       const inOp = t.pending!.positionInOp;
-      // Within an operation: its own tag, and the outer key's length first, so that no pair
-      // is another pair or a plain key.
-      this.chains[tid] = inOp === undefined ? keyFingerprint('position', key) : keyFingerprint('position in op', `${key.length}:${key}${inOp}`);
+      // Within an operation: a pair, hashed apart from every plain key.
+      this.chains[tid] = inOp === undefined ? keyFingerprint('position', key) : positionInOpFingerprint(key, inOp);
       return;
     }
     if (!t.memoryless) return;
@@ -408,10 +444,92 @@ export class Execution implements Rewindable {
     return this.program.finalState?.();
   }
 
+  /** Evaluates `step`'s footprint and runs it, its accesses recorded in `rec` when auditing. */
+  private execute(tid: ThreadId, step: Step): { footprint: readonly Access[]; result: unknown; thrown: unknown; threw: boolean } {
+    let footprint: readonly Access[] = [];
+    let result: unknown;
+    let thrown: unknown;
+    let threw = false;
+    try {
+      footprint = this.footprint(tid, step);
+    } catch (e) {
+      threw = true;
+      thrown = e;
+    }
+    const rec = this.audit ? this.rec.clear() : null;
+    if (!threw) {
+      const prev = beginRecording(rec);
+      try {
+        result = step.run();
+      } catch (e) {
+        threw = true;
+        thrown = e;
+      }
+      endRecording(prev);
+      this.epoch++;
+    }
+    return { footprint, result, thrown, threw };
+  }
+
+  /**
+   * Thread `tid` ran its kept step and received the result its kept generator received there:
+   * it is at its next kept step, or, past the last one, that generator again (see Ahead).
+   */
+  private followKept(tid: ThreadId, a: Ahead): void {
+    const t = this.threads[tid]!;
+    a.at++;
+    if (a.at === a.results.length) {
+      t.gen = a.gen;
+      t.pending = a.pending;
+      t.lazy = false;
+      return;
+    }
+    t.pending = a.steps[a.at - 1]!;
+    t.ahead = a;
+    // Its footprint or enabled condition may read locals of the code after it (rewind).
+    if (!isPlainStep(t.pending)) bringBack(this, tid);
+  }
+
+  /** Runs a kept step from the state now, then puts the state back: what it returned, noted
+   * and left, to compare with the step its thread yields again (Step.stable). */
+  private runKept(kept: Step): KeptRun {
+    const before = this.saveState();
+    let result: unknown;
+    let threw = false;
+    const prev = beginRecording(null);
+    try {
+      result = kept.run();
+    } catch {
+      threw = true;
+    } finally {
+      endRecording(prev);
+    }
+    const out: KeptRun = { label: kept.label, result, threw, note: kept.note, after: this.saveState() };
+    this.restoreState(before);
+    return out;
+  }
+
+  /** The kept step ran as the step its thread yields again did (Step.stable), or the claim is
+   * false: its run reads a variable of the thread's code that changed after it. */
+  private checkKept(t: ThreadState, step: Step, kept: KeptRun, threw: boolean, result: unknown): void {
+    if (kept.threw === threw && (threw || (sameResult(kept.result, result) && kept.note === step.note && sameState(kept.after, this.saveState())))) return;
+    const what = (r: unknown, th: boolean, note: string | undefined) => (th ? 'threw' : `returned ${describe(r)}${note !== undefined ? ` (${note})` : ''}`);
+    throw new ModelError(
+      `step "${t.name}: ${step.label}" says it is stable (Step.stable, stableStep), but kept while its thread was taken back it ${what(kept.result, kept.threw, kept.note)} where the step its thread yields there again ${what(result, threw, step.note)}${kept.threw === threw && sameResult(kept.result, result) && kept.note === step.note ? ' and left another state' : ''}: its run reads a variable of the thread's code that changes after the step (make it with mkStep)`,
+    );
+  }
+
   /** Resumes a thread up to its next step. Thread code between steps is not atomic with
-   * anything, so shared state it touches there is a model error. */
+   * anything, so shared state it touches there is a model error; a change to the program's
+   * unaudited state (model bookkeeping) is allowed, and noted (wroteAfter). */
   private advance(t: ThreadState, result: unknown): IteratorResult<Step, void> {
-    if (!this.audit) return t.gen.next(result);
+    const quiet = this.events.length > 0 ? this.program.state?.unaudited : undefined;
+    const before = quiet?.();
+    if (!this.audit) {
+      const r = t.gen.next(result);
+      if (quiet !== undefined && !sameState(quiet(), before)) this.wroteAfter.push(this.events.length - 1);
+      return r;
+    }
     const rec = this.rec.clear();
     const prev = beginRecording(rec);
     let r: IteratorResult<Step, void>;
@@ -420,6 +538,7 @@ export class Execution implements Rewindable {
     } finally {
       endRecording(prev);
     }
+    if (quiet !== undefined && !sameState(quiet(), before)) this.wroteAfter.push(this.events.length - 1);
     const loc = rec.firstWrite ?? rec.firstRead;
     if (loc !== undefined) {
       const what = rec.firstWrite !== undefined ? 'writes' : 'reads';

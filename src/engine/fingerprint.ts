@@ -324,6 +324,24 @@ export function keyFingerprint(tag: string, text: string): Fingerprint {
   return h;
 }
 
+/** Fingerprints of the positions inside operations (Step.positionInOp), by outer key and key. */
+const pairs = new Map<string, Map<string, Fingerprint>>();
+
+/** The fingerprint of `['position in op', key, inOp]`, remembered: apart from every plain key's. */
+export function positionInOpFingerprint(key: string, inOp: string): Fingerprint {
+  let byOp = pairs.get(key);
+  if (byOp === undefined) {
+    if (pairs.size >= 1 << 16) pairs.clear(); // a bound on memory, not on correctness
+    pairs.set(key, (byOp = new Map()));
+  }
+  let h = byOp.get(inOp);
+  if (h === undefined) {
+    if (byOp.size >= 1 << 16) byOp.clear();
+    byOp.set(inOp, (h = fingerprint(['position in op', key, inOp])));
+  }
+  return h;
+}
+
 /** The fingerprint of a plain-data value. Throws Unhashable for anything else. */
 export function fingerprint(v: unknown): Fingerprint {
   begin();

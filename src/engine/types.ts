@@ -40,11 +40,14 @@ export interface Step<T = unknown> {
    */
   readonly position?: string;
   /**
-   * `footprint` and `enabled` read only shared state and values fixed when the step was made,
-   * never a variable of its thread's code that changes after the step: a rewind may then keep the
-   * step pending as it is while the thread's generator is behind (rewind.ts). The machine's
-   * steps are (`stableStep`); a step that is not is brought back with its thread. Checked when
-   * the thread is brought back: the kept step and the one yielded again must agree.
+   * `footprint`, `enabled` and `run` read only shared state and values fixed when the step was
+   * made, never a variable of its thread's code that changes after the step: a rewind may then
+   * keep the step pending as it is while the thread's generator is behind, and run it there
+   * (rewind.ts). The machine's steps are (`stableStep`); a step that is not is brought back with
+   * its thread. Checked: when its thread is brought back, the kept step and the one yielded
+   * again must have the same footprint and enabled condition; and, the first times a kept step
+   * of each label runs (then now and then), it is run beside the step its thread yields again,
+   * from the same state, and the two must return, note and change the same.
    */
   readonly stable?: boolean;
   /**
@@ -66,7 +69,8 @@ export class OpScope {
   gen: Generator<Step, unknown, unknown> | undefined = undefined;
 }
 
-/** Step.opPosition: the operation and where it is. */
+/** Step.opPosition: the operation and where it is (`key` may be a getter, read only when the
+ * thread is placed at the step). */
 export interface OpPosition {
   readonly scope: OpScope;
   readonly key: string;
@@ -142,6 +146,14 @@ export interface Program {
    * thread's code wrote and later changed, unless its step labels show what it read.
    */
   readonly state?: ProgramState;
+  /**
+   * What each thread's code yields — its steps and their labels — and keeps depends on the
+   * results it receives alone, not on state it reads between steps for display (frame names
+   * another thread's allocation changes, say): a rewind may then run a thread's kept `stable`
+   * steps in place of its generator while the thread receives the same results again (rewind.ts,
+   * Ahead). Optional; without it a thread a rewind took back is brought back to step.
+   */
+  readonly pureThreads?: boolean;
 }
 
 export interface ProgramState {
@@ -154,6 +166,13 @@ export interface ProgramState {
    * state cache hashes the saved data by a generic walk). It must mix everything `saved` holds,
    * and read nothing but `saved`. */
   hash?(saved: unknown, h: StateHasher): void;
+  /**
+   * A copy of the parts of the state whose changes are not reported to the audit (a model's
+   * bookkeeping in plain JS), the same object again while they do not change (optional). With
+   * it the engine sees thread code that changes them between steps, and never runs a thread's
+   * kept steps in place of such code (rewind.ts); without it, it never does.
+   */
+  unaudited?(): unknown;
 }
 
 export function* perform<T>(step: Step<T>): Generator<Step, T, unknown> {
@@ -171,11 +190,16 @@ class Positioned<T> implements Step<T> {
   constructor(
     readonly position: string,
     protected readonly inner: Step<T>,
-    readonly positionInOp: string | undefined,
+    private readonly inOp: OpPosition | undefined,
   ) {
     this.label = inner.label;
     this.footprint = inner.footprint;
     this.stable = inner.stable;
+  }
+  /** Read when the thread is placed here, not when the step is made (an operation's key may be
+   * made on demand: most steps are made again by threads brought back, never placed). */
+  get positionInOp(): string | undefined {
+    return this.inOp?.key;
   }
   run(): T {
     const x = this.inner.run();
@@ -206,12 +230,12 @@ export function* at<T>(key: string, body: Generator<Step, T, unknown>): Generato
     // `body` may keep locals) may say where `body` is: the thread is then at `key › there`.
     const s = r.value;
     const p = s.opPosition;
-    r = body.next(yield p !== undefined && p.scope.gen === body && s.position === undefined ? positioned(key, s, p.key) : s);
+    r = body.next(yield p !== undefined && p.scope.gen === body && s.position === undefined ? positioned(key, s, p) : s);
   }
   return r.value;
 }
 
-function positioned<T>(key: string, s: Step<T>, inOp?: string): Step<T> {
+function positioned<T>(key: string, s: Step<T>, inOp?: OpPosition): Step<T> {
   return s.enabled ? new PositionedEnabled(key, s, inOp) : new Positioned(key, s, inOp);
 }
 

@@ -4,7 +4,7 @@
 // TSO machine that CPU's store buffer takes part (see `Issued`).
 import type { Step } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
-import { type Cell, cellLabel, mkStep, rmwAccesses, textFor } from './step.js';
+import { type Cell, cellLabel, rmwAccesses, textFor, stableStep } from './step.js';
 import { bufferedStore, forwardedLoad, isCpu, lockedBy } from './tso/ops.js';
 
 type Op<T> = Generator<Step, T, unknown>;
@@ -37,7 +37,7 @@ const readLabels = new Map<string, string>();
 /** A locked read-modify-write of `c` (`lock`-prefixed on x86): one step; issued by a TSO CPU it
  * waits for the CPU's store buffer to drain (tso/ops.ts, lockedBy). */
 function* update<T>(cpu: Cpu | undefined, label: string, c: Cell, f: (old: number) => { value: number; result: T }): Op<T> {
-  return (yield lockedBy(cpu, mkStep(label, rmwAccesses(c), (say) => {
+  return (yield lockedBy(cpu, stableStep(label, rmwAccesses(c), (say) => {
     const old = c.get();
     const { value, result } = f(old);
     if (value !== old) c.set(value, label);
@@ -51,7 +51,7 @@ export const READ_ONCE = issued(function* (cpu: Cpu | undefined, c: Cell): Op<nu
   const label = textFor(readLabels, c.name, (n) => `read ${n}`);
   const sb = cpu?.sb;
   if (sb !== undefined) return (yield forwardedLoad(sb, label, c, (v) => ({ result: v, note: `${c.name} = ${v}` }))) as number;
-  return (yield mkStep(label, c.readAccesses(), (say) => {
+  return (yield stableStep(label, c.readAccesses(), (say) => {
     const v = c.get();
     say(`${c.name} = ${v}`);
     return v;
@@ -65,7 +65,7 @@ export const WRITE_ONCE = issued(function* (cpu: Cpu | undefined, c: Cell, v: nu
     yield bufferedStore(sb, label, c, v);
     return;
   }
-  yield mkStep(label, c.writeAccesses(), (say) => {
+  yield stableStep(label, c.writeAccesses(), (say) => {
     const old = c.get();
     c.set(v, `write ${c.name}`);
     say(`${c.name}: ${old} → ${v}`);
@@ -154,7 +154,7 @@ export const test_bit = issued(function* (cpu: Cpu | undefined, nr: number, c: C
       return { result: r, note: `${c.name} bit ${nr} = ${r ? 1 : 0}` };
     })) as boolean;
   }
-  return (yield mkStep(label, c.readAccesses(), (say) => {
+  return (yield stableStep(label, c.readAccesses(), (say) => {
     const r = (c.get() & bit(nr)) !== 0;
     say(`${c.name} bit ${nr} = ${r ? 1 : 0}`);
     return r;

@@ -11,12 +11,12 @@
 // every access to the engine's access audit under the locations below; notes for traces that
 // mention state outside a step's footprint are built unaudited (they never affect behaviour).
 import { noteRead, noteWrite, unaudited } from '../engine/audit.js';
-import { type Access, type Loc, type OpScope, type Step, scopedOp } from '../engine/types.js';
+import { type Access, type Loc, type OpPosition, type OpScope, type Step, scopedOp } from '../engine/types.js';
 import * as ipi from './ipi.js';
 import { type PhysMemory, type WordCell, cacheLoc } from './memory.js';
 import type { PageTable, PgLevel } from './pagetable.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, describePte, type pte_t, pte_present, pte_set_flags, pte_write } from './pte.js';
-import { joinAccesses, mkStep, stableStep, readsOf, textFor, writeOf, writesOf } from './step.js';
+import { joinAccesses, readsOf, textFor, writeOf, writesOf, stableStep } from './step.js';
 import { type Stateful, sameList } from './state.js';
 import { Tlb, type TlbEntry, type TlbState, decodeEntry, encodeEntry } from './tlb.js';
 import { type CpuId, type Geometry, type Pfn, type PhysAddr, type VirtAddr, PAGE_SIZE, hex, paPfn, physAddr, va } from './types.js';
@@ -138,8 +138,22 @@ function storeText(v: VirtAddr, value: number): SiteText {
 /** Where a store is at its last step (Step.opPosition): everything that step and the store's
  * return read — the CPU, the address, the value, the physical word, the entry's size (returned)
  * and cache type (the WB-cache mark). */
-const storeKey = (kind: 'write' | 'buffer', cpu: CpuId, v: VirtAddr, value: number, pa: PhysAddr, e: TlbEntry): string =>
-  `${kind} cpu${cpu} ${hex(v)} := ${value} at ${pa} ${e.size} ${e.cacheType}`;
+class StoreAt implements OpPosition {
+  private text: string | undefined = undefined;
+  constructor(
+    readonly scope: OpScope,
+    private readonly kind: 'write' | 'buffer',
+    private readonly cpu: CpuId,
+    private readonly v: VirtAddr,
+    private readonly value: number,
+    private readonly pa: PhysAddr,
+    private readonly e: TlbEntry,
+  ) {}
+  /** Made when first read: a step made again by a thread brought back is never placed. */
+  get key(): string {
+    return (this.text ??= `${this.kind} cpu${this.cpu} ${hex(this.v)} := ${this.value} at ${this.pa} ${this.e.size} ${this.e.cacheType}`);
+  }
+}
 
 /** Location names and footprints of one CPU in one geometry, shared by every build (see
  * TlbShared in tlb.ts). */
@@ -435,7 +449,7 @@ export class Cpu implements Stateful<CpuState> {
     const word = this.host.memory.word(pa);
     const sb = this.sb;
     const fp = this.dataFp(word, t.entry, pa, false);
-    const value = (yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: read ${name}`), sb === undefined ? fp : sb.loadAccesses(fp, word.loc), (say) => {
+    const value = (yield stableStep(textFor(text.word, word.name, (name) => `${text.what}: read ${name}`), sb === undefined ? fp : sb.loadAccesses(fp, word.loc), (say) => {
       this.endInsn();
       this.touchCache(t.entry, pa);
       // TSO: the youngest store of this CPU's own to the word, while it is still buffered.
@@ -471,23 +485,23 @@ export class Cpu implements Stateful<CpuState> {
       const sb = this.sb;
       if (sb !== undefined) {
         const prefix = this.bufferedPrefix(entry, pa);
-        yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: buffer ${name}`), () => sb.storeAccesses(prefix, word.loc), (say) => {
+        yield stableStep(textFor(text.word, word.name, (name) => `${text.what}: buffer ${name}`), () => sb.storeAccesses(prefix, word.loc), (say) => {
           this.endInsn();
           this.touchCache(entry, pa);
           // TSO: the data reaches memory when the drain actor takes it (tso/store-buffer.ts).
           sb.push(word.loc, value);
           say(`${word.name} := ${value} buffered`);
-        }, undefined, { scope: op, key: storeKey('buffer', this.id, v, value, pa, entry) });
+        }, undefined, new StoreAt(op, 'buffer', this.id, v, value, pa, entry));
         return { ok: true, value: undefined, via: entry.size };
       }
-      yield mkStep(textFor(text.word, word.name, (name) => `${text.what}: write ${name}`), fp, (say) => {
+      yield stableStep(textFor(text.word, word.name, (name) => `${text.what}: write ${name}`), fp, (say) => {
         this.endInsn();
         this.touchCache(entry, pa);
         const old = word.get();
         word.set(value, `${this.name} store ${hex(v)}`);
         const freed = this.host.memory.isAllocated(paPfn(pa)) ? '' : ` — ${this.host.memory.frameName(paPfn(pa))} is a FREED frame`;
         say(`${word.name}: ${old} → ${value}${freed}`);
-      }, undefined, { scope: op, key: storeKey('write', this.id, v, value, pa, entry) });
+      }, undefined, new StoreAt(op, 'write', this.id, v, value, pa, entry));
       return { ok: true, value: undefined, via: entry.size };
     }
   }
@@ -537,7 +551,7 @@ export class Cpu implements Stateful<CpuState> {
     const mem = this.host.memory;
     const src = mem.word(entry.source);
     // The step returns the updated entry encoded (plain data for a state restore, as translate).
-    const r = (yield mkStep(textFor(text.dirty, src.name, (name) => `${text.what}: set D in ${name}`), this.dirtyFp(v, entry, src), (say): string | null => {
+    const r = (yield stableStep(textFor(text.dirty, src.name, (name) => `${text.what}: set D in ${name}`), this.dirtyFp(v, entry, src), (say): string | null => {
       const cur = src.get() as pte_t;
       const name = (f: Pfn) => mem.frameName(f);
       if (!pte_present(cur) || !pte_write(cur)) {
@@ -587,13 +601,13 @@ export class Cpu implements Stateful<CpuState> {
 
   /** invlpg: drop this CPU's translations of `v` (and its paging-structure cache). */
   *invlpg(v: VirtAddr): Op<void> {
-    yield this.ser(mkStep(`invlpg ${hex(v)}`, this.tlb.invlpgAccesses(v), (say) => {
+    yield this.ser(stableStep(`invlpg ${hex(v)}`, this.tlb.invlpgAccesses(v), (say) => {
       say(this.dropped(this.tlb.invalidate(v)));
     }));
   }
   /** Local flush of every page in [start, end), one step. */
   *flushTlbLocalRange(start: VirtAddr, end: VirtAddr): Op<void> {
-    yield this.ser(mkStep(`local flush ${hex(start)}-${hex(end)}`, ipi.flushAccesses(this, { kind: 'range', start, end }), (say) => {
+    yield this.ser(stableStep(`local flush ${hex(start)}-${hex(end)}`, ipi.flushAccesses(this, { kind: 'range', start, end }), (say) => {
     say(ipi.applyFlush(this, { kind: 'range', start, end }));
   }));
   }
@@ -629,7 +643,7 @@ export class Cpu implements Stateful<CpuState> {
     yield* this.setIrq(flags, 'local_irq_restore');
   }
   private *setIrq(on: boolean, label: string): Op<boolean> {
-    return (yield mkStep(label, writesOf(this.irqLoc), on ? this.irqOn : this.irqOff)) as boolean;
+    return (yield stableStep(label, writesOf(this.irqLoc), on ? this.irqOn : this.irqOff)) as boolean;
   }
   private readonly irqOn = (say: (note: string) => void): boolean => {
     const was = this.irqEnabled;

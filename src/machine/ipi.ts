@@ -11,7 +11,7 @@ import { type Access, type Step, type ThreadSpec } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
 import { serialisedOp } from './tso/store-buffer.js';
 import type { PageTable } from './pagetable.js';
-import { joinAccesses, mkStep, stableStep, readOf, writeOf } from './step.js';
+import { joinAccesses, readOf, writeOf, stableStep } from './step.js';
 import type { TlbEntry } from './tlb.js';
 import type { CpuId, VirtAddr } from './types.js';
 
@@ -101,7 +101,7 @@ export function* runShootdown(sender: Cpu, text: ShootdownText, targets: 'all' |
   const others = sender.others;
   if (others.length > 0) {
     const request = (text.requests[sender.id] ??= { from: sender.id, flush, what: text.what });
-    yield mkStep(text.sendLabel, sendFp(sender, others, targets === 'all'), (say) => {
+    yield stableStep(text.sendLabel, sendFp(sender, others, targets === 'all'), (say) => {
       const chosen = others.filter((c) => targets === 'all' || c.mm === targets);
       for (const c of chosen) {
         c.postIpi(request);

@@ -6,7 +6,7 @@ import { noteRead, noteWrite } from '../engine/audit.js';
 import type { Access, Step } from '../engine/types.js';
 import type { Cpu, IrqFlags } from './cpu.js';
 import type { Stateful } from './state.js';
-import { type Cell, cellLabel, mkStep, stableStep, rmwAccesses, writesOf } from './step.js';
+import { type Cell, cellLabel, rmwAccesses, writesOf, stableStep } from './step.js';
 import { issued } from './atomics.js';
 import { bufferedWrite, lockedBy } from './tso/ops.js';
 
@@ -105,7 +105,7 @@ function acquireStep(l: Lock, what: string, who: string | undefined): Step {
   }, () => !l.held);
 }
 function releaseStep(l: Lock, what: string): Step {
-  return mkStep(labelOf(l, what), l.text.footprint, (say) => {
+  return stableStep(labelOf(l, what), l.text.footprint, (say) => {
     if (!l.held) throw new Error(`${what}(${l.name}): lock is not held`);
     l.held = false;
     l.holder = undefined;
@@ -113,7 +113,7 @@ function releaseStep(l: Lock, what: string): Step {
   });
 }
 function tryAcquireStep(l: Lock, what: string, who: string | undefined): Step<boolean> {
-  return mkStep(labelOf(l, what), l.text.footprint, (say) => {
+  return stableStep(labelOf(l, what), l.text.footprint, (say) => {
     if (l.held) {
       say(l.text.busy);
       return false;
@@ -197,14 +197,14 @@ export const bit_spin_lock = issued(function* (cpu: Cpu | undefined, nr: number,
   }, () => (word.get() & bit(nr)) === 0));
 });
 export const bit_spin_unlock = issued(function* (cpu: Cpu | undefined, nr: number, word: Cell): Op<void> {
-  yield lockedBy(cpu, mkStep(cellLabel('bit_spin_unlock', word.name, nr), rmwAccesses(word), (say) => {
+  yield lockedBy(cpu, stableStep(cellLabel('bit_spin_unlock', word.name, nr), rmwAccesses(word), (say) => {
     if ((word.get() & bit(nr)) === 0) throw new Error(`bit_spin_unlock(${nr}, ${word.name}): bit not set`);
     word.set(word.get() & ~bit(nr), `bit_spin_unlock ${word.name}`);
     say(`bit ${nr} of ${word.name} cleared`);
   }));
 });
 export const bit_spin_trylock = issued(function* (cpu: Cpu | undefined, nr: number, word: Cell): Op<boolean> {
-  return (yield lockedBy(cpu, mkStep(cellLabel('bit_spin_trylock', word.name, nr), rmwAccesses(word), (say) => {
+  return (yield lockedBy(cpu, stableStep(cellLabel('bit_spin_trylock', word.name, nr), rmwAccesses(word), (say) => {
     if ((word.get() & bit(nr)) !== 0) {
       say(`bit ${nr} of ${word.name} busy`);
       return false;

@@ -67,6 +67,9 @@ export interface MachineState {
 }
 
 export class Machine implements CpuHost, Stateful<MachineState> {
+  /** Every word, cell, TLB, lock and queue reports its writes (noteWrite): thread code that
+   * changed one between steps would fail the audit (Stateful.audited). */
+  readonly audited = true;
   readonly geo: Geometry;
   readonly memory: PhysMemory;
   readonly pages: PageArray;

@@ -10,7 +10,7 @@ import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
 import { type Stateful, reuseList } from './state.js';
-import { type Cell, joinAccesses, mkStep, stableStep, readsOf, textFor, writeOf, writesOf } from './step.js';
+import { type Cell, joinAccesses, readsOf, textFor, writeOf, writesOf, stableStep } from './step.js';
 import { bufferedWrite, isCpu, lockedBy } from './tso/ops.js';
 import type { StoreSink } from './tso/store-buffer.js';
 import { type PhysAddr, type Pfn, hex, paIndex, paPfn, pfn, physAddr } from './types.js';
@@ -321,7 +321,7 @@ export class PhysMemory implements Stateful<MemoryState> {
     const cpu = isCpu(a) ? a : undefined;
     const f = isCpu(a) ? b! : a;
     const fp = (this.shape.freeFps[f] ??= joinAccesses([writeOf(ALLOC_LOC), writeOf(this.frameLocs[f]!)]));
-    yield lockedBy(cpu, mkStep(textFor(freeLabels, this.frameName(f), (n) => `free_page ${n}`), fp, (say) => {
+    yield lockedBy(cpu, stableStep(textFor(freeLabels, this.frameName(f), (n) => `free_page ${n}`), fp, (say) => {
       if (!this.isAllocated(f)) throw new Error(`double free of frame ${this.frameName(f)} (pfn ${f})`);
       noteWrite(ALLOC_LOC);
       noteWrite(this.frameLocs[f]!);
@@ -349,7 +349,7 @@ export class PhysMemory implements Stateful<MemoryState> {
       yield bufferedWrite(sb, label, this.cacheLocs[f]!, 0, `clflush of ${this.frameName(f)}'s lines buffered`);
       return;
     }
-    yield mkStep(label, writesOf(this.cacheLocs[f]!), (say) => {
+    yield stableStep(label, writesOf(this.cacheLocs[f]!), (say) => {
       this.setCachedWB(f, false);
       say(`cache lines of ${this.frameName(f)} flushed`);
     });
@@ -367,7 +367,7 @@ export class PhysMemory implements Stateful<MemoryState> {
   /** wbinvd: write back and invalidate all caches (serialising: on TSO it waits for the buffer). */
   *wbinvd(cpu?: Cpu): Generator<Step, void, unknown> {
     const fp = (this.shape.wbinvdFp ??= joinAccesses(this.cacheLocs.map((loc) => writeOf(loc))));
-    yield lockedBy(cpu, mkStep('wbinvd', fp, (say) => {
+    yield lockedBy(cpu, stableStep('wbinvd', fp, (say) => {
       for (const loc of this.cacheLocs) noteWrite(loc);
       this.cachedWB.fill(false);
       this.changed = true;

@@ -8,7 +8,7 @@ import type { Cpu, IrqFlags } from './cpu.js';
 import { bit_spin_lock, bit_spin_unlock } from './locks.js';
 import type { PhysMemory } from './memory.js';
 import { type Stateful, sameList } from './state.js';
-import { AtLoc, type Cell, mkStep } from './step.js';
+import { AtLoc, type Cell, stableStep } from './step.js';
 import { type Pfn, pfn as mkPfn } from './types.js';
 import { sbRead } from './tso/ops.js';
 
@@ -226,12 +226,12 @@ export const compound_head = issued(function* (cpu: Cpu | undefined, p: Page, pa
   const sb = cpu?.sb;
   const label = `compound_head(${p.label})`;
   const head = (yield sb === undefined
-    ? mkStep(label, [read(p.flags.loc), read(p.first_page.loc)], (say): number => {
+    ? stableStep(label, [read(p.flags.loc), read(p.first_page.loc)], (say): number => {
         const h = p.hasFlag(PG_tail) ? pages.get(mkPfn(p.first_page.get())) : p;
         say(`→ ${h.label}`);
         return h.pfn;
       })
-    : mkStep(label, sb.loadAccesses(sb.loadAccesses(headReads(p), p.flags.loc), p.first_page.loc), (say): number => {
+    : stableStep(label, sb.loadAccesses(sb.loadAccesses(headReads(p), p.flags.loc), p.first_page.loc), (say): number => {
         const h = (sbRead(sb, p.flags) & (1 << PG_tail)) !== 0 ? pages.get(mkPfn(sbRead(sb, p.first_page))) : p;
         say(`→ ${h.label}`);
         return h.pfn;

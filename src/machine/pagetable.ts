@@ -18,7 +18,7 @@ import {
   type pte_t,
   pte_present,
 } from './pte.js';
-import { joinAccesses, mkStep, stableStep, readOf, readsOf } from './step.js';
+import { joinAccesses, readOf, readsOf, stableStep } from './step.js';
 import { type Geometry, type Pfn, type PhysAddr, type VirtAddr, hex, physAddr } from './types.js';
 import { sbRead } from './tso/ops.js';
 import type { StoreBuffer } from './tso/store-buffer.js';

@@ -6,7 +6,7 @@ import * as A from './atomics.js';
 import { issued } from './atomics.js';
 import type { Cpu } from './cpu.js';
 import type { WordCell } from './memory.js';
-import { mkStep, rmwAccesses, textFor } from './step.js';
+import { rmwAccesses, textFor, stableStep } from './step.js';
 import { bufferedStore, lockedBy } from './tso/ops.js';
 import { PAGE_SIZE, type Pfn, pfn as mkPfn } from './types.js';
 
@@ -184,7 +184,7 @@ function* storeEntry(cpu: Cpu | undefined, ptep: PtePtr, v: pte_t, what: string,
     yield bufferedStore(sb, label, ptep, v, show(ptep, v), before);
     return;
   }
-  yield mkStep(label, ptep.writeAccesses(), (say) => {
+  yield stableStep(label, ptep.writeAccesses(), (say) => {
     const old = ptep.get();
     if (before !== undefined) before();
     ptep.set(v, `${what} ${ptep.name}`);
@@ -210,7 +210,7 @@ export const pmd_clear = issued(function* (cpu: Cpu | undefined, pmdp: PtePtr): 
 });
 
 function* rmwEntry<T>(cpu: Cpu | undefined, label: string, ptep: PtePtr, f: (old: pte_t) => { nu: pte_t; result: T }): Op<T> {
-  return (yield lockedBy(cpu, mkStep(rmwLabel(label, ptep), rmwAccesses(ptep), (say) => {
+  return (yield lockedBy(cpu, stableStep(rmwLabel(label, ptep), rmwAccesses(ptep), (say) => {
     const old = ptep.get() as pte_t;
     const { nu, result } = f(old);
     if (nu !== old) ptep.set(nu, `${label} ${ptep.name}`);

@@ -7,7 +7,7 @@
 // stayed disabled would never be executed, so its races would never be seen).
 import { type Access, type Step, type ThreadSpec, write } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
-import { mkStep } from './step.js';
+import { stableStep } from './step.js';
 import { type VirtAddr, hex } from './types.js';
 import { applyWalk, planWalk } from './walk.js';
 
@@ -38,7 +38,7 @@ export function speculationActors(cpus: readonly Cpu[], o: SpeculationOptions): 
 
 function fillActor(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
   const step = (): Step =>
-    mkStep(
+    stableStep(
       `speculative TLB fill ${cpu.name} ${hex(v)}`,
       () => planWalk(cpu.walkContext, v).accesses,
       (say) => {
@@ -60,7 +60,7 @@ function fillActor(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
 function evictActor(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
   const fp: Access[] = [...cpu.tlb.lookupAccesses(v), write(cpu.tlb.slotLoc(v, '4K')), write(cpu.tlb.slotLoc(v, '2M'))];
   const step = (): Step =>
-    mkStep(
+    stableStep(
       `TLB eviction ${cpu.name} ${hex(v)}`,
       fp,
       (say) => say(cpu.dropped(cpu.tlb.evict(v))),

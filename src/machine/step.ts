@@ -57,17 +57,20 @@ export function mkStep<T>(
 }
 
 /**
- * mkStep for a step whose `footprint` and `enabled` functions read only shared state and values
+ * mkStep for a step whose `footprint`, `enabled` and `run` read only shared state and values
  * that never change once the step is made (parameters, constants; no `let` of the thread's code
- * assigned after the step): Step.stable. The machine's own operations are made with it.
+ * assigned after the step): Step.stable. The machine's own operations are made with it, but for
+ * the helpers that wrap a caller's function (tso forwardedLoad, bufferedWrite, locked), which
+ * cannot know what that function reads.
  */
 export function stableStep<T>(
   label: string,
   footprint: readonly Access[] | (() => readonly Access[]),
   run: (say: (note: string) => void) => T,
   enabled?: () => boolean,
+  opPosition?: OpPosition,
 ): NotedStep<T> {
-  return new MachineStep(label, footprint, run, enabled, true);
+  return new MachineStep(label, footprint, run, enabled, true, opPosition);
 }
 
 // Footprints of one location, made once per location name and shared by every build (a

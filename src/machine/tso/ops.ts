@@ -11,7 +11,7 @@
 import type { Access, Loc, Step } from '../../engine/types.js';
 import type { Cpu } from '../cpu.js';
 import type { Lock } from '../locks.js';
-import { type Cell, mkStep, rmwAccesses, textFor } from '../step.js';
+import { type Cell, rmwAccesses, textFor, mkStep, stableStep } from '../step.js';
 import { type StoreBuffer, serialised } from './store-buffer.js';
 
 type Op<T> = Generator<Step, T, unknown>;
@@ -96,7 +96,7 @@ const fenceLabels = new Map<string, string>();
 export function* load(cpu: Cpu, c: Cell): Op<number> {
   const sb = cpu.sb;
   const label = textFor(loadLabels, `${cpu.name} ${c.name}`, () => `${cpu.name}: read ${c.name}`);
-  return (yield mkStep(label, sb === undefined ? c.readAccesses() : sb.loadAccesses(c.readAccesses(), c.loc), (say) => {
+  return (yield stableStep(label, sb === undefined ? c.readAccesses() : sb.loadAccesses(c.readAccesses(), c.loc), (say) => {
     const buffered = sb === undefined ? undefined : sb.forward(c.loc);
     const v = buffered === undefined ? c.get() : buffered;
     say(buffered === undefined ? `${c.name} = ${v}` : `${c.name} = ${v} (from the store buffer)`);
@@ -108,14 +108,14 @@ export function* load(cpu: Cpu, c: Cell): Op<number> {
 export function* store(cpu: Cpu, c: Cell, v: number): Op<void> {
   const sb = cpu.sb;
   if (sb === undefined) {
-    yield mkStep(`${cpu.name}: write ${c.name} := ${v}`, c.writeAccesses(), (say) => {
+    yield stableStep(`${cpu.name}: write ${c.name} := ${v}`, c.writeAccesses(), (say) => {
       const old = c.get();
       c.set(v, `${cpu.name} write ${c.name}`);
       say(`${c.name}: ${old} → ${v}`);
     });
     return;
   }
-  yield mkStep(`${cpu.name}: write ${c.name} := ${v}`, () => sb.storeAccesses(NONE, c.loc), (say) => {
+  yield stableStep(`${cpu.name}: write ${c.name} := ${v}`, () => sb.storeAccesses(NONE, c.loc), (say) => {
     sb.push(c.loc, v);
     say(`${c.name} := ${v} buffered`);
   });
@@ -130,7 +130,7 @@ export function* mfence(cpu: Cpu): Op<void> {
   const sb = cpu.sb;
   if (sb === undefined) return;
   const label = textFor(fenceLabels, cpu.name, (n) => `${n}: mfence`);
-  yield serialised(sb, mkStep(label, sb.readAccesses, (say) => say('store buffer empty')));
+  yield serialised(sb, stableStep(label, sb.readAccesses, (say) => say('store buffer empty')));
 }
 /** smp_mb(): a locked no-op on the stack, as full a barrier as mfence. */
 export const smp_mb = mfence;
@@ -173,7 +173,7 @@ export const lockAnd = (cpu: Cpu, c: Cell, bits: number): Op<void> => locked(cpu
  * atomic_try_cmpxchg_acquire), so on TSO it waits for the buffer to drain and for the lock.
  */
 export function* spinLock(cpu: Cpu, l: Lock): Op<void> {
-  const s = mkStep(`${cpu.name}: spin_lock(${l.name})`, l.text.footprint, (say) => {
+  const s = stableStep(`${cpu.name}: spin_lock(${l.name})`, l.text.footprint, (say) => {
     l.held = true;
     l.holder = cpu.name;
     say(`${l.name} taken by ${cpu.name}`);
@@ -183,7 +183,7 @@ export function* spinLock(cpu: Cpu, l: Lock): Op<void> {
 /** spin_unlock on `cpu`: a plain byte store (smp_store_release(&lock->locked, 0)), buffered on TSO. */
 export function* spinUnlock(cpu: Cpu, l: Lock): Op<void> {
   const sb = cpu.sb;
-  yield mkStep(`${cpu.name}: spin_unlock(${l.name})`, sb === undefined ? l.text.footprint : () => sb.storeAccesses(NONE, l.loc), (say) => {
+  yield stableStep(`${cpu.name}: spin_unlock(${l.name})`, sb === undefined ? l.text.footprint : () => sb.storeAccesses(NONE, l.loc), (say) => {
     if (sb !== undefined) {
       sb.push(l.loc, 0);
       say(`${l.name} release buffered`);
@@ -201,5 +201,5 @@ export function* spinUnlock(cpu: Cpu, l: Lock): Op<void> {
 export function* drained(cpu: Cpu): Op<void> {
   const sb = cpu.sb;
   if (sb === undefined) return;
-  yield serialised(sb, mkStep(`${cpu.name}: store buffer drained`, sb.readAccesses, (say) => say('store buffer empty')));
+  yield serialised(sb, stableStep(`${cpu.name}: store buffer drained`, sb.readAccesses, (say) => say('store buffer empty')));
 }

@@ -29,7 +29,7 @@
 import { noteRead, noteWrite } from '../../engine/audit.js';
 import type { Access, Loc, Step, ThreadBody, ThreadSpec } from '../../engine/types.js';
 import { type Stateful, reuseList } from '../state.js';
-import { joinAccesses, mkStep, readOf, readsOf, rmwOf, writeOf } from '../step.js';
+import { joinAccesses, readOf, readsOf, rmwOf, writeOf, stableStep } from '../step.js';
 
 /** The memory model of a machine: sequentially consistent, or x86-TSO with store buffers. */
 export type MemoryModel = 'sc' | 'tso';
@@ -258,7 +258,7 @@ export class StoreBuffer implements Stateful<readonly SbEntry[]> {
       // Each drain takes the oldest entry now; the actor remembers nothing between drains.
       memoryless: true,
       body: function* (): ThreadBody {
-        for (;;) yield mkStep(label, fp, run, enabled);
+        for (;;) yield stableStep(label, fp, run, enabled);
       },
     };
   }
