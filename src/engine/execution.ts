@@ -14,7 +14,7 @@ import { AssertionViolated, AssumptionFailed } from './control.js';
 import { EngineError, ModelError, errText } from './errors.js';
 import { Ahead, AssumeMark, type ReplayPolicy, type Rewindable, type ThreadState, bringBack, isPlainStep, rewind, sameState } from './rewind.js';
 import type { WatchTracker } from './watches.js';
-import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint, keyFingerprint, positionInOpFingerprint } from './fingerprint.js';
+import { CHAIN_START, type Fingerprint, Unhashable, extendChain, fingerprint, keyFingerprint, positionInOpFingerprint, stateFingerprint } from './fingerprint.js';
 
 export { EngineError, errText } from './errors.js';
 export { ReplayPolicy } from './rewind.js';
@@ -509,10 +509,20 @@ export class Execution implements Rewindable {
     return out;
   }
 
+  /** Two saved states of this program are equal (hashed by the program's own hash when it has
+   * one: the machine's remembers its unchanged parts). */
+  private sameSaved(a: unknown, b: unknown): boolean {
+    const st = this.program.state!;
+    if (a === b || st.hash === undefined) return sameState(a, b);
+    const x = stateFingerprint(a, [], st);
+    const y = stateFingerprint(b, [], st);
+    return x.lo === y.lo && x.hi === y.hi;
+  }
+
   /** The kept step ran as the step its thread yields again did (Step.stable), or the claim is
    * false: its run reads a variable of the thread's code that changed after it. */
   private checkKept(t: ThreadState, step: Step, kept: KeptRun, threw: boolean, result: unknown): void {
-    if (kept.threw === threw && (threw || (sameResult(kept.result, result) && kept.note === step.note && sameState(kept.after, this.saveState())))) return;
+    if (kept.threw === threw && (threw || (sameResult(kept.result, result) && kept.note === step.note && this.sameSaved(kept.after, this.saveState())))) return;
     const what = (r: unknown, th: boolean, note: string | undefined) => (th ? 'threw' : `returned ${describe(r)}${note !== undefined ? ` (${note})` : ''}`);
     throw new ModelError(
       `step "${t.name}: ${step.label}" says it is stable (Step.stable, stableStep), but kept while its thread was taken back it ${what(kept.result, kept.threw, kept.note)} where the step its thread yields there again ${what(result, threw, step.note)}${kept.threw === threw && sameResult(kept.result, result) && kept.note === step.note ? ' and left another state' : ''}: its run reads a variable of the thread's code that changes after the step (make it with mkStep)`,

@@ -143,17 +143,17 @@ export function rewind(x: Rewindable, k: number, saved: unknown, initial: unknow
     // A memoryless thread whose generator is at a step of that label now is there already: its
     // next steps depend on the shared state alone (ThreadSpec.memoryless), so it stays as it is.
     // Any other keeps its generator and what it received since k (Ahead).
-    const moved: (number[] | undefined)[] = [];
-    for (let i = k; i < events.length; i++) (moved[events[i]!.tid] ??= []).push(i);
-    for (let tid = 0; tid < moved.length; tid++) {
-      const after = moved[tid];
-      if (after === undefined) continue;
+    const first = new Int32Array(x.threads.length).fill(-1);
+    for (let i = k; i < events.length; i++) if (first[events[i]!.tid] === -1) first[events[i]!.tid] = i;
+    for (let tid = 0; tid < first.length; tid++) {
+      const from = first[tid]!;
+      if (from === -1) continue;
       const t = x.threads[tid]!;
       if (t.memoryless) {
-        if (!t.lazy && t.assumeFailed === null && t.pending !== null && after.every((i) => x.ran[i]!.label === t.pending!.label)) continue;
+        if (!t.lazy && t.assumeFailed === null && t.pending !== null && sameLabelsFrom(x, tid, from, t.pending.label)) continue;
         t.ahead = null;
-      } else t.ahead = replay.ahead ? aheadOf(x, t, after) : null;
-      t.pending = x.ran[after[0]!]!;
+      } else t.ahead = replay.ahead ? aheadOf(x, t, tid, from) : null;
+      t.pending = x.ran[from]!;
       t.lazy = true;
       t.assumeFailed = null;
     }
@@ -189,21 +189,30 @@ export function rewind(x: Rewindable, k: number, saved: unknown, initial: unknow
   }
 }
 
-/** What thread `t`, which took the steps `after` of the events since a rewind's point, keeps
- * of its generator (see Ahead); null when it keeps none. */
-function aheadOf(x: Rewindable, t: ThreadState, after: readonly number[]): Ahead | null {
+/** Every step of thread `tid` from event `from` on has the label `label`. */
+function sameLabelsFrom(x: Rewindable, tid: ThreadId, from: number, label: string): boolean {
+  const events = x.events;
+  for (let i = from; i < events.length; i++) if (events[i]!.tid === tid && x.ran[i]!.label !== label) return false;
+  return true;
+}
+
+/** What thread `t` (`tid`), whose first step since a rewind's point is event `from`, keeps of its
+ * generator (see Ahead); null when it keeps none. */
+function aheadOf(x: Rewindable, t: ThreadState, tid: ThreadId, from: number): Ahead | null {
   // Without ProgramState.unaudited nothing shows thread code changing the model's bookkeeping;
   // code that did, after one of these steps, must run again.
   if (t.unwatched || t.assumeFailed !== null || x.program.pureThreads !== true || x.program.state?.unaudited === undefined) return null;
   const w = x.wroteAfter;
-  for (let j = w.length - 1; j >= 0 && w[j]! >= after[0]!; j--) if (x.events[w[j]!]!.tid === x.events[after[0]!]!.tid) return null;
+  for (let j = w.length - 1; j >= 0 && w[j]! >= from; j--) if (x.events[w[j]!]!.tid === tid) return null;
   const results: unknown[] = [];
   const steps: Step[] = [];
-  for (let j = 0; j < after.length; j++) {
-    const r = x.results[after[j]!];
+  const events = x.events;
+  for (let i = from; i < events.length; i++) {
+    if (events[i]!.tid !== tid) continue;
+    const r = x.results[i];
     if (r instanceof AssumeMark) return null;
+    if (i !== from) steps.push(x.ran[i]!);
     results.push(r);
-    if (j > 0) steps.push(x.ran[after[j]!]!);
   }
   if (!t.lazy) return new Ahead(t.gen, t.pending, results, steps);
   // Taken back before and still catching up: what it ran since, then what it had not yet.
