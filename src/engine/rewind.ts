@@ -24,6 +24,7 @@ export interface Rewindable {
   /** The steps after which their thread's code changed the program's unaudited state. */
   readonly wroteAfter: readonly number[];
   failure: Failure | null;
+  readonly blocked: string | null;
   /** The program's initial state, and how rewinds bring threads back (set by rewind). */
   initial: unknown;
   replay: ReplayPolicy | undefined;
@@ -207,6 +208,9 @@ function aheadOf(x: Rewindable, t: ThreadState, tid: ThreadId, from: number): Ah
   const results: unknown[] = [];
   const steps: Step[] = [];
   const events = x.events;
+  // An execution that ended in a failure may have ended before the thread's generator received
+  // the result of its last step.
+  if ((x.failure !== null || x.blocked !== null) && events[events.length - 1]!.tid === tid) return null;
   for (let i = from; i < events.length; i++) {
     if (events[i]!.tid !== tid) continue;
     const r = x.results[i];

@@ -3,7 +3,7 @@
 // shared state reports every access to the audit, like the machine's.
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { assertHolds, assumeHolds } from '../engine/execution.js';
-import { type Invariant, type Program, type Step, type ThreadBody, type ThreadSpec, at, perform, read, write } from '../engine/types.js';
+import { type Invariant, type Program, type Step, type ThreadBody, type ThreadSpec, at, perform as performStep, read, write } from '../engine/types.js';
 
 export class Shared {
   private readonly values: number[];
@@ -131,6 +131,10 @@ function sameNumbers(a: readonly (number | null)[], b: readonly (number | null)[
 export interface ToyOptions {
   readonly stable?: boolean;
   readonly drainer?: boolean;
+  /** Every step `stable` and the program `pureThreads`, with `seen` as its unaudited state: a
+   * rewind runs kept steps in place of thread code (rewind.ts, Ahead), except after code that
+   * writes `seen` (unless `recordInSteps`). */
+  readonly pure?: boolean;
 }
 
 export type Op =
@@ -153,6 +157,9 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
     const s = new Shared(nVars, nLocks, more.stable === true);
     const seen: number[][] = threads.map(() => []);
     /** Reads `step`'s result into seen[me] (in its run when recordInSteps, else in the code). */
+    const pure = more.pure === true;
+    // A step of Shared's, claimed stable (pure): its functions read shared state and its constants.
+    const perform = <T>(step: Step<T>): Generator<Step, T, unknown> => performStep(pure ? { ...step, stable: true } : step);
     function* observe(step: Step<number | boolean>, me: number): Generator<Step, void, unknown> {
       const num = (v: number | boolean): number => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
       if (!recordInSteps) {
@@ -162,6 +169,7 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
       yield* perform<number | boolean>({
         label: step.label,
         footprint: step.footprint,
+        ...(step.enabled ? { enabled: step.enabled } : {}),
         run: () => {
           const v = step.run();
           seen[me]!.push(num(v));
@@ -225,14 +233,18 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
     }
     // A save of unchanged state is the last saved object again, as the machine's is (state.ts).
     let last: { shared: ReturnType<Shared['save']>; seen: number[][] } | undefined;
+    let lastSeen: number[][] | undefined;
     const unchanged = (l: typeof last): l is NonNullable<typeof last> => l !== undefined && s.equals(l.shared) && l.seen.every((x, i) => sameNumbers(x, seen[i]!));
     return {
       threads: specs,
       invariants: invariants(s),
       finalState: () => `${s.state()}|${JSON.stringify(seen)}`,
       snapshot: () => ({ vars: JSON.parse(s.state()) as number[] }),
+      ...(pure ? { pureThreads: true } : {}),
       // What threads saw is kept outside their generators, so it is part of the state.
       state: {
+        // Shared reports its accesses; `seen` is plain JS.
+        ...(pure ? { unaudited: () => (lastSeen !== undefined && lastSeen.every((x, i) => sameNumbers(x, seen[i]!)) ? lastSeen : (lastSeen = seen.map((x) => x.slice()))) } : {}),
         save: () => (unchanged(last) ? last : (last = { shared: s.save(), seen: seen.map((x) => x.slice()) })),
         restore: (saved) => {
           const v = saved as { shared: ReturnType<Shared['save']>; seen: number[][] };
