@@ -98,7 +98,9 @@ function build(variant: string, params: Params): Program {
   /** N->migrated_page (0 = NULL; frame 0 is init_mm's pgd, never a pte page). */
   const migratedPage = m.var('N->migrated_page', 0);
   const mmFlags = m.var('mm->flags', 0);
-  let N: M.Pfn | null = null;
+  // N, the migrator's new pte page: the frame it allocates and names "N" (null before). Found by
+  // its name, which the allocation's step gives it, so no thread code keeps it between steps.
+  const newPage = (): M.Pfn | null => mem.frameNamed('N');
   const state: PtmigrateState = {
     machine: m,
     O,
@@ -142,7 +144,7 @@ function build(variant: string, params: Params): Program {
    * N[i] (both locked: on TSO each waits for the CPU's store buffer, tso.lockedBy). */
   function* harvest(cpu: M.Cpu, i: number, why: string): Op<void> {
     const o = entry(O, i);
-    const n = entry(N!, i);
+    const n = entry(newPage()!, i);
     const bits = yield* M.op(M.tso.lockedBy(cpu, M.stableStep(`${why}: harvest A|D of ${o.name} (xchg-clear)`, rmw(o), (say) => {
       const old = o.get() as M.pte_t;
       o.set(M.pte_clear_flags(old, AD), `harvest ${o.name}`);
@@ -208,7 +210,6 @@ function build(variant: string, params: Params): Program {
   function* migrate(): Op<void> {
     const n = yield* mem.alloc_page(migrator, 'N', 'pte');
     if (n === null) throw new Error('ptmigrate: out of frames');
-    N = n;
     yield* M.spin_lock(migrator, ptl, 'migrate');
     if (f.order === 'clear-flush-copy') {
       // pmdp_collapse_flush (mm/pgtable-generic.c): get-and-clear the pmd, flush every CPU; then
@@ -267,7 +268,7 @@ function build(variant: string, params: Params): Program {
         return -1;
       }
       const table = M.pte_pfn(pmd);
-      const limbo = f.readersDelimbo && migratedPage.get() !== 0 && table === N;
+      const limbo = f.readersDelimbo && migratedPage.get() !== 0 && table === newPage();
       say(`pmd → ${mem.frameName(table)}${limbo ? ' (in limbo: migrated from O)' : ''}`);
       return table * 2 + (limbo ? 1 : 0);
     }));
@@ -354,21 +355,18 @@ function build(variant: string, params: Params): Program {
   return {
     threads,
     invariants: ptmigrateInvariants(state),
-    // Besides the machine: reclaim's drop records (immutable, appended by its steps) and N, the
-    // migrator's new pte page, which reclaim's page_check_address step compares against.
+    // Besides the machine: reclaim's drop records (immutable, appended by its steps).
     state: M.programState(
       m,
       M.modelState(
-        () => ({ drops: state.drops.slice(), N }),
-        (s) => {
-          M.refill(state.drops, s.drops);
-          N = s.N;
-        },
-        (s) => s.N === N && M.sameList(s.drops, state.drops),
+        () => state.drops.slice(),
+        (s) => M.refill(state.drops, s),
+        (s) => M.sameList(s, state.drops),
       ),
     ),
-    // Its threads' steps and labels follow from the results they receive (the frames they name
-    // are O, N and the data pages, named before any thread can reach them).
+    // Its threads' steps and labels follow from the results they receive, and their code keeps
+    // nothing outside them (the frames they name are O, N and the data pages, each named before
+    // any thread reaches it).
     pureThreads: true,
     finalState: () => `${m.finalState()}|${JSON.stringify(state.drops)}`,
     snapshot: () => ({ ...m.snapshot(), drops: state.drops }),

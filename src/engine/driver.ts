@@ -263,6 +263,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
   const states = new Set<string>();
   const cursor = new Cursor(o.restore ?? true, o.resume !== undefined);
   if (o.replay === 'full') cursor.replay.lazy = false;
+  if (o.keptCheck !== undefined) cursor.replay.keptCheck = o.keptCheck;
   let executions = 0;
   let restoredSteps = 0;
   let blocked = 0;

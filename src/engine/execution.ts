@@ -272,7 +272,8 @@ export class Execution implements Rewindable {
     // Put back if the kept step returns another result than its kept generator received.
     const before = ahead !== null ? this.saveState() : undefined;
     let { footprint, result, thrown, threw } = this.execute(tid, step);
-    if (ahead !== null && (threw || result !== ahead.results[ahead.at])) {
+    // Only a plain value is the same result: an object may have other contents now.
+    if (ahead !== null && (threw || result !== ahead.results[ahead.at] || (typeof result === 'object' && result !== null) || typeof result === 'function')) {
       // Not where its kept generator went: the thread is brought back, in the state before the
       // step (as if it had not been kept), and takes the step its generator yields there.
       this.restoreState(before);
@@ -308,6 +309,9 @@ export class Execution implements Rewindable {
     }
     this.results.push(result);
     this.extend(tid, result);
+    // Where the thread is after the step, before it is taken on: a thread brought back below
+    // (followKept) from the start reads it (step() records it again once placed).
+    if (this.chains !== null) this.chainAfter[this.events.length - 1] = this.chains[tid]!;
     if ((typeof result === 'object' && result !== null) || typeof result === 'function') this.opaqueFrom = Math.min(this.opaqueFrom, this.events.length - 1);
     if (this.failure || this.blocked !== null) return event;
     try {

@@ -32,6 +32,11 @@ export interface ExploreOptions {
    * 'lazy' (default) only when it steps again, from its own results; 'full' every such
    * thread at once, with every other, from the initial state (the safe way, for cross-checks). */
   replay?: 'lazy' | 'full';
+  /** With 'lazy' and a program that declares `pureThreads`: which runs of a kept step (a thread
+   * taken back runs the step object it took before, Step.stable) are also run beside the step
+   * its thread yields again, to check the claim — 'sampled' (default: the first two of each
+   * label, then one in 64), 'every', or 'never' (tests that count kept runs). */
+  keptCheck?: 'sampled' | 'every' | 'never';
   /** Store visited states and stop an execution at a state seen before (dfs; dpor becomes the
    * stateful search with sleep sets). Default false here; the CLI and the matchers turn it on. */
   cache?: boolean;

@@ -106,13 +106,15 @@ export function isPlainStep(s: Step): boolean {
  * generator is brought back only when it steps again) until that fails too often for the model. */
 export class ReplayPolicy {
   lazy = true;
-  /** Keep the generators of threads a rewind takes back (Ahead). */
-  ahead = true;
-  /** Kept steps run, and run beside the step their thread yields again (Step.stable), by label. */
+  /** Which runs of kept steps are checked against the step their thread yields again
+   * (ExploreOptions.keptCheck). */
+  keptCheck: 'sampled' | 'every' | 'never' = 'sampled';
+  /** Kept steps run, by label. */
   private readonly kept = new Map<string, number>();
   /** Whether this run of a kept step of `label` is one checked against the step its thread
    * yields again: the first two of each label, then one in 64. */
   checkKept(label: string): boolean {
+    if (this.keptCheck !== 'sampled') return this.keptCheck === 'every';
     const n = this.kept.get(label) ?? 0;
     this.kept.set(label, n + 1);
     return n < 2 || n % 64 === 0;
@@ -153,7 +155,7 @@ export function rewind(x: Rewindable, k: number, saved: unknown, initial: unknow
       if (t.memoryless) {
         if (!t.lazy && t.assumeFailed === null && t.pending !== null && sameLabelsFrom(x, tid, from, t.pending.label)) continue;
         t.ahead = null;
-      } else t.ahead = replay.ahead ? aheadOf(x, t, tid, from) : null;
+      } else t.ahead = aheadOf(x, t, tid, from);
       t.pending = x.ran[from]!;
       t.lazy = true;
       t.assumeFailed = null;

@@ -67,9 +67,6 @@ export interface MachineState {
 }
 
 export class Machine implements CpuHost, Stateful<MachineState> {
-  /** Every word, cell, TLB, lock and queue reports its writes (noteWrite): thread code that
-   * changed one between steps would fail the audit (Stateful.audited). */
-  readonly audited = true;
   readonly geo: Geometry;
   readonly memory: PhysMemory;
   readonly pages: PageArray;
@@ -113,6 +110,13 @@ export class Machine implements CpuHost, Stateful<MachineState> {
    * locks and variables are made at setup, in the same order by every build, so they are saved
    * by position. Raw copies: saving and restoring read and write nothing of the program.
    */
+  /** What thread code may change between steps unseen by the audit (Stateful.unaudited): frame
+   * names and roles, notes for traces that model code sets (vmap names a page between steps).
+   * Every word, cell, TLB, lock and queue reports its writes (noteWrite). */
+  unaudited(): unknown {
+    return this.memory.unauditedState();
+  }
+
   save(): MachineState {
     // Each part, and the whole, is the last saved object again while unchanged (see state.ts).
     const last = this.last;

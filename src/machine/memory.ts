@@ -9,7 +9,7 @@
 import { noteRead, noteWrite } from '../engine/audit.js';
 import { type Access, type Loc, type Step, read, write } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
-import { type Stateful, reuseList } from './state.js';
+import { type Stateful, sameList, reuseList } from './state.js';
 import { type Cell, joinAccesses, readsOf, textFor, writeOf, writesOf, stableStep } from './step.js';
 import { bufferedWrite, isCpu, lockedBy } from './tso/ops.js';
 import type { StoreSink } from './tso/store-buffer.js';
@@ -223,11 +223,24 @@ export class PhysMemory implements Stateful<MemoryState> {
     // Asked after every step by an invariant: no list made while there is nothing to list.
     return this.freedWrites.length === 0 ? NO_FREED_WRITES : this.freedWrites.filter((w) => paPfn(w.pa) === f);
   }
+  /** The names and roles (Machine.unaudited), the same object while they do not change. */
+  unauditedState(): unknown {
+    const l = this.lastQuiet;
+    if (l !== undefined && sameList(l.names, this.names) && sameList(l.roles, this.roles)) return l;
+    return (this.lastQuiet = { names: this.names.slice(), roles: this.roles.slice() });
+  }
+  private lastQuiet: { readonly names: readonly (string | undefined)[]; readonly roles: readonly (FrameRole | undefined)[] } | undefined;
+
   /** Give a frame a short name for traces: notes then say "pte O[0]" instead of "pfn5[0]". */
   name(f: Pfn, name: string): void {
     this.frame(f);
     this.names[f] = name;
     this.changed = true;
+  }
+  /** The frame of that name, or null (a frame a thread allocates, found by the name it gave). */
+  frameNamed(name: string): Pfn | null {
+    const f = this.names.indexOf(name);
+    return f < 0 ? null : pfn(f);
   }
   frameName(f: Pfn): string {
     return this.names[f] ?? (pfnNames[f] ??= `pfn${f}`);

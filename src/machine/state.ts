@@ -19,9 +19,9 @@ export interface Stateful<S = unknown> {
   /** Mixes a state `save` returned into a fingerprint (ProgramState.hash): every field of it,
    * nothing else. Optional: a part without it is hashed by the state cache's generic walk. */
   hash?(saved: S, h: StateHasher): void;
-  /** Every change to the part is reported to the audit (noteWrite), so thread code between
-   * steps cannot change it unseen (ProgramState.unaudited leaves it out). */
-  readonly audited?: boolean;
+  /** What of the part thread code between steps can change unseen by the audit (noteWrite),
+   * the same object while it does not change (ProgramState.unaudited). Without it, all of it. */
+  unaudited?(): unknown;
 }
 
 // Saving reuses: a part whose state equals what it saved last (element by element, ===) returns
@@ -60,14 +60,17 @@ export function compose(parts: readonly Stateful[]): Stateful<readonly unknown[]
         }
       }
     : undefined;
-  // The parts thread code could change without the audit seeing it (model bookkeeping).
-  const quiet = parts.filter((p) => p.audited !== true);
+  // What thread code could change without the audit seeing it: a part's own say, else all of
+  // it (model bookkeeping).
   let lastQuiet: readonly unknown[] | undefined;
-  const nowQuiet = new Array<unknown>(quiet.length);
+  const nowQuiet = new Array<unknown>(parts.length);
   return {
     ...(hash ? { hash } : {}),
     unaudited: () => {
-      for (let i = 0; i < quiet.length; i++) nowQuiet[i] = quiet[i]!.save();
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i]!;
+        nowQuiet[i] = p.unaudited !== undefined ? p.unaudited() : p.save();
+      }
       return (lastQuiet = reuseList(lastQuiet, nowQuiet));
     },
     save: () => {

@@ -34,6 +34,8 @@ class MachineStep<T> implements NotedStep<T> {
   run(): T {
     const outer = running;
     running = this as MachineStep<unknown>;
+    // A step object may run again (a kept step, rewind.ts): no note from the run before.
+    this.note = undefined;
     try {
       return this.body(say);
     } finally {

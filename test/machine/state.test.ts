@@ -103,8 +103,9 @@ const CACHES = new Set([
   'shared', 'text', 'shape',
   // whether a part changed since `last`; struct pages made when first asked for
   'changed', 'made',
-  // the object last fingerprinted at each part, with its hash (state-hash.ts)
-  'hashPlaces',
+  // the object last fingerprinted at each part, with its hash (state-hash.ts); the names and
+  // roles last handed out as the unaudited state (Machine.unaudited)
+  'hashPlaces', 'lastQuiet',
 ]);
 
 /** Run the scenario's threads round-robin for `n` steps (skipping disabled ones). */
