@@ -62,7 +62,7 @@ const MIN_LOOP_MS = Number(process.env.MMCHECK_BENCH_MIN_LOOP_MS ?? 300);
 const CAP = { maxExecutions: 50_000, timeLimitMs: 20_000, cache: false };
 /** Searches over states run to the end, or to this limit ("bounded": not verified). */
 /** Runs of this build's search over states, each in a process of its own (the best is kept). */
-const STATE_REPS = Number(process.env.MMCHECK_BENCH_STATE_REPS ?? 3);
+const STATE_REPS = Number(process.env.MMCHECK_BENCH_STATE_REPS ?? 5);
 const STATE_CAP = { timeLimitMs: Number(process.env.MMCHECK_BENCH_STATE_LIMIT_MS ?? 60_000), cache: true };
 
 async function load(root: string, label: string): Promise<Lib> {

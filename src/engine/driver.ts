@@ -150,7 +150,7 @@ export class Cursor {
       if (!enabled.includes(tid)) throw this.offPath(exec, strategy, d, tid, enabled);
       const was = following && d < prev!.events.length ? prev!.events[d]! : undefined;
       if (was && was.tid !== tid) following = false;
-      const event = exec.step(tid);
+      const event = exec.step(tid, saving ? this.saved[d] : undefined);
       if (following && was) checkSameStep(exec, d, was, event);
       else following = false;
       strategy.afterStep?.(exec, event);

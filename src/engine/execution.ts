@@ -244,14 +244,16 @@ export class Execution implements Rewindable {
   }
 
   /** True once nothing can run: either every thread finished or the execution is stuck. */
-  /** Runs thread `tid`'s pending step atomically, then checks the per-step invariants. */
-  step(tid: ThreadId): EventRecord {
-    const event = this.runStep(tid);
+  /** Runs thread `tid`'s pending step atomically, then checks the per-step invariants. `saved`:
+   * the state now, when the driver has saved it. */
+  step(tid: ThreadId, saved?: unknown): EventRecord {
+    const event = this.runStep(tid, saved);
     if (this.chains !== null) this.chainAfter[this.events.length - 1] = this.chains[tid]!;
     return event;
   }
 
-  private runStep(tid: ThreadId): EventRecord {
+  /** `saved`: the state now, as the driver saved it (else saved here when needed). */
+  private runStep(tid: ThreadId, saved: unknown): EventRecord {
     const t = this.threads[tid];
     if (!t || !t.pending) throw new EngineError(`thread ${tid} cannot step: it has finished`);
     if (this.failure || this.blocked !== null) throw new EngineError('stepping an execution that has ended');
@@ -270,7 +272,7 @@ export class Execution implements Rewindable {
     }
     let step = t.pending;
     // Put back if the kept step returns another result than its kept generator received.
-    const before = ahead !== null ? this.saveState() : undefined;
+    const before = ahead === null ? undefined : saved !== undefined ? saved : this.saveState();
     let { footprint, result, thrown, threw } = this.execute(tid, step);
     // Only a plain value is the same result: an object may have other contents now.
     if (ahead !== null && (threw || result !== ahead.results[ahead.at] || (typeof result === 'object' && result !== null) || typeof result === 'function')) {

@@ -149,9 +149,11 @@ export interface Program {
   /**
    * What each thread's code yields — its steps and their labels — and keeps depends on the
    * results it receives alone, not on state it reads between steps for display (frame names
-   * another thread's allocation changes, say): a rewind may then run a thread's kept `stable`
-   * steps in place of its generator while the thread receives the same results again (rewind.ts,
-   * Ahead). Optional; without it a thread a rewind took back is brought back to step.
+   * another thread's allocation changes, say), and the code writes none of the program's state
+   * between steps (a change to `state.unaudited()` is seen, and that code runs again; a write of
+   * the value already there is not): a rewind may then run a thread's kept `stable` steps in
+   * place of its generator while the thread receives the same results again (rewind.ts, Ahead).
+   * Optional; without it a thread a rewind took back is brought back to step.
    */
   readonly pureThreads?: boolean;
 }
