@@ -65,14 +65,7 @@ interface KeptRun {
 function sameResult(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  try {
-    const x = fingerprint(a);
-    const y = fingerprint(b);
-    return x.lo === y.lo && x.hi === y.hi;
-  } catch (e) {
-    if (e instanceof Unhashable) return false;
-    throw e;
-  }
+  return sameState(a, b);
 }
 
 export interface ExecutionOptions {

@@ -1,6 +1,7 @@
 // Random programs of the toy language for the engine's cross-checks (fast-check).
 import fc from 'fast-check';
-import type { Invariant } from '../../src/engine/types.js';
+import type { ExploreResult } from '../../src/engine/results.js';
+import type { Invariant, Program, Step } from '../../src/engine/types.js';
 import type { Op, Shared } from '../../src/testing/toy.js';
 
 /** Everything the toy language has: nested locks (to `maxDepth`), waits, assume, assert,
@@ -40,3 +41,39 @@ export const smallPrograms = fc.integer({ min: 1, max: 3 }).chain((nVars) =>
     .filter(([ts]) => ts.reduce((n, t) => n + stepsOf(t), 0) <= 10)
     .map(([threads, actors, perStep]) => ({ nVars, threads, actors: Math.min(actors, threads.length), perStep })),
 );
+
+/** What two ways of running one search must agree on: the verdict and counterexample, every
+ * count, and the final states. */
+export const counts = (r: ExploreResult) => ({
+  verdict: r.verdict,
+  invariant: r.violation?.invariant,
+  schedule: r.violation?.schedule,
+  executions: r.executions,
+  blocked: r.blocked,
+  sleepBlocked: r.sleepBlocked,
+  steps: r.steps,
+  restoredSteps: r.restoredSteps,
+  states: r.cache?.states,
+  revisits: r.cache?.revisits,
+  finalStates: r.finalStates,
+});
+
+/** `make`'s program with every step its threads yield passed through `f` (with how many steps
+ * that thread yielded before it). */
+export function mapSteps(make: () => Program, f: (step: Step, n: number) => Step): () => Program {
+  return () => {
+    const p = make();
+    return {
+      ...p,
+      threads: p.threads.map((t) => ({
+        ...t,
+        body: function* () {
+          const g = t.body();
+          let n = 0;
+          let r = g.next();
+          while (!r.done) r = g.next(yield f(r.value, n++));
+        },
+      })),
+    };
+  };
+}

@@ -7,7 +7,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
-import type { ExploreResult } from '../../src/engine/results.js';
 import { ModelError } from '../../src/engine/errors.js';
 import { type Program, type Step, footprintOf, perform, read, write } from '../../src/engine/types.js';
 import { stableStep } from '../../src/machine/step.js';
@@ -15,21 +14,7 @@ import { explore } from '../../src/index.js';
 import type { Params } from '../../src/model.js';
 import { builtinModels } from '../../models/index.js';
 import { Shared, toyProgram } from '../../src/testing/toy.js';
-import { forbidPair, smallPrograms } from './arbitraries.js';
-
-const counts = (r: ExploreResult) => ({
-  verdict: r.verdict,
-  invariant: r.violation?.invariant,
-  schedule: r.violation?.schedule,
-  executions: r.executions,
-  blocked: r.blocked,
-  sleepBlocked: r.sleepBlocked,
-  steps: r.steps,
-  restoredSteps: r.restoredSteps,
-  states: r.cache?.states,
-  revisits: r.cache?.revisits,
-  finalStates: r.finalStates,
-});
+import { counts, forbidPair, mapSteps, smallPrograms } from './arbitraries.js';
 
 /** `make`'s program with every generator its threads start counted in `made.n`. */
 function counted(make: () => Program, made: { n: number }): () => Program {
@@ -65,29 +50,14 @@ describe('kept generators', () => {
     fc.assert(
       fc.property(smallPrograms, fc.boolean(), ({ nVars, threads, actors, perStep }, inSteps) => {
         const base = toyProgram(threads, nVars, 2, perStep ? forbidPair : () => [], actors, inSteps, { pure: true });
-        const make = (): Program => {
-          const p = base();
-          return {
-            ...p,
-            threads: p.threads.map((t) => ({
-              ...t,
-              body: function* () {
-                const g = t.body();
-                let n = 0;
-                let r = g.next();
-                while (!r.done) {
-                  const step = r.value;
-                  const enabled = step.enabled ? { enabled: () => step.enabled!() } : {};
-                  // A step object run a second time is a kept one.
-                  const w: Step = n++ % 3 === 0 || step.stable !== true
-                    ? { label: step.label, footprint: () => footprintOf(step), run: () => step.run(), ...enabled }
-                    : { label: step.label, footprint: step.footprint, stable: true, ...enabled, run: () => (ran.has(w) ? kept++ : ran.add(w), step.run()) };
-                  r = g.next(yield w);
-                }
-              },
-            })),
-          };
-        };
+        const make = mapSteps(base, (step, n) => {
+          const enabled = step.enabled ? { enabled: () => step.enabled!() } : {};
+          // A step object run a second time is a kept one.
+          const w: Step = n % 3 === 0 || step.stable !== true
+            ? { label: step.label, footprint: () => footprintOf(step), run: () => step.run(), ...enabled }
+            : { label: step.label, footprint: step.footprint, stable: true, ...enabled, run: () => (ran.has(w) ? kept++ : ran.add(w), step.run()) };
+          return w;
+        });
         for (const strategy of ['dfs', 'dpor'] as const) {
           for (const cache of [false, true]) {
             const o = { strategy, cache, collectFinalStates: true, accept: cache ? undefined : () => false } as const;

@@ -6,27 +6,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
-import type { ExploreResult } from '../../src/engine/results.js';
 import { type Invariant, type Program, type Step, at, perform, read, write } from '../../src/engine/types.js';
 import { explore } from '../../src/index.js';
 import { Shared, toyProgram } from '../../src/testing/toy.js';
 import { builtinModels } from '../../models/index.js';
 import { mkStep } from '../../src/machine/step.js';
-import { forbidPair, smallPrograms } from './arbitraries.js';
-
-const counts = (r: ExploreResult) => ({
-  verdict: r.verdict,
-  invariant: r.violation?.invariant,
-  schedule: r.violation?.schedule,
-  executions: r.executions,
-  blocked: r.blocked,
-  sleepBlocked: r.sleepBlocked,
-  steps: r.steps,
-  restoredSteps: r.restoredSteps,
-  states: r.cache?.states,
-  revisits: r.cache?.revisits,
-  finalStates: r.finalStates,
-});
+import { counts, forbidPair, mapSteps, smallPrograms } from './arbitraries.js';
 
 /** Threads that each load x0 and x1 and, after each load, append what they read to a ledger kept
  * in plain JS (declared state), then take the step `next` makes from the ledger's length. */
@@ -94,23 +79,7 @@ describe('lazy replay', () => {
       true,
     );
     // Every step a thread's code yields, run or fed back, is counted.
-    const make = (): Program => {
-      const p = base();
-      return {
-        ...p,
-        threads: p.threads.map((t) => ({
-          ...t,
-          body: function* () {
-            const g = t.body();
-            let r = g.next();
-            while (!r.done) {
-              yielded++;
-              r = g.next(yield r.value);
-            }
-          },
-        })),
-      };
-    };
+    const make = mapSteps(base, (s) => (yielded++, s));
     const run = (replay: 'lazy' | 'full') => {
       yielded = 0;
       const r = exploreProgram(make, { strategy: 'dfs', cache: true, replay });
