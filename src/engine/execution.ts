@@ -54,7 +54,6 @@ function enabledList(mask: number): readonly ThreadId[] {
 
 /** A kept step run from a state that was then put back (Execution.runKept). */
 interface KeptRun {
-  readonly label: string;
   readonly result: unknown;
   readonly threw: boolean;
   readonly note: string | undefined;
@@ -503,7 +502,7 @@ export class Execution implements Rewindable {
     } finally {
       endRecording(prev);
     }
-    const out: KeptRun = { label: kept.label, result, threw, note: kept.note, after: this.saveState() };
+    const out: KeptRun = { result, threw, note: kept.note, after: this.saveState() };
     this.restoreState(before);
     return out;
   }
