@@ -70,7 +70,8 @@ export class OpScope {
 }
 
 /** Step.opPosition: the operation and where it is (`key` may be a getter, read only when the
- * thread is placed at the step). */
+ * thread is placed at the step — and, a kept step being placed again after a rewind, it must
+ * read only values fixed when the step was made). */
 export interface OpPosition {
   readonly scope: OpScope;
   readonly key: string;
@@ -204,9 +205,12 @@ class Positioned<T> implements Step<T> {
     return this.inOp?.key;
   }
   run(): T {
-    const x = this.inner.run();
-    this.note = this.inner.note;
-    return x;
+    // The inner step's note even when it throws (a kept step run again keeps none of before).
+    try {
+      return this.inner.run();
+    } finally {
+      this.note = this.inner.note;
+    }
   }
 }
 
@@ -221,7 +225,8 @@ class PositionedEnabled<T> extends Positioned<T> {
  * Runs `body`, saying that the thread's state before its first step is `key` alone
  * (`yield* at(\`store ${page} attempt ${n}\`, cpu.store(va, v))`): the key must name every
  * local the thread still needs — loop counters, values it will use — and nothing it received
- * before may matter any more.
+ * before may matter any more. The key describes the code around `body` until `body` returns:
+ * a step `body` marks with its own position (Step.opPosition) is placed at the pair.
  */
 export function* at<T>(key: string, body: Generator<Step, T, unknown>): Generator<Step, T, unknown> {
   let r = body.next();

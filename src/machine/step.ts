@@ -236,9 +236,12 @@ class InFunction implements Step {
     this.stable = inner.stable;
   }
   run(): unknown {
-    const v = this.inner.run();
-    this.note = this.inner.note;
-    return v;
+    // The inner step's note even when it throws (a kept step run again keeps none of before).
+    try {
+      return this.inner.run();
+    } finally {
+      this.note = this.inner.note;
+    }
   }
 }
 

@@ -289,9 +289,12 @@ class Serialised<T> implements Step<T> {
     return this.sb.empty && (this.inner.enabled === undefined || this.inner.enabled());
   }
   run(): T {
-    const v = this.inner.run();
-    this.note = this.inner.note;
-    return v;
+    // The inner step's note even when it throws (a kept step run again keeps none of before).
+    try {
+      return this.inner.run();
+    } finally {
+      this.note = this.inner.note;
+    }
   }
 }
 export const serialised = <T>(sb: StoreBuffer, s: Step<T>): Step<T> => new Serialised(sb, s);
