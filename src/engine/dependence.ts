@@ -11,7 +11,7 @@
 import type { Access, Invariant } from './types.js';
 
 /** Groups past this many share the last bit (sound: more writes ordered, never fewer). */
-const MAX_GROUPS = 30;
+export const MAX_GROUPS = 30;
 
 export class Dependence {
   /** Per group, the location prefixes it watches ('' matches every location). */
@@ -20,6 +20,18 @@ export class Dependence {
   constructor(invariants: readonly Invariant[]) {
     const perStep = invariants.filter((i) => !i.atEnd);
     this.groups = perStep.map((i) => i.watch ?? ['']);
+  }
+
+  /** Whether `perStep` (a build's per-step invariants) watch what the groups were made from,
+   * in the same order: then a group's bit is that invariant's. */
+  describes(perStep: readonly Invariant[]): boolean {
+    if (perStep.length !== this.groups.length) return false;
+    for (let g = 0; g < perStep.length; g++) {
+      const w = perStep[g]!.watch ?? [''];
+      const h = this.groups[g]!;
+      if (w.length !== h.length || w.some((p, i) => p !== h[i])) return false;
+    }
+    return true;
   }
 
   private readonly cache = new Map<string, number>();

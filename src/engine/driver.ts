@@ -12,6 +12,7 @@ import { type EventRecord, Execution, ReplayPolicy } from './execution.js';
 import { type ExploreOptions, type ExploreResult, DEFAULT_MAX_STEPS, type Violation } from './results.js';
 import { CheckpointError, type Strategy } from './strategy.js';
 import { WatchTracker } from './watches.js';
+import { Dependence } from './dependence.js';
 import { StatefulStrategy } from './stateful.js';
 import { type Fingerprint, stateFingerprint } from './fingerprint.js';
 import { type Access, type Program, type ThreadId, sameFootprint } from './types.js';
@@ -259,7 +260,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
   // The invariants and thread names of a build that never runs (`probe`, the caller's when it
   // has one: a build costs more than a small search's every step).
   const watches = audit ? new WatchTracker(probe.invariants) : undefined;
-  const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit, watches, positions: strategy.arrive !== undefined };
+  const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit, watches, positions: strategy.arrive !== undefined, ...(o.invariantChecks === 'every' ? {} : { visibility: new Dependence(probe.invariants) }) };
   const states = new Set<string>();
   const cursor = new Cursor(o.restore ?? true, o.resume !== undefined);
   if (o.replay === 'full') cursor.replay.lazy = false;

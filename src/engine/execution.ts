@@ -11,6 +11,7 @@ import {
 } from './types.js';
 import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered } from './audit.js';
 import { AssertionViolated, AssumptionFailed } from './control.js';
+import { type Dependence, MAX_GROUPS } from './dependence.js';
 import { EngineError, ModelError, errText } from './errors.js';
 import { Ahead, AssumeMark, type ReplayPolicy, type Rewindable, type ThreadState, bringBack, isPlainStep, rewind, sameState } from './rewind.js';
 import type { WatchTracker } from './watches.js';
@@ -75,6 +76,10 @@ export interface ExecutionOptions {
   readonly watches?: WatchTracker;
   /** Keep each thread's position as a hash chain of its results (for the state cache). */
   readonly positions?: boolean;
+  /** Which per-step invariants each location's writes are visible to (one per search, built
+   * from the same invariants): a per-step invariant is checked again only after a step that
+   * writes a location it watches. Omitted: every invariant after every step. */
+  readonly visibility?: Dependence;
 }
 
 /** The position of every thread that has finished. */
@@ -101,6 +106,8 @@ export class Execution implements Rewindable {
   /** @internal (rewind.ts) */
   readonly threads: ThreadState[];
   private readonly stepInvariants: readonly Invariant[];
+  /** Set when `visibility` describes this build's per-step invariants (see checkInvariants). */
+  private readonly visibility: Dependence | undefined;
   /** Each thread's position (a hash chain over the results it received), when kept; null once a
    * result was not plain data (the state is then never cached). */
   readonly chains: (Fingerprint | null)[] | null;
@@ -122,6 +129,7 @@ export class Execution implements Rewindable {
     this.watches = 'watches' in o && o.watches && !o.watches.done ? o.watches : undefined;
     this.program = make();
     this.stepInvariants = this.program.invariants.filter((i) => !i.atEnd);
+    this.visibility = 'visibility' in o && o.visibility?.describes(this.stepInvariants) ? o.visibility : undefined;
     this.chains = 'positions' in o && o.positions ? this.program.threads.map(() => CHAIN_START) : null;
     this.threads = this.program.threads.map((spec) => ({
       name: spec.name,
@@ -316,7 +324,11 @@ export class Execution implements Rewindable {
       this.fail(tid, e);
     }
     if (this.failure || this.blocked !== null) return event;
-    this.checkInvariants(this.stepInvariants);
+    // An invariant reads only the locations it watches (the audit checks it, and DPOR already
+    // rests on it), and it held in the state before this step: it holds still unless the step
+    // wrote a location it watches, or the thread's code after it changed unaudited bookkeeping.
+    const v = this.visibility;
+    this.checkInvariants(this.stepInvariants, v === undefined || this.wroteAfter.at(-1) === this.events.length - 1 ? -1 : v.writesVisible(footprint));
     if (!this.failure && this.events.length >= this.maxSteps && this.enabled().length > 0) {
       this.failure = {
         kind: 'step-bound',
@@ -595,8 +607,11 @@ export class Execution implements Rewindable {
     return loc;
   }
 
-  private checkInvariants(list: readonly Invariant[]): void {
-    for (const inv of list) {
+  /** `visible`: the bit set (Dependence.visibleTo) of the per-step invariants to check; -1 all. */
+  private checkInvariants(list: readonly Invariant[], visible = -1): void {
+    for (let g = 0; g < list.length; g++) {
+      if ((visible & (1 << Math.min(g, MAX_GROUPS))) === 0) continue;
+      const inv = list[g]!;
       let msg: string | null = null;
       const rec = this.audit && !inv.atEnd ? this.rec.clear() : null;
       const prev = beginRecording(rec);

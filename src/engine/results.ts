@@ -37,6 +37,10 @@ export interface ExploreOptions {
    * its thread yields again, to check the claim — 'sampled' (default: the first two of each
    * label, then one in 64), 'every', or 'never' (tests that count kept runs). */
   keptCheck?: 'sampled' | 'every' | 'never';
+  /** When a per-step invariant is checked: 'visible' (default) after a step that writes a
+   * location it watches (it held before, and reads nothing else), or 'every' step (the plain
+   * way, for cross-checks). */
+  invariantChecks?: 'visible' | 'every';
   /** Store visited states and stop an execution at a state seen before (dfs; dpor becomes the
    * stateful search with sleep sets). Default false here; the CLI and the matchers turn it on. */
   cache?: boolean;

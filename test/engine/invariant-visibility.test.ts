@@ -1,0 +1,151 @@
+// A per-step invariant is checked again only after a step that writes a location it watches
+// (execution.ts, checkInvariants; dependence.ts, visibleTo): in the state before, it held, and
+// it reads nothing else. These pin what is skipped, and that nothing it could see is.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { exploreProgram } from '../../src/engine/explore.js';
+import { replaySchedule } from '../../src/engine/replay.js';
+import { type Invariant, type Program, perform } from '../../src/engine/types.js';
+import { type Op, Shared, toyProgram } from '../../src/testing/toy.js';
+import { counts, smallPrograms } from './arbitraries.js';
+
+const strategies = ['dfs', 'dpor', 'bounded'] as const;
+
+/** One thread: store x0, load x1, store x1, store x0. */
+const ops: Op[][] = [
+  [
+    { kind: 'store', x: 0, v: 1 },
+    { kind: 'load', x: 1 },
+    { kind: 'store', x: 1, v: 1 },
+    { kind: 'store', x: 0, v: 2 },
+  ],
+];
+
+describe('per-step invariants and the writes they watch', () => {
+  it('is checked in the initial state, after each step that writes what it watches, and at the end', () => {
+    const counts = { x1: 0, all: 0 };
+    const make = toyProgram(ops, 2, 0, (s) => [
+      { name: 'x1-only', watch: ['x1'], check: () => (counts.x1++, s.get(1) > 5 ? 'x1 > 5' : null) },
+      { name: 'anything', check: () => (counts.all++, s.get(0) > 5 ? 'x0 > 5' : null) },
+    ]);
+    for (const strategy of strategies) {
+      counts.x1 = counts.all = 0;
+      const r = exploreProgram(make, { strategy, cache: false });
+      expect(r.verdict).toBe('holds');
+      expect(r.executions).toBe(1);
+      // x1-only: the initial state, after `store x1`, at the end (finish checks every invariant).
+      expect(counts.x1).toBe(3);
+      // Watching everything: after the three stores, not after the load.
+      expect(counts.all).toBe(5);
+    }
+  });
+
+  it('finds a violation at the step that writes what the invariant watches, after unwatched steps', () => {
+    // x0 is written often and never watched; the bad value of x1 appears at t1's second store.
+    const make = toyProgram(
+      [
+        [
+          { kind: 'store', x: 0, v: 1 },
+          { kind: 'store', x: 0, v: 2 },
+          { kind: 'store', x: 0, v: 3 },
+        ],
+        [
+          { kind: 'store', x: 1, v: 1 },
+          { kind: 'store', x: 1, v: 7 },
+          { kind: 'store', x: 1, v: 0 },
+        ],
+      ],
+      2,
+      0,
+      (s) => [{ name: 'x1-below-5', watch: ['x1'], check: () => (s.get(1) < 5 ? null : `x1 = ${s.get(1)}`) }],
+    );
+    for (const strategy of strategies) {
+      const r = exploreProgram(make, { strategy, cache: false });
+      expect(r.violation?.invariant).toBe('x1-below-5');
+      // The state is bad only between t1's second and third store: the violation is seen there.
+      const schedule = r.violation!.schedule;
+      const replayed = replaySchedule(make, schedule);
+      expect(replayed.failure?.invariant).toBe('x1-below-5');
+      expect(replayed.trace.at(-1)?.label).toBe('store x1=7');
+    }
+  });
+
+  it('checks every invariant again after thread code that changed unaudited bookkeeping', () => {
+    // Against the contract (an invariant should read only what it watches), a ledger in plain
+    // JS changed between steps is still seen: the step before it counts as visible to all.
+    const make = (): Program => {
+      const s = new Shared(2, 0);
+      let ledger = 0;
+      const invariants: Invariant[] = [{ name: 'ledger-clear', watch: ['x0'], check: () => (s.get(0), ledger === 0 ? null : `ledger = ${ledger}`) }];
+      return {
+        threads: [
+          {
+            name: 't',
+            body: function* () {
+              yield* perform(s.store(1, 1));
+              ledger = 1;
+              yield* perform(s.store(1, 2));
+            },
+          },
+        ],
+        invariants,
+        state: { save: () => ({ ledger }), restore: (v) => void (ledger = (v as { ledger: number }).ledger), unaudited: () => ledger },
+      };
+    };
+    for (const strategy of strategies) {
+      const r = exploreProgram(make, { strategy, cache: false });
+      expect(r.violation?.invariant).toBe('ledger-clear');
+      expect(r.violation?.schedule).toEqual([0]);
+    }
+  });
+
+  it('finds the same violations as checking after every step, on random-looking programs', () => {
+    // Two writers of x0 and x1 with an invariant over both; replaying each violation's schedule
+    // (which checks every invariant after every step) agrees on where it fails.
+    const make = toyProgram(
+      [
+        [
+          { kind: 'store', x: 0, v: 1 },
+          { kind: 'load', x: 2 },
+          { kind: 'store', x: 0, v: 0 },
+        ],
+        [
+          { kind: 'store', x: 2, v: 1 },
+          { kind: 'store', x: 1, v: 1 },
+          { kind: 'store', x: 1, v: 0 },
+        ],
+      ],
+      3,
+      0,
+      (s) => [{ name: 'not-both', watch: ['x0', 'x1'], check: () => (s.get(0) === 1 && s.get(1) === 1 ? 'x0 = x1 = 1' : null) }],
+    );
+    for (const strategy of strategies) {
+      const r = exploreProgram(make, { strategy, cache: false });
+      expect(r.violation?.invariant).toBe('not-both');
+      const replayed = replaySchedule(make, r.violation!.schedule);
+      expect(replayed.failure?.invariant).toBe('not-both');
+      expect(replayed.trace.length).toBe(r.violation!.schedule.length);
+    }
+  });
+
+  it('gives every count and verdict of checking after every step, on random programs', () => {
+    // Invariants watching one variable each (x0; the last), and one watching everything: most
+    // steps write something one of them does not watch.
+    const invariants = (s: Shared): Invariant[] => {
+      const last = s.vars.length - 1;
+      return [
+        { name: 'x0-not-2', watch: ['x0'], check: () => (s.get(0) === 2 ? 'x0 = 2' : null) },
+        { name: 'last-not-2-while-locked', watch: [`x${last}`, 'l'], check: () => (s.get(last) === 2 && last > 0 ? `x${last} = 2` : null) },
+        { name: 'sum-below-4', check: () => (s.vars.reduce((a, b) => a + b, 0) >= 4 ? 'sum >= 4' : null) },
+      ];
+    };
+    fc.assert(
+      fc.property(smallPrograms, fc.constantFrom('dfs', 'dpor'), fc.boolean(), ({ nVars, threads, actors }, strategy, cache) => {
+        const make = toyProgram(threads, nVars, 2, invariants, actors);
+        const run = (invariantChecks: 'visible' | 'every') => counts(exploreProgram(make, { strategy, cache, invariantChecks, collectFinalStates: true }));
+        expect(run('visible')).toEqual(run('every'));
+      }),
+      { numRuns: 300, seed: 1207 },
+    );
+  });
+});
