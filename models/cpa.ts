@@ -470,6 +470,10 @@ function build(variant: string, params: Params): Program {
         (s) => s.loadVia === loadVia && calls.every((c, i) => s.contents[i] === c.contentsAtReturn),
       ),
     ),
+    // Its threads' steps and labels follow from the results they receive (no frame is renamed);
+    // the one write their code makes between steps, cpu2's loadVia, is bookkeeping the engine
+    // sees change (ProgramState.unaudited), so that code always runs again.
+    pureThreads: true,
     finalState: () => JSON.stringify({ loadVia, machine: m.finalState() }),
     snapshot: () => ({ ...m.snapshot(), returned: calls.filter((c) => c.returned.get() === 1).map((c) => `${c.fn}(${hex(c.addr)})`) }),
   };
