@@ -639,6 +639,10 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
           slots.every((sl, i) => x.slots[i] === sl.frame) && (!vb || sameList(x.vb, vb.frames)),
       ),
     ),
+    // Its threads' steps and labels follow from the results they receive (frames keep their
+    // names: cpu1 names the frame it allocates right after the step); what their code writes
+    // between steps (a slot's frame, that name) is bookkeeping the engine sees change.
+    pureThreads: true,
     finalState: () => m.finalState(),
     snapshot: () => ({
       ...m.snapshot(),

@@ -60,6 +60,10 @@ export class DporStrategy implements Strategy {
   private stamp = 0;
   /** detectRaces' scratch clock. */
   private readonly ordered: Clock = [];
+  /** reverse's scratch: the events of notdep(i).j, and per thread the call that last saw it. */
+  private readonly notdep: Event[] = [];
+  private readonly seenStamp: number[] = [];
+  private seenAt = 0;
   /** Executions abandoned because every enabled thread was asleep (redundant). */
   sleepBlocked = 0;
 
@@ -136,7 +140,7 @@ export class DporStrategy implements Strategy {
       this.sleepBlocked++;
       return null;
     }
-    this.nodes.push({ enabled: [...enabled], backtrack: new Set([first]), done: new Set(), sleep, chosen: first, pending });
+    this.nodes.push({ enabled, backtrack: new Set([first]), done: new Set(), sleep, chosen: first, pending });
     return first;
   }
 
@@ -308,18 +312,27 @@ export class DporStrategy implements Strategy {
     const node = this.nodes[i];
     if (!node) return true;
     const ei = this.events[i]!;
-    const v: Event[] = [];
+    // v = notdep(i).j: the events after e_i not happening after it, then j (scratch, reused:
+    // a race is reversed at most steps of a contended search).
+    const v = this.notdep;
+    v.length = 0;
     for (let k = i + 1; k < this.events.length - 1; k++) {
       const e = this.events[k]!;
       if (e.clock[ei.tid]! < ei.local) v.push(e); // not happens-after e_i
     }
     v.push(j);
-    const initials: ThreadId[] = [];
-    const seen = new Set<ThreadId>();
+    // Its initials (each thread's first event in v with no earlier event of v before it) that
+    // can run at the prefix: only those can start the reversed sequence.
+    const seen = this.seenStamp;
+    const stamp = ++this.seenAt;
+    let runnable = 0;
+    let least = -1;
+    let hasJ = false;
+    let taken = false;
     for (let k = 0; k < v.length; k++) {
       const e = v[k]!;
-      if (seen.has(e.tid)) continue;
-      seen.add(e.tid);
+      if (seen[e.tid] === stamp) continue;
+      seen[e.tid] = stamp;
       let first = true;
       for (let m = 0; m < k; m++) {
         const f = v[m]!;
@@ -328,18 +341,20 @@ export class DporStrategy implements Strategy {
           break;
         }
       }
-      if (first) initials.push(e.tid);
+      if (!first || !node.enabled.includes(e.tid)) continue;
+      runnable++;
+      if (least < 0 || e.tid < least) least = e.tid;
+      if (e.tid === j.tid) hasJ = true;
+      if (node.backtrack.has(e.tid) || node.sleep.has(e.tid)) taken = true;
     }
-    // Only a step that can run at the prefix can start the reversed sequence.
-    const runnable = initials.filter((t) => node.enabled.includes(t));
-    if (runnable.length === 0) return false;
+    if (runnable === 0) return false;
     // A conditional step (a lock acquire, an IPI delivery) may have been enabled by e_i itself
     // (the release, the send): then reversing this race alone places nothing, and the caller
     // keeps looking for earlier races of j (the other acquire). It settles the race only when
     // j was the very next step of its thread at i, and could run there.
     const jReady = !j.conditional || (node.enabled.includes(j.tid) && this.eventsOf(j.tid, i) === j.local - 1);
-    if (runnable.some((t) => node.backtrack.has(t) || node.sleep.has(t))) return jReady;
-    node.backtrack.add(runnable.includes(j.tid) ? j.tid : Math.min(...runnable));
+    if (taken) return jReady;
+    node.backtrack.add(hasJ ? j.tid : least);
     return jReady;
   }
 }
