@@ -12,6 +12,7 @@ import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { memoryRow } from './memory.js';
 import { parallelRows, workerCounts } from './parallel.js';
 import { sideBySide } from './side-by-side.js';
 
@@ -240,6 +241,11 @@ if (only === 'parallel') {
   const rows = parallelRows(repo);
   const machine = process.env.MMCHECK_BENCH_SIDE_BY_SIDE === 'none' ? undefined : await sideBySide(repo, workerCounts());
   process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-parallel', node: process.version, cpus: availableParallelism(), rows, ...(machine ? { sideBySide: machine } : {}) }, null, 2)}\n`);
+  process.exit(0);
+}
+// The memory kind runs this build alone: one long stateless search, its RSS over time.
+if (only === 'memory') {
+  process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-memory', node: process.version, rows: [memoryRow(repo)] }, null, 2)}\n`);
   process.exit(0);
 }
 const baseRev = process.env.MMCHECK_BENCH_BASE ?? (JSON.parse(readFileSync(path.join(repo, 'bench/baseline.json'), 'utf8')) as { rev: string }).rev;

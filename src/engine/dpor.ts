@@ -9,17 +9,24 @@ import { type Access, type ThreadId, sameFootprint } from './types.js';
 import { Dependence } from './dependence.js';
 import { type Clock, LocationClocks, join } from './location-clocks.js';
 
+// A node's thread sets are small arrays in insertion order, not Sets and Maps: one node is made
+// per new step, and making its two Sets and two Maps was most of choose()'s time (a handful of
+// threads; `includes` on a few numbers costs less than hashing them).
 interface Node {
-  /** Threads enabled in the state before this position. */
+  /** Threads enabled in the state before this position (the shared list: never changed). */
   readonly enabled: readonly ThreadId[];
-  readonly backtrack: Set<ThreadId>;
-  readonly done: Set<ThreadId>;
-  /** Sleeping threads with the footprint of their pending step here. */
-  readonly sleep: Map<ThreadId, readonly Access[]>;
+  readonly backtrack: ThreadId[];
+  readonly done: ThreadId[];
+  /** Sleeping threads, and the footprint of each one's pending step here (by index). */
+  readonly sleep: ThreadId[];
+  readonly sleepFp: (readonly Access[])[];
   chosen: ThreadId;
-  /** Footprints of the pending steps of enabled threads, for sleep sets. */
-  readonly pending: Map<ThreadId, readonly Access[]>;
+  /** Footprints of the pending steps of the enabled threads, in `enabled`'s order (sleep sets). */
+  readonly pending: readonly (readonly Access[])[];
 }
+
+/** The footprint of enabled thread `t`'s pending step at `node`. */
+const footprintAt = (node: Node, t: ThreadId): readonly Access[] | undefined => node.pending[node.enabled.indexOf(t)];
 
 interface Event {
   readonly tid: ThreadId;
@@ -78,11 +85,14 @@ export class DporStrategy implements Strategy {
     }
     while (this.nodes.length > 0) {
       const node = this.nodes[this.nodes.length - 1]!;
-      const fp = node.pending.get(node.chosen);
-      node.done.add(node.chosen);
-      if (fp) node.sleep.set(node.chosen, fp);
+      const fp = footprintAt(node, node.chosen);
+      if (!node.done.includes(node.chosen)) node.done.push(node.chosen);
+      if (fp && !node.sleep.includes(node.chosen)) {
+        node.sleep.push(node.chosen);
+        node.sleepFp.push(fp);
+      }
       let next: ThreadId | undefined;
-      for (const t of node.backtrack) if (!node.done.has(t) && !node.sleep.has(t) && (next === undefined || t < next)) next = t;
+      for (const t of node.backtrack) if (!node.done.includes(t) && !node.sleep.includes(t) && (next === undefined || t < next)) next = t;
       if (next !== undefined) {
         node.chosen = next;
         this.keepPrefix(this.nodes.length - 1);
@@ -122,25 +132,30 @@ export class DporStrategy implements Strategy {
     if (d < this.nodes.length) {
       const node = this.nodes[d]!;
       // The first execution after a resume replays the saved nodes: each must be this program's.
-      if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, [...node.pending].every(([t, fp]) => sameFootprint(fp, exec.pendingFootprint(t))));
+      if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, node.enabled.every((t, i) => sameFootprint(node.pending[i]!, exec.pendingFootprint(t))));
       return node.chosen;
     }
-    const pending = new Map<ThreadId, readonly Access[]>();
-    for (const t of enabled) pending.set(t, exec.pendingFootprint(t));
-    const sleep = new Map<ThreadId, readonly Access[]>();
+    const pending: (readonly Access[])[] = [];
+    for (let i = 0; i < enabled.length; i++) pending.push(exec.pendingFootprint(enabled[i]!));
+    const sleep: ThreadId[] = [];
+    const sleepFp: (readonly Access[])[] = [];
     const parent = this.nodes[d - 1];
     if (parent) {
-      const ran = parent.pending.get(parent.chosen)!;
-      for (const [t, fp] of parent.sleep) {
-        if (!this.dep.dependent(fp, ran)) sleep.set(t, fp);
+      const ran = footprintAt(parent, parent.chosen)!;
+      for (let i = 0; i < parent.sleep.length; i++) {
+        const fp = parent.sleepFp[i]!;
+        if (this.dep.dependent(fp, ran)) continue;
+        sleep.push(parent.sleep[i]!);
+        sleepFp.push(fp);
       }
     }
-    const first = enabled.find((t) => !sleep.has(t));
+    let first: ThreadId | undefined;
+    for (let i = 0; i < enabled.length && first === undefined; i++) if (!sleep.includes(enabled[i]!)) first = enabled[i]!;
     if (first === undefined) {
       this.sleepBlocked++;
       return null;
     }
-    this.nodes.push({ enabled, backtrack: new Set([first]), done: new Set(), sleep, chosen: first, pending });
+    this.nodes.push({ enabled, backtrack: [first], done: [], sleep, sleepFp, chosen: first, pending });
     return first;
   }
 
@@ -176,7 +191,7 @@ export class DporStrategy implements Strategy {
       const depth = Math.min(this.depth, this.nodes.length);
       for (let k = 0; k < depth; k++) {
         const node = this.nodes[k]!;
-        for (const t of node.enabled) if (!node.sleep.has(t)) node.backtrack.add(t);
+        for (const t of node.enabled) if (!node.sleep.includes(t) && !node.backtrack.includes(t)) node.backtrack.push(t);
       }
     }
     this.nodes.length = Math.min(this.nodes.length, this.depth);
@@ -191,9 +206,11 @@ export class DporStrategy implements Strategy {
    */
   pin(prefix: readonly PinnedNode[]): void {
     for (const n of prefix) {
-      const pending = new Map(n.enabled.map((t, i) => [t, n.pending[i]!] as const));
-      const sleep = new Map(n.sleep.map((t) => [t, pending.get(t)!] as const));
-      this.nodes.push({ enabled: [...n.enabled], backtrack: new Set(n.enabled), done: new Set(n.enabled.filter((t) => t !== n.chosen)), sleep, chosen: n.chosen, pending });
+      const enabled = [...n.enabled];
+      const pending = n.enabled.map((_, i) => n.pending[i]!);
+      const sleep = [...n.sleep];
+      const sleepFp = sleep.map((t) => pending[enabled.indexOf(t)]!);
+      this.nodes.push({ enabled, backtrack: [...n.enabled], done: n.enabled.filter((t) => t !== n.chosen), sleep, sleepFp, chosen: n.chosen, pending });
     }
   }
 
@@ -205,9 +222,9 @@ export class DporStrategy implements Strategy {
         enabled: n.enabled,
         backtrack: [...n.backtrack],
         done: [...n.done],
-        sleep: [...n.sleep],
+        sleep: n.sleep.map((t, i) => [t, n.sleepFp[i]!]),
         chosen: n.chosen,
-        pending: [...n.pending],
+        pending: n.enabled.map((t, i) => [t, n.pending[i]!]),
       })),
     };
   }
@@ -220,7 +237,16 @@ export class DporStrategy implements Strategy {
     this.sleepBlocked = s.sleepBlocked;
     this.nodes.length = 0;
     for (const n of s.nodes) {
-      this.nodes.push({ enabled: n.enabled, backtrack: new Set(n.backtrack), done: new Set(n.done), sleep: new Map(n.sleep), chosen: n.chosen, pending: new Map(n.pending) });
+      this.nodes.push({
+        enabled: n.enabled,
+        backtrack: [...n.backtrack],
+        done: [...n.done],
+        sleep: n.sleep.map(([t]) => t),
+        sleepFp: n.sleep.map(([, fp]) => fp),
+        chosen: n.chosen,
+        // Validated: one footprint per enabled thread, in order.
+        pending: n.pending.map(([, fp]) => fp),
+      });
     }
   }
 
@@ -345,7 +371,7 @@ export class DporStrategy implements Strategy {
       runnable++;
       if (least < 0 || e.tid < least) least = e.tid;
       if (e.tid === j.tid) hasJ = true;
-      if (node.backtrack.has(e.tid) || node.sleep.has(e.tid)) taken = true;
+      if (node.backtrack.includes(e.tid) || node.sleep.includes(e.tid)) taken = true;
     }
     if (runnable === 0) return false;
     // A conditional step (a lock acquire, an IPI delivery) may have been enabled by e_i itself
@@ -354,7 +380,8 @@ export class DporStrategy implements Strategy {
     // j was the very next step of its thread at i, and could run there.
     const jReady = !j.conditional || (node.enabled.includes(j.tid) && this.eventsOf(j.tid, i) === j.local - 1);
     if (taken) return jReady;
-    node.backtrack.add(hasJ ? j.tid : least);
+    const add = hasJ ? j.tid : least;
+    if (!node.backtrack.includes(add)) node.backtrack.push(add);
     return jReady;
   }
 }
