@@ -13,6 +13,7 @@ import { stableStep } from '../../src/machine/step.js';
 import { explore } from '../../src/index.js';
 import type { Params } from '../../src/model.js';
 import { builtinModels } from '../../models/index.js';
+import { setDefaultMemoryModel } from '../../src/machine/index.js';
 import { Shared, toyProgram } from '../../src/testing/toy.js';
 import { counts, forbidPair, mapSteps, smallPrograms } from './arbitraries.js';
 
@@ -233,6 +234,33 @@ describe('kept generators on every built-in model, each declaring pureThreads', 
         const full = explore(model, { ...o, replay: 'full' });
         const lazy = explore(pure, { ...o, replay: 'lazy', keptCheck: 'never' });
         expect({ variant: v.name, ...counts(lazy) }).toEqual({ variant: v.name, ...counts(full) });
+      }
+    }, 120_000);
+  }
+});
+
+describe('the models that declare pureThreads (cpa, vmap, ptmigrate), beyond their defaults', () => {
+  // Their threads' labels and branches must follow from the results they receive: checked here
+  // on parameters the default run does not use, and under TSO, with every kept run checked
+  // against the step the thread yields again, the counterexample's labels and notes included.
+  const configs: Record<string, Params[]> = { cpa: [{ forks: 1, psc: 1 }], vmap: [{ slots: 2 }, { pat: 1 }, { vmRam: 1 }], ptmigrate: [{ pages: 3 }] };
+  const key = (r: ReturnType<typeof explore>) => ({ ...counts(r), trace: r.violation?.trace.map((t) => `${t.thread}: ${t.label} | ${t.note ?? ''}`) });
+  for (const [name, paramSets] of Object.entries(configs)) {
+    it(`${name}: every variant explores and reports what the full replay does, under SC and TSO`, () => {
+      const model = builtinModels.find((m) => m.name === name)!;
+      for (const memoryModel of ['sc', 'tso'] as const) {
+        setDefaultMemoryModel(memoryModel);
+        try {
+          for (const v of model.variants) {
+            for (const params of paramSets) {
+              const o = { variant: v.name, params, cache: true, maxExecutions: 2000, collectFinalStates: true } as const;
+              const what = { variant: v.name, params, memoryModel };
+              expect({ ...what, ...key(explore(model, { ...o, keptCheck: 'every' })) }).toEqual({ ...what, ...key(explore(model, { ...o, replay: 'full' })) });
+            }
+          }
+        } finally {
+          setDefaultMemoryModel('sc');
+        }
       }
     }, 120_000);
   }
