@@ -11,7 +11,8 @@ import {
 } from './types.js';
 import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered } from './audit.js';
 import { AssertionViolated, AssumptionFailed } from './control.js';
-import { type Dependence, MAX_GROUPS } from './dependence.js';
+import { MAX_GROUPS } from './dependence.js';
+import type { InvariantChecks } from './invariant-checks.js';
 import { EngineError, ModelError, errText } from './errors.js';
 import { Ahead, AssumeMark, type ReplayPolicy, type Rewindable, type ThreadState, bringBack, isPlainStep, rewind, sameState } from './rewind.js';
 import type { WatchTracker } from './watches.js';
@@ -76,10 +77,10 @@ export interface ExecutionOptions {
   readonly watches?: WatchTracker;
   /** Keep each thread's position as a hash chain of its results (for the state cache). */
   readonly positions?: boolean;
-  /** Which per-step invariants each location's writes are visible to (one per search, built
-   * from the same invariants): a per-step invariant is checked again only after a step that
-   * writes a location it watches. Omitted: every invariant after every step. */
-  readonly visibility?: Dependence;
+  /** When per-step invariants are checked (one per search, built from the same invariants): again
+   * only after a step that writes a location one watches (invariant-checks.ts). Omitted: every
+   * invariant after every step. */
+  readonly invariantChecks?: InvariantChecks;
 }
 
 /** The position of every thread that has finished. */
@@ -106,8 +107,10 @@ export class Execution implements Rewindable {
   /** @internal (rewind.ts) */
   readonly threads: ThreadState[];
   private readonly stepInvariants: readonly Invariant[];
-  /** Set when `visibility` describes this build's per-step invariants (see checkInvariants). */
-  private readonly visibility: Dependence | undefined;
+  /** Set when `invariantChecks` describes this build's per-step invariants (checkInvariants). */
+  private readonly checks: InvariantChecks | undefined;
+  /** The bits (as in Dependence.visibleTo) of the per-step invariants without a watch list. */
+  private readonly unwatchedInvariants: number;
   /** Each thread's position (a hash chain over the results it received), when kept; null once a
    * result was not plain data (the state is then never cached). */
   readonly chains: (Fingerprint | null)[] | null;
@@ -129,7 +132,11 @@ export class Execution implements Rewindable {
     this.watches = 'watches' in o && o.watches && !o.watches.done ? o.watches : undefined;
     this.program = make();
     this.stepInvariants = this.program.invariants.filter((i) => !i.atEnd);
-    this.visibility = 'visibility' in o && o.visibility?.describes(this.stepInvariants) ? o.visibility : undefined;
+    // Only with the audit on (it checks that an invariant reads what it watches), and never for
+    // an invariant without a watch list: "may read anything" includes plain JS a step changes
+    // with no write noted, so it is checked after every step.
+    this.checks = this.audit && 'invariantChecks' in o && o.invariantChecks?.dep.describes(this.stepInvariants) ? o.invariantChecks : undefined;
+    this.unwatchedInvariants = this.stepInvariants.reduce((bits, inv, g) => (inv.watch === undefined ? bits | (1 << Math.min(g, MAX_GROUPS)) : bits), 0);
     this.chains = 'positions' in o && o.positions ? this.program.threads.map(() => CHAIN_START) : null;
     this.threads = this.program.threads.map((spec) => ({
       name: spec.name,
@@ -327,8 +334,8 @@ export class Execution implements Rewindable {
     // An invariant reads only the locations it watches (the audit checks it, and DPOR already
     // rests on it), and it held in the state before this step: it holds still unless the step
     // wrote a location it watches, or the thread's code after it changed unaudited bookkeeping.
-    const v = this.visibility;
-    this.checkInvariants(this.stepInvariants, v === undefined || this.wroteAfter.at(-1) === this.events.length - 1 ? -1 : v.writesVisible(footprint));
+    const c = this.checks;
+    this.checkInvariants(this.stepInvariants, c === undefined || this.wroteAfter.at(-1) === this.events.length - 1 ? -1 : c.dep.writesVisible(footprint) | this.unwatchedInvariants);
     if (!this.failure && this.events.length >= this.maxSteps && this.enabled().length > 0) {
       this.failure = {
         kind: 'step-bound',
@@ -610,7 +617,12 @@ export class Execution implements Rewindable {
   /** `visible`: the bit set (Dependence.visibleTo) of the per-step invariants to check; -1 all. */
   private checkInvariants(list: readonly Invariant[], visible = -1): void {
     for (let g = 0; g < list.length; g++) {
-      if ((visible & (1 << Math.min(g, MAX_GROUPS))) === 0) continue;
+      // Skipped (the step wrote nothing it watches), but now and then checked all the same.
+      let sampled = false;
+      if ((visible & (1 << Math.min(g, MAX_GROUPS))) === 0) {
+        if (this.checks === undefined || !this.checks.sample(g)) continue;
+        sampled = true;
+      }
       const inv = list[g]!;
       let msg: string | null = null;
       const rec = this.audit && !inv.atEnd ? this.rec.clear() : null;
@@ -634,10 +646,22 @@ export class Execution implements Rewindable {
         if (loc !== null) throw new FootprintError(`invariant ${inv.name} reads ${loc}, which its watch list (${inv.watch!.map((w) => JSON.stringify(w)).join(', ') || 'empty'}) does not cover; add it to watch`);
       }
       if (msg !== null) {
+        if (sampled) throw this.unseenChange(inv, msg);
         this.failure = { kind: 'invariant', invariant: inv.name, message: msg };
         return;
       }
     }
+  }
+
+  /** An invariant that held fails after a step that wrote nothing it watches. */
+  private unseenChange(inv: Invariant, msg: string): ModelError {
+    const e = this.events.at(-1);
+    const step = e ? `"${this.threads[e.tid]!.name}: ${e.label}"` : 'the start';
+    return new ModelError(
+      `invariant ${inv.name} held before ${step} and fails after it ("${msg}"), yet the step writes no location it watches (${inv.watch!.map((w) => JSON.stringify(w)).join(', ') || 'none'}): ` +
+        `it reads something its watch list does not say — plain JS bookkeeping changed by a step or by thread code, which the audit cannot see. ` +
+        `Partial-order reduction and the search's skipped checks rest on an invariant's answer following from the locations it watches: change that bookkeeping only in a step that writes a watched location`,
+    );
   }
 
   /** Runs model code; its exceptions become failures. `running` is the step whose `run` this is. */

@@ -120,8 +120,11 @@ export interface Invariant {
   readonly atEnd?: boolean;
   /**
    * Location prefixes the check reads. Partial-order reduction keeps every ordering of writes
-   * to them, so no intermediate state the invariant could see is skipped. Omitted: the
-   * invariant may read anything (sound, but reduces less).
+   * to them, so no intermediate state the invariant could see is skipped, and the check runs
+   * again only after a step that writes one of them. Its answer must follow from them: plain JS
+   * bookkeeping it reads may change only in a step that writes a watched location (a skipped
+   * check is sampled, and one that fails is a model error). Omitted: the invariant may read
+   * anything and is checked after every step (sound, but reduces less).
    */
   readonly watch?: readonly string[];
   check(): string | null;

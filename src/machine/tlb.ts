@@ -402,7 +402,10 @@ export class Tlb implements Stateful<TlbState> {
     this.changed = true;
     return gone;
   }
+  /** The cached pte page of `pmdIndex` (reads the whole TLB too: flushAll empties the cache
+   * writing only `tlb:<cpu>`, so what reads a slot must read that as well). */
   pscGet(pmdIndex: number): Pfn | undefined {
+    noteRead(this.allLoc);
     noteRead(this.pscLoc(pmdIndex));
     return this.psc.get(pmdIndex);
   }

@@ -1,6 +1,8 @@
 // A per-step invariant is checked again only after a step that writes a location it watches
-// (execution.ts, checkInvariants; dependence.ts, visibleTo): in the state before, it held, and
-// it reads nothing else. These pin what is skipped, and that nothing it could see is.
+// (execution.ts, checkInvariants; invariant-checks.ts): in the state before, it held, and it
+// reads nothing else. These pin what is skipped, that nothing it could see is, and that an
+// invariant whose answer changes without a watched write (plain JS bookkeeping) is caught.
+import { ModelError } from '../../src/engine/errors.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
@@ -11,10 +13,10 @@ import { counts, smallPrograms } from './arbitraries.js';
 
 const strategies = ['dfs', 'dpor', 'bounded'] as const;
 
-/** One thread: store x0, load x1, store x1, store x0. */
+/** One thread: five stores to x0, a load of x1, a store to x1, a store to x0 (8 steps). */
 const ops: Op[][] = [
   [
-    { kind: 'store', x: 0, v: 1 },
+    ...[1, 2, 3, 4, 5].map((v): Op => ({ kind: 'store', x: 0, v })),
     { kind: 'load', x: 1 },
     { kind: 'store', x: 1, v: 1 },
     { kind: 'store', x: 0, v: 2 },
@@ -33,10 +35,38 @@ describe('per-step invariants and the writes they watch', () => {
       const r = exploreProgram(make, { strategy, cache: false });
       expect(r.verdict).toBe('holds');
       expect(r.executions).toBe(1);
-      // x1-only: the initial state, after `store x1`, at the end (finish checks every invariant).
-      expect(counts.x1).toBe(3);
-      // Watching everything: after the three stores, not after the load.
-      expect(counts.all).toBe(5);
+      // x1-only: the initial state, after `store x1`, at the end (finish checks every invariant),
+      // and its first two skipped checks (the sample: invariant-checks.ts), not the other five.
+      expect(counts.x1).toBe(3 + 2);
+      // Without a watch list an invariant may read anything: checked after every step.
+      expect(counts.all).toBe(1 + 8 + 1);
+      // The plain way, and with the audit off (which would not catch a read outside the watch).
+      for (const o of [{ invariantChecks: 'every' }, { audit: false }] as const) {
+        counts.x1 = 0;
+        exploreProgram(make, { strategy, cache: false, ...o });
+        expect(counts.x1).toBe(1 + 8 + 1);
+      }
+    }
+  });
+
+  it('a skipped check that fails is a model error: the invariant read bookkeeping a step changed unseen', () => {
+    // The step writes x1 and, in plain JS, a ledger the invariant reads; it watches only x0.
+    const make = (): Program => {
+      const s = new Shared(2, 0);
+      let ledger = 0;
+      const step = (v: number) => ({ label: `store x1; ledger = ${v}`, footprint: [{ loc: 'x1', write: true }], run: () => void ((ledger = v), s.get(1)) });
+      return {
+        threads: [{ name: 't', body: function* () { yield* perform(step(1)); yield* perform(step(0)); } }],
+        invariants: [{ name: 'ledger-clear', watch: ['x0'], check: () => (s.get(0), ledger === 0 ? null : `ledger = ${ledger}`) }],
+      };
+    };
+    for (const strategy of strategies) {
+      expect(() => exploreProgram(make, { strategy, cache: false })).toThrowError(ModelError);
+      expect(() => exploreProgram(make, { strategy, cache: false })).toThrowError(
+        'invariant ledger-clear held before "t: store x1; ledger = 1" and fails after it ("ledger = 1"), yet the step writes no location it watches ("x0")',
+      );
+      // Checked after every step, the violation is reported as one.
+      expect(exploreProgram(make, { strategy, cache: false, invariantChecks: 'every' }).violation?.invariant).toBe('ledger-clear');
     }
   });
 

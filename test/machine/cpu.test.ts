@@ -3,7 +3,7 @@ import { exploreProgram } from '../../src/engine/explore.js';
 import type { Program } from '../../src/engine/types.js';
 import {
   Machine, PAGE_KERNEL, PAGE_KERNEL_RO, PAGE_SHARED, type Pfn, pfn_pte, physAddr, pte_dirty,
-  pte_t, ptep_get, set_pmd, set_pte, va, _PAGE_TABLE, pte_clear,
+  pte_t, ptep_get, set_pmd, set_pte, va, _PAGE_TABLE, pte_clear, op, programState, stableStep,
 } from '../../src/machine/index.js';
 import { Runner, touched, writes } from './runner.js';
 
@@ -206,5 +206,49 @@ describe('cpu load/store and the dirty bit', () => {
     const ran = r.finish('cpu0');
     expect(ran[3]!.note).toBe('walk (via paging-structure cache): 4K entry from O[1] (P RW A D NX)');
     expect(ran[6]!.note).toBe('walk: 4K entry from N[1] (P RO A NX)');
+  });
+});
+
+describe('the paging-structure cache and the invariants that read it', () => {
+  /** cpu0 walks v (filling the cache), sets a flag, flushes its whole TLB, walks again. An
+   * invariant says: once the flag is set, the pmd's pte page is cached. */
+  function pscAfterFlush(watch: string[]) {
+    return (): Program => {
+      const m = new Machine({ cpus: 1, frames: 4, pagingStructureCache: true });
+      const PT = m.memory.allocFrame('PT', 'pte');
+      const D = m.memory.allocFrame('D', 'data');
+      const v = m.geo.addr(0, 0);
+      m.init_mm.populate(v, PT);
+      m.init_mm.mapPage(v, D, PAGE_KERNEL);
+      const cpu = m.cpu(0);
+      const idx = m.geo.pmdIndex(v);
+      const flag = m.var('flag');
+      return {
+        threads: [
+          {
+            name: 'cpu0',
+            body: function* () {
+              yield* cpu.load(v);
+              yield* op(stableStep('flag = 1', flag.writeAccesses(), () => flag.set(1)));
+              yield* op(stableStep('local TLB flush', () => cpu.tlb.flushAllAccesses(), (say) => say(`${cpu.tlb.flushAll().length} dropped`)));
+              yield* cpu.load(v);
+            },
+          },
+          ...m.actors(),
+        ],
+        invariants: [{ name: 'psc-kept', watch, check: () => (flag.get() === 1 && cpu.tlb.pscGet(idx) === undefined ? 'flag set, pmd pointer not cached' : null) }],
+        state: programState(m),
+      };
+    };
+  }
+
+  it('a full flush empties it writing only tlb:<cpu>, so reading a slot reads tlb:<cpu> too', () => {
+    // Watching the cache's slots alone would let a flush change the answer unseen.
+    expect(() => exploreProgram(pscAfterFlush([`var:flag`, 'psc:']), { strategy: 'dfs', cache: false })).toThrowError('invariant psc-kept reads tlb:0, which its watch list ("var:flag", "psc:") does not cover');
+    for (const strategy of ['dfs', 'dpor'] as const) {
+      const r = exploreProgram(pscAfterFlush(['var:flag', 'psc:', 'tlb:']), { strategy, cache: false });
+      expect(r.violation?.invariant).toBe('psc-kept');
+      expect(r.violation?.trace.at(-1)?.label).toBe('local TLB flush');
+    }
   });
 });
