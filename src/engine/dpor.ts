@@ -206,11 +206,9 @@ export class DporStrategy implements Strategy {
    */
   pin(prefix: readonly PinnedNode[]): void {
     for (const n of prefix) {
-      const enabled = [...n.enabled];
-      const pending = n.enabled.map((_, i) => n.pending[i]!);
-      const sleep = [...n.sleep];
-      const sleepFp = sleep.map((t) => pending[enabled.indexOf(t)]!);
-      this.nodes.push({ enabled, backtrack: [...n.enabled], done: n.enabled.filter((t) => t !== n.chosen), sleep, sleepFp, chosen: n.chosen, pending });
+      const pending = [...n.pending];
+      const sleepFp = n.sleep.map((t) => pending[n.enabled.indexOf(t)]!);
+      this.nodes.push({ enabled: [...n.enabled], backtrack: [...n.enabled], done: n.enabled.filter((t) => t !== n.chosen), sleep: [...n.sleep], sleepFp, chosen: n.chosen, pending });
     }
   }
 

@@ -103,13 +103,6 @@ export class Machine implements CpuHost, Stateful<MachineState> {
 
   // ---- Program.state ----
 
-  /**
-   * Everything a step can change, as data: memory (words, allocation, names, roles, WB-cache
-   * flags, stores into free frames), struct pages, each CPU (irq, instruction, cr3, IPI queue,
-   * acks, TLB and paging-structure cache), locks, variables and the fault log. Address spaces,
-   * locks and variables are made at setup, in the same order by every build, so they are saved
-   * by position. Raw copies: saving and restoring read and write nothing of the program.
-   */
   /** What thread code may change between steps unseen by the audit (Stateful.unaudited): frame
    * names and roles, notes for traces that model code sets (vmap names a page between steps).
    * Every word, cell, TLB, lock and queue reports its writes (noteWrite). */
@@ -117,6 +110,13 @@ export class Machine implements CpuHost, Stateful<MachineState> {
     return this.memory.unauditedState();
   }
 
+  /**
+   * Everything a step can change, as data: memory (words, allocation, names, roles, WB-cache
+   * flags, stores into free frames), struct pages, each CPU (irq, instruction, cr3, IPI queue,
+   * acks, TLB and paging-structure cache), locks, variables and the fault log. Address spaces,
+   * locks and variables are made at setup, in the same order by every build, so they are saved
+   * by position. Raw copies: saving and restoring read and write nothing of the program.
+   */
   save(): MachineState {
     // Each part, and the whole, is the last saved object again while unchanged (see state.ts).
     const last = this.last;
