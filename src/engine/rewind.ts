@@ -85,6 +85,10 @@ export class AssumeMark {
  * one), or, for a program whose save copies afresh, the same fingerprint. */
 export function sameState(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  // Plain data (most saves, and every model's bookkeeping) is compared as it is: no two
+  // fingerprints to hash for each thread resumed while a model's bookkeeping changes.
+  const plain = samePlain(a, b, 0);
+  if (plain !== undefined) return plain;
   try {
     const x = fingerprint(a);
     const y = fingerprint(b);
@@ -93,6 +97,48 @@ export function sameState(a: unknown, b: unknown): boolean {
     if (e instanceof Unhashable) return false;
     throw e;
   }
+}
+
+/** Primitive types the fingerprint hashes by value (a function or symbol is not data). */
+const PRIMITIVE = new Set(['number', 'string', 'boolean', 'undefined']);
+
+/** `a` and `b` are equal plain data (numbers, strings, arrays and plain objects, keys in the
+ * same order): true or false; undefined when either holds anything else (a Map, an instance of
+ * a class, a cycle deeper than the walk goes), which the fingerprint then decides. */
+function samePlain(a: unknown, b: unknown, depth: number): boolean | undefined {
+  const ta = typeof a;
+  if (ta !== typeof b) return a === null || b === null || ta === 'object' || typeof b === 'object' ? undefined : PRIMITIVE.has(ta) && PRIMITIVE.has(typeof b) ? false : undefined;
+  // As the fingerprint tells them: 0 and -0 alike (an integer), NaN by its bits.
+  if (ta === 'number') return a === b ? true : a !== a && b !== b ? undefined : false;
+  if (ta !== 'object') return PRIMITIVE.has(ta) ? a === b : undefined;
+  // One object at the same place in both is walked all the same: the fingerprint would refuse
+  // a Map or an instance inside it (and call the two states different).
+  if (a === null || b === null) return a === b;
+  if (depth > 32) return undefined;
+  const arrays = Array.isArray(a);
+  if (arrays !== Array.isArray(b)) return undefined;
+  if (arrays) {
+    const x = a as readonly unknown[];
+    const y = b as readonly unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) {
+      const r = samePlain(x[i], y[i], depth + 1);
+      if (r !== true) return r;
+    }
+    return true;
+  }
+  const pa = Object.getPrototypeOf(a) as unknown;
+  const pb = Object.getPrototypeOf(b) as unknown;
+  if ((pa !== Object.prototype && pa !== null) || pa !== pb) return undefined;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return undefined;
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] !== kb[i]) return undefined;
+    const r = samePlain((a as Record<string, unknown>)[ka[i]!], (b as Record<string, unknown>)[ka[i]!], depth + 1);
+    if (r !== true) return r;
+  }
+  return true;
 }
 
 /** A step that is plain data but for `run` (its footprint a list, no enabled condition), or
