@@ -12,6 +12,7 @@ import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { floorRows } from './floor.js';
 import { memoryRow } from './memory.js';
 import { parallelRows, workerCounts } from './parallel.js';
 import { sideBySide } from './side-by-side.js';
@@ -289,8 +290,10 @@ for (const w of workloads(current).filter((w) => only === undefined || w.kind ==
       : {}),
   });
 }
+// The models with no engine (floor.ts): in the full run, and alone with MMCHECK_BENCH_KIND=floor.
+const floor = only === undefined || only === 'floor' ? floorRows(current.models, base?.models) : [];
 const speedups = rows.map((r) => ('speedup' in r ? r.speedup : undefined)).filter((x): x is number => x !== undefined);
 const summary = speedups.length
   ? { workloads: rows.length, compared: speedups.length, minSpeedup: Math.min(...speedups), maxSpeedup: Math.max(...speedups), geomeanSpeedup: Number(Math.exp(speedups.reduce((a, s) => a + Math.log(s), 0) / speedups.length).toFixed(2)) }
   : { workloads: rows.length };
-process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-engine', node: process.version, baseline: base?.label ?? null, repetitions: REPS, minLoopMs: MIN_LOOP_MS, summary, rows }, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-engine', node: process.version, baseline: base?.label ?? null, repetitions: REPS, minLoopMs: MIN_LOOP_MS, summary, rows, ...(floor.length ? { floor } : {}) }, null, 2)}\n`);
