@@ -53,14 +53,16 @@ export class Dependence {
 
   /**
    * A footprint as location ids (`id << 1 | write`, an id minted for each location the first
-   * time it is seen) with a 32-bit summary: bit (id mod 32) for every location, and for every
-   * written one. Two footprints whose summaries do not meet (neither's writes meet the other's
-   * locations) share no written location, so most independent pairs are told apart without
-   * comparing every access with every other (a TLB flush declares two dozen slots); the events
-   * DPOR keeps compare by number, not by location name.
+   * time it is seen) with a 32-bit summary, left in `all` and `written` (no result object per
+   * event): bit (id mod 32) for every location, and for every written one. Two footprints
+   * whose summaries do not meet (neither's writes meet the other's locations) share no written
+   * location, so most independent pairs are told apart without comparing every access with
+   * every other (a TLB flush declares two dozen slots); the events DPOR keeps compare by
+   * number, not by location name. A plain array of small integers: V8 makes one faster than
+   * an Int32Array, and one is made for every new step.
    */
-  encode(f: readonly Access[]): { readonly codes: Int32Array; readonly all: number; readonly written: number } {
-    const codes = new Int32Array(f.length);
+  encode(f: readonly Access[]): number[] {
+    const codes = new Array<number>(f.length);
     let all = 0;
     let written = 0;
     for (let i = 0; i < f.length; i++) {
@@ -72,8 +74,13 @@ export class Dependence {
       if (a.write) written |= bit;
       codes[i] = (id << 1) | (a.write ? 1 : 0);
     }
-    return { codes, all, written };
+    this.all = all;
+    this.written = written;
+    return codes;
   }
+  /** The last encoded footprint's summaries (encode). */
+  all = 0;
+  written = 0;
 
   /** How many locations have an id so far (every id is below it). */
   get locations(): number {

@@ -32,7 +32,7 @@ interface Event {
   readonly tid: ThreadId;
   readonly footprint: readonly Access[];
   /** The footprint as location ids, `id << 1 | write` (Dependence.encode). */
-  readonly codes: Int32Array;
+  readonly codes: readonly number[];
   /** Bit set of the per-step invariants whose watched locations the footprint writes (computed once). */
   readonly visible: number;
   /** Footprint summaries (Dependence.summary): a quick test that two events are independent. */
@@ -135,8 +135,8 @@ export class DporStrategy implements Strategy {
       if (this.verifying) checkResumed(this.name, d, node.enabled, enabled, node.enabled.every((t, i) => sameFootprint(node.pending[i]!, exec.pendingFootprint(t))));
       return node.chosen;
     }
-    const pending: (readonly Access[])[] = [];
-    for (let i = 0; i < enabled.length; i++) pending.push(exec.pendingFootprint(enabled[i]!));
+    const pending = new Array<readonly Access[]>(enabled.length);
+    for (let i = 0; i < enabled.length; i++) pending[i] = exec.pendingFootprint(enabled[i]!);
     const sleep: ThreadId[] = [];
     const sleepFp: (readonly Access[])[] = [];
     const parent = this.nodes[d - 1];
@@ -254,7 +254,9 @@ export class DporStrategy implements Strategy {
     const clock: Clock = prev ? prev.clock.slice() : new Array<number>(n).fill(0);
     const local = (prev?.local ?? 0) + 1;
     const visible = this.dep.writesVisible(footprint);
-    const { codes, all, written } = this.dep.encode(footprint);
+    const codes = this.dep.encode(footprint);
+    const all = this.dep.all;
+    const written = this.dep.written;
     // The join of every earlier dependent event's clock, from per-location summaries.
     this.clocks.joinDependencies(clock, codes, visible);
     clock[tid] = local;
@@ -338,13 +340,15 @@ export class DporStrategy implements Strategy {
     const ei = this.events[i]!;
     // v = notdep(i).j: the events after e_i not happening after it, then j (scratch, reused:
     // a race is reversed at most steps of a contended search).
+    // Filled by index up to `nv`, never emptied: `length = 0` drops an array's storage in V8,
+    // and the pushes after it allocate it again.
     const v = this.notdep;
-    v.length = 0;
+    let nv = 0;
     for (let k = i + 1; k < this.events.length - 1; k++) {
       const e = this.events[k]!;
-      if (e.clock[ei.tid]! < ei.local) v.push(e); // not happens-after e_i
+      if (e.clock[ei.tid]! < ei.local) v[nv++] = e; // not happens-after e_i
     }
-    v.push(j);
+    v[nv++] = j;
     // Its initials (each thread's first event in v with no earlier event of v before it) that
     // can run at the prefix: only those can start the reversed sequence.
     const seen = this.seenStamp;
@@ -353,7 +357,7 @@ export class DporStrategy implements Strategy {
     let least = -1;
     let hasJ = false;
     let taken = false;
-    for (let k = 0; k < v.length; k++) {
+    for (let k = 0; k < nv; k++) {
       const e = v[k]!;
       if (seen[e.tid] === stamp) continue;
       seen[e.tid] = stamp;

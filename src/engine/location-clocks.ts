@@ -58,7 +58,7 @@ export class LocationClocks {
     marks.length = n;
   }
 
-  joinDependencies(into: Clock, codes: Int32Array, writesVisible: number): void {
+  joinDependencies(into: Clock, codes: ArrayLike<number>, writesVisible: number): void {
     for (let i = 0; i < codes.length; i++) {
       const id = codes[i]! >> 1;
       const w = this.lastWrite[id];
@@ -76,7 +76,7 @@ export class LocationClocks {
 
   /** Records the next event: its footprint as codes (`id << 1 | write`), its clock (kept, never
    * changed), the invariant groups its writes are visible to. */
-  record(codes: Int32Array, clock: Clock, writesVisible: number): void {
+  record(codes: ArrayLike<number>, clock: Clock, writesVisible: number): void {
     this.marks.push(this.undoKind.length);
     for (let i = 0; i < codes.length; i++) {
       if (codes[i]! & 1) continue;
