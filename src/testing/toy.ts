@@ -148,6 +148,23 @@ export type Op =
   | { kind: 'assertNot'; x: number; v: number }
   | { kind: 'locked'; l: number; ops: Op[] };
 
+/** The position keys of an op list at `path`: op i is at `${path}${i}`, what it nests at
+ * `${path}${i}.`, and a lock it takes is released at `${path}unlock`. Made once per list and
+ * path, not at every step. */
+interface Keys {
+  readonly at: readonly string[];
+  readonly inner: readonly string[];
+  readonly unlock: string;
+}
+const keysMade = new WeakMap<Op[], Map<string, Keys>>();
+function keysOf(ops: Op[], path: string): Keys {
+  let byPath = keysMade.get(ops);
+  if (byPath === undefined) keysMade.set(ops, (byPath = new Map()));
+  let k = byPath.get(path);
+  if (k === undefined || k.at.length !== ops.length) byPath.set(path, (k = { at: ops.map((_, i) => `${path}${i}`), inner: ops.map((_, i) => `${path}${i}.`), unlock: `${path}unlock` }));
+  return k;
+}
+
 /** A program whose threads run the given op lists; locals are folded into the final state. */
 /** `actors` threads (the last ones) need not finish: an execution may end with them blocked. */
 /** `recordInSteps`: what a thread reads goes to `seen` inside the step that reads it, not in the
@@ -160,62 +177,63 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
     const pure = more.pure === true;
     // A step of Shared's, claimed stable (pure): its functions read shared state and its constants.
     const perform = <T>(step: Step<T>): Generator<Step, T, unknown> => performStep(pure ? { ...step, stable: true } : step);
-    function* observe(step: Step<number | boolean>, me: number): Generator<Step, void, unknown> {
-      const num = (v: number | boolean): number => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
-      if (!recordInSteps) {
-        seen[me]!.push(num(yield* perform(step)));
-        return;
-      }
-      yield* perform<number | boolean>({
-        label: step.label,
-        footprint: step.footprint,
-        ...(step.enabled ? { enabled: step.enabled } : {}),
-        run: () => {
-          const v = step.run();
-          seen[me]!.push(num(v));
-          return v;
-        },
-      });
-    }
-    function* runOps(ops: Op[], me: number, path = ''): ThreadBody {
-      for (let i = 0; i < ops.length; i++) yield* at(`${path}${i}`, runOp(ops[i]!, me, `${path}${i}.`));
-    }
+    const num = (v: unknown): number => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as number));
+    /** A step whose result goes to seen[me] inside its run (recordInSteps). */
+    const recorded = (step: Step<number | boolean>, me: number): Step<number | boolean> => ({
+      label: step.label,
+      footprint: step.footprint,
+      ...(step.enabled ? { enabled: step.enabled } : {}),
+      run: () => {
+        const v = step.run();
+        seen[me]!.push(num(v));
+        return v;
+      },
+    });
+    /** A load or CAS: its result goes to seen[me], in its run when recordInSteps, else by the
+     * thread's code right after it (runOps). */
+    const observed = (step: Step<number | boolean>, me: number): Generator<Step, unknown, unknown> => perform(recordInSteps ? recorded(step, me) : step);
     // A thread keeps nothing but where it is (what it read goes to `seen`, in the state): each
-    // op starts at a position named by its place in the program.
-    function* runOp(op: Op, me: number, path: string): ThreadBody {
+    // op starts at a position named by its place in the program (keys made once per program).
+    function* runOps(ops: Op[], me: number, path = ''): ThreadBody {
+      const k = keysOf(ops, path);
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!;
+        const v = yield* at(k.at[i]!, runOp(op, me, k.inner[i]!));
+        if (!recordInSteps && (op.kind === 'load' || op.kind === 'loadIndirect' || op.kind === 'cas')) seen[me]!.push(num(v));
+      }
+    }
+    // One generator per op: the step's own for a one-step op (fewer generators to pass each
+    // result through than one wrapping it).
+    function runOp(op: Op, me: number, path: string): Generator<Step, unknown, unknown> {
       switch (op.kind) {
         case 'load':
-          yield* observe(s.load(op.x), me);
-          break;
+          return observed(s.load(op.x), me);
         case 'loadIndirect':
-          yield* observe(s.loadIndirect(op.x), me);
-          break;
+          return observed(s.loadIndirect(op.x), me);
         case 'store':
-          yield* perform(s.store(op.x, op.v));
-          break;
+          return perform(s.store(op.x, op.v));
         case 'cas':
-          yield* observe(s.cas(op.x, op.expect, op.v), me);
-          break;
+          return observed(s.cas(op.x, op.expect, op.v), me);
         case 'await':
-          yield* perform(s.await(op.x, op.v));
-          break;
+          return perform(s.await(op.x, op.v));
         case 'assume':
-          yield* perform(s.assume(op.x, op.v));
-          break;
+          return perform(s.assume(op.x, op.v));
         case 'assertNot':
-          yield* perform(s.assertNot(op.x, op.v));
-          break;
-        case 'inc': {
-          const v = yield* perform(s.load(op.x));
-          yield* perform(s.store(op.x, v + 1));
-          break;
-        }
+          return perform(s.assertNot(op.x, op.v));
+        case 'inc':
+          return inc(op.x);
         case 'locked':
-          yield* perform(s.lock(op.l, me));
-          yield* runOps(op.ops, me, path);
-          yield* at(`${path}unlock`, perform(s.unlock(op.l)));
-          break;
+          return locked(op.l, op.ops, me, path);
       }
+    }
+    function* inc(x: number): Generator<Step, void, unknown> {
+      const v = yield* perform(s.load(x));
+      yield* perform(s.store(x, v + 1));
+    }
+    function* locked(l: number, ops: Op[], me: number, path: string): Generator<Step, void, unknown> {
+      yield* perform(s.lock(l, me));
+      yield* runOps(ops, me, path);
+      yield* at(keysOf(ops, path).unlock, perform(s.unlock(l)));
     }
     const specs: ThreadSpec[] = threads.map((ops, i) => ({ name: `t${i}`, body: () => runOps(ops, i), actor: i >= threads.length - actors }));
     if (more.drainer === true) {
