@@ -47,6 +47,11 @@ interface Event {
   readonly prev?: Event;
 }
 
+/** detectRaces' marks before the first race detection sizes them (a search that ends at once,
+ * a violation in its first steps, makes none). */
+const NO_MARKS = new Int32Array(0);
+const NO_MARK_WRITES = new Uint8Array(0);
+
 export class DporStrategy implements Strategy {
   readonly name = 'dpor';
   readonly exhaustive = true;
@@ -62,8 +67,8 @@ export class DporStrategy implements Strategy {
   private verifying = false;
   /** Per location id, the race detection pass that marked it (`stamp`) and whether the event
    * there writes it. */
-  private mark = new Int32Array(64);
-  private markWrite = new Uint8Array(64);
+  private mark = NO_MARKS;
+  private markWrite = NO_MARK_WRITES;
   private stamp = 0;
   /** detectRaces' scratch clock. */
   private readonly ordered: Clock = [];
@@ -283,7 +288,7 @@ export class DporStrategy implements Strategy {
     }
     const stamp = this.stamp;
     if (this.mark.length < this.dep.locations) {
-      const size = Math.max(this.dep.locations, this.mark.length * 2);
+      const size = Math.max(this.dep.locations, this.mark.length * 2, 64);
       const mark = new Int32Array(size);
       mark.set(this.mark);
       this.mark = mark;
