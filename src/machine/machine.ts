@@ -20,6 +20,9 @@ import { sinkAt } from './tso/sinks.js';
 import type { TlbEntry } from './tlb.js';
 import { type CpuId, Geometry, type Pfn, type VirtAddr, cpuId, hex, pfn } from './types.js';
 
+/** Machine.translations of an address no CPU caches (one shared list: callers only read it). */
+const NO_TRANSLATIONS: readonly { cpu: CpuId; entry: TlbEntry }[] = [];
+
 export interface MachineOptions {
   /** Number of CPUs (≥ 1). */
   readonly cpus: number;
@@ -269,11 +272,12 @@ export class Machine implements CpuHost, Stateful<MachineState> {
   // ---- queries for invariants ----
 
   /** Every TLB entry of every CPU that translates `v`. */
-  translations(v: VirtAddr): { cpu: CpuId; entry: TlbEntry }[] {
-    // A loop, not flatMap: invariants ask this for every address after every step.
-    const out: { cpu: CpuId; entry: TlbEntry }[] = [];
-    for (const c of this.cpuList) for (const entry of c.tlb.translations(v)) out.push({ cpu: c.id, entry });
-    return out;
+  translations(v: VirtAddr): readonly { cpu: CpuId; entry: TlbEntry }[] {
+    // A loop, not flatMap, and one shared empty list for none: invariants ask this for every
+    // address after every step, and most addresses are cached nowhere.
+    let out: { cpu: CpuId; entry: TlbEntry }[] | undefined;
+    for (const c of this.cpuList) for (const entry of c.tlb.translations(v)) (out ??= []).push({ cpu: c.id, entry });
+    return out ?? NO_TRANSLATIONS;
   }
 
   // ---- state descriptions ----

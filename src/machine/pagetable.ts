@@ -39,6 +39,8 @@ export interface Lookup {
 }
 
 export class PageTable {
+  /** lookupOf's last Lookup per entry (made on first use: not every build walks). */
+  private lookups: Map<PtePtr, Lookup> | undefined;
   constructor(
     readonly name: string,
     readonly root: Pfn,
@@ -79,11 +81,25 @@ export class PageTable {
    * loads see the tables on TSO: its own buffered stores first (for invariants about what a CPU
    * has done; its footprint then includes `sb:` locations). */
   leaf(v: VirtAddr, seenBy?: Cpu): Lookup | null {
+    // walk()'s reads, in its order, without making its Walk: invariants ask after every step.
     const sb = seenBy?.sb;
-    const w = sb === undefined ? this.walk(v) : this.walkBy(v, sb);
-    if (w.kind === 'no-pmd') return null;
-    if (w.kind === 'large') return { level: '2M', kpte: w.pmdp, pte: w.pmd };
-    return pte_present(w.pte) ? { level: '4K', kpte: w.ptep, pte: w.pte } : null;
+    const pmdp = this.pmdp(v);
+    const pmd = (sb === undefined ? pmdp.get() : sbRead(sb, pmdp)) as pte_t;
+    if (!pmd_present(pmd)) return null;
+    if (pmd_large(pmd)) return this.lookupOf('2M', pmdp, pmd);
+    const ptep = this.pte_offset(pmd_pfn(pmd), v);
+    const pte = (sb === undefined ? ptep.get() : sbRead(sb, ptep)) as pte_t;
+    return pte_present(pte) ? this.lookupOf('4K', ptep, pte) : null;
+  }
+  /** The Lookup of entry `kpte` holding `pte`: the one made last for that entry while it holds
+   * the same value (a Lookup is immutable, so callers may share it; no object per call). */
+  private lookupOf(level: PgLevel, kpte: PtePtr, pte: pte_t): Lookup {
+    const made = (this.lookups ??= new Map());
+    const l = made.get(kpte);
+    if (l !== undefined && l.pte === pte && l.level === level) return l;
+    const nu: Lookup = { level, kpte, pte };
+    made.set(kpte, nu);
+    return nu;
   }
 
   // ---- setup (before exploration) ----
@@ -177,7 +193,7 @@ export class PageTable {
       const [level, pa, pte] = r.split(',');
       lookupResults.set(r, (found = { level: level as PgLevel, pa: Number(pa) as PhysAddr, pte: Number(pte) as pte_t }));
     }
-    return { level: found.level, kpte: this.mem.word(found.pa), pte: found.pte };
+    return this.lookupOf(found.level, this.mem.word(found.pa), found.pte);
   }
 }
 

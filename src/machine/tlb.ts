@@ -53,6 +53,9 @@ export interface TlbState {
 }
 
 const CACHE_TYPES: readonly CacheType[] = ['WB', 'WC', 'UC'];
+/** No entry: what translations, evict and flushAll return for nothing cached (one shared list;
+ * callers only read it). */
+const NO_ENTRIES: readonly TlbEntry[] = [];
 
 /** An entry as a string (a step result a state restore can feed back). */
 export function encodeEntry(e: TlbEntry): string {
@@ -311,17 +314,16 @@ export class Tlb implements Stateful<TlbState> {
     this.noteLookup(small, large);
     return this.small.get(small) ?? this.large.get(large);
   }
-  /** Every entry that translates `v` (0, 1 or 2). */
-  translations(v: VirtAddr): TlbEntry[] {
+  /** Every entry that translates `v` (0, 1 or 2). Most TLBs hold none of most addresses and
+   * invariants ask after every step: no translation is one shared empty list. */
+  translations(v: VirtAddr): readonly TlbEntry[] {
     const small = pageAlign(v);
     const large = this.geo.largeAlign(v);
     this.noteLookup(small, large);
-    const out: TlbEntry[] = [];
     const s = this.small.get(small);
     const l = this.large.get(large);
-    if (s) out.push(s);
-    if (l) out.push(l);
-    return out;
+    if (s === undefined) return l === undefined ? NO_ENTRIES : [l];
+    return l === undefined ? [s] : [s, l];
   }
   /** The slot of `e` (its own map and location). */
   private slot(e: TlbEntry): { map: Map<number, TlbEntry>; loc: Loc } {
@@ -370,7 +372,7 @@ export class Tlb implements Stateful<TlbState> {
     this.changed = true;
   }
   /** invlpg: drop both translations of `v` and the whole paging-structure cache. Returns them. */
-  invalidate(v: VirtAddr): TlbEntry[] {
+  invalidate(v: VirtAddr): readonly TlbEntry[] {
     const gone = this.evict(v);
     for (const i of this.psc.keys()) noteWrite(this.pscLoc(i));
     this.psc.clear();
@@ -378,7 +380,7 @@ export class Tlb implements Stateful<TlbState> {
     return gone;
   }
   /** Hardware eviction of both translations of `v` (the paging-structure cache stays). */
-  evict(v: VirtAddr): TlbEntry[] {
+  evict(v: VirtAddr): readonly TlbEntry[] {
     const gone = this.translations(v);
     noteWrite(this.loc4K(pageAlign(v)));
     noteWrite(this.loc2M(this.geo.largeAlign(v)));
@@ -389,10 +391,10 @@ export class Tlb implements Stateful<TlbState> {
   }
   /** Drop everything; returns what was cached. Writes `tlb:<cpu>` only (every lookup reads
    * it), or, when nothing is cached, only reads every slot (see flushAllAccesses). */
-  flushAll(): TlbEntry[] {
+  flushAll(): readonly TlbEntry[] {
     if (this.isEmpty()) {
       for (const loc of this.everySlot()) noteRead(loc);
-      return [];
+      return NO_ENTRIES;
     }
     noteWrite(this.allLoc);
     const gone = this.sortedEntries();

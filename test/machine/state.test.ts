@@ -106,6 +106,8 @@ const CACHES = new Set([
   // the object last fingerprinted at each part, with its hash (state-hash.ts); the names and
   // roles last handed out as the unaudited state (Machine.unaudited)
   'hashPlaces', 'lastQuiet',
+  // the Lookup last handed out per page-table entry (PageTable.leaf, immutable records)
+  'lookups',
 ]);
 
 /** Run the scenario's threads round-robin for `n` steps (skipping disabled ones). */
