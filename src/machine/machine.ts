@@ -152,9 +152,10 @@ export class Machine implements CpuHost, Stateful<MachineState> {
   }
   /** Mixes a saved state into a fingerprint, field by field (state-hash.ts). */
   hash(s: MachineState, h: StateHasher): void {
-    this.hashPlaces.hash(s, h);
+    (this.hashPlaces ??= new MachineHashPlaces()).hash(s, h);
   }
-  private readonly hashPlaces = new MachineHashPlaces();
+  /** Made on the first hash: only the state cache hashes, and a build is made per execution. */
+  private hashPlaces: MachineHashPlaces | undefined;
   restore(s: MachineState): void {
     if (s.cpus.length !== this.cpuList.length || s.locks.length !== this.locks.size || s.vars.length !== this.vars.size) {
       throw new Error(`restore: the saved machine has ${s.cpus.length} CPUs, ${s.locks.length} locks and ${s.vars.length} variables; this one ${this.cpuList.length}, ${this.locks.size} and ${this.vars.size} (locks and variables must be made at setup)`);

@@ -46,11 +46,16 @@ export function compose(parts: readonly Stateful[]): Stateful<readonly unknown[]
   let last: readonly unknown[] | undefined;
   const now = new Array<unknown>(parts.length);
   // A part that hashes itself is hashed by its own code, each saved object once at its place;
-  // the others by the generic walk, remembered at theirs.
-  const places = parts.map(() => new HashPlace());
-  const hashes = parts.map((p) => (p.hash === undefined ? undefined : (v: unknown, h: StateHasher) => p.hash!(v, h)));
-  const hash = hashes.some((f) => f !== undefined)
+  // the others by the generic walk, remembered at theirs. Places and hashers are made on the
+  // first hash: only the state cache hashes, and a build is made for every execution.
+  let hashing: { readonly places: HashPlace[]; readonly hashes: (((v: unknown, h: StateHasher) => void) | undefined)[] } | undefined;
+  const hashesItself = (p: Stateful): boolean => p.hash !== undefined;
+  const hash = parts.some(hashesItself)
     ? (saved: readonly unknown[], h: StateHasher) => {
+        const { places, hashes } = (hashing ??= {
+          places: parts.map(() => new HashPlace()),
+          hashes: parts.map((p) => (p.hash === undefined ? undefined : (v: unknown, hh: StateHasher) => p.hash!(v, hh))),
+        });
         h.num(saved.length);
         for (let i = 0; i < saved.length; i++) {
           const f = hashes[i];
@@ -64,25 +69,26 @@ export function compose(parts: readonly Stateful[]): Stateful<readonly unknown[]
   // it (model bookkeeping).
   let lastQuiet: readonly unknown[] | undefined;
   const nowQuiet = new Array<unknown>(parts.length);
-  return {
-    ...(hash ? { hash } : {}),
-    unaudited: () => {
-      for (let i = 0; i < parts.length; i++) {
-        const p = parts[i]!;
-        nowQuiet[i] = p.unaudited !== undefined ? p.unaudited() : p.save();
-      }
-      return (lastQuiet = reuseList(lastQuiet, nowQuiet));
-    },
-    save: () => {
-      for (let i = 0; i < parts.length; i++) now[i] = parts[i]!.save();
-      return (last = reuseList(last, now));
-    },
-    restore: (saved) => {
-      if (!Array.isArray(saved) || saved.length !== parts.length) throw new Error(`restore: a saved state of ${parts.length} parts was expected`);
-      for (let i = 0; i < parts.length; i++) parts[i]!.restore(saved[i]);
-      last = saved;
-    },
+  // Closures, not methods: the engine calls `unaudited` unbound.
+  const unaudited = (): readonly unknown[] => {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      nowQuiet[i] = p.unaudited !== undefined ? p.unaudited() : p.save();
+    }
+    return (lastQuiet = reuseList(lastQuiet, nowQuiet));
   };
+  const save = (): readonly unknown[] => {
+    for (let i = 0; i < parts.length; i++) now[i] = parts[i]!.save();
+    return (last = reuseList(last, now));
+  };
+  const restore = (saved: readonly unknown[]): void => {
+    if (!Array.isArray(saved) || saved.length !== parts.length) throw new Error(`restore: a saved state of ${parts.length} parts was expected`);
+    for (let i = 0; i < parts.length; i++) parts[i]!.restore(saved[i]);
+    last = saved;
+  };
+  // Two literals rather than a spread of `hash` into one: a build makes one, and the spread
+  // copied the object by a slow generic path.
+  return hash ? { hash, unaudited, save, restore } : { unaudited, save, restore };
 }
 
 /**
