@@ -38,6 +38,9 @@ import {
   mkStep,
   stableStep,
   within,
+  joinAccesses,
+  readOf,
+  writeOf,
   modelState,
   op,
   pfn_pte,
@@ -127,22 +130,59 @@ function* localFlush(cpu: Cpu, label = 'local TLB flush'): Op<void> {
  * step waits for the sender's store buffer, as the machine's own shootdowns do (the x2APIC ICR
  * write follows weak_wrmsr_fence(), arch/x86/include/asm/barrier.h; tso/README.md).
  */
-function* flushTlbAll(m: Machine, sender: Cpu, what: string): Op<void> {
-  const others = m.cpus.filter((c) => c !== sender);
-  const req: IpiRequest = { from: sender.id, flush: { kind: 'all' }, what };
+function* flushTlbAll(m: Machine, sender: Cpu, fn: string, call: string): Op<void> {
+  const t = flushAllText(m, sender, fn, call);
+  const others = sender.others;
   yield* op(
-    tso.lockedBy(sender, mkStep(`${what}: send IPIs`, others.flatMap((c) => [write(c.ipiLoc), write(sender.ackLoc(c.id))]), (say) => {
+    tso.lockedBy(sender, mkStep(t.sendLabel, t.sendFp, (say) => {
       for (const c of others) {
-        c.postIpi(req);
+        c.postIpi(t.request);
         sender.expectAck(c.id);
       }
-      say(`IPI → ${others.map((c) => c.name).join(', ')}`);
+      say(t.sent);
     })),
   );
-  yield* localFlush(sender, `${what}: local flush`);
-  yield* op(
-    tso.lockedBy(sender, stableStep(`${what}: wait for acks`, others.map((c) => read(sender.ackLoc(c.id))), (say) => say('all acks in'), () => sender.awaitingAcks.size === 0)),
-  );
+  yield* localFlush(sender, t.localLabel);
+  yield* op(tso.lockedBy(sender, stableStep(t.waitLabel, t.waitFp, sayAllAcksIn, () => sender.awaitingAcks.size === 0)));
+}
+const sayAllAcksIn = (say: (n: string) => void): void => say('all acks in');
+
+/** The labels, note, request and footprints of one flushTlbAll call (`fn: call`) by one sender
+ * among n CPUs, made once and shared by every build: a thread yields its steps again whenever
+ * its execution is brought back. The request is immutable: one object serves every post. */
+interface FlushAllText {
+  readonly sendLabel: string;
+  readonly localLabel: string;
+  readonly waitLabel: string;
+  readonly request: IpiRequest;
+  readonly sendFp: readonly Access[];
+  readonly waitFp: readonly Access[];
+  /** The send step's note: "IPI → cpu1, cpu2". */
+  readonly sent: string;
+}
+/** By kernel function, call, number of CPUs, then sender. */
+const flushAllTexts = new Map<string, Map<string, FlushAllText[][]>>();
+function flushAllText(m: Machine, sender: Cpu, fn: string, call: string): FlushAllText {
+  let byCall = flushAllTexts.get(fn);
+  if (byCall === undefined) flushAllTexts.set(fn, (byCall = new Map()));
+  let byN = byCall.get(call);
+  if (byN === undefined) byCall.set(call, (byN = []));
+  const bySender = (byN[m.cpus.length] ??= []);
+  let t = bySender[sender.id];
+  if (t === undefined) {
+    const what = `${fn}: ${call}`;
+    const others = sender.others;
+    bySender[sender.id] = t = {
+      sendLabel: `${what}: send IPIs`,
+      localLabel: `${what}: local flush`,
+      waitLabel: `${what}: wait for acks`,
+      request: { from: sender.id, flush: { kind: 'all' }, what },
+      sendFp: joinAccesses(others.flatMap((c) => [writeOf(c.ipiLoc), writeOf(sender.ackLoc(c.id))])),
+      waitFp: joinAccesses(others.map((c) => readOf(sender.ackLoc(c.id)))),
+      sent: `IPI → ${others.map((c) => c.name).join(', ')}`,
+    };
+  }
+  return t;
 }
 
 /**
@@ -340,7 +380,7 @@ function build(variant: string, params: Params): Program {
       return;
     }
     yield* localFlush(cpu, `${sfn}: __flush_tlb_all (local)`);
-    yield* flushTlbAll(m, cpu, `${sfn}: flush_tlb_all`); // the global flush still under pgd_lock, interrupts off
+    yield* flushTlbAll(m, cpu, sfn, 'flush_tlb_all'); // the global flush still under pgd_lock, interrupts off
     yield* pgdSection(cpu, `${sfn}: spin_unlock(pgd_lock)`, 'drop', () => [], () => ({ value: undefined }));
     yield* irqRestore(cpu, sfn, f);
   }
@@ -348,7 +388,7 @@ function build(variant: string, params: Params): Program {
   /** cpa_flush_range(): on_each_cpu(__cpa_flush_range), then clflush each present page if `cache`. */
   function* cpa_flush_range(cpu: Cpu, c: CpaCall, cache: boolean): Op<void> {
     const fn = 'cpa_flush_range';
-    if (flags.finalFlush) yield* flushTlbAll(m, cpu, `${fn}: on_each_cpu(__cpa_flush_range)`);
+    if (flags.finalFlush) yield* flushTlbAll(m, cpu, fn, 'on_each_cpu(__cpa_flush_range)');
     if (cache && flags.cacheFlush) {
       const l = yield* within(fn, m.init_mm.lookup_address(cpu, c.addr));
       if (l && (l.pte & _PAGE_PRESENT) !== 0) {
@@ -384,7 +424,7 @@ function build(variant: string, params: Params): Program {
       if (!doSplit) break;
       yield* split_large_page(cpu, c, l);
       // ad5ca55f6bdb: "global flush tlb after splitting big page and before doing cpa"
-      if (flags.flushAfterSplit) yield* flushTlbAll(m, cpu, `${fn}: flush_tlb_all`);
+      if (flags.flushAfterSplit) yield* flushTlbAll(m, cpu, fn, 'flush_tlb_all');
       // goto repeat
     }
     if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_unlock(cpu, cpaLock));
