@@ -72,6 +72,9 @@ import { type VmapState, mappingsAt, mappingsOf, vmapInvariants } from '../prope
 
 type Op<T> = Generator<Step, T, unknown>;
 
+/** VmapState.pinned() while nothing is pinned (one shared list: callers only read it). */
+const NONE_PINNED: readonly Pfn[] = [];
+
 /** How a variant's kernel behaves: a few flags consulted in the one model body below. */
 interface Flavour {
   /** Where xen_alloc_ptpage (and CPA) call vm_unmap_aliases(). */
@@ -189,6 +192,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   const vmap_area_lock = m.spinlock('vmap_area_lock');
   const purge_lock = m.spinlock('purge_lock');
   const pinned = new Map<Pfn, Var>([A, C, H].map((f) => [f, m.var(`pinned:${names.get(f)}`)]));
+  const pinnedFrames = [...pinned.keys()];
+  const pinnedVars = [...pinned.values()];
   const reuseGhost = m.var('ghost.reuse');
   const vuaGhost = m.var('ghost.vm_unmap_aliases');
   /** Every vunmap so far: the address and the page it mapped (ghost, for vm_unmap_aliases). */
@@ -199,7 +204,13 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     machine: m,
     kernelVas,
     tableLocs: [...new Set(kernelVas.map((v) => m.init_mm.pmdp(v).loc)), ...[DM, VM, ...(VB !== null ? [VB] : [])].map(memPrefix)],
-    pinned: () => [...pinned].filter(([, v]) => v.get() === 1).map(([f]) => f),
+    // A loop over the frames, not spread, filter and map of the map: an invariant asks after
+    // every step (and mostly nothing is pinned).
+    pinned: () => {
+      let out: Pfn[] | undefined;
+      for (let i = 0; i < pinnedVars.length; i++) if (pinnedVars[i]!.get() === 1) (out ??= []).push(pinnedFrames[i]!);
+      return out ?? NONE_PINNED;
+    },
     pinnedLocs: [...pinned.values()].map((v) => v.loc),
     reuseGhost,
     vuaGhost,

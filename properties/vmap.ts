@@ -70,6 +70,12 @@ function hasMappingAt(s: VmapState, v: VirtAddr, f: Pfn, want: (rw: boolean) => 
   return false;
 }
 
+/** hasMappingAt at any kernel address, in their order (a loop: no closure per frame). */
+function hasMapping(s: VmapState, f: Pfn, want: (rw: boolean) => boolean): boolean {
+  for (const v of s.kernelVas) if (hasMappingAt(s, v, f, want)) return true;
+  return false;
+}
+
 const writable = (rw: boolean): boolean => rw;
 
 /**
@@ -84,7 +90,7 @@ export function noStaleAliasOnPinnedPagetable(s: VmapState): Invariant {
     watch: [...s.pinnedLocs, 'tlb:', ...s.tableLocs],
     check: () => {
       for (const f of s.pinned()) {
-        if (!s.kernelVas.some((v) => hasMappingAt(s, v, f, writable))) continue;
+        if (!hasMapping(s, f, writable)) continue;
         const rw = mappingsOf(s, f, writable);
         if (rw.length > 0) return `page-table page ${s.machine.memory.frameName(f)} is pinned but still writable: ${rw.join('; ')}`;
       }
@@ -124,15 +130,23 @@ export function noAliasAfterVmUnmapAliases(s: VmapState): Invariant {
  * without its texts, reading the same locations while the types agree. */
 function hasCacheTypeAlias(s: VmapState, f: Pfn): boolean {
   const m = s.machine;
+  // The first mapping's type, then any other type is an alias (inline, not a closure: asked
+  // for every frame after every step).
   let first: string | undefined;
-  const alias = (t: string): boolean => {
-    if (first === undefined) first = t;
-    return t !== first;
-  };
   for (const v of s.kernelVas) {
     const leaf = m.init_mm.leaf(v);
-    if (leaf && pte_pfn(leaf.pte) === f && alias(pte_cachetype(leaf.pte as pte_t))) return true;
-    for (const c of m.cpuList) for (const entry of c.tlb.translations(v)) if (c.tlb.frameOf(entry, v) === f && alias(entry.cacheType)) return true;
+    if (leaf && pte_pfn(leaf.pte) === f) {
+      const t = pte_cachetype(leaf.pte as pte_t);
+      if (first === undefined) first = t;
+      else if (t !== first) return true;
+    }
+    for (const c of m.cpuList) {
+      for (const entry of c.tlb.translations(v)) {
+        if (c.tlb.frameOf(entry, v) !== f) continue;
+        if (first === undefined) first = entry.cacheType;
+        else if (entry.cacheType !== first) return true;
+      }
+    }
   }
   return false;
 }
