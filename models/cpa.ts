@@ -41,6 +41,8 @@ import {
   joinAccesses,
   readOf,
   writeOf,
+  textFor,
+  writesOf,
   modelState,
   op,
   pfn_pte,
@@ -185,6 +187,19 @@ function flushAllText(m: Machine, sender: Cpu, fn: string, call: string): FlushA
   return t;
 }
 
+/** A pgd_lock section's footprint: the lock's write, then what the section reads (`reads`,
+ * one list per call site or state). Made once per `reads` list and kept while the list lives
+ * (the engine asks for footprints at every step). */
+const pgdLockFps = new WeakMap<readonly Access[], readonly Access[]>();
+function withPgdLock(lock: readonly Access[], reads: readonly Access[]): readonly Access[] {
+  let fp = pgdLockFps.get(reads);
+  if (fp === undefined || fp[0] !== lock[0]) pgdLockFps.set(reads, (fp = joinAccesses(lock, reads)));
+  return fp;
+}
+const NO_ACCESSES: readonly Access[] = [];
+/** try_preserve_large_page's section label, by address. */
+const preserveLabels = new Map<string, string>();
+
 /**
  * The speculation the TLB application note is about: while `cpu` caches the 2M translation of
  * `v`, a prefetch or speculative access walks the tables and caches a 4K translation of `v`
@@ -270,7 +285,7 @@ function build(variant: string, params: Params): Program {
     return yield* op(
       tso.lockedBy(cpu, stableStep(
         label,
-        () => [write(pgdLock.loc), ...reads()],
+        () => withPgdLock(writesOf(pgdLock.loc), reads()),
         (say) => {
           if (mode === 'drop' && !pgdLock.held) throw new Error(`${label}: pgd_lock is not held`);
           const notes: string[] = [];
@@ -317,7 +332,7 @@ function build(variant: string, params: Params): Program {
   function* try_preserve_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<boolean> {
     const fn = 'try_preserve_large_page';
     const f = yield* irqSave(cpu, fn);
-    yield* pgdSection(cpu, `${fn}: spin_lock(pgd_lock); lookup_address(${hex(c.addr)}) == kpte?; spin_unlock(pgd_lock)`, 'take-drop', () => pmdp.readAccesses(), (say) => {
+    yield* pgdSection(cpu, textFor(preserveLabels, hex(c.addr), (a) => `${fn}: spin_lock(pgd_lock); lookup_address(${a}) == kpte?; spin_unlock(pgd_lock)`), 'take-drop', () => pmdp.readAccesses(), (say) => {
       say(stillLarge(seen).same ? `${pmdp.name} still maps 2M; 1 of ${E} small pages → do_split = 1` : `${pmdp.name} no longer maps 2M (split meanwhile) → do_split = 1`);
       return { value: undefined };
     });
@@ -348,7 +363,9 @@ function build(variant: string, params: Params): Program {
     const label = flags.recheck
       ? `${sfn}: spin_lock(pgd_lock); lookup_address(${hex(c.addr)}) == kpte?; fill ${P}[0..${E - 1}] from *kpte`
       : `${sfn}: spin_lock(pgd_lock); fill ${P}[0..${E - 1}] from the ${pmdp.name} value lookup_address() saw (no recheck)`;
-    const won = yield* pgdSection(cpu, label, 'take', () => [...(flags.recheck ? pmdp.readAccesses() : []), ...words.flatMap((w) => w.writeAccesses())], (say) => {
+    // Values fixed before the section (the pmd and the new page's words): one list for the call.
+    const fillFp = joinAccesses(flags.recheck ? pmdp.readAccesses() : [], ...words.map((w) => w.writeAccesses()));
+    const won = yield* pgdSection(cpu, label, 'take', () => fillFp, (say) => {
       if (flags.recheck) {
         const now = stillLarge(seen);
         if (!now.same) {
@@ -381,7 +398,7 @@ function build(variant: string, params: Params): Program {
     }
     yield* localFlush(cpu, `${sfn}: __flush_tlb_all (local)`);
     yield* flushTlbAll(m, cpu, sfn, 'flush_tlb_all'); // the global flush still under pgd_lock, interrupts off
-    yield* pgdSection(cpu, `${sfn}: spin_unlock(pgd_lock)`, 'drop', () => [], () => ({ value: undefined }));
+    yield* pgdSection(cpu, `${sfn}: spin_unlock(pgd_lock)`, 'drop', () => NO_ACCESSES, () => ({ value: undefined }));
     yield* irqRestore(cpu, sfn, f);
   }
 
@@ -473,7 +490,7 @@ function build(variant: string, params: Params): Program {
       // pgd_alloc() → pgd_list_add() under pgd_lock (arch/x86/mm/pgtable.c)
       // Positions: after its load the thread carries nothing but loadVia (declared state).
       const f = yield* at('pgd_alloc', irqSave(cpu, 'pgd_alloc'));
-      yield* pgdSection(cpu, `pgd_alloc: spin_lock(pgd_lock); pgd_list_add(pgd); spin_unlock(pgd_lock)`, 'take-drop', () => [write(pgdList.loc)], (say) => {
+      yield* pgdSection(cpu, `pgd_alloc: spin_lock(pgd_lock); pgd_list_add(pgd); spin_unlock(pgd_lock)`, 'take-drop', () => pgdList.writeAccesses(), (say) => {
         pgdList.set(pgdList.get() + 1);
         say('new pgd on pgd_list');
         return { value: undefined };

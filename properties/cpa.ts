@@ -157,7 +157,7 @@ export function cpaInvariants(st: CpaState): Invariant[] {
         if (!isUc(c) || !returned(c)) continue;
         const f = st.frames[c.page]!;
         const leaf = m.init_mm.leaf(c.addr);
-        const uc = (leaf && pte_cachetype(leaf.pte) !== 'WB') || m.translations(c.addr).some((t) => t.entry.cacheType !== 'WB');
+        const uc = (leaf && pte_cachetype(leaf.pte) !== 'WB') || cachedNotWB(m, c.addr);
         if (uc && m.memory.isCachedWB(f)) {
           return `${name(f)} is mapped ${leaf ? pte_cachetype(leaf.pte) : 'UC'} after ${c.fn}(${hex(c.addr)}) returned, but still has lines cached WB`;
         }
@@ -174,9 +174,8 @@ export function cpaInvariants(st: CpaState): Invariant[] {
       for (const c of st.calls) {
         if (!isRo(c) || !returned(c) || !c.contentsAtReturn) continue;
         const f = st.frames[c.page]!;
-        const now = m.memory.contents(f);
-        const i = now.findIndex((w, k) => w !== c.contentsAtReturn![k]);
-        if (i >= 0) return `${name(f)}[${i}] was written (${c.contentsAtReturn[i]} → ${now[i]}) after ${c.fn}(${hex(c.addr)}) returned on cpu${c.cpu}`;
+        const i = m.memory.firstChange(f, c.contentsAtReturn);
+        if (i >= 0) return `${name(f)}[${i}] was written (${c.contentsAtReturn[i]} → ${m.memory.contents(f)[i]}) after ${c.fn}(${hex(c.addr)}) returned on cpu${c.cpu}`;
       }
       return null;
     },
@@ -205,6 +204,14 @@ export function cpaInvariants(st: CpaState): Invariant[] {
   };
 
   return [directMapIdentity, noLostAttributeChange, noConflictingTranslations, noCacheTypeAlias, noWriteThroughReadonly, tlbAgreesAfterCpa];
+}
+
+/** Does any CPU cache a translation of `v` that is not WB? Reads every CPU's slots for `v`
+ * before it answers, as Machine.translations does (a loop: asked after every step). */
+function cachedNotWB(m: Machine, v: VirtAddr): boolean {
+  let found = false;
+  for (const cpu of m.cpus) for (const e of cpu.tlb.translations(v)) if (e.cacheType !== 'WB') found = true;
+  return found;
 }
 
 /** Does any pmd entry of init_mm point at pte page `f`? */

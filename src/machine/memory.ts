@@ -203,6 +203,14 @@ export class PhysMemory implements Stateful<MemoryState> {
     for (const loc of this.memLocs[f]!) noteRead(loc);
     return [...w];
   }
+  /** The first word of frame `f` that differs from `saved` (a copy contents() made), or -1:
+   * reads every word, as contents() does, without the copy (invariants ask after every step). */
+  firstChange(f: Pfn, saved: readonly number[]): number {
+    const w = this.frame(f);
+    for (const loc of this.memLocs[f]!) noteRead(loc);
+    for (let k = 0; k < w.length; k++) if (w[k] !== saved[k]) return k;
+    return -1;
+  }
   isAllocated(f: Pfn): boolean {
     this.frame(f);
     noteRead(this.frameLocs[f]!);
