@@ -121,6 +121,20 @@ export function* runShootdown(sender: Cpu, text: ShootdownText, targets: 'all' |
 
 /** What IPI delivery on a CPU reads while nothing is pending, by CPU (shared by every build). */
 const idleFps: (readonly Access[])[] = [];
+/** The delivery actor's step label and thread name, by CPU (made once, not per build). */
+const actorTexts: { readonly label: string; readonly name: string }[] = [];
+const FLUSH_ALL: FlushRequest = { kind: 'all' };
+
+/** Delivery footprints of one pending request (most deliveries): the idle reads, the queue,
+ * the sender's ack and the flush, shared by every build. By the flush's accesses, a list shared
+ * per CPU and geometry (so it names the CPU), then sender. */
+const oneRequestFps = new Map<readonly Access[], (readonly Access[])[]>();
+function oneRequestFp(cpu: Cpu, idle: readonly Access[], r: IpiRequest): readonly Access[] {
+  const flush = flushAccesses(cpu, r.flush);
+  let bySender = oneRequestFps.get(flush);
+  if (bySender === undefined) oneRequestFps.set(flush, (bySender = []));
+  return (bySender[r.from] ??= joinAccesses(idle, [writeOf(cpu.ipiLoc), writeOf(cpu.host.cpuList[r.from]!.ackLoc(cpu.id))], flush));
+}
 
 /** The delivery actor for `cpu`: handles every pending request at once, then acks. */
 export function ipiActor(cpu: Cpu): ThreadSpec {
@@ -128,24 +142,32 @@ export function ipiActor(cpu: Cpu): ThreadSpec {
   // What delivery reads while nothing is pending (most of the time): one list per CPU.
   const idle = (idleFps[cpu.id] ??= joinAccesses([readOf(cpu.irqLoc), readOf(cpu.insnLoc), readOf(cpu.ipiLoc)]));
   const fp = (): readonly Access[] => {
-    if (cpu.ipiPending.length === 0) return idle;
-    const acc: Access[] = [...idle, writeOf(cpu.ipiLoc)];
     const reqs = cpu.ipiPending;
+    if (reqs.length === 0) return idle;
+    if (reqs.length === 1) return oneRequestFp(cpu, idle, reqs[0]!);
+    const acc: Access[] = [...idle, writeOf(cpu.ipiLoc)];
     const full = reqs.some((r) => r.flush.kind === 'all');
     for (const r of reqs) acc.push(writeOf(cpus[r.from]!.ackLoc(cpu.id)));
-    if (full) acc.push(...flushAccesses(cpu, { kind: 'all' }));
+    if (full) acc.push(...flushAccesses(cpu, FLUSH_ALL));
     else for (const r of reqs) acc.push(...flushAccesses(cpu, r.flush));
     return acc;
   };
   const deliver = (say: (note: string) => void): void => {
-    const notes: string[] = [];
     const reqs = cpu.takeIpis();
+    if (reqs.length === 1) {
+      // The usual case, as the loop below does it without the list of notes.
+      const r = reqs[0]!;
+      const note = `${r.what} from cpu${r.from}: ${applyFlush(cpu, r.flush)}`;
+      cpus[r.from]!.acked(cpu.id);
+      return say(note);
+    }
+    const notes: string[] = [];
     // One full flush covers every request; the footprint was made the same way.
     const full = reqs.some((r) => r.flush.kind === 'all');
     let flushed = false;
     for (const r of reqs) {
       if (!full) notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, r.flush)}`);
-      else if (!flushed) notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, { kind: 'all' })}`);
+      else if (!flushed) notes.push(`${r.what} from cpu${r.from}: ${applyFlush(cpu, FLUSH_ALL)}`);
       else notes.push(`${r.what} from cpu${r.from}: covered by the full flush`);
       flushed = full;
       cpus[r.from]!.acked(cpu.id);
@@ -153,9 +175,9 @@ export function ipiActor(cpu: Cpu): ThreadSpec {
     say(notes.join('; '));
   };
   const canDeliver = (): boolean => cpu.ipiPending.length > 0 && cpu.irqEnabled && !cpu.inInsn;
-  const label = `IPI on ${cpu.name}: flush and ack`;
+  const { label, name } = (actorTexts[cpu.id] ??= { label: `IPI on ${cpu.name}: flush and ack`, name: `ipi→${cpu.name}` });
   return {
-    name: `ipi→${cpu.name}`,
+    name,
     actor: true,
     // Each delivery takes what is queued now; the handler remembers nothing between them.
     memoryless: true,
