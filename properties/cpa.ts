@@ -94,7 +94,7 @@ export function cpaInvariants(st: CpaState): Invariant[] {
   const directMapIdentity: Invariant = {
     name: 'direct-map-identity',
     description: 'every present direct-map entry maps page i to its own frame: CPA changes attributes, never the va→pfn mapping',
-    watch: [...tables],
+    watch: tables,
     check() {
       for (let i = 0; i < st.vas.length; i++) {
         const v = st.vas[i]!;
@@ -133,7 +133,7 @@ export function cpaInvariants(st: CpaState): Invariant[] {
   const noConflictingTranslations: Invariant = {
     name: 'no-conflicting-translations',
     description: 'no CPU holds a 2M and a 4K translation of one address that differ in frame or attributes (Intel TLB application note, ad5ca55f6bdb)',
-    watch: [...tlbs],
+    watch: tlbs,
     check() {
       for (const cpu of m.cpus) {
         for (const v of st.vas) {
