@@ -8,7 +8,7 @@ import type { Cpu, IrqFlags } from './cpu.js';
 import { bit_spin_lock, bit_spin_unlock } from './locks.js';
 import type { PhysMemory } from './memory.js';
 import { type Stateful, sameList } from './state.js';
-import { AtLoc, type Cell, stableStep } from './step.js';
+import { AtLoc, type Cell, stableStep, textFor } from './step.js';
 import { type Pfn, pfn as mkPfn } from './types.js';
 import { sbRead } from './tso/ops.js';
 
@@ -218,15 +218,18 @@ function headReads(p: Page): readonly Access[] {
   if (l === undefined) headReadLists.set(p.flags.loc, (l = [read(p.flags.loc), read(p.first_page.loc)]));
   return l;
 }
+/** compound_head's labels, by page label (a thread yields its steps again whenever its
+ * execution is brought back). */
+const compoundHeadLabels = new Map<string, string>();
 /** compound_head(): for a tail, its first_page (flags and first_page read in one step; on a TSO
  * CPU both forward from its buffer). */
 export const compound_head = issued(function* (cpu: Cpu | undefined, p: Page, pages: PageArray): Op<Page> {
   // The step returns the head's pfn, not the Page: a state restore feeds a thread only plain
   // results back (an object result makes the rest of the execution re-run instead).
   const sb = cpu?.sb;
-  const label = `compound_head(${p.label})`;
+  const label = textFor(compoundHeadLabels, p.label, (l) => `compound_head(${l})`);
   const head = (yield sb === undefined
-    ? stableStep(label, [read(p.flags.loc), read(p.first_page.loc)], (say): number => {
+    ? stableStep(label, headReads(p), (say): number => {
         const h = p.hasFlag(PG_tail) ? pages.get(mkPfn(p.first_page.get())) : p;
         say(`→ ${h.label}`);
         return h.pfn;
