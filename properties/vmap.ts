@@ -8,6 +8,7 @@ import {
   type Machine,
   type Pfn,
   type VirtAddr,
+  type CacheType,
   hex,
   type pte_t,
   pte_cachetype,
@@ -126,41 +127,46 @@ export function noAliasAfterVmUnmapAliases(s: VmapState): Invariant {
   };
 }
 
-/** Whether frame `f` has mappings (ptes or TLB entries) of two cache types: the check below
- * without its texts, reading the same locations while the types agree. */
-function hasCacheTypeAlias(s: VmapState, f: Pfn): boolean {
+/** A bit per cache type, so a frame's types seen fit one number. */
+const TYPE_BIT: Readonly<Record<CacheType, number>> = { WB: 1, WC: 2, UC: 4 };
+
+/** The cache types of every data frame's mappings (ptes, then each CPU's TLB entries, at every
+ * kernel address), as TYPE_BIT bits by the frame's index in `dataFrames`. One pass over the
+ * addresses: a frame has a cache-type alias when its number has two bits, whatever the order
+ * its mappings were met in (asking frame by frame read every address once per frame). */
+function cacheTypesOfFrames(s: VmapState, into: number[]): void {
   const m = s.machine;
-  // The first mapping's type, then any other type is an alias (inline, not a closure: asked
-  // for every frame after every step).
-  let first: string | undefined;
+  const frames = s.dataFrames;
+  for (let i = 0; i < frames.length; i++) into[i] = 0;
   for (const v of s.kernelVas) {
     const leaf = m.init_mm.leaf(v);
-    if (leaf && pte_pfn(leaf.pte) === f) {
-      const t = pte_cachetype(leaf.pte as pte_t);
-      if (first === undefined) first = t;
-      else if (t !== first) return true;
+    if (leaf) {
+      const i = frames.indexOf(pte_pfn(leaf.pte));
+      if (i >= 0) into[i] |= TYPE_BIT[pte_cachetype(leaf.pte as pte_t)];
     }
     for (const c of m.cpuList) {
       for (const entry of c.tlb.translations(v)) {
-        if (c.tlb.frameOf(entry, v) !== f) continue;
-        if (first === undefined) first = entry.cacheType;
-        else if (entry.cacheType !== first) return true;
+        const i = frames.indexOf(c.tlb.frameOf(entry, v));
+        if (i >= 0) into[i] |= TYPE_BIT[entry.cacheType];
       }
     }
   }
-  return false;
 }
 
 /** no-cache-type-alias: no frame has two live mappings (ptes or TLB entries) with different cache types. */
 export function noCacheTypeAlias(s: VmapState): Invariant {
+  const types: number[] = []; // cacheTypesOfFrames' answer, filled at every check
   return {
     name: 'no-cache-type-alias',
     description: 'no frame has two live mappings (ptes or TLB entries) with different cache types',
     watch: ['tlb:', ...s.tableLocs],
     check: () => {
       const m = s.machine;
-      for (const f of s.dataFrames) {
-        if (!hasCacheTypeAlias(s, f)) continue;
+      cacheTypesOfFrames(s, types);
+      for (let i = 0; i < s.dataFrames.length; i++) {
+        const bits = types[i]!;
+        if ((bits & (bits - 1)) === 0) continue; // one type, or none
+        const f = s.dataFrames[i]!;
         const seen = new Map<string, string>();
         for (const v of s.kernelVas) {
           const leaf = m.init_mm.leaf(v);
