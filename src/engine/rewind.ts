@@ -88,7 +88,12 @@ export function sameState(a: unknown, b: unknown): boolean {
   // Plain data (most saves, and every model's bookkeeping) is compared as it is: no two
   // fingerprints to hash for each thread resumed while a model's bookkeeping changes.
   const plain = samePlain(a, b, 0);
-  if (plain !== undefined) return plain;
+  return plain !== undefined ? plain : sameFingerprint(a, b);
+}
+
+/** `a` and `b` have the same fingerprint (false when either is not data). */
+export function sameFingerprint(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
   try {
     const x = fingerprint(a);
     const y = fingerprint(b);
