@@ -1,11 +1,12 @@
 // The `floor` workload kind of `npm run bench` (MMCHECK_BENCH_KIND=floor, and part of the full
 // run): what a model costs with no engine at all. Each model variant is built and run once,
 // every thread to its end (or the first failed invariant), by the plainest possible driver: the
-// lowest-numbered enabled thread steps, its footprint is evaluated and its step run, and every
-// per-step invariant is checked after it. No audit, no reduction, no saved states, no trace.
-// Both builds run the same schedule. What an engine adds to a step is its time beyond this one;
-// a search that ends within its first executions (a violation found at once) can be no faster
-// per step than this floor, whatever the engine does.
+// lowest-numbered enabled thread steps, its footprint is evaluated and its step run, and a
+// per-step invariant is checked after it when the step writes a location the invariant watches
+// (every step for one without a watch list), as the engine checks them. No audit, no reduction,
+// no saved states, no trace. Both builds run the same schedule. What an engine adds to a step
+// is its time beyond this one: a search that runs these steps (a violation found in its first
+// executions) costs at least this much, unless the engine skips more checks than its own.
 
 /** The parts of a model the floor driver uses (the same in every build so far). */
 interface FloorModel {
@@ -16,14 +17,14 @@ interface FloorModel {
 }
 
 interface FloorStep {
-  readonly footprint: unknown;
+  readonly footprint: readonly { readonly loc: string; readonly write: boolean }[] | (() => readonly { readonly loc: string; readonly write: boolean }[]);
   enabled?(): boolean;
   run(): unknown;
 }
 
 interface FloorProgram {
   readonly threads: readonly { readonly actor?: boolean; body(): Generator<FloorStep, void, unknown> }[];
-  readonly invariants: readonly { readonly atEnd?: boolean; check(): string | null }[];
+  readonly invariants: readonly { readonly atEnd?: boolean; readonly watch?: readonly string[]; check(): string | null }[];
 }
 
 export interface FloorMeasure {
@@ -42,6 +43,8 @@ export interface FloorRow {
   readonly baseline?: FloorMeasure;
   /** The baseline's µs per step over this build's (above 1: this build's model runs faster). */
   readonly stepRatio?: number;
+  /** Both builds ran as many steps (the same schedule; a model whose steps changed may not). */
+  readonly sameSteps?: boolean;
 }
 
 /** How long one measurement loops (ms); the best of REPS, the builds alternating. */
@@ -61,22 +64,41 @@ function once(make: () => FloorProgram): [number, number] {
     return { gen, step: r.done ? null : r.value, actor: t.actor === true };
   });
   const invariants = p.invariants.filter((i) => i.atEnd !== true);
+  // Which invariants a write to a location can change (by location, once per execution).
+  const seenBy = new Map<string, boolean[]>();
+  const watching = (loc: string): boolean[] => {
+    let w = seenBy.get(loc);
+    if (w === undefined) seenBy.set(loc, (w = invariants.map((i) => i.watch === undefined || i.watch.some((prefix) => loc.startsWith(prefix)))));
+    return w;
+  };
   let steps = 0;
-  while (steps < MAX_STEPS && threads.some((t) => !t.actor && t.step !== null)) {
-    const t = threads.find((x) => x.step !== null && (x.step.enabled === undefined || x.step.enabled()));
-    if (t === undefined) break;
-    const s = t.step!;
-    if (typeof s.footprint === 'function') (s.footprint as () => unknown)();
-    let result: unknown;
-    try {
-      result = s.run();
-    } catch {
-      break; // an assertion or a failed assumption ends the execution, as in a search
+  try {
+    if (invariants.some((i) => i.check() !== null)) return [steps, built * 1000];
+    while (steps < MAX_STEPS && threads.some((t) => !t.actor && t.step !== null)) {
+      const t = threads.find((x) => x.step !== null && (x.step.enabled === undefined || x.step.enabled()));
+      if (t === undefined) break;
+      const s = t.step!;
+      const footprint = typeof s.footprint === 'function' ? s.footprint() : s.footprint;
+      let result: unknown;
+      try {
+        result = s.run();
+      } catch {
+        break; // an assertion or a failed assumption ends the execution, as in a search
+      }
+      const r = t.gen.next(result);
+      t.step = r.done ? null : r.value;
+      steps++;
+      let failed = false;
+      for (let i = 0; i < invariants.length && !failed; i++) {
+        if (invariants[i]!.watch !== undefined && !footprint.some((a) => a.write && watching(a.loc)[i]!)) continue;
+        failed = invariants[i]!.check() !== null;
+      }
+      if (failed) return [steps, built * 1000];
     }
-    const r = t.gen.next(result);
-    t.step = r.done ? null : r.value;
-    steps++;
-    if (invariants.some((i) => i.check() !== null)) break;
+    // And every one at the end, as the engine checks them.
+    for (const i of invariants) if (i.check() !== null) break;
+  } catch {
+    // Thread code or an invariant threw: the execution ends there, as a search's would.
   }
   return [steps, built * 1000];
 }
@@ -107,6 +129,13 @@ const best = (a: FloorMeasure | undefined, b: FloorMeasure): FloorMeasure => (a 
 /** A row per model variant at its defaults: this build's floor and the baseline's, alternating. */
 export function floorRows(current: readonly unknown[], baseline: readonly unknown[] | undefined): FloorRow[] {
   const rows: FloorRow[] = [];
+  // Every variant of both builds first, for a while: otherwise the rows measured first run
+  // before the JIT has compiled the machine's common paths (cpa fixed, first, took twice its time).
+  const all = [current, ...(baseline ? [baseline] : [])].flatMap((models) =>
+    (models as readonly FloorModel[]).flatMap((m) => m.variants.map((v) => () => m.build(v.name, Object.fromEntries(Object.entries(m.params).map(([k, p]) => [k, p.default]))))),
+  );
+  const t0 = performance.now();
+  while (performance.now() - t0 < 4 * LOOP_MS) for (const make of all) once(make);
   for (const m of current as readonly FloorModel[]) {
     const old = (baseline as readonly FloorModel[] | undefined)?.find((x) => x.name === m.name);
     const params = (model: FloorModel) => Object.fromEntries(Object.entries(model.params).map(([k, p]) => [k, p.default]));
@@ -123,7 +152,7 @@ export function floorRows(current: readonly unknown[], baseline: readonly unknow
         workload: `${m.name}/${v.name}`,
         kind: 'floor',
         current: now!,
-        ...(before ? { baseline: before, stepRatio: Number((before.stepUs / now!.stepUs).toFixed(2)) } : {}),
+        ...(before ? { baseline: before, stepRatio: Number((before.stepUs / now!.stepUs).toFixed(2)), sameSteps: before.steps === now!.steps } : {}),
       });
     }
   }
