@@ -82,7 +82,8 @@ export class AssumeMark {
 }
 
 /** Two saved states are equal: the same object (a save of unchanged parts hands back the last
- * one), or, for a program whose save copies afresh, the same fingerprint. */
+ * one), or, for a program whose save copies afresh, the same data (compared as it is when it is
+ * plain data, else by fingerprint: the same answer). */
 export function sameState(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   // Plain data (most saves, and every model's bookkeeping) is compared as it is: no two
@@ -116,9 +117,9 @@ function samePlain(a: unknown, b: unknown, depth: number): boolean | undefined {
   // As the fingerprint tells them: 0 and -0 alike (an integer), NaN by its bits.
   if (ta === 'number') return a === b ? true : a !== a && b !== b ? undefined : false;
   if (ta !== 'object') return PRIMITIVE.has(ta) ? a === b : undefined;
-  // One object at the same place in both is walked all the same: the fingerprint would refuse
-  // a Map or an instance inside it (and call the two states different).
   if (a === null || b === null) return a === b;
+  // No shortcut for one object at the same place in both: it is walked all the same, since the
+  // fingerprint would refuse a Map or an instance inside it (and call the two states different).
   if (depth > 32) return undefined;
   const arrays = Array.isArray(a);
   if (arrays !== Array.isArray(b)) return undefined;
