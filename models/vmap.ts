@@ -211,7 +211,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       for (let i = 0; i < pinnedVars.length; i++) if (pinnedVars[i]!.get() === 1) (out ??= []).push(pinnedFrames[i]!);
       return out ?? NONE_PINNED;
     },
-    pinnedLocs: [...pinned.values()].map((v) => v.loc),
+    pinnedLocs: pinnedVars.map((v) => v.loc),
     reuseGhost,
     vuaGhost,
     dataFrames: [A, C, H],

@@ -157,7 +157,7 @@ export function cpaInvariants(st: CpaState): Invariant[] {
         if (!isUc(c) || !returned(c)) continue;
         const f = st.frames[c.page]!;
         const leaf = m.init_mm.leaf(c.addr);
-        const uc = (leaf && pte_cachetype(leaf.pte) !== 'WB') || cachedNotWB(m, c.addr);
+        const uc = (leaf && pte_cachetype(leaf.pte) !== 'WB') || m.translations(c.addr).some((t) => t.entry.cacheType !== 'WB');
         if (uc && m.memory.isCachedWB(f)) {
           return `${name(f)} is mapped ${leaf ? pte_cachetype(leaf.pte) : 'UC'} after ${c.fn}(${hex(c.addr)}) returned, but still has lines cached WB`;
         }
@@ -204,14 +204,6 @@ export function cpaInvariants(st: CpaState): Invariant[] {
   };
 
   return [directMapIdentity, noLostAttributeChange, noConflictingTranslations, noCacheTypeAlias, noWriteThroughReadonly, tlbAgreesAfterCpa];
-}
-
-/** Does any CPU cache a translation of `v` that is not WB? Reads every CPU's slots for `v`
- * before it answers, as Machine.translations does (a loop: asked after every step). */
-function cachedNotWB(m: Machine, v: VirtAddr): boolean {
-  let found = false;
-  for (const cpu of m.cpus) for (const e of cpu.tlb.translations(v)) if (e.cacheType !== 'WB') found = true;
-  return found;
 }
 
 /** Does any pmd entry of init_mm point at pte page `f`? */
