@@ -13,6 +13,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { floorRows } from './floor.js';
+import { hasValgrind, instructionRows, valgrindVersion } from './instructions.js';
 import { memoryRow } from './memory.js';
 import { parallelRows, workerCounts } from './parallel.js';
 import { sideBySide } from './side-by-side.js';
@@ -252,6 +253,18 @@ if (only === 'memory') {
 const baseRev = process.env.MMCHECK_BENCH_BASE ?? (JSON.parse(readFileSync(path.join(repo, 'bench/baseline.json'), 'utf8')) as { rev: string }).rev;
 const current = await load(repo, 'current');
 const base = baseRev === 'none' ? undefined : await load(buildBaseline(baseRev), `baseline ${baseRev}`);
+// The instructions kind counts, under valgrind, what each variant's search executes (both builds).
+if (only === 'instructions') {
+  if (!hasValgrind()) {
+    process.stderr.write('bench: the instructions kind needs valgrind (Debian: apt-get install valgrind)\n');
+    process.exit(2);
+  }
+  const rows = instructionRows(current, base);
+  const ratios = rows.map((r) => r.stepRatio).filter((x): x is number => x !== undefined);
+  const summary = ratios.length ? { compared: ratios.length, minStepRatio: Math.min(...ratios), maxStepRatio: Math.max(...ratios), geomeanStepRatio: Number(Math.exp(ratios.reduce((a, s) => a + Math.log(s), 0) / ratios.length).toFixed(2)) } : {};
+  process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-instructions', node: process.version, valgrind: valgrindVersion(), baseline: base?.label ?? null, summary, rows }, null, 2)}\n`);
+  process.exit(0);
+}
 const rows = [];
 for (const w of workloads(current).filter((w) => only === undefined || w.kind === only)) {
   process.stderr.write(`bench: ${w.name} (${w.strategy})\n`);

@@ -22,6 +22,7 @@
 import { type Access, type Program, type Step, read, write } from '../src/engine/types.js';
 import {
   type Cpu,
+  type Lock,
   Machine,
   PAGE_KERNEL,
   PAGE_SIZE,
@@ -43,6 +44,7 @@ import {
   sameList,
   tso,
   va,
+  type Var,
 } from '../src/machine/index.js';
 import { sbSlotLoc } from '../src/machine/tso/store-buffer.js';
 import { defineModel } from '../src/model.js';
@@ -52,55 +54,95 @@ type Op<T> = Generator<Step, T, unknown>;
 
 const PERCPU_PAGES = 4; // PERCPU_SIZE in pages (the RFC's default is 1 MB)
 
-function build(variant: string, p: Readonly<Record<string, number>>): Program {
-  if (variant !== 'module-mutex' && variant !== 'no-module-mutex') throw new Error(`percpu: no variant ${variant}`);
-  const useMutex = variant === 'module-mutex';
-  const ncpu = p.cpus!;
-  const nmod = p.modules!;
-  const m = new Machine({ cpus: ncpu, frames: 16 });
-  const mem = m.memory;
-  const geo = m.geo;
-  const tables = Array.from({ length: ncpu }, (_, c) => mem.allocFrame(`PC${c}`, 'pte'));
-  // __PERCPU_OFFSET_ADDRESS(c) + offset: CPU c's window is pmd[1 + c].
-  const percpuAddr = (c: number, page: number, word = 0): VirtAddr => geo.addr(1 + c, page, word);
-  const ptepOf = (c: number, page: number): PtePtr => m.init_mm.pte_offset(tables[c]!, percpuAddr(c, page));
-  for (let c = 0; c < ncpu; c++) {
-    m.init_mm.populate(percpuAddr(c, 0), tables[c]!);
-    // setup_per_cpu_areas(): percpu_boot_alloc + memcpy(__per_cpu_start) for the static section.
-    m.init_mm.mapPage(percpuAddr(c, 0), mem.allocFrame(`K${c}`, 'data'), PAGE_KERNEL);
-  }
-  // DEFINE_PER_CPU(unsigned long, percpu_allocated): kept as model variables (reading it through
-  // the TLB would add steps and change nothing).
-  const allocated = Array.from({ length: ncpu }, (_, c) => m.var(`percpu_allocated[${c}]`, percpuAddr(c, 1)));
-  const modalloc = m.var('pcpu_modalloc_next', 1); // next free page offset in the per-cpu window
-  const module_mutex = m.mutex('module_mutex');
-  const mapGhost = m.var('ghost.mapped');
-  const lowerGhost = m.var('ghost.high-water');
-  const useGhost = m.var('ghost.use');
-  const modules = Array.from({ length: nmod }, (_, i) => ({
-    name: `M${i}`,
-    init: 11 * (i + 1), // the initial value in the module's .data.percpu section
-    loaded: m.var(`loaded:M${i}`),
-    end: [] as number[],
-  }));
+const pte_pfnOf = (v: pte_t): Pfn => Math.floor(v / PAGE_SIZE) as Pfn;
 
-  const st: PercpuState = {
-    allocated,
-    sections: modules.map((x) => ({ module: x.name, loaded: x.loaded, end: x.end })),
-    useViolation: null,
-    useGhost,
-    mapGhost,
-    lowerGhost,
-    mapViolation: null,
-    lowerViolation: null,
-  };
-  let pageNo = 0;
+/** A module being loaded, with what its loader has made so far. */
+interface ModuleLoad {
+  readonly name: string;
+  /** The initial value in the module's .data.percpu section. */
+  readonly init: number;
+  readonly loaded: Var;
+  /** Per CPU, the end of the section in that CPU's window (set by percpu_modcopy). */
+  readonly end: number[];
+}
+
+/**
+ * One build: the machine, the per-cpu windows and the loaders' operations. The operations are
+ * generator methods, one closure for every build (a `function*` made per build costs V8 a new
+ * hidden class at its first call: machine/step.ts).
+ */
+class PercpuKernel {
+  readonly m: Machine;
+  readonly ncpu: number;
+  readonly useMutex: boolean;
+  private readonly tables: Pfn[];
+  /** DEFINE_PER_CPU(unsigned long, percpu_allocated): kept as model variables (reading it
+   * through the TLB would add steps and change nothing). */
+  readonly allocated: Var[];
+  /** Next free page offset in the per-cpu window. */
+  private readonly modalloc: Var;
+  private readonly module_mutex: Lock;
+  private readonly mapGhost: Var;
+  private readonly lowerGhost: Var;
+  private readonly useGhost: Var;
+  readonly modules: ModuleLoad[];
+  readonly st: PercpuState;
+  /** The next allocated page's name (P0, P1, …), set by the loaders' code between steps. */
+  pageNo = 0;
+
+  constructor(variant: string, p: Readonly<Record<string, number>>) {
+    this.useMutex = variant === 'module-mutex';
+    const ncpu = (this.ncpu = p.cpus!);
+    const nmod = p.modules!;
+    const m = (this.m = new Machine({ cpus: ncpu, frames: 16 }));
+    const mem = m.memory;
+    this.tables = Array.from({ length: ncpu }, (_, c) => mem.allocFrame(`PC${c}`, 'pte'));
+    for (let c = 0; c < ncpu; c++) {
+      m.init_mm.populate(this.percpuAddr(c, 0), this.tables[c]!);
+      // setup_per_cpu_areas(): percpu_boot_alloc + memcpy(__per_cpu_start) for the static section.
+      m.init_mm.mapPage(this.percpuAddr(c, 0), mem.allocFrame(`K${c}`, 'data'), PAGE_KERNEL);
+    }
+    this.allocated = Array.from({ length: ncpu }, (_, c) => m.var(`percpu_allocated[${c}]`, this.percpuAddr(c, 1)));
+    this.modalloc = m.var('pcpu_modalloc_next', 1);
+    this.module_mutex = m.mutex('module_mutex');
+    this.mapGhost = m.var('ghost.mapped');
+    this.lowerGhost = m.var('ghost.high-water');
+    this.useGhost = m.var('ghost.use');
+    this.modules = Array.from({ length: nmod }, (_, i) => ({
+      name: `M${i}`,
+      init: 11 * (i + 1), // the initial value in the module's .data.percpu section
+      loaded: m.var(`loaded:M${i}`),
+      end: [] as number[],
+    }));
+    this.st = {
+      allocated: this.allocated,
+      sections: this.modules.map((x) => ({ module: x.name, loaded: x.loaded, end: x.end })),
+      useViolation: null,
+      useGhost: this.useGhost,
+      mapGhost: this.mapGhost,
+      lowerGhost: this.lowerGhost,
+      mapViolation: null,
+      lowerViolation: null,
+    };
+  }
+
+  /** __PERCPU_OFFSET_ADDRESS(c) + offset: CPU c's window is pmd[1 + c]. */
+  percpuAddr(c: number, page: number, word = 0): VirtAddr {
+    return this.m.geo.addr(1 + c, page, word);
+  }
+
+  private ptepOf(c: number, page: number): PtePtr {
+    return this.m.init_mm.pte_offset(this.tables[c]!, this.percpuAddr(c, page));
+  }
 
   /** percpu_pte_alloc(): for each page, BUG() unless pte_none, __get_free_page, set_pte_at. */
-  function* percpu_alloc(cpu: Cpu, c: number, from: number, to: number): Op<boolean> {
+  *percpu_alloc(cpu: Cpu, c: number, from: number, to: number): Op<boolean> {
+    const { m, st, mapGhost } = this;
+    const mem = m.memory;
+    const geo = m.geo;
     for (let a = from; a < to; a += PAGE_SIZE) {
       const page = geo.pteIndex(va(a));
-      const ptep = ptepOf(c, page);
+      const ptep = this.ptepOf(c, page);
       // do { if (unlikely(!pte_none(*pte))) { printk("bad pte ..."); BUG(); } … }
       // `*pte` is a plain load: on TSO it forwards from the CPU's own buffer (tso.sbRead).
       const sb = cpu.sb;
@@ -123,15 +165,17 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       if (!ok) return false;
       const frame = yield* mem.alloc_page(cpu); // __get_free_page(GFP_KERNEL)
       if (frame === null) return false;
-      mem.name(frame, `P${pageNo++}`);
-      yield* set_pte_at(cpu, ptep, frame, a);
+      mem.name(frame, `P${this.pageNo++}`);
+      yield* this.set_pte_at(cpu, ptep, frame, a);
     }
     yield* cpu.flushTlbLocal(); // __flush_tlb(): local only, the entries were not present before
     return true;
   }
 
   /** set_pte_at(&init_mm, addr, pte, mk_pte(page, PAGE_KERNEL)); records an overwrite. */
-  function* set_pte_at(cpu: Cpu, ptep: PtePtr, frame: Pfn, a: number): Op<void> {
+  private *set_pte_at(cpu: Cpu, ptep: PtePtr, frame: Pfn, a: number): Op<void> {
+    const { m, st, mapGhost } = this;
+    const mem = m.memory;
     const v = mk_pte(frame, PAGE_KERNEL);
     const name = (f: Pfn) => mem.frameName(f);
     const sb = cpu.sb;
@@ -171,11 +215,10 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       }),
     );
   }
-  const pte_pfnOf = (v: pte_t): Pfn => Math.floor(v / PAGE_SIZE) as Pfn;
-
   /** per_cpu(percpu_allocated, c) = PAGE_ALIGN(needed_address): a plain store. */
-  function* setAllocated(c: number, to: number): Op<void> {
-    const hw = allocated[c]!;
+  private *setAllocated(c: number, to: number): Op<void> {
+    const { st, lowerGhost } = this;
+    const hw = this.allocated[c]!;
     const fp = () => (hw.get() > to ? [write(hw.loc), write(lowerGhost.loc)] : [write(hw.loc)]);
     yield* op(
       mkStep(`per_cpu(percpu_allocated, ${c}) := ${hex(to)}`, fp, (say) => {
@@ -191,9 +234,10 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   }
 
   /** sys_init_module(): load_module (percpu_modalloc + percpu_modcopy) under module_mutex, then mod->init(). */
-  function* insmod(i: number): Op<void> {
+  *insmod(i: number): Op<void> {
+    const { m, st, ncpu, useMutex, module_mutex, modalloc, useGhost } = this;
     const cpu = m.cpu(i % ncpu);
-    const mod = modules[i]!;
+    const mod = this.modules[i]!;
     if (useMutex) yield* mutex_lock(cpu, module_mutex);
     // percpu_modalloc(size = 1 page): take the next free offset (read, then write).
     const off = yield* op(mkStep(`percpu_modalloc(${mod.name}): read next offset`, [read(modalloc.loc)], (say) => {
@@ -206,20 +250,20 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     }));
     // percpu_modcopy(pcpudst, src, size): for each possible cpu …
     for (let c = 0; c < ncpu; c++) {
-      const needed = percpuAddr(c, off + 1); // pcpudst + __PERCPU_OFFSET_ADDRESS(c) + size
+      const needed = this.percpuAddr(c, off + 1); // pcpudst + __PERCPU_OFFSET_ADDRESS(c) + size
       mod.end[c] = needed;
       // percpu_module_update(): allocated = per_cpu(percpu_allocated, cpu)
-      const hw = allocated[c]!;
+      const hw = this.allocated[c]!;
       const have = yield* op(mkStep(`percpu_module_update(${mod.name}, cpu${c}): read percpu_allocated`, [read(hw.loc)], (say) => {
         say(`${hex(hw.get())}, needed ${hex(needed)}`);
         return hw.get();
       }));
       if (have < needed) {
-        if (!(yield* percpu_alloc(cpu, c, have, needed))) return; // BUG(): this insmod dies
-        yield* setAllocated(c, needed);
+        if (!(yield* this.percpu_alloc(cpu, c, have, needed))) return; // BUG(): this insmod dies
+        yield* this.setAllocated(c, needed);
       }
       // memcpy((pcpudst) + __PERCPU_OFFSET_ADDRESS(c), src, size): the variable's initial value.
-      yield* cpu.store(percpuAddr(c, off), mod.init);
+      yield* cpu.store(this.percpuAddr(c, off), mod.init);
     }
     yield* op(mkStep(`load_module(${mod.name}) done`, [write(mod.loaded.loc)], (say) => {
       mod.loaded.set(1);
@@ -228,7 +272,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     if (useMutex) yield* mutex_unlock(cpu, module_mutex);
     // mod->init(): uses per_cpu(var, c) on every CPU.
     for (let c = 0; c < ncpu; c++) {
-      const a = percpuAddr(c, off);
+      const a = this.percpuAddr(c, off);
       const r = yield* cpu.load(a);
       const bad = !r.ok ? `faults (${r.why})` : r.value !== mod.init ? `reads ${r.value}, not its initial value ${mod.init}` : null;
       if (bad && !st.useViolation) {
@@ -241,25 +285,30 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       }
     }
   }
+}
 
+function build(variant: string, p: Readonly<Record<string, number>>): Program {
+  if (variant !== 'module-mutex' && variant !== 'no-module-mutex') throw new Error(`percpu: no variant ${variant}`);
+  const k = new PercpuKernel(variant, p);
+  const { m, st, modules, ncpu } = k;
   return {
-    threads: [...modules.map((x, i) => ({ name: `cpu${i % ncpu}/${x.name}`, body: () => insmod(i) })), ...m.actors()],
+    threads: [...modules.map((x, i) => ({ name: `cpu${i % ncpu}/${x.name}`, body: () => k.insmod(i) })), ...m.actors()],
     invariants: percpuInvariants(st),
     // Besides the machine: the violation messages (set by steps), each module's section ends and
     // the page-name counter (set by the loaders' code between steps).
     state: programState(
       m,
       modelState(
-        () => ({ use: st.useViolation, map: st.mapViolation, lower: st.lowerViolation, ends: modules.map((x) => x.end.slice()), pageNo }),
+        () => ({ use: st.useViolation, map: st.mapViolation, lower: st.lowerViolation, ends: modules.map((x) => x.end.slice()), pageNo: k.pageNo }),
         (x) => {
           st.useViolation = x.use;
           st.mapViolation = x.map;
           st.lowerViolation = x.lower;
           modules.forEach((mod, i) => refill(mod.end, x.ends[i]!));
-          pageNo = x.pageNo;
+          k.pageNo = x.pageNo;
         },
         (x) =>
-          x.use === st.useViolation && x.map === st.mapViolation && x.lower === st.lowerViolation && x.pageNo === pageNo &&
+          x.use === st.useViolation && x.map === st.mapViolation && x.lower === st.lowerViolation && x.pageNo === k.pageNo &&
           modules.every((mod, i) => sameList(x.ends[i], mod.end)),
       ),
     ),

@@ -11,7 +11,7 @@ import { type Access, type Step, type ThreadSpec } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
 import { serialisedOp } from './tso/store-buffer.js';
 import type { PageTable } from './pagetable.js';
-import { joinAccesses, readOf, writeOf, stableStep } from './step.js';
+import { forever, joinAccesses, readOf, writeOf, stableStep } from './step.js';
 import type { TlbEntry } from './tlb.js';
 import type { CpuId, VirtAddr } from './types.js';
 
@@ -181,8 +181,6 @@ export function ipiActor(cpu: Cpu): ThreadSpec {
     actor: true,
     // Each delivery takes what is queued now; the handler remembers nothing between them.
     memoryless: true,
-    body: function* () {
-      for (;;) yield stableStep(label, fp, deliver, canDeliver);
-    },
+    body: () => forever(() => stableStep(label, fp, deliver, canDeliver)),
   };
 }

@@ -7,7 +7,7 @@
 // stayed disabled would never be executed, so its races would never be seen).
 import { type Access, type Step, type ThreadSpec, write } from '../engine/types.js';
 import type { Cpu } from './cpu.js';
-import { stableStep } from './step.js';
+import { stableStep, times } from './step.js';
 import { type VirtAddr, hex } from './types.js';
 import { applyWalk, planWalk } from './walk.js';
 
@@ -51,9 +51,7 @@ function fillActor(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
   return {
     name: `spec-fill:${cpu.name}:${hex(v)}`,
     actor: true,
-    body: function* () {
-      for (let i = 0; i < budget; i++) yield step();
-    },
+    body: () => times(budget, step),
   };
 }
 
@@ -68,8 +66,6 @@ function evictActor(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
   return {
     name: `spec-evict:${cpu.name}:${hex(v)}`,
     actor: true,
-    body: function* () {
-      for (let i = 0; i < budget; i++) yield step();
-    },
+    body: () => times(budget, step),
   };
 }

@@ -148,6 +148,23 @@ export function op<T>(s: Step<T>): Generator<Step, T, unknown> {
   return perform(s);
 }
 
+// Generator functions made per build (a `function*` inside a model's build, a thread literal
+// `body: function* () {…}`) cost V8 a new hidden class and prototype the first time each one is
+// called, 2–4 µs, and that class, kept in old space, holds the closure and with it the whole
+// build through young-generation collections (starting a build's threads was 20–40 µs against
+// 5 µs for the build). Thread bodies and operations are therefore shared generators: methods of
+// a module-level class, or these.
+
+/** `step()`'s steps forever (an actor that repeats one step: IPI delivery, a store-buffer drain). */
+export function* forever(step: () => Step): Generator<Step, void, unknown> {
+  for (;;) yield step();
+}
+
+/** `step()`'s steps, `n` times. */
+export function* times(n: number, step: () => Step): Generator<Step, void, unknown> {
+  for (let i = 0; i < n; i++) yield step();
+}
+
 /**
  * One shared word with a name: a model variable, a struct page field, or a word of physical
  * memory. `get`/`set` are plain accessors for setup code and invariants (not Steps); operations

@@ -165,21 +165,31 @@ function keysOf(ops: Op[], path: string): Keys {
   return k;
 }
 
-/** A program whose threads run the given op lists; locals are folded into the final state. */
-/** `actors` threads (the last ones) need not finish: an execution may end with them blocked. */
-/** `recordInSteps`: what a thread reads goes to `seen` inside the step that reads it, not in the
- * thread's code between steps (a model whose thread code writes no bookkeeping). */
-export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invariants: (s: Shared) => Invariant[] = () => [], actors = 0, recordInSteps = false, more: ToyOptions = {}): () => Program {
-  return () => {
-    const s = new Shared(nVars, nLocks, more.stable === true);
-    const seen: number[][] = threads.map(() => []);
-    /** Reads `step`'s result into seen[me] (in its run when recordInSteps, else in the code). */
-    const pure = more.pure === true;
-    // A step of Shared's, claimed stable (pure): its functions read shared state and its constants.
-    const perform = <T>(step: Step<T>): Generator<Step, T, unknown> => performStep(pure ? { ...step, stable: true } : step);
-    const num = (v: unknown): number => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as number));
-    /** A step whose result goes to seen[me] inside its run (recordInSteps). */
-    const recorded = (step: Step<number | boolean>, me: number): Step<number | boolean> => ({
+/**
+ * One build's threads: what they share and see, and their operations as generator methods (one
+ * closure for every build: a `function*` made per build costs V8 a new hidden class at its first
+ * call, see machine/step.ts). A thread keeps nothing but where it is (what it read goes to
+ * `seen`, in the state): each op starts at a position named by its place in the program (keys
+ * made once per program).
+ */
+class ToyThreads {
+  constructor(
+    readonly s: Shared,
+    readonly seen: number[][],
+    /** What a thread reads goes to `seen` inside the step that reads it (toyProgram). */
+    private readonly recordInSteps: boolean,
+    /** Shared's steps are claimed stable (pure): their functions read shared state and constants. */
+    private readonly pure: boolean,
+  ) {}
+
+  perform<T>(step: Step<T>): Generator<Step, T, unknown> {
+    return performStep(this.pure ? { ...step, stable: true } : step);
+  }
+
+  /** A step whose result goes to seen[me] inside its run (recordInSteps). */
+  private recorded(step: Step<number | boolean>, me: number): Step<number | boolean> {
+    const seen = this.seen;
+    return {
       label: step.label,
       footprint: step.footprint,
       ...(step.enabled ? { enabled: step.enabled } : {}),
@@ -188,67 +198,84 @@ export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invar
         seen[me]!.push(num(v));
         return v;
       },
-    });
-    /** A load or CAS: its result goes to seen[me], in its run when recordInSteps, else by the
-     * thread's code right after it (runOps). */
-    const observed = (step: Step<number | boolean>, me: number): Generator<Step, unknown, unknown> => perform(recordInSteps ? recorded(step, me) : step);
-    // A thread keeps nothing but where it is (what it read goes to `seen`, in the state): each
-    // op starts at a position named by its place in the program (keys made once per program).
-    function* runOps(ops: Op[], me: number, path = ''): ThreadBody {
-      const k = keysOf(ops, path);
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i]!;
-        const v = yield* at(k.at[i]!, runOp(op, me, k.inner[i]!));
-        if (!recordInSteps && (op.kind === 'load' || op.kind === 'loadIndirect' || op.kind === 'cas')) seen[me]!.push(num(v));
-      }
+    };
+  }
+
+  /** A load or CAS: its result goes to seen[me], in its run when recordInSteps, else by the
+   * thread's code right after it (runOps). */
+  private observed(step: Step<number | boolean>, me: number): Generator<Step, unknown, unknown> {
+    return this.perform(this.recordInSteps ? this.recorded(step, me) : step);
+  }
+
+  *runOps(ops: Op[], me: number, path = ''): ThreadBody {
+    const k = keysOf(ops, path);
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      const v = yield* at(k.at[i]!, this.runOp(op, me, k.inner[i]!));
+      if (!this.recordInSteps && (op.kind === 'load' || op.kind === 'loadIndirect' || op.kind === 'cas')) this.seen[me]!.push(num(v));
     }
-    // One generator per op: the step's own for a one-step op (fewer generators to pass each
-    // result through than one wrapping it).
-    function runOp(op: Op, me: number, path: string): Generator<Step, unknown, unknown> {
-      switch (op.kind) {
-        case 'load':
-          return observed(s.load(op.x), me);
-        case 'loadIndirect':
-          return observed(s.loadIndirect(op.x), me);
-        case 'store':
-          return perform(s.store(op.x, op.v));
-        case 'cas':
-          return observed(s.cas(op.x, op.expect, op.v), me);
-        case 'await':
-          return perform(s.await(op.x, op.v));
-        case 'assume':
-          return perform(s.assume(op.x, op.v));
-        case 'assertNot':
-          return perform(s.assertNot(op.x, op.v));
-        case 'inc':
-          return inc(op.x);
-        case 'locked':
-          return locked(op.l, op.ops, me, path);
-      }
+  }
+
+  // One generator per op: the step's own for a one-step op (fewer generators to pass each
+  // result through than one wrapping it).
+  private runOp(op: Op, me: number, path: string): Generator<Step, unknown, unknown> {
+    const s = this.s;
+    switch (op.kind) {
+      case 'load':
+        return this.observed(s.load(op.x), me);
+      case 'loadIndirect':
+        return this.observed(s.loadIndirect(op.x), me);
+      case 'store':
+        return this.perform(s.store(op.x, op.v));
+      case 'cas':
+        return this.observed(s.cas(op.x, op.expect, op.v), me);
+      case 'await':
+        return this.perform(s.await(op.x, op.v));
+      case 'assume':
+        return this.perform(s.assume(op.x, op.v));
+      case 'assertNot':
+        return this.perform(s.assertNot(op.x, op.v));
+      case 'inc':
+        return this.inc(op.x);
+      case 'locked':
+        return this.locked(op.l, op.ops, me, path);
     }
-    function* inc(x: number): Generator<Step, void, unknown> {
-      const v = yield* perform(s.load(x));
-      yield* perform(s.store(x, v + 1));
+  }
+
+  private *inc(x: number): Generator<Step, void, unknown> {
+    const v = yield* this.perform(this.s.load(x));
+    yield* this.perform(this.s.store(x, v + 1));
+  }
+
+  private *locked(l: number, ops: Op[], me: number, path: string): Generator<Step, void, unknown> {
+    yield* this.perform(this.s.lock(l, me));
+    yield* this.runOps(ops, me, path);
+    yield* at(keysOf(ops, path).unlock, this.perform(this.s.unlock(l)));
+  }
+
+  /** The drainer actor: drains both buffers of variable 0, for ever. */
+  *drainer(): ThreadBody {
+    for (;;) {
+      yield this.s.drain(0, 'a');
+      yield this.s.drain(0, 'b');
     }
-    function* locked(l: number, ops: Op[], me: number, path: string): Generator<Step, void, unknown> {
-      yield* perform(s.lock(l, me));
-      yield* runOps(ops, me, path);
-      yield* at(keysOf(ops, path).unlock, perform(s.unlock(l)));
-    }
-    const specs: ThreadSpec[] = threads.map((ops, i) => ({ name: `t${i}`, body: () => runOps(ops, i), actor: i >= threads.length - actors }));
-    if (more.drainer === true) {
-      specs.push({
-        name: 'drainer',
-        actor: true,
-        memoryless: true,
-        body: function* () {
-          for (;;) {
-            yield s.drain(0, 'a');
-            yield s.drain(0, 'b');
-          }
-        },
-      });
-    }
+  }
+}
+
+const num = (v: unknown): number => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as number));
+
+/** A program whose threads run the given op lists; locals are folded into the final state. */
+/** `actors` threads (the last ones) need not finish: an execution may end with them blocked. */
+/** `recordInSteps`: what a thread reads goes to `seen` inside the step that reads it, not in the
+ * thread's code between steps (a model whose thread code writes no bookkeeping). */
+export function toyProgram(threads: Op[][], nVars: number, nLocks: number, invariants: (s: Shared) => Invariant[] = () => [], actors = 0, recordInSteps = false, more: ToyOptions = {}): () => Program {
+  return () => {
+    const s = new Shared(nVars, nLocks, more.stable === true);
+    const seen: number[][] = threads.map(() => []);
+    const pure = more.pure === true;
+    const k = new ToyThreads(s, seen, recordInSteps, pure);
+    const specs: ThreadSpec[] = threads.map((ops, i) => ({ name: `t${i}`, body: () => k.runOps(ops, i), actor: i >= threads.length - actors }));
+    if (more.drainer === true) specs.push({ name: 'drainer', actor: true, memoryless: true, body: () => k.drainer() });
     // A save of unchanged state is the last saved object again, as the machine's is (state.ts).
     let last: { shared: ReturnType<Shared['save']>; seen: number[][] } | undefined;
     let lastSeen: number[][] | undefined;

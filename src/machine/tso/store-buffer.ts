@@ -29,7 +29,7 @@
 import { noteRead, noteWrite } from '../../engine/audit.js';
 import type { Access, Loc, Step, ThreadBody, ThreadSpec } from '../../engine/types.js';
 import { type Stateful, reuseList } from '../state.js';
-import { joinAccesses, readOf, readsOf, rmwOf, writeOf, stableStep } from '../step.js';
+import { forever, joinAccesses, readOf, readsOf, rmwOf, writeOf, stableStep } from '../step.js';
 
 /** The memory model of a machine: sequentially consistent, or x86-TSO with store buffers. */
 export type MemoryModel = 'sc' | 'tso';
@@ -257,9 +257,7 @@ export class StoreBuffer implements Stateful<readonly SbEntry[]> {
       actor: true,
       // Each drain takes the oldest entry now; the actor remembers nothing between drains.
       memoryless: true,
-      body: function* (): ThreadBody {
-        for (;;) yield stableStep(label, fp, run, enabled);
-      },
+      body: (): ThreadBody => forever(() => stableStep(label, fp, run, enabled)),
     };
   }
 }
