@@ -65,86 +65,126 @@ const MMF_NEED_FLUSH = 0;
 const AD = M._PAGE_ACCESSED | M._PAGE_DIRTY;
 const adText = (bits: number): string => [bits & M._PAGE_ACCESSED ? 'A' : '', bits & M._PAGE_DIRTY ? 'D' : ''].filter(Boolean).join('|') || 'nothing';
 
-function build(variant: string, params: Params): Program {
-  const f = FLAVORS[variant];
-  if (!f) throw new Error(`ptmigrate: no variant ${variant}`);
-  const writers = params.cpus!;
-  const npages = params.pages!;
-  const stores = params.stores!;
-  // No fault log: nothing here reads it (a store's result says it faulted), and as history it
-  // would tell apart states that differ only in which faults came before.
-  const m = new M.Machine({ cpus: writers + 2, frames: 4 + npages, ptesPerTable: Math.max(npages, 1), pagingStructureCache: params.psc === 1, faultLog: false });
-  const mem = m.memory;
-  const geo = m.geo;
-  const mm = m.newMm('mm');
-  const O = mem.allocFrame('O', 'pte');
-  const pmdp = mm.populate(geo.addr(0), O);
-  const pages: DataPage[] = [];
-  for (let i = 0; i < npages; i++) {
-    const name = `D${i}`;
-    const frame = mem.allocFrame(name, 'data');
-    const v = geo.addr(0, i);
-    mm.mapPage(v, frame, M.PAGE_SHARED);
-    pages.push({ name, va: v, frame, backing: m.var(`backing:${name}`, 0), reclaim: m.var(`reclaim:${name}`, 0) });
-  }
-  for (let c = 0; c < writers; c++) {
-    m.setMm(c, mm);
-    // The writer ran before: its TLB holds D=0 entries (and the pmd → O pointer) filled from O.
-    if (params.warm === 1) for (const p of pages) applyWalk(m.cpu(c).walkContext, planWalk(m.cpu(c).walkContext, p.va), 'setup');
-  }
-  const migrator = m.cpu(writers);
-  const kswapd = m.cpu(writers + 1);
-  const ptl = m.spinlock('ptl');
+const rmw = (c: M.Cell): Access[] => [...c.readAccesses(), ...c.writeAccesses()];
+
+/** One build's machine and the kernel code its threads run. The operations are generator
+ * methods of this module-level class, not `function*` closures made in build(): V8 gives each
+ * fresh generator closure a new map and prototype on its first call (µs each, and the map pins
+ * the build through young-generation GCs), which every execution's build would pay again. */
+class PtMigrateKernel {
+  readonly writers: number;
+  readonly npages: number;
+  readonly stores: number;
+  readonly m: M.Machine;
+  readonly mem: M.PhysMemory;
+  readonly geo: M.Geometry;
+  readonly mm: M.PageTable;
+  readonly O: M.Pfn;
+  readonly pmdp: M.PtePtr;
+  readonly pages: DataPage[] = [];
+  readonly migrator: M.Cpu;
+  readonly kswapd: M.Cpu;
+  readonly ptl: M.Lock;
   /** N->migrated_page (0 = NULL; frame 0 is init_mm's pgd, never a pte page). */
-  const migratedPage = m.var('N->migrated_page', 0);
-  const mmFlags = m.var('mm->flags', 0);
+  readonly migratedPage: M.Var;
+  readonly mmFlags: M.Var;
+  readonly state: PtmigrateState;
+  /** The pages kswapd scans. */
+  readonly scanned: DataPage[];
+
+  constructor(readonly f: Flavor, params: Params) {
+    const writers = (this.writers = params.cpus!);
+    const npages = (this.npages = params.pages!);
+    this.stores = params.stores!;
+    // No fault log: nothing here reads it (a store's result says it faulted), and as history it
+    // would tell apart states that differ only in which faults came before.
+    const m = (this.m = new M.Machine({ cpus: writers + 2, frames: 4 + npages, ptesPerTable: Math.max(npages, 1), pagingStructureCache: params.psc === 1, faultLog: false }));
+    const mem = (this.mem = m.memory);
+    const geo = (this.geo = m.geo);
+    const mm = (this.mm = m.newMm('mm'));
+    const O = (this.O = mem.allocFrame('O', 'pte'));
+    this.pmdp = mm.populate(geo.addr(0), O);
+    const pages = this.pages;
+    for (let i = 0; i < npages; i++) {
+      const name = `D${i}`;
+      const frame = mem.allocFrame(name, 'data');
+      const v = geo.addr(0, i);
+      mm.mapPage(v, frame, M.PAGE_SHARED);
+      pages.push({ name, va: v, frame, backing: m.var(`backing:${name}`, 0), reclaim: m.var(`reclaim:${name}`, 0) });
+    }
+    for (let c = 0; c < writers; c++) {
+      m.setMm(c, mm);
+      // The writer ran before: its TLB holds D=0 entries (and the pmd → O pointer) filled from O.
+      if (params.warm === 1) for (const p of pages) applyWalk(m.cpu(c).walkContext, planWalk(m.cpu(c).walkContext, p.va), 'setup');
+    }
+    this.migrator = m.cpu(writers);
+    this.kswapd = m.cpu(writers + 1);
+    this.ptl = m.spinlock('ptl');
+    this.migratedPage = m.var('N->migrated_page', 0);
+    this.mmFlags = m.var('mm->flags', 0);
+    this.state = {
+      machine: m,
+      O,
+      pages,
+      drops: [],
+      livePte: (p) => {
+        const w = mm.walk(p.va);
+        return w.kind === 'table' ? w.ptep : null;
+      },
+    };
+    // kswapd scans the last `reclaim` pages (the others are checked at the end: a dirty page must
+    // still look dirty to a later scan).
+    this.scanned = pages.slice(Math.max(0, npages - params.reclaim!));
+  }
+
   // N, the migrator's new pte page: the frame it allocates and names "N" (null before). Found by
   // its name, which the allocation's step gives it, so no thread code keeps it between steps.
-  const newPage = (): M.Pfn | null => mem.frameNamed('N');
-  const state: PtmigrateState = {
-    machine: m,
-    O,
-    pages,
-    drops: [],
-    livePte: (p) => {
-      const w = mm.walk(p.va);
-      return w.kind === 'table' ? w.ptep : null;
-    },
-  };
-  const show = (v: number): string => M.describePte(v, (x) => mem.frameName(x));
-  const entry = (table: M.Pfn, i: number): M.PtePtr => mem.word(M.physAddr(table, i));
-  const rmw = (c: M.Cell): Access[] => [...c.readAccesses(), ...c.writeAccesses()];
+  newPage(): M.Pfn | null {
+    return this.mem.frameNamed('N');
+  }
+
+  show(v: number): string {
+    const { mem } = this;
+    return M.describePte(v, (x) => mem.frameName(x));
+  }
+
+  entry(table: M.Pfn, i: number): M.PtePtr {
+    return this.mem.word(M.physAddr(table, i));
+  }
 
   /** One step of a plain copy loop: `set_pte(dest_pte + i, src_pte[i])` (migrate_pmd_entry),
    * issued by the migrator. On TSO the load of O[i] forwards from its own buffer (SDM vol. 3A
    * §8.2.3.5) and the store into N[i] enters the buffer (§8.2.3.2) — one step: the store enters
    * a buffer no other CPU reads, so issuing it with the load changes nothing another CPU sees.
    * N is reachable only once the pmd_populate behind the copies drains (stores drain in order). */
-  function* copyPte(i: number, to: M.Pfn): Op<void> {
-    const from = entry(O, i);
-    const dst = entry(to, i);
+  *copyPte(i: number, to: M.Pfn): Op<void> {
+    const { O, migrator } = this;
+    const from = this.entry(O, i);
+    const dst = this.entry(to, i);
     const sb = migrator.sb;
     if (sb !== undefined) {
       const load = sb.loadAccesses(from.readAccesses(), from.loc);
       yield* M.op(M.stableStep(`copy ${from.name} → ${dst.name}`, () => sb.storeAccesses(load, dst.loc), (say) => {
         const v = M.tso.sbRead(sb, from);
         sb.push(dst.loc, v);
-        say(`${dst.name} := ${show(v)} buffered`);
+        say(`${dst.name} := ${this.show(v)} buffered`);
       }));
       return;
     }
     yield* M.op(M.stableStep(`copy ${from.name} → ${dst.name}`, [...from.readAccesses(), ...dst.writeAccesses()], (say) => {
       const v = from.get();
       dst.set(v, `copy ${dst.name}`);
-      say(`${dst.name} := ${show(v)}`);
+      say(`${dst.name} := ${this.show(v)}`);
     }));
   }
 
   /** arch_copy_cpu_bits_pte(old, new) on `cpu`: exchange-clear A|D in O[i], then OR them into
    * N[i] (both locked: on TSO each waits for the CPU's store buffer, tso.lockedBy). */
-  function* harvest(cpu: M.Cpu, i: number, why: string): Op<void> {
-    const o = entry(O, i);
-    const n = entry(newPage()!, i);
+  *harvest(cpu: M.Cpu, i: number, why: string): Op<void> {
+    const { f, O } = this;
+    const show = (v: number): string => this.show(v);
+    const o = this.entry(O, i);
+    const n = this.entry(this.newPage()!, i);
     const bits = yield* M.op(M.tso.lockedBy(cpu, M.stableStep(`${why}: harvest A|D of ${o.name} (xchg-clear)`, rmw(o), (say) => {
       const old = o.get() as M.pte_t;
       o.set(M.pte_clear_flags(old, AD), `harvest ${o.name}`);
@@ -173,7 +213,8 @@ function build(variant: string, params: Params): Program {
     yield* M.set_pte(cpu, n, M.pte_set_flags(cur, bits), `${why}: merge ${adText(bits)} by plain set_pte`);
   }
 
-  function* setMigratedPage(v: number): Op<void> {
+  *setMigratedPage(v: number): Op<void> {
+    const { migratedPage } = this;
     yield* M.op(M.stableStep(`N->migrated_page = ${v ? 'O' : 'NULL'}`, migratedPage.writeAccesses(), (say) => {
       migratedPage.set(v);
       say(v ? 'N is in limbo: O may still be used by stale TLB entries' : 'limbo over');
@@ -181,7 +222,8 @@ function build(variant: string, params: Params): Program {
   }
 
   /** maybe_reload_tlb_mm(mm) (the patch's MMF_NEED_FLUSH helpers). */
-  function* maybeReloadTlbMm(cpu: M.Cpu, who: string): Op<void> {
+  *maybeReloadTlbMm(cpu: M.Cpu, who: string): Op<void> {
+    const { f, mm, mmFlags } = this;
     if (f.flagClear === 'before-flush') {
       // As posted: `if (test_and_clear_bit(MMF_NEED_FLUSH, &mm->flags)) flush_tlb_mm(mm);`
       const was = yield* M.op(M.tso.lockedBy(cpu, M.stableStep(`${who}: test_and_clear_bit(MMF_NEED_FLUSH)`, rmw(mmFlags), (say) => {
@@ -207,7 +249,8 @@ function build(variant: string, params: Params): Program {
   }
 
   /** The migrator: migrate_page_tables_mm for one pte page. */
-  function* migrate(): Op<void> {
+  *migrate(): Op<void> {
+    const { f, mem, geo, mm, O, pmdp, migrator, ptl, mmFlags } = this;
     const n = yield* mem.alloc_page(migrator, 'N', 'pte');
     if (n === null) throw new Error('ptmigrate: out of frames');
     yield* M.spin_lock(migrator, ptl, 'migrate');
@@ -217,15 +260,15 @@ function build(variant: string, params: Params): Program {
       // lock (khugepaged holds mmap_lock and the anon_vma lock for the same effect).
       yield* M.pte_xchg(migrator, pmdp, M.__pte(0));
       yield* migrator.flush_tlb_mm(mm);
-      for (let i = 0; i < geo.ptesPerTable; i++) yield* copyPte(i, n);
+      for (let i = 0; i < geo.ptesPerTable; i++) yield* this.copyPte(i, n);
       yield* M.pmd_populate(migrator, pmdp, n);
       yield* M.spin_unlock(migrator, ptl);
       yield* mem.free_page(migrator, O);
       return;
     }
     // migrate_pmd_entry: plain copy loop, record the limbo, pmd_populate, maybe_need_flush_mm.
-    for (let i = 0; i < geo.ptesPerTable; i++) yield* copyPte(i, n);
-    if (f.limbo) yield* setMigratedPage(O);
+    for (let i = 0; i < geo.ptesPerTable; i++) yield* this.copyPte(i, n);
+    if (f.limbo) yield* this.setMigratedPage(O);
     yield* M.pmd_populate(migrator, pmdp, n);
     if (f.limbo) {
       yield* M.op(M.tso.lockedBy(migrator, M.stableStep('maybe_need_flush_mm: set_bit(MMF_NEED_FLUSH)', rmw(mmFlags), (say) => {
@@ -236,7 +279,7 @@ function build(variant: string, params: Params): Program {
     yield* M.spin_unlock(migrator, ptl);
     if (f.freeBeforeFlush) yield* mem.free_page(migrator, O);
     // migrate_page_tables_mm: maybe_reload_tlb_mm(mm) (synchronize_rcu() is not modelled).
-    if (f.limbo) yield* maybeReloadTlbMm(migrator, 'migrate');
+    if (f.limbo) yield* this.maybeReloadTlbMm(migrator, 'migrate');
     else yield* migrator.flush_tlb_mm(mm);
     if (f.harvest !== 'none') {
       // update_new_page_and_free: `for (i = 0; i < PTRS_PER_PTE; i++) arch_copy_cpu_bits_pte(old, new);`
@@ -246,16 +289,18 @@ function build(variant: string, params: Params): Program {
       yield* at('migrate: harvest', M.spin_lock(migrator, ptl, 'migrate'));
       for (let i = 0; i < geo.ptesPerTable; i++) {
         const stuck = f.harvest === 'entry0-only';
-        yield* at(`migrate: harvest ${i}`, harvest(migrator, stuck ? 0 : i, `update_new_page_and_free i=${i}${stuck && i > 0 ? ' (old/new not advanced)' : ''}`));
+        yield* at(`migrate: harvest ${i}`, this.harvest(migrator, stuck ? 0 : i, `update_new_page_and_free i=${i}${stuck && i > 0 ? ' (old/new not advanced)' : ''}`));
       }
-      yield* at('migrate: limbo over', setMigratedPage(0));
+      yield* at('migrate: limbo over', this.setMigratedPage(0));
       yield* M.spin_unlock(migrator, ptl);
     }
     if (!f.freeBeforeFlush) yield* at('migrate: free O', mem.free_page(migrator, O));
   }
 
   /** try_to_unmap_one + shrink_page_list for one page. */
-  function* reclaim(p: DataPage): Op<void> {
+  *reclaim(p: DataPage): Op<void> {
+    const { f, mem, geo, mm, pmdp, kswapd, ptl, migratedPage, state } = this;
+    const show = (v: number): string => this.show(v);
     const i = geo.pteIndex(p.va);
     yield* M.spin_lock(kswapd, ptl, 'kswapd');
     // page_check_address (+ _delimbo_pte): find the live pte page under the lock.
@@ -268,7 +313,7 @@ function build(variant: string, params: Params): Program {
         return -1;
       }
       const table = M.pte_pfn(pmd);
-      const limbo = f.readersDelimbo && migratedPage.get() !== 0 && table === newPage();
+      const limbo = f.readersDelimbo && migratedPage.get() !== 0 && table === this.newPage();
       say(`pmd → ${mem.frameName(table)}${limbo ? ' (in limbo: migrated from O)' : ''}`);
       return table * 2 + (limbo ? 1 : 0);
     }));
@@ -278,12 +323,12 @@ function build(variant: string, params: Params): Program {
       return;
     }
     if (found.limbo) {
-      yield* maybeReloadTlbMm(kswapd, '_delimbo_pte');
+      yield* this.maybeReloadTlbMm(kswapd, '_delimbo_pte');
       // kswapd carries only the page and the table it found, whether it flushed or not.
-      yield* at(`reclaim ${p.name} in ${found.table}: harvest`, harvest(kswapd, i, '_delimbo_pte'));
+      yield* at(`reclaim ${p.name} in ${found.table}: harvest`, this.harvest(kswapd, i, '_delimbo_pte'));
     }
     // ptep_clear_flush: xchg the live pte with 0, then flush the page on every CPU.
-    const ptep = entry(found.table, i);
+    const ptep = this.entry(found.table, i);
     const pteval = yield* at(`reclaim ${p.name} in ${found.table}: clear`, M.ptep_get_and_clear(kswapd, ptep));
     if (M.pte_none(pteval)) {
       yield* M.spin_unlock(kswapd, ptl); // not mapped here: nothing to reclaim
@@ -310,8 +355,15 @@ function build(variant: string, params: Params): Program {
     }));
   }
 
+  /** kswapd: reclaims the scanned pages in order. */
+  *kswapdScan(): Op<void> {
+    // kswapd carries nothing from one page to the next: each reclaim starts at a position.
+    for (const p of this.scanned) yield* at(`reclaim ${p.name}`, this.reclaim(p));
+  }
+
   /** A writer CPU; a fault is handled under the lock (waiting with interrupts on). */
-  function* writer(c: number): Op<void> {
+  *writer(c: number): Op<void> {
+    const { m, mm, ptl, pages, stores, npages } = this;
     const cpu = m.cpu(c);
     for (let s = 0; s < stores; s++) {
       for (const p of pages) {
@@ -342,15 +394,17 @@ function build(variant: string, params: Params): Program {
       }
     }
   }
+}
 
+function build(variant: string, params: Params): Program {
+  const f = FLAVORS[variant];
+  if (!f) throw new Error(`ptmigrate: no variant ${variant}`);
+  const k = new PtMigrateKernel(f, params);
+  const { m, writers, state } = k;
   const threads: ThreadSpec[] = [];
-  for (let c = 0; c < writers; c++) threads.push({ name: `cpu${c}`, body: () => writer(c) });
-  threads.push({ name: `cpu${writers} migrate`, body: migrate });
-  // kswapd scans the last `reclaim` pages (the others are checked at the end: a dirty page must
-  // still look dirty to a later scan).
-  const scanned = pages.slice(Math.max(0, npages - params.reclaim!));
-  // kswapd carries nothing from one page to the next: each reclaim starts at a position.
-  threads.push({ name: `cpu${writers + 1} kswapd`, body: function* () { for (const p of scanned) yield* at(`reclaim ${p.name}`, reclaim(p)); } });
+  for (let c = 0; c < writers; c++) threads.push({ name: `cpu${c}`, body: () => k.writer(c) });
+  threads.push({ name: `cpu${writers} migrate`, body: () => k.migrate() });
+  threads.push({ name: `cpu${writers + 1} kswapd`, body: () => k.kswapdScan() });
   threads.push(...m.actors());
   return {
     threads,
