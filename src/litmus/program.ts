@@ -5,7 +5,7 @@
 // (src/machine/tso). A thread ends by waiting for its buffer to drain, so a final state is memory
 // once every store has reached it, as herd7's final states are.
 import type { Program, ThreadBody } from '../engine/types.js';
-import { type Cell, Machine, type MemoryModel, physAddr, tso } from '../machine/index.js';
+import { type Cell, type Cpu, Machine, type MemoryModel, physAddr, tso } from '../machine/index.js';
 import type { CondLoc, Instr, LitmusTest, Operand, Prop, Reg } from './ast.js';
 
 /** The locations of a test in order of first mention: init, then threads, then the condition. */
@@ -63,6 +63,53 @@ export const condLocName = (l: CondLoc): string => (l.k === 'reg' ? `${l.thread}
 
 const WORDS = 4;
 
+// A thread's code and an instruction are module-level generators, not closures made per build:
+// V8 makes a new hidden class at the first call of every generator-function closure
+// (machine/step.ts).
+
+/** Thread `cpu`'s instructions, with registers `r`, then its store buffer drained. */
+function* litmusThread(cpu: Cpu, code: readonly Instr[], cells: ReadonlyMap<string, Cell>, r: Map<Reg, number>): ThreadBody {
+  for (const i of code) yield* runInstr(cpu, cells, r, i);
+  yield* tso.drained(cpu);
+}
+
+function* runInstr(cpu: Cpu, cells: ReadonlyMap<string, Cell>, r: Map<Reg, number>, i: Instr): ThreadBody {
+  const val = (o: Operand): number => (o.k === 'imm' ? o.v : o.k === 'reg' ? r.get(o.r)! : NaN);
+  switch (i.op) {
+    case 'mov':
+      if (i.src.k === 'mem' && i.dst.k === 'reg') r.set(i.dst.r, yield* tso.load(cpu, cells.get(i.src.loc)!));
+      else if (i.dst.k === 'mem') yield* tso.store(cpu, cells.get(i.dst.loc)!, val(i.src));
+      else if (i.dst.k === 'reg') r.set(i.dst.r, val(i.src));
+      return;
+    case 'mfence':
+      return yield* tso.mfence(cpu);
+    case 'nofence':
+      return;
+    case 'xchg':
+      r.set(i.reg, yield* tso.xchg(cpu, cells.get(i.loc)!, r.get(i.reg)!));
+      return;
+    case 'xadd':
+      r.set(i.reg, yield* tso.xadd(cpu, cells.get(i.loc)!, r.get(i.reg)!));
+      return;
+    case 'cmpxchg':
+      // rax ends as the old value: equal to it on success, loaded from memory on failure.
+      r.set('rax', yield* tso.cmpxchg(cpu, cells.get(i.loc)!, r.get('rax')!, r.get(i.reg)!));
+      return;
+    case 'rmw': {
+      const c = cells.get(i.loc)!;
+      const n = i.src === undefined ? 1 : val(i.src);
+      const f = (o: number): number => ALU[i.what](o, n);
+      if (i.locked) {
+        yield* tso.locked(cpu, `${cpu.name}: lock ${i.what} ${c.name}`, c, (o) => ({ value: f(o), result: undefined }));
+        return;
+      }
+      // Without lock a read-modify-write is a load and a later store (SDM §8.1.2.2).
+      yield* tso.store(cpu, c, f(yield* tso.load(cpu, c)));
+      return;
+    }
+  }
+}
+
 /** `make()` for the engine: a fresh machine and threads per execution. */
 export function litmusProgram(t: LitmusTest, memoryModel: MemoryModel): () => Program {
   const locs = locationsOf(t);
@@ -83,49 +130,7 @@ export function litmusProgram(t: LitmusTest, memoryModel: MemoryModel): () => Pr
     const regs = t.threads.map((_, k) => initial(k));
     const threads = t.threads.map((code, k) => ({
       name: `P${k}`,
-      body: function* (): ThreadBody {
-        const cpu = m.cpu(k);
-        const r = (regs[k] = initial(k));
-        const val = (o: Operand): number => (o.k === 'imm' ? o.v : o.k === 'reg' ? r.get(o.r)! : NaN);
-        for (const i of code) yield* run(i);
-        yield* tso.drained(cpu);
-
-        function* run(i: Instr): ThreadBody {
-          switch (i.op) {
-            case 'mov':
-              if (i.src.k === 'mem' && i.dst.k === 'reg') r.set(i.dst.r, yield* tso.load(cpu, cells.get(i.src.loc)!));
-              else if (i.dst.k === 'mem') yield* tso.store(cpu, cells.get(i.dst.loc)!, val(i.src));
-              else if (i.dst.k === 'reg') r.set(i.dst.r, val(i.src));
-              return;
-            case 'mfence':
-              return yield* tso.mfence(cpu);
-            case 'nofence':
-              return;
-            case 'xchg':
-              r.set(i.reg, yield* tso.xchg(cpu, cells.get(i.loc)!, r.get(i.reg)!));
-              return;
-            case 'xadd':
-              r.set(i.reg, yield* tso.xadd(cpu, cells.get(i.loc)!, r.get(i.reg)!));
-              return;
-            case 'cmpxchg':
-              // rax ends as the old value: equal to it on success, loaded from memory on failure.
-              r.set('rax', yield* tso.cmpxchg(cpu, cells.get(i.loc)!, r.get('rax')!, r.get(i.reg)!));
-              return;
-            case 'rmw': {
-              const c = cells.get(i.loc)!;
-              const n = i.src === undefined ? 1 : val(i.src);
-              const f = (o: number): number => ALU[i.what](o, n);
-              if (i.locked) {
-                yield* tso.locked(cpu, `${cpu.name}: lock ${i.what} ${c.name}`, c, (o) => ({ value: f(o), result: undefined }));
-                return;
-              }
-              // Without lock a read-modify-write is a load and a later store (SDM §8.1.2.2).
-              yield* tso.store(cpu, c, f(yield* tso.load(cpu, c)));
-              return;
-            }
-          }
-        }
-      },
+      body: (): ThreadBody => litmusThread(m.cpu(k), code, cells, (regs[k] = initial(k))),
     }));
     return {
       threads: [...threads, ...m.actors()],
