@@ -30,13 +30,14 @@
 //   (fc1e0d980037, v6.5) — variant `vb-full-block-skipped`. The model's other variants walk
 //   every block (as the fixed kernel does); cpu0 never dirties a whole block, so free_vmap_block()
 //   is not modelled.
-import { type Program, type Step, read, write } from '../src/engine/types.js';
+import { type Access, type Program, type Step, read, write } from '../src/engine/types.js';
 import { shootdown } from '../src/machine/ipi.js';
 import {
   type Cpu,
   type Lock,
   Machine,
   PAGE_KERNEL,
+  type PhysMemory,
   type Pfn,
   type PtePtr,
   type Var,
@@ -138,94 +139,149 @@ interface Slot {
   frame: Pfn | null;
 }
 
-function build(variant: string, p: Readonly<Record<string, number>>): Program {
-  const fl = FLAVOURS[variant];
-  if (!fl) throw new Error(`vmap: no variant ${variant}`);
-  const vmRam = fl.vmRam === true || p.vmRam === 1;
-  const m = new Machine({ cpus: 2, frames: vmRam ? 7 : 6 });
-  const mem = m.memory;
-  const DM = mem.allocFrame('DM', 'pte');
-  const VM = mem.allocFrame('VM', 'pte');
-  const A = mem.allocFrame('A', 'data');
-  const C = mem.allocFrame('C', 'data');
-  const VB = vmRam ? mem.allocFrame('VB', 'pte') : null; // pte page of the vmap_block range
-  const H = pfn(vmRam ? 6 : 5); // the lowest frame left free: get_zeroed_page's pick while A is in use
-  const names = new Map<Pfn, string>([[A, 'A'], [C, 'C'], [H, 'H']]);
-  mem.name(H, 'H');
-  const VMALLOC_START = m.geo.addr(1, 0);
-  m.init_mm.populate(va(0), DM);
-  m.init_mm.populate(VMALLOC_START, VM);
-  // The direct map (lowmem): __va(A) = 0x0, __va(C) = 0x1000. H has none: it is highmem.
-  const lowmem = new Map<Pfn, VirtAddr>([[A, m.geo.addr(0, 0)], [C, m.geo.addr(0, 1)]]);
-  const directPte = new Map<Pfn, PtePtr>();
-  for (const [f, v] of lowmem) directPte.set(f, m.init_mm.mapPage(v, f, PAGE_KERNEL));
-
-  const slots: Slot[] = Array.from({ length: p.slots! }, (_, i) => {
-    const addr = m.geo.addr(1, i);
-    return { addr, ptep: m.init_mm.pte_offset(VM, addr), state: m.var(`vmap_area@${hex(addr)}`, FREE), frame: null };
-  });
-  // cpu0's vmap_block (vm_map_ram): new_vmap_block() creates it on first use.
-  let vb: VmapBlock | null = null;
-  if (VB !== null) {
-    const base = m.geo.addr(2, 0);
-    m.init_mm.populate(base, VB);
-    const pages = Array.from({ length: VB_PAGES }, (_, i) => {
-      const addr = m.geo.addr(2, i);
-      return { addr, ptep: m.init_mm.pte_offset(VB, addr) };
-    });
-    const n = `vb@${hex(base)}`;
-    vb = {
-      addr: base,
-      pages,
-      list: m.var(`${n}.list`, VB_NONE),
-      alloc_map: m.var(`${n}.alloc_map`),
-      dirty_map: m.var(`${n}.dirty_map`),
-      lock: m.spinlock(`${n}.lock`),
-      vbqLock: m.spinlock('vmap_block_queue@cpu0.lock'),
-      frames: pages.map(() => null),
-    };
-  }
+/**
+ * The kernel of one build: what build() sets up (the machine, its frames and page tables, the
+ * vmap_areas, locks and ghosts), with mm/vmalloc.c's operations and the two threads as generator
+ * methods. Methods, not function*s nested in build(): V8 makes a new map and prototype the first
+ * time each fresh generator closure runs (µs per closure, and the map pins the build through
+ * scavenges), so nested ones cost that at every execution; a method is one closure per process.
+ */
+class VmapKernel {
+  readonly m: Machine;
+  readonly mem: PhysMemory;
+  readonly A: Pfn;
+  readonly C: Pfn;
+  /** Each data frame's name, for the frame cpu1 allocates. */
+  readonly names: Map<Pfn, string>;
+  /** The direct-map pte of each lowmem frame. */
+  readonly directPte: Map<Pfn, PtePtr>;
+  readonly slots: Slot[];
+  /** cpu0's vmap_block (vm_map_ram), null unless `vmRam`. */
+  readonly vb: VmapBlock | null;
   /** The pte behind every vmalloc address the model maps (vmap_area slots and vmap_block pages). */
-  const ptepOf = new Map<VirtAddr, PtePtr>([...slots.map((s): [VirtAddr, PtePtr] => [s.addr, s.ptep]), ...(vb ? vb.pages.map((x): [VirtAddr, PtePtr] => [x.addr, x.ptep]) : [])]);
-  const vmap_lazy_nr = m.var('vmap_lazy_nr');
-  const lazyMax = p.lazyMax!; // lazy_max_pages()
-  const vmap_area_lock = m.spinlock('vmap_area_lock');
-  const purge_lock = m.spinlock('purge_lock');
-  const pinned = new Map<Pfn, Var>([A, C, H].map((f) => [f, m.var(`pinned:${names.get(f)}`)]));
-  const pinnedFrames = [...pinned.keys()];
-  const pinnedVars = [...pinned.values()];
-  const reuseGhost = m.var('ghost.reuse');
-  const vuaGhost = m.var('ghost.vm_unmap_aliases');
+  readonly ptepOf: Map<VirtAddr, PtePtr>;
+  readonly vmap_lazy_nr: Var;
+  readonly lazyMax: number;
+  readonly vmap_area_lock: Lock;
+  readonly purge_lock: Lock;
+  readonly pinned: Map<Pfn, Var>;
+  readonly reuseGhost: Var;
+  readonly vuaGhost: Var;
   /** Every vunmap so far: the address and the page it mapped (ghost, for vm_unmap_aliases). */
-  const vunmapped: { addr: VirtAddr; frame: Pfn }[] = [];
+  readonly vunmapped: { addr: VirtAddr; frame: Pfn }[];
+  readonly st: VmapState;
+  readonly fname: (f: Pfn) => string;
+  readonly tlbReads: (v: VirtAddr) => Access[];
+  readonly holders: (v: VirtAddr) => string[];
 
-  const kernelVas = [...lowmem.values(), ...slots.map((s) => s.addr), ...(vb ? vb.pages.map((x) => x.addr) : [])];
-  const st: VmapState = {
-    machine: m,
-    kernelVas,
-    tableLocs: [...new Set(kernelVas.map((v) => m.init_mm.pmdp(v).loc)), ...[DM, VM, ...(VB !== null ? [VB] : [])].map(memPrefix)],
-    // A loop over the frames, not spread, filter and map of the map: an invariant asks after
-    // every step (and mostly nothing is pinned).
-    pinned: () => {
-      let out: Pfn[] | undefined;
-      for (let i = 0; i < pinnedVars.length; i++) if (pinnedVars[i]!.get() === 1) (out ??= []).push(pinnedFrames[i]!);
-      return out ?? NONE_PINNED;
-    },
-    pinnedLocs: pinnedVars.map((v) => v.loc),
-    reuseGhost,
-    vuaGhost,
-    dataFrames: [A, C, H],
-    reuseViolation: null,
-    vuaViolation: null,
-  };
-  const fname = (f: Pfn) => mem.frameName(f);
-  const tlbReads = (v: VirtAddr) => m.cpus.flatMap((c) => c.tlb.lookupAccesses(v));
-  const holders = (v: VirtAddr) =>
-    m.translations(v).map(({ cpu, entry }) => `cpu${cpu} TLB ${hex(v)}→${fname(entry.pfn)} ${entry.rw ? 'RW' : 'RO'}`);
+  constructor(readonly fl: Flavour, readonly p: Readonly<Record<string, number>>) {
+    const vmRam = fl.vmRam === true || p.vmRam === 1;
+    const m = new Machine({ cpus: 2, frames: vmRam ? 7 : 6 });
+    const mem = m.memory;
+    const DM = mem.allocFrame('DM', 'pte');
+    const VM = mem.allocFrame('VM', 'pte');
+    const A = mem.allocFrame('A', 'data');
+    const C = mem.allocFrame('C', 'data');
+    const VB = vmRam ? mem.allocFrame('VB', 'pte') : null; // pte page of the vmap_block range
+    const H = pfn(vmRam ? 6 : 5); // the lowest frame left free: get_zeroed_page's pick while A is in use
+    const names = new Map<Pfn, string>([[A, 'A'], [C, 'C'], [H, 'H']]);
+    mem.name(H, 'H');
+    const VMALLOC_START = m.geo.addr(1, 0);
+    m.init_mm.populate(va(0), DM);
+    m.init_mm.populate(VMALLOC_START, VM);
+    // The direct map (lowmem): __va(A) = 0x0, __va(C) = 0x1000. H has none: it is highmem.
+    const lowmem = new Map<Pfn, VirtAddr>([[A, m.geo.addr(0, 0)], [C, m.geo.addr(0, 1)]]);
+    const directPte = new Map<Pfn, PtePtr>();
+    for (const [f, v] of lowmem) directPte.set(f, m.init_mm.mapPage(v, f, PAGE_KERNEL));
+
+    const slots: Slot[] = Array.from({ length: p.slots! }, (_, i) => {
+      const addr = m.geo.addr(1, i);
+      return { addr, ptep: m.init_mm.pte_offset(VM, addr), state: m.var(`vmap_area@${hex(addr)}`, FREE), frame: null };
+    });
+    // cpu0's vmap_block (vm_map_ram): new_vmap_block() creates it on first use.
+    let vb: VmapBlock | null = null;
+    if (VB !== null) {
+      const base = m.geo.addr(2, 0);
+      m.init_mm.populate(base, VB);
+      const pages = Array.from({ length: VB_PAGES }, (_, i) => {
+        const addr = m.geo.addr(2, i);
+        return { addr, ptep: m.init_mm.pte_offset(VB, addr) };
+      });
+      const n = `vb@${hex(base)}`;
+      vb = {
+        addr: base,
+        pages,
+        list: m.var(`${n}.list`, VB_NONE),
+        alloc_map: m.var(`${n}.alloc_map`),
+        dirty_map: m.var(`${n}.dirty_map`),
+        lock: m.spinlock(`${n}.lock`),
+        vbqLock: m.spinlock('vmap_block_queue@cpu0.lock'),
+        frames: pages.map(() => null),
+      };
+    }
+    const ptepOf = new Map<VirtAddr, PtePtr>([...slots.map((s): [VirtAddr, PtePtr] => [s.addr, s.ptep]), ...(vb ? vb.pages.map((x): [VirtAddr, PtePtr] => [x.addr, x.ptep]) : [])]);
+    const vmap_lazy_nr = m.var('vmap_lazy_nr');
+    const lazyMax = p.lazyMax!; // lazy_max_pages()
+    const vmap_area_lock = m.spinlock('vmap_area_lock');
+    const purge_lock = m.spinlock('purge_lock');
+    const pinned = new Map<Pfn, Var>([A, C, H].map((f) => [f, m.var(`pinned:${names.get(f)}`)]));
+    const pinnedFrames = [...pinned.keys()];
+    const pinnedVars = [...pinned.values()];
+    const reuseGhost = m.var('ghost.reuse');
+    const vuaGhost = m.var('ghost.vm_unmap_aliases');
+    const vunmapped: { addr: VirtAddr; frame: Pfn }[] = [];
+
+    const kernelVas = [...lowmem.values(), ...slots.map((s) => s.addr), ...(vb ? vb.pages.map((x) => x.addr) : [])];
+    const st: VmapState = {
+      machine: m,
+      kernelVas,
+      tableLocs: [...new Set(kernelVas.map((v) => m.init_mm.pmdp(v).loc)), ...[DM, VM, ...(VB !== null ? [VB] : [])].map(memPrefix)],
+      // A loop over the frames, not spread, filter and map of the map: an invariant asks after
+      // every step (and mostly nothing is pinned).
+      pinned: () => {
+        let out: Pfn[] | undefined;
+        for (let i = 0; i < pinnedVars.length; i++) if (pinnedVars[i]!.get() === 1) (out ??= []).push(pinnedFrames[i]!);
+        return out ?? NONE_PINNED;
+      },
+      pinnedLocs: pinnedVars.map((v) => v.loc),
+      reuseGhost,
+      vuaGhost,
+      dataFrames: [A, C, H],
+      reuseViolation: null,
+      vuaViolation: null,
+    };
+    const fname = (f: Pfn) => mem.frameName(f);
+    const tlbReads = (v: VirtAddr) => m.cpus.flatMap((c) => c.tlb.lookupAccesses(v));
+    const holders = (v: VirtAddr) =>
+      m.translations(v).map(({ cpu, entry }) => `cpu${cpu} TLB ${hex(v)}→${fname(entry.pfn)} ${entry.rw ? 'RW' : 'RO'}`);
+
+    this.m = m;
+    this.mem = mem;
+    this.A = A;
+    this.C = C;
+    this.names = names;
+    this.directPte = directPte;
+    this.slots = slots;
+    this.vb = vb;
+    this.ptepOf = ptepOf;
+    this.vmap_lazy_nr = vmap_lazy_nr;
+    this.lazyMax = lazyMax;
+    this.vmap_area_lock = vmap_area_lock;
+    this.purge_lock = purge_lock;
+    this.pinned = pinned;
+    this.reuseGhost = reuseGhost;
+    this.vuaGhost = vuaGhost;
+    this.vunmapped = vunmapped;
+    this.st = st;
+    this.fname = fname;
+    this.tlbReads = tlbReads;
+    this.holders = holders;
+  }
 
   /** Read an entry on `cpu` before changing it (the kernel's `*pte` ahead of the update: its own
    * step; on TSO it forwards from the CPU's store buffer). */
-  function* readPte(cpu: Cpu, ptep: PtePtr, label: string): Op<pte_t> {
+  *readPte(cpu: Cpu, ptep: PtePtr, label: string): Op<pte_t> {
+    const { fname } = this;
     if (cpu.sb !== undefined) return yield* op(tso.forwardedLoad(cpu.sb, label, ptep, (v) => ({ result: v as pte_t, note: `${ptep.name} = ${describePte(v, fname)}` })));
     return yield* op(mkStep(label, ptep.readAccesses(), (say) => {
       const v = ptep.get() as pte_t;
@@ -237,7 +293,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   // ---- mm/vmalloc.c (2.6.28) ----
 
   /** alloc_vmap_area(): lowest free slot under vmap_area_lock; on overflow purge once and retry. */
-  function* alloc_vmap_area(cpu: Cpu): Op<Slot | null> {
+  *alloc_vmap_area(cpu: Cpu): Op<Slot | null> {
+    const { m, slots, vmap_area_lock, reuseGhost, st, tlbReads, holders } = this;
     const lowestFree = () => slots.find((s) => s.state.get() === FREE);
     let purged = false;
     for (;;) {
@@ -271,14 +328,14 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       );
       yield* spin_unlock(cpu, vmap_area_lock);
       if (got >= 0 || purged) return got >= 0 ? slots[got]! : null; // second failure: "vmap allocation failed", -EBUSY
-      yield* purge_vmap_area_lazy(cpu);
+      yield* this.purge_vmap_area_lazy(cpu);
       purged = true;
     }
   }
 
   /** vmap() / vm_map_ram() of one page: alloc_vmap_area + vmap_page_range (set_pte_at). */
-  function* vmap(cpu: Cpu, page: Pfn): Op<Slot | null> {
-    const s = yield* alloc_vmap_area(cpu);
+  *vmap(cpu: Cpu, page: Pfn): Op<Slot | null> {
+    const s = yield* this.alloc_vmap_area(cpu);
     if (!s) return null;
     yield* set_pte(cpu, s.ptep, mk_pte(page, PAGE_KERNEL), `vmap_page_range(${hex(s.addr)}): set_pte_at`);
     s.frame = page;
@@ -290,7 +347,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    * no pte clear, no flush. 64141da58724: free_unmap_vmap_area_noflush clears the pte first.
    * (find_vmap_area's lookup under vmap_area_lock changes nothing here and is left out.)
    */
-  function* vunmap(cpu: Cpu, s: Slot): Op<void> {
+  *vunmap(cpu: Cpu, s: Slot): Op<void> {
+    const { fl, m, vmap_lazy_nr, lazyMax, vunmapped, fname } = this;
     if (fl.eagerClear) yield* pte_clear(cpu, s.ptep); // unmap_vmap_area → vunmap_page_range, TLB left dirty
     // On TSO the step first waits for cpu0's store buffer: remove_vm_area() looks the area up
     // with find_vmap_area(), which takes spin_lock(&vmap_area_lock) (mm/vmalloc.c, 2.6.28) — a
@@ -308,14 +366,14 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     yield* atomic_add(cpu, vmap_lazy_nr, 1);
     // if (unlikely(atomic_read(&vmap_lazy_nr) > lazy_max_pages())) try_purge_vmap_area_lazy();
     if ((yield* atomic_read(cpu, vmap_lazy_nr)) > lazyMax) {
-      if (fl.purge === 'rfc') yield* purge_vmap_area_lazy(cpu);
-      else yield* __purge_vmap_area_lazy(cpu, false, false);
+      if (fl.purge === 'rfc') yield* this.purge_vmap_area_lazy(cpu);
+      else yield* this.__purge_vmap_area_lazy(cpu, false, false);
     }
   }
 
   /** purge_vmap_area_lazy(): the sync purge (alloc_vmap_area on overflow). */
-  function* purge_vmap_area_lazy(cpu: Cpu): Op<void> {
-    yield* __purge_vmap_area_lazy(cpu, true, false);
+  *purge_vmap_area_lazy(cpu: Cpu): Op<void> {
+    yield* this.__purge_vmap_area_lazy(cpu, true, false);
   }
 
   /**
@@ -329,7 +387,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    * or on x86 since 3.6, do not). `range`: the [*start, *end) vm_unmap_aliases widened over the
    * dirty vmap_block ranges it found (with force_flush = 1).
    */
-  function* __purge_vmap_area_lazy(cpu: Cpu, sync: boolean, force: boolean, range: readonly [VirtAddr, VirtAddr] | null = null): Op<void> {
+  *__purge_vmap_area_lazy(cpu: Cpu, sync: boolean, force: boolean, range: readonly [VirtAddr, VirtAddr] | null = null): Op<void> {
+    const { fl, slots, vmap_lazy_nr, vmap_area_lock, purge_lock } = this;
     const rfc = fl.purge === 'rfc';
     if (rfc) yield* spin_lock(cpu, vmap_area_lock);
     else if (!sync && !force) {
@@ -357,7 +416,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     if (rfc) yield* spin_unlock(cpu, vmap_area_lock);
     const nr = valist.length;
     if (nr) yield* atomic_sub(cpu, vmap_lazy_nr, nr);
-    if (fl.purge === 'free-before-flush') yield* freeAreas(cpu, valist);
+    if (fl.purge === 'free-before-flush') yield* this.freeAreas(cpu, valist);
     if (nr || force || rfc) {
       // *start = min(*start, va->va_start); *end = max(*end, va->va_end)
       const starts = [...valist.map((s) => s.addr), ...(range ? [range[0]] : [])];
@@ -365,12 +424,13 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       if (starts.length) yield* cpu.flush_tlb_kernel_range(va(Math.min(...starts)), va(Math.max(...ends)));
       else yield* shootdown(cpu, { kind: 'range', start: va(0), end: va(0) }, 'all', 'flush_tlb_kernel_range(ULONG_MAX, 0) (empty range)');
     }
-    if (fl.purge !== 'free-before-flush') yield* freeAreas(cpu, valist);
+    if (fl.purge !== 'free-before-flush') yield* this.freeAreas(cpu, valist);
     if (!rfc) yield* spin_unlock(cpu, purge_lock);
   }
 
   /** spin_lock(&vmap_area_lock); __free_vmap_area(va) for each; spin_unlock. */
-  function* freeAreas(cpu: Cpu, valist: readonly Slot[]): Op<void> {
+  *freeAreas(cpu: Cpu, valist: readonly Slot[]): Op<void> {
+    const { vmap_area_lock, holders } = this;
     if (valist.length === 0) return;
     yield* spin_lock(cpu, vmap_area_lock);
     const label = `__free_vmap_area: rb_erase ${valist.map((s) => hex(s.addr)).join(', ')}`;
@@ -392,7 +452,7 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    * (vb->free == 1UL << order) list_del_rcu it from vbq->free under vbq->lock. Nothing on the
    * list: new_vmap_block() and `goto again`.
    */
-  function* vb_alloc(cpu: Cpu, b: VmapBlock): Op<number> {
+  *vb_alloc(cpu: Cpu, b: VmapBlock): Op<number> {
     for (;;) {
       const onList = yield* op(
         mkStep(`vb_alloc: list_for_each_entry_rcu(vb, &vbq->free) on ${cpu.name}`, [read(b.list.loc)], (say) => {
@@ -453,8 +513,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   }
 
   /** vm_map_ram(&page, 1): vb_alloc + vmap_page_range (set_pte_at). */
-  function* vm_map_ram(cpu: Cpu, b: VmapBlock, page: Pfn): Op<number> {
-    const i = yield* vb_alloc(cpu, b);
+  *vm_map_ram(cpu: Cpu, b: VmapBlock, page: Pfn): Op<number> {
+    const i = yield* this.vb_alloc(cpu, b);
     const x = b.pages[i]!;
     yield* set_pte(cpu, x.ptep, mk_pte(page, PAGE_KERNEL), `vm_map_ram: vmap_page_range(${hex(x.addr)}) set_pte_at`);
     b.frames[i] = page;
@@ -466,7 +526,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    * and vb->dirty += 1. No pte clear, no flush (64141da58724: vb_free clears the pte first, the
    * TLB stays dirty). A whole block dirty would free_vmap_block(): not reached in the model.
    */
-  function* vm_unmap_ram(cpu: Cpu, b: VmapBlock, i: number): Op<void> {
+  *vm_unmap_ram(cpu: Cpu, b: VmapBlock, i: number): Op<void> {
+    const { fl, m, vunmapped, fname } = this;
     const x = b.pages[i]!;
     if (fl.eagerClear) yield* pte_clear(cpu, x.ptep); // vb_free: vunmap_page_range(addr, addr + size)
     yield* spin_lock(cpu, b.lock);
@@ -489,7 +550,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    * for each dirty run [s, e): vunmap_page_range(s, e) (2.6.28; gone with 64141da58724), widen
    * [start, end), flush = 1. Only cpu0 has a block in the model (cpu1's queue is empty).
    */
-  function* vbFlushDirty(cpu: Cpu, b: VmapBlock): Op<[VirtAddr, VirtAddr] | null> {
+  *vbFlushDirty(cpu: Cpu, b: VmapBlock): Op<[VirtAddr, VirtAddr] | null> {
+    const { fl } = this;
     const freeListOnly = fl.vbWalk === 'free-list';
     const visit = yield* op(
       mkStep(`vm_unmap_aliases: rcu walk cpu0's ${freeListOnly ? 'vbq->free' : 'vmap_blocks'}`, [read(b.list.loc)], (say) => {
@@ -529,7 +591,8 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
    * `vmRam`: otherwise the model's vmaps take the vmap_area path), then __purge_vmap_area_lazy(&start, &end, 1, flush) — sync,
    * so a purge already in flight on another CPU finishes first. The last step checks the promise.
    */
-  function* vm_unmap_aliases(cpu: Cpu): Op<void> {
+  *vm_unmap_aliases(cpu: Cpu): Op<void> {
+    const { fl, m, slots, vb, ptepOf, vuaGhost, vunmapped, st, fname, tlbReads } = this;
     const label = vb ? 'vm_unmap_aliases' : "vm_unmap_aliases: walk each cpu's vmap_block_queue (no vmap_blocks)";
     const beforeFp = [...slots.map((s) => read(s.state.loc)), ...(vb ? [read(vb.dirty_map.loc)] : [])];
     const before = yield* op(
@@ -543,10 +606,10 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     // steps only (after a restore has put the list back).
     const seen = before;
     const vunmappedBefore = () => vunmapped.slice(0, seen);
-    const range = vb ? yield* vbFlushDirty(cpu, vb) : null;
-    if (range) yield* __purge_vmap_area_lazy(cpu, true, true, range); // (&start, &end, 1, flush)
-    else if (fl.purge === 'rfc') yield* purge_vmap_area_lazy(cpu);
-    else yield* __purge_vmap_area_lazy(cpu, true, false);
+    const range = vb ? yield* this.vbFlushDirty(cpu, vb) : null;
+    if (range) yield* this.__purge_vmap_area_lazy(cpu, true, true, range); // (&start, &end, 1, flush)
+    else if (fl.purge === 'rfc') yield* this.purge_vmap_area_lazy(cpu);
+    else yield* this.__purge_vmap_area_lazy(cpu, true, false);
     const left = () => vunmappedBefore().flatMap((x) => mappingsAt(st, x.addr, x.frame, () => true));
     const fp = () => {
       const acc = vunmappedBefore().flatMap((x) => [read(m.init_mm.pmdp(x.addr).loc), read(ptepOf.get(x.addr)!.loc), ...tlbReads(x.addr)]);
@@ -568,27 +631,29 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
   // ---- the threads ----
 
   /** cpu0: a vm_map_ram user (NFS readdir, XFS buffers) that frees its page after vunmap. */
-  function* vmapUser(): Op<void> {
+  *vmapUser(): Op<void> {
+    const { p, m, mem, A, C, vb } = this;
     const cpu = m.cpu(0);
     if (vb) {
       // vmRam: NFS readdir / XFS buffers really use vm_map_ram(pages, count, node, prot).
-      const i = yield* vm_map_ram(cpu, vb, A);
+      const i = yield* this.vm_map_ram(cpu, vb, A);
       yield* cpu.store(vb.pages[i]!.addr, 1); // the TLB caches the alias RW
-      yield* vm_unmap_ram(cpu, vb, i);
+      yield* this.vm_unmap_ram(cpu, vb, i);
       yield* mem.free_page(cpu, A);
-      if (p.nextVmap) yield* vm_map_ram(cpu, vb, C); // the next buffer: takes the block's last free page
+      if (p.nextVmap) yield* this.vm_map_ram(cpu, vb, C); // the next buffer: takes the block's last free page
       return;
     }
-    const a = yield* vmap(cpu, A);
+    const a = yield* this.vmap(cpu, A);
     if (!a) return;
     yield* cpu.store(a.addr, 1); // touch the buffer: the TLB caches the alias RW
-    yield* vunmap(cpu, a);
+    yield* this.vunmap(cpu, a);
     yield* mem.free_page(cpu, A); // __vunmap(addr, 1) / vfree: __free_page right after the lazy unmap
-    if (p.nextVmap) yield* vmap(cpu, C); // the next buffer: with one slot, alloc_vmap_area purges (or reuses)
+    if (p.nextVmap) yield* this.vmap(cpu, C); // the next buffer: with one slot, alloc_vmap_area purges (or reuses)
   }
 
   /** cpu1: pte_alloc_one() + xen_alloc_ptpage(mm, pfn, PT_PTE) on a pinned mm (or set_memory_uc). */
-  function* pagetableOwner(): Op<void> {
+  *pagetableOwner(): Op<void> {
+    const { fl, p, m, mem, names, directPte, pinned, st, fname } = this;
     const cpu = m.cpu(1);
     const P = yield* mem.get_zeroed_page(cpu); // alloc_page(GFP_KERNEL|__GFP_ZERO): lowest free frame
     if (P === null) return;
@@ -597,20 +662,20 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
     if (p.pat) {
       // set_memory_uc(__va(P), 1) → change_page_attr_set_clr(): vm_unmap_aliases() first (2.6.28).
       if (!dmPte) return; // highmem: no direct-map address to change
-      if (fl.unmapAliases !== 'never') yield* vm_unmap_aliases(cpu);
-      const old = yield* readPte(cpu, dmPte, 'change_page_attr: __change_page_attr: old_pte = *kpte');
+      if (fl.unmapAliases !== 'never') yield* this.vm_unmap_aliases(cpu);
+      const old = yield* this.readPte(cpu, dmPte, 'change_page_attr: __change_page_attr: old_pte = *kpte');
       yield* set_pte(cpu, dmPte, pte_set_cachetype(old, 'UC'), 'change_page_attr: __change_page_attr');
       yield* cpu.flush_tlb_all(); // cpa_flush_all (the cache flush is not modelled)
       return;
     }
     // xen_alloc_ptpage(): Jeremy's fix calls vm_unmap_aliases() before the PageHighMem() test.
-    if (fl.unmapAliases === 'always') yield* vm_unmap_aliases(cpu);
+    if (fl.unmapAliases === 'always') yield* this.vm_unmap_aliases(cpu);
     if (dmPte) {
       // make_lowmem_page_readonly(__va(pfn)): HYPERVISOR_update_va_mapping(va, pte_wrprotect(pte), 0)
-      const old = yield* readPte(cpu, dmPte, 'make_lowmem_page_readonly: ptev = *lookup_address(__va(pfn))');
+      const old = yield* this.readPte(cpu, dmPte, 'make_lowmem_page_readonly: ptev = *lookup_address(__va(pfn))');
       yield* set_pte(cpu, dmPte, pte_wrprotect(old), 'make_lowmem_page_readonly: update_va_mapping');
     } else if (fl.unmapAliases === 'highmem-only') {
-      yield* vm_unmap_aliases(cpu); // kmap_flush_unused(); vm_unmap_aliases(); — highmem only
+      yield* this.vm_unmap_aliases(cpu); // kmap_flush_unused(); vm_unmap_aliases(); — highmem only
     }
     const pin = pinned.get(P)!;
     // The pin hypercall: Xen validates the page's type with locked updates of its type count
@@ -624,11 +689,17 @@ function build(variant: string, p: Readonly<Record<string, number>>): Program {
       })),
     );
   }
+}
 
+function build(variant: string, p: Readonly<Record<string, number>>): Program {
+  const fl = FLAVOURS[variant];
+  if (!fl) throw new Error(`vmap: no variant ${variant}`);
+  const k = new VmapKernel(fl, p);
+  const { m, slots, vb, vunmapped, st, fname } = k;
   return {
     threads: [
-      { name: 'cpu0', body: vmapUser },
-      { name: 'cpu1', body: pagetableOwner },
+      { name: 'cpu0', body: () => k.vmapUser() },
+      { name: 'cpu1', body: () => k.pagetableOwner() },
       ...m.actors(),
     ],
     invariants: vmapInvariants(st),
