@@ -18,6 +18,7 @@ import {
   type Cpu,
   type IpiRequest,
   type IrqFlags,
+  type Lock,
   type Lookup,
   Machine,
   PAGE_KERNEL,
@@ -55,11 +56,13 @@ import {
   pte_flags,
   pte_pfn,
   type pte_t,
+  type PtePtr,
   set_pte,
   set_pte_atomic,
   spin_lock,
   spin_unlock,
   tso,
+  type Var,
 } from '../src/machine/index.js';
 import { unaudited } from '../src/engine/audit.js';
 import { applyWalk } from '../src/machine/walk.js';
@@ -224,10 +227,11 @@ function splitSpeculation(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
   return {
     name: `spec:${cpu.name}:${hex(v)}`,
     actor: true,
-    body: function* () {
-      for (let i = 0; i < budget; i++) yield step();
-    },
+    body: () => speculativeWalks(step, budget),
   };
+}
+function* speculativeWalks(step: () => Step, budget: number): Op<void> {
+  for (let i = 0; i < budget; i++) yield step();
 }
 
 /**
@@ -238,50 +242,75 @@ function splitSpeculation(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
  */
 const E = 4;
 
-function build(variant: string, params: Params): Program {
-  const flags: Flags = { ...FIXED, ...VARIANTS[variant] };
-  // Frame 0 is init_mm's pmd page ("pgd"); D0..D(E-1) the direct-mapped data; then one free
-  // frame per CPA caller for split_large_page's alloc_pages().
-  const m = new Machine({
-    cpus: 3,
-    frames: 1 + E + 2,
-    ptesPerTable: E,
-    trackCaches: true,
-    pagingStructureCache: params.psc === 1,
-    // speculation 2: cpu2 may fill a translation of page 0 on its own at any moment.
-    speculation: params.speculation === 2 ? { vas: [va(0)], fills: 1, cpus: [2] } : undefined,
-  });
-  const frames: Pfn[] = [];
-  for (let i = 0; i < E; i++) frames.push(m.memory.allocFrame(`D${i}`, 'data'));
-  const vas = frames.map((_, i) => m.geo.addr(0, i));
-  // The direct map: one large entry, PAGE_KERNEL_LARGE (RW, NX, WB, A and D preset).
-  const pmdp = m.init_mm.mapLarge(vas[0]!, frames[0]!, PAGE_KERNEL);
-  // The kernel has used page 1 as ordinary WB memory: its lines are in the cache.
-  m.memory.setCachedWB(frames[1]!, true);
-  const cpaLock = m.spinlock('cpa_lock');
-  const pgdList = m.var('pgd_list'); // pgd_list, which pgd_alloc() extends under pgd_lock
-  const pgdLock = m.spinlock('pgd_lock');
-  const tableFrames: Pfn[] = [m.init_mm.root, ...Array.from({ length: 2 }, (_, i) => (1 + E + i) as Pfn)];
+// pgd_lock sections. Each short critical section is one step — enabled while pgd_lock is
+// free, taking (and, when the section ends there, dropping) it — since nothing inside waits
+// and everything it touches is written only under pgd_lock or read by lockless walks. With
+// pgd-lock-irqs-off, spin_lock_irqsave() is local_irq_save then spin_lock (2.6.2x), as the
+// machine's spin_lock_irqsave does it: a CPU then waits for pgd_lock with interrupts off.
+// On TSO a section waits for the CPU's store buffer to drain (spin_lock is a locked cmpxchg,
+// the local flush a serialising CR4 write: tso.lockedBy) and acts on memory — its
+// spin_unlock's store included, which x86 would buffer: the section is one step anyway.
+// A stable step: every caller's `reads` lists values fixed before the section (checked).
+type Section = 'take' | 'take-drop' | 'drop';
 
-  const mkCall = (fn: string, cpu: number, page: number, maskSet: number, maskClr: number): CpaCall => ({
-    fn, cpu, page, addr: vas[page]!, maskSet, maskClr, returned: m.var(`cpa:ret:cpu${cpu}`),
-  });
-  // set_memory_ro(): change_page_attr_clear(addr, 1, __pgprot(_PAGE_RW));
-  // set_memory_uc(): change_page_attr_set(addr, 1, _PAGE_CACHE_UC) (PCD|PWT here).
-  const calls: CpaCall[] = [mkCall('set_memory_ro', 0, 0, 0, _PAGE_RW), mkCall('set_memory_uc', 1, 1, _PAGE_CACHE_MASK, 0)].slice(0, params.callers!);
-  const st: CpaState = { m, vas, frames, calls, tableFrames };
+/**
+ * One build's kernel: the machine and what build() sets up, with the kernel's operations as
+ * generator methods. V8 gives every fresh generator closure a new map and prototype on its
+ * first call (µs each, and the map pins the build through young-generation GCs), so
+ * `function*`s nested in build() cost that every execution; a class's methods are made once.
+ */
+class CpaKernel {
+  readonly params: Params;
+  readonly flags: Flags;
+  readonly m: Machine;
+  readonly frames: Pfn[] = [];
+  readonly vas: VirtAddr[];
+  readonly pmdp: PtePtr;
+  readonly cpaLock: Lock;
+  readonly pgdList: Var;
+  readonly pgdLock: Lock;
+  readonly calls: CpaCall[];
+  readonly st: CpaState;
+  /** Which translation cpu2's load used (for finalState: DPOR and DFS must see the same set). */
+  loadVia = 'none';
 
-  // pgd_lock sections. Each short critical section is one step — enabled while pgd_lock is
-  // free, taking (and, when the section ends there, dropping) it — since nothing inside waits
-  // and everything it touches is written only under pgd_lock or read by lockless walks. With
-  // pgd-lock-irqs-off, spin_lock_irqsave() is local_irq_save then spin_lock (2.6.2x), as the
-  // machine's spin_lock_irqsave does it: a CPU then waits for pgd_lock with interrupts off.
-  // On TSO a section waits for the CPU's store buffer to drain (spin_lock is a locked cmpxchg,
-  // the local flush a serialising CR4 write: tso.lockedBy) and acts on memory — its
-  // spin_unlock's store included, which x86 would buffer: the section is one step anyway.
-  // A stable step: every caller's `reads` lists values fixed before the section (checked).
-  type Section = 'take' | 'take-drop' | 'drop';
-  function* pgdSection<T>(cpu: Cpu, label: string, mode: Section, reads: () => readonly Access[], body: (say: (n: string) => void) => { value: T; drop?: boolean }): Op<T> {
+  constructor(variant: string, params: Params) {
+    this.params = params;
+    this.flags = { ...FIXED, ...VARIANTS[variant] };
+    // Frame 0 is init_mm's pmd page ("pgd"); D0..D(E-1) the direct-mapped data; then one free
+    // frame per CPA caller for split_large_page's alloc_pages().
+    const m = (this.m = new Machine({
+      cpus: 3,
+      frames: 1 + E + 2,
+      ptesPerTable: E,
+      trackCaches: true,
+      pagingStructureCache: params.psc === 1,
+      // speculation 2: cpu2 may fill a translation of page 0 on its own at any moment.
+      speculation: params.speculation === 2 ? { vas: [va(0)], fills: 1, cpus: [2] } : undefined,
+    }));
+    const frames = this.frames;
+    for (let i = 0; i < E; i++) frames.push(m.memory.allocFrame(`D${i}`, 'data'));
+    const vas = (this.vas = frames.map((_, i) => m.geo.addr(0, i)));
+    // The direct map: one large entry, PAGE_KERNEL_LARGE (RW, NX, WB, A and D preset).
+    this.pmdp = m.init_mm.mapLarge(vas[0]!, frames[0]!, PAGE_KERNEL);
+    // The kernel has used page 1 as ordinary WB memory: its lines are in the cache.
+    m.memory.setCachedWB(frames[1]!, true);
+    this.cpaLock = m.spinlock('cpa_lock');
+    this.pgdList = m.var('pgd_list'); // pgd_list, which pgd_alloc() extends under pgd_lock
+    this.pgdLock = m.spinlock('pgd_lock');
+    const tableFrames: Pfn[] = [m.init_mm.root, ...Array.from({ length: 2 }, (_, i) => (1 + E + i) as Pfn)];
+
+    const mkCall = (fn: string, cpu: number, page: number, maskSet: number, maskClr: number): CpaCall => ({
+      fn, cpu, page, addr: vas[page]!, maskSet, maskClr, returned: m.var(`cpa:ret:cpu${cpu}`),
+    });
+    // set_memory_ro(): change_page_attr_clear(addr, 1, __pgprot(_PAGE_RW));
+    // set_memory_uc(): change_page_attr_set(addr, 1, _PAGE_CACHE_UC) (PCD|PWT here).
+    const calls = (this.calls = [mkCall('set_memory_ro', 0, 0, 0, _PAGE_RW), mkCall('set_memory_uc', 1, 1, _PAGE_CACHE_MASK, 0)].slice(0, params.callers!));
+    this.st = { m, vas, frames, calls, tableFrames };
+  }
+
+  *pgdSection<T>(cpu: Cpu, label: string, mode: Section, reads: () => readonly Access[], body: (say: (n: string) => void) => { value: T; drop?: boolean }): Op<T> {
+    const { pgdLock } = this;
     return yield* op(
       tso.lockedBy(cpu, stableStep(
         label,
@@ -301,42 +330,46 @@ function build(variant: string, params: Params): Program {
       )),
     );
   }
-  function* irqSave(cpu: Cpu, fn: string): Op<IrqFlags | null> {
-    return flags.pgdLockIrqsOff ? yield* within(fn, cpu.local_irq_save()) : null;
+  *irqSave(cpu: Cpu, fn: string): Op<IrqFlags | null> {
+    return this.flags.pgdLockIrqsOff ? yield* within(fn, cpu.local_irq_save()) : null;
   }
-  function* irqRestore(cpu: Cpu, fn: string, f: IrqFlags | null): Op<void> {
+  *irqRestore(cpu: Cpu, fn: string, f: IrqFlags | null): Op<void> {
     if (f !== null) yield* within(fn, cpu.local_irq_restore(f));
   }
-  const show = (v: number): string => describePte(v, (x) => m.memory.frameName(x));
+  show(v: number): string {
+    return describePte(v, (x) => this.m.memory.frameName(x));
+  }
 
   /** The new value of a 4K entry: (prot & ~mask_clr) | mask_set, pfn kept. */
-  const newPte = (c: CpaCall, old: pte_t): pte_t => {
+  newPte(c: CpaCall, old: pte_t): pte_t {
     const prot = (pte_flags(old) & ~c.maskClr) | c.maskSet;
     return pfn_pte(pte_pfn(old), pgprot(prot));
-  };
+  }
 
   /**
    * The recheck `lookup_address(address) == kpte` for a large entry `seen`: reads the pmd only
    * (for a pte page lookup_address returns a pointer into it without reading the pte).
    */
-  const stillLarge = (seen: Lookup): { same: boolean; pmd: pte_t } => {
+  stillLarge(seen: Lookup): { same: boolean; pmd: pte_t } {
+    const { pmdp } = this;
     const pmd = pmdp.get() as pte_t;
     return { same: pmd_large(pmd) && pmdp.pa === seen.kpte.pa, pmd };
-  };
+  }
 
   /**
    * try_preserve_large_page(): under pgd_lock, recheck lookup_address() == kpte (if someone
    * split meanwhile: do_split = 1); one small page of a large one can never be preserved, so
    * it always answers "split" here.
    */
-  function* try_preserve_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<boolean> {
+  *try_preserve_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<boolean> {
+    const { pmdp } = this;
     const fn = 'try_preserve_large_page';
-    const f = yield* irqSave(cpu, fn);
-    yield* pgdSection(cpu, textFor(preserveLabels, hex(c.addr), (a) => `${fn}: spin_lock(pgd_lock); lookup_address(${a}) == kpte?; spin_unlock(pgd_lock)`), 'take-drop', () => pmdp.readAccesses(), (say) => {
-      say(stillLarge(seen).same ? `${pmdp.name} still maps 2M; 1 of ${E} small pages → do_split = 1` : `${pmdp.name} no longer maps 2M (split meanwhile) → do_split = 1`);
+    const f = yield* this.irqSave(cpu, fn);
+    yield* this.pgdSection(cpu, textFor(preserveLabels, hex(c.addr), (a) => `${fn}: spin_lock(pgd_lock); lookup_address(${a}) == kpte?; spin_unlock(pgd_lock)`), 'take-drop', () => pmdp.readAccesses(), (say) => {
+      say(this.stillLarge(seen).same ? `${pmdp.name} still maps 2M; 1 of ${E} small pages → do_split = 1` : `${pmdp.name} no longer maps 2M (split meanwhile) → do_split = 1`);
       return { value: undefined };
     });
-    yield* irqRestore(cpu, fn, f);
+    yield* this.irqRestore(cpu, fn, f);
     return true;
   }
 
@@ -344,7 +377,8 @@ function build(variant: string, params: Params): Program {
    * split_large_page() (4.x shape, ad5ca55f6bdb): drop cpa_lock to allocate, retake it, then
    * __split_large_page() under pgd_lock: recheck, fill, install, local flush.
    */
-  function* split_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<void> {
+  *split_large_page(cpu: Cpu, c: CpaCall, seen: Lookup): Op<void> {
+    const { m, flags, cpaLock, pmdp } = this;
     const fn = 'split_large_page';
     if (flags.cpaLock) yield* within(fn, spin_unlock(cpu, cpaLock));
     const base = yield* within(fn, m.memory.alloc_page(cpu, `P${cpu.id}`, 'pte'));
@@ -353,7 +387,7 @@ function build(variant: string, params: Params): Program {
     const sfn = '__split_large_page';
     const P = m.memory.frameName(base);
     const words = Array.from({ length: E }, (_, i) => m.memory.word(physAddr(base, i)));
-    const f = yield* irqSave(cpu, sfn);
+    const f = yield* this.irqSave(cpu, sfn);
     // spin_lock(&pgd_lock); "Check for races, another CPU might have split this page up for us
     // already" (tmp != kpte → unlock, return 1); then fill the new page from the large entry:
     // ref_prot = pgprot_large_2_4k(pmd_pgprot(*kpte)), ref_pfn = pmd_pfn(*kpte). Without the
@@ -365,11 +399,11 @@ function build(variant: string, params: Params): Program {
       : `${sfn}: spin_lock(pgd_lock); fill ${P}[0..${E - 1}] from the ${pmdp.name} value lookup_address() saw (no recheck)`;
     // Values fixed before the section (the pmd and the new page's words): one list for the call.
     const fillFp = joinAccesses(flags.recheck ? pmdp.readAccesses() : [], ...words.map((w) => w.writeAccesses()));
-    const won = yield* pgdSection(cpu, label, 'take', () => fillFp, (say) => {
+    const won = yield* this.pgdSection(cpu, label, 'take', () => fillFp, (say) => {
       if (flags.recheck) {
-        const now = stillLarge(seen);
+        const now = this.stillLarge(seen);
         if (!now.same) {
-          say(`lost the race: ${pmdp.name} is now ${show(now.pmd)}, not the 2M entry → spin_unlock, return 1`);
+          say(`lost the race: ${pmdp.name} is now ${this.show(now.pmd)}, not the 2M entry → spin_unlock, return 1`);
           return { value: false, drop: true };
         }
       }
@@ -377,11 +411,11 @@ function build(variant: string, params: Params): Program {
       const ref = pte_clrlarge(large);
       m.memory.setRole(base, 'pte');
       words.forEach((w, i) => w.set(pfn_pte((pte_pfn(ref) + i) as Pfn, pte_flags(ref)), sfn));
-      say(`${P} := ${E} × ${show(ref)} (pfn +0..${E - 1}) from ${show(large)}`);
+      say(`${P} := ${E} × ${this.show(ref)} (pfn +0..${E - 1}) from ${this.show(large)}`);
       return { value: true };
     });
     if (!won) {
-      yield* irqRestore(cpu, sfn, f);
+      yield* this.irqRestore(cpu, sfn, f);
       yield* within(fn, m.memory.free_page(cpu, base)); // if (__split_large_page(...)) __free_page(base)
       return;
     }
@@ -390,7 +424,7 @@ function build(variant: string, params: Params): Program {
     // __flush_tlb_all(): local only ("Intel Atom errata AAH41 workaround"); spin_unlock(&pgd_lock)
     const flushLocal = (say: (n: string) => void) => say(`local flush: ${cpu.dropped(cpu.tlb.flushAll())}`);
     if (!flags.pgdLockIrqsOff) {
-      yield* pgdSection(cpu, `${sfn}: __flush_tlb_all (local); spin_unlock(pgd_lock)`, 'drop', () => flushFootprint(cpu), (say) => {
+      yield* this.pgdSection(cpu, `${sfn}: __flush_tlb_all (local); spin_unlock(pgd_lock)`, 'drop', () => flushFootprint(cpu), (say) => {
         flushLocal(say);
         return { value: undefined };
       });
@@ -398,12 +432,13 @@ function build(variant: string, params: Params): Program {
     }
     yield* localFlush(cpu, `${sfn}: __flush_tlb_all (local)`);
     yield* flushTlbAll(m, cpu, sfn, 'flush_tlb_all'); // the global flush still under pgd_lock, interrupts off
-    yield* pgdSection(cpu, `${sfn}: spin_unlock(pgd_lock)`, 'drop', () => NO_ACCESSES, () => ({ value: undefined }));
-    yield* irqRestore(cpu, sfn, f);
+    yield* this.pgdSection(cpu, `${sfn}: spin_unlock(pgd_lock)`, 'drop', () => NO_ACCESSES, () => ({ value: undefined }));
+    yield* this.irqRestore(cpu, sfn, f);
   }
 
   /** cpa_flush_range(): on_each_cpu(__cpa_flush_range), then clflush each present page if `cache`. */
-  function* cpa_flush_range(cpu: Cpu, c: CpaCall, cache: boolean): Op<void> {
+  *cpa_flush_range(cpu: Cpu, c: CpaCall, cache: boolean): Op<void> {
+    const { m, flags, frames } = this;
     const fn = 'cpa_flush_range';
     if (flags.finalFlush) yield* flushTlbAll(m, cpu, fn, 'on_each_cpu(__cpa_flush_range)');
     if (cache && flags.cacheFlush) {
@@ -420,7 +455,8 @@ function build(variant: string, params: Params): Program {
   }
 
   /** change_page_attr_set_clr() for one page. */
-  function* change_page_attr_set_clr(cpu: Cpu, c: CpaCall): Op<void> {
+  *change_page_attr_set_clr(cpu: Cpu, c: CpaCall): Op<void> {
+    const { m, flags, cpaLock, frames } = this;
     let flushtlb = false; // cpa->flags & CPA_FLUSHTLB
     // __change_page_attr_set_clr(): spin_lock(&cpa_lock) around __change_page_attr()
     if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_lock(cpu, cpaLock));
@@ -430,27 +466,27 @@ function build(variant: string, params: Params): Program {
       const l = yield* within(fn, m.init_mm.lookup_address(cpu, c.addr));
       if (!l) throw new Error(`${c.fn}: ${hex(c.addr)} is not mapped`);
       if (l.level === '4K') {
-        const nu = newPte(c, l.pte);
+        const nu = this.newPte(c, l.pte);
         if (nu !== l.pte) {
           yield* within(fn, set_pte_atomic(cpu, l.kpte, nu));
           flushtlb = true;
         }
         break;
       }
-      const doSplit = yield* try_preserve_large_page(cpu, c, l);
+      const doSplit = yield* this.try_preserve_large_page(cpu, c, l);
       if (!doSplit) break;
-      yield* split_large_page(cpu, c, l);
+      yield* this.split_large_page(cpu, c, l);
       // ad5ca55f6bdb: "global flush tlb after splitting big page and before doing cpa"
       if (flags.flushAfterSplit) yield* flushTlbAll(m, cpu, fn, 'flush_tlb_all');
       // goto repeat
     }
     if (flags.cpaLock) yield* within('__change_page_attr_set_clr', spin_unlock(cpu, cpaLock));
-    if (flushtlb) yield* cpa_flush_range(cpu, c, (c.maskSet & _PAGE_CACHE_MASK) !== 0);
+    if (flushtlb) yield* this.cpa_flush_range(cpu, c, (c.maskSet & _PAGE_CACHE_MASK) !== 0);
     const data = m.memory.word(physAddr(frames[c.page]!, 0));
     yield* op(
       // The footprint reads what the "after the call returned" invariants compare: the page's
       // data, its entries and its cache flag, so DPOR orders every later change against it.
-      stableStep(`${c.fn}(${hex(c.addr)}) returns`, () => returnFootprint(c), (say) => {
+      stableStep(`${c.fn}(${hex(c.addr)}) returns`, () => this.returnFootprint(c), (say) => {
         c.returned.set(1);
         if ((c.maskClr & _PAGE_RW) !== 0) c.contentsAtReturn = m.memory.contents(frames[c.page]!);
         const leaf = m.init_mm.leaf(c.addr);
@@ -462,10 +498,8 @@ function build(variant: string, params: Params): Program {
     );
   }
 
-  /** Which translation cpu2's load used (for finalState: DPOR and DFS must see the same set). */
-  let loadVia = 'none';
-
-  function returnFootprint(c: CpaCall): readonly Access[] {
+  returnFootprint(c: CpaCall): readonly Access[] {
+    const { m, frames } = this;
     const f = frames[c.page]!;
     const w = m.init_mm.walk(c.addr);
     const acc: Access[] = [write(c.returned.loc), read(w.pmdp.loc)];
@@ -475,27 +509,28 @@ function build(variant: string, params: Params): Program {
     return acc;
   }
 
-  function* caller(i: number): Op<void> {
-    const c = calls[i]!;
-    yield* change_page_attr_set_clr(m.cpu(c.cpu), c);
+  *caller(i: number): Op<void> {
+    const c = this.calls[i]!;
+    yield* this.change_page_attr_set_clr(this.m.cpu(c.cpu), c);
   }
 
   /** CPU 2: kernel code using the direct map, a fork (pgd_alloc), then rodata_test(). */
-  function* user(): Op<void> {
+  *user(): Op<void> {
+    const { m, vas, calls, pgdList } = this;
     const cpu = m.cpu(2);
     // Reads its data on page 0: fills a 2M or a 4K TLB entry, whichever the tables hold now.
     const r = yield* cpu.load(vas[0]!);
-    loadVia = r.ok ? r.via : 'fault';
-    if (params.forks === 1) {
+    this.loadVia = r.ok ? r.via : 'fault';
+    if (this.params.forks === 1) {
       // pgd_alloc() → pgd_list_add() under pgd_lock (arch/x86/mm/pgtable.c)
       // Positions: after its load the thread carries nothing but loadVia (declared state).
-      const f = yield* at('pgd_alloc', irqSave(cpu, 'pgd_alloc'));
-      yield* pgdSection(cpu, `pgd_alloc: spin_lock(pgd_lock); pgd_list_add(pgd); spin_unlock(pgd_lock)`, 'take-drop', () => pgdList.writeAccesses(), (say) => {
+      const f = yield* at('pgd_alloc', this.irqSave(cpu, 'pgd_alloc'));
+      yield* this.pgdSection(cpu, `pgd_alloc: spin_lock(pgd_lock); pgd_list_add(pgd); spin_unlock(pgd_lock)`, 'take-drop', () => pgdList.writeAccesses(), (say) => {
         pgdList.set(pgdList.get() + 1);
         say('new pgd on pgd_list');
         return { value: undefined };
       });
-      yield* irqRestore(cpu, 'pgd_alloc', f);
+      yield* this.irqRestore(cpu, 'pgd_alloc', f);
     }
     // rodata_test() (mm/rodata_test.c): once mark_rodata_ro() → set_memory_ro() has returned,
     // a write to the read-only page must fault.
@@ -505,33 +540,37 @@ function build(variant: string, params: Params): Program {
     ));
     yield* within('rodata_test', cpu.store(vas[0]!, RODATA_TEST_VALUE));
   }
+}
 
+function build(variant: string, params: Params): Program {
+  const k = new CpaKernel(variant, params);
+  const { m, vas, calls } = k;
   return {
     threads: [
-      ...calls.map((c, i) => ({ name: `cpu${c.cpu}`, body: () => caller(i) })),
-      { name: 'cpu2', body: user },
+      ...calls.map((c, i) => ({ name: `cpu${c.cpu}`, body: () => k.caller(i) })),
+      { name: 'cpu2', body: () => k.user() },
       ...m.actors(),
       ...(params.speculation === 1 ? [splitSpeculation(m.cpu(2), vas[0]!, 1)] : []),
     ],
-    invariants: cpaInvariants(st),
+    invariants: cpaInvariants(k.st),
     // Besides the machine: which translation cpu2's load used (set by its thread) and the ro
     // page's contents each call saw when it returned (set by the return step).
     state: programState(
       m,
       modelState(
-        () => ({ loadVia, contents: calls.map((c) => c.contentsAtReturn) }),
+        () => ({ loadVia: k.loadVia, contents: calls.map((c) => c.contentsAtReturn) }),
         (s) => {
-          loadVia = s.loadVia;
+          k.loadVia = s.loadVia;
           calls.forEach((c, i) => (c.contentsAtReturn = s.contents[i]));
         },
-        (s) => s.loadVia === loadVia && calls.every((c, i) => s.contents[i] === c.contentsAtReturn),
+        (s) => s.loadVia === k.loadVia && calls.every((c, i) => s.contents[i] === c.contentsAtReturn),
       ),
     ),
     // Its threads' steps and labels follow from the results they receive (no frame is renamed);
     // the one write their code makes between steps, cpu2's loadVia, is bookkeeping the engine
     // sees change (ProgramState.unaudited), so that code always runs again.
     pureThreads: true,
-    finalState: () => JSON.stringify({ loadVia, machine: m.finalState() }),
+    finalState: () => JSON.stringify({ loadVia: k.loadVia, machine: m.finalState() }),
     snapshot: () => ({ ...m.snapshot(), returned: calls.filter((c) => c.returned.get() === 1).map((c) => `${c.fn}(${hex(c.addr)})`) }),
   };
 }
