@@ -22,7 +22,7 @@
 // v2's gup_pte_range skips its pte recheck (the pte never changes after the split here); the
 // slow gup path is only its wait for the split (wait_split_huge_page / pmd_migration_entry_wait)
 // followed by a retry of the fast path.
-import type { Program, Step, ThreadSpec } from '../src/engine/types.js';
+import type { Program, Step, ThreadBody, ThreadSpec } from '../src/engine/types.js';
 import { type Expectation, type Params, defineModel } from '../src/model.js';
 import {
   type Cpu, type Page, type Pfn, type PtePtr, Machine, PAGE_SHARED, PG_locked, __pte, atomic_add, atomic_add_unless,
@@ -30,7 +30,7 @@ import {
   compound_lock_irqsave, compound_unlock, compound_unlock_irqrestore, describePte, get_page_unless_zero, mkStep, modelState, op, programState,
   page_count, page_mapcount, PageTail, pfn_pte, pgprot, pmd_large, pmd_populate, pmd_present, pte_clrpresent,
   type pte_t, pte_pfn, pte_present, put_page_testzero, set_pte, spin_lock, spin_lock_irq, spin_lock_irqsave, spin_unlock,
-  spin_unlock_irq, spin_unlock_irqrestore, tso, unlock_page, va, within as machineWithin,
+  spin_unlock_irq, spin_unlock_irqrestore, type spinlock_t, tso, unlock_page, va, type VirtAddr, within as machineWithin,
 } from '../src/machine/index.js';
 import { RefLedger, thpRefcountInvariants } from '../properties/thp-refcount.js';
 
@@ -61,119 +61,165 @@ const pmd_trans_splitting = (v: number): boolean => (v & _PAGE_SPLITTING) !== 0;
 /** Prefix the labels of `g`'s steps with the kernel function they belong to (innermost wins). */
 const within = <T,>(fn: string, g: Op<T>): Op<T> => machineWithin(fn, g, true);
 
-function build(variant: string, p: Params): Program {
-  const f = FLAVOURS[variant];
-  if (!f) throw new Error(`unknown variant ${variant}`);
-  const v2 = f.put === 'v2';
-  // 3.2 (Andrea Arcangeli, "mm: thp: tail page refcounting fix", Nov 2011): a pin on a tail is
-  // counted in the tail's _mapcount and on the head; the tail's _count stays 0 until the split,
-  // so a speculative get_page_unless_zero on a tail fails instead of taking an uncounted ref.
-  const tailMapcount = f.put === '3.2';
-  const { tails, pinners } = p as { tails: number; pinners: number };
-  const speculative = p.speculative || (f.speculative ?? 0);
-  const m = new Machine({ cpus: 1 + pinners + (speculative ? 1 : 0), frames: 8, ptesPerTable: tails + 1 });
-  const geo = m.geo;
-
-  // ---- setup: one anonymous THP mapped by one pmd, as do_huge_pmd_anonymous_page leaves it ----
-  const names = ['H', ...Array.from({ length: tails }, (_, i) => `T${i + 1}`)];
-  const frames: Pfn[] = names.map((n) => m.memory.allocFrame(n, 'data'));
-  m.pages.prep_compound_page(frames[0]!, tails + 1);
-  const pages = frames.map((x) => m.page(x));
-  const H = pages[0]!;
-  const PT = m.memory.allocFrame('PT', 'pte'); // the pte page deposited at fault time (get_pmd_huge_pte)
-  const pmdp: PtePtr = m.init_mm.mapLarge(va(0), frames[0]!, PAGE_SHARED);
-  const hugePmd = pmdp.get();
-  // 3.2 counts like v2 (tails' _count 0 while compound) but keeps 2.6.38's split and its BUG_ON.
-  // On TSO a count may sit in the splitter's store buffer (atomic_set, page_ref_unfreeze): the
-  // invariants read it as it will be once the buffers drain.
-  const g = new RefLedger(pages, names, v2 || tailMapcount ? 'head-only' : 'tail-and-head', !v2, m.memoryModel === 'tso' ? m.cpus : []);
-  H._mapcount.set(0); // one pmd mapping: page_mapcount(head) = 1
-  H._count.set(2);
-  g.add(H, 'map');
-  g.add(H, 'caller'); // __split_huge_page_pmd: get_page(page) under page_table_lock
-  if (v2) H.flags.set(H.flags.get() | (1 << PG_locked)); // split_huge_page_to_list: the caller holds lock_page(head)
-  const anonVma = m.spinlock('anon_vma');
-  const ptl = m.spinlock('page_table_lock');
-  const lru = m.spinlock('lru_lock');
-  const tailOf = (k: number): Page => pages[1 + ((k - 1) % tails)]!;
-  if (!p.gup) {
-    // Pins taken before the run (get_page on a tail: 2.6.38 counts it on both, v2 on the head).
-    for (let k = 1; k <= pinners; k++) {
-      const t = tailOf(k);
-      if (tailMapcount) t._mapcount.set(t._mapcount.get() + 1);
-      else if (!v2) t._count.set(t._count.get() + 1);
-      H._count.set(H._count.get() + 1);
-      g.add(t, `cpu${k} pin`);
-    }
-  }
-  const ptep = (i: number): PtePtr => m.init_mm.pte_offset(PT, geo.addr(0, i));
-  const showPmd = (v: number): string =>
-    `${describePte(v, (x) => m.memory.frameName(x))}${pmd_trans_splitting(v) ? ' SPLITTING' : ''}`;
-  /** READ_ONCE(*entry) on `cpu`, with the entry decoded in the note (on TSO it forwards from the
-   * CPU's own store buffer). */
-  const read_entry = (cpu: Cpu, what: string, e: PtePtr): Op<pte_t> => {
-    const label = `${what} (${e.name})`;
-    if (cpu.sb !== undefined) return op(tso.forwardedLoad(cpu.sb, label, e, (v) => ({ result: v as pte_t, note: showPmd(v) })));
-    return op(mkStep(label, e.readAccesses(), (say) => {
-      const v = e.get() as pte_t;
-      say(showPmd(v));
-      return v;
-    }));
-  };
-  const read_pmd = (cpu: Cpu, what: string): Op<pte_t> => read_entry(cpu, `${what} = *pmdp`, pmdp);
-
-  // ---- put_page (mm/swap.c) ----
+/**
+ * One build's kernel: the machine, the compound page and the ledger as fields, the kernel
+ * functions as generator methods. Methods, not `function*`s nested in build(): V8 gives every
+ * fresh generator closure a new map and prototype on its first call (µs each, and pinning the
+ * build through scavenges), which a per-execution build() would pay for every operation.
+ */
+class ThpKernel {
+  readonly v2: boolean;
+  /** 3.2 (Andrea Arcangeli, "mm: thp: tail page refcounting fix", Nov 2011): a pin on a tail is
+   * counted in the tail's _mapcount and on the head; the tail's _count stays 0 until the split,
+   * so a speculative get_page_unless_zero on a tail fails instead of taking an uncounted ref. */
+  readonly tailMapcount: boolean;
+  readonly tails: number;
+  readonly pinners: number;
+  readonly speculative: number;
+  readonly m: Machine;
+  readonly names: string[];
+  readonly frames: Pfn[];
+  readonly pages: Page[];
+  readonly H: Page;
+  /** The pte page deposited at fault time (get_pmd_huge_pte). */
+  readonly PT: Pfn;
+  readonly pmdp: PtePtr;
+  readonly hugePmd: number;
+  readonly g: RefLedger;
+  readonly anonVma: spinlock_t;
+  readonly ptl: spinlock_t;
+  readonly lru: spinlock_t;
   /** What each CPU's code did, in its own order (final states and snapshots). */
-  const trail: Record<string, string[]> = {};
+  readonly trail: Record<string, string[]> = {};
   /** Bumped by every change to `trail`; `savedTrail`: its value when the last copy was made or
    * put back. The save asks at every step whether the trail changed: a number, not a sort of it.
-   * So `did` (and the restore below) must stay the only writers of `trail`: a change made any
+   * So `did` (and the restore in build) must stay the only writers of `trail`: a change made any
    * other way would be saved as the last copy, and the state cache would merge distinct states. */
-  let trailVersion = 0;
-  let savedTrail = -1;
-  const did = (cpu: Cpu, what: string): void => {
-    trailVersion++;
-    (trail[cpu.name] ??= []).push(what);
-  };
+  trailVersion = 0;
+  savedTrail = -1;
+  readonly splitter: Cpu;
+  readonly S: string;
+  readonly largeEnd: VirtAddr;
+
+  constructor(readonly f: Flavour, readonly p: Params) {
+    const v2 = (this.v2 = f.put === 'v2');
+    const tailMapcount = (this.tailMapcount = f.put === '3.2');
+    const { tails, pinners } = p as { tails: number; pinners: number };
+    this.tails = tails;
+    this.pinners = pinners;
+    const speculative = (this.speculative = p.speculative || (f.speculative ?? 0));
+    const m = (this.m = new Machine({ cpus: 1 + pinners + (speculative ? 1 : 0), frames: 8, ptesPerTable: tails + 1 }));
+
+    // ---- setup: one anonymous THP mapped by one pmd, as do_huge_pmd_anonymous_page leaves it ----
+    const names = (this.names = ['H', ...Array.from({ length: tails }, (_, i) => `T${i + 1}`)]);
+    const frames = (this.frames = names.map((n) => m.memory.allocFrame(n, 'data')));
+    m.pages.prep_compound_page(frames[0]!, tails + 1);
+    const pages = (this.pages = frames.map((x) => m.page(x)));
+    const H = (this.H = pages[0]!);
+    this.PT = m.memory.allocFrame('PT', 'pte');
+    this.pmdp = m.init_mm.mapLarge(va(0), frames[0]!, PAGE_SHARED);
+    this.hugePmd = this.pmdp.get();
+    // 3.2 counts like v2 (tails' _count 0 while compound) but keeps 2.6.38's split and its BUG_ON.
+    // On TSO a count may sit in the splitter's store buffer (atomic_set, page_ref_unfreeze): the
+    // invariants read it as it will be once the buffers drain.
+    const g = (this.g = new RefLedger(pages, names, v2 || tailMapcount ? 'head-only' : 'tail-and-head', !v2, m.memoryModel === 'tso' ? m.cpus : []));
+    H._mapcount.set(0); // one pmd mapping: page_mapcount(head) = 1
+    H._count.set(2);
+    g.add(H, 'map');
+    g.add(H, 'caller'); // __split_huge_page_pmd: get_page(page) under page_table_lock
+    if (v2) H.flags.set(H.flags.get() | (1 << PG_locked)); // split_huge_page_to_list: the caller holds lock_page(head)
+    this.anonVma = m.spinlock('anon_vma');
+    this.ptl = m.spinlock('page_table_lock');
+    this.lru = m.spinlock('lru_lock');
+    if (!p.gup) {
+      // Pins taken before the run (get_page on a tail: 2.6.38 counts it on both, v2 on the head).
+      for (let k = 1; k <= pinners; k++) {
+        const t = this.tailOf(k);
+        if (tailMapcount) t._mapcount.set(t._mapcount.get() + 1);
+        else if (!v2) t._count.set(t._count.get() + 1);
+        H._count.set(H._count.get() + 1);
+        g.add(t, `cpu${k} pin`);
+      }
+    }
+    this.splitter = m.cpu(0);
+    this.S = this.splitter.name;
+    this.largeEnd = va(m.geo.largePageSize);
+  }
+
+  tailOf(k: number): Page {
+    return this.pages[1 + ((k - 1) % this.tails)]!;
+  }
+  ptep(i: number): PtePtr {
+    return this.m.init_mm.pte_offset(this.PT, this.m.geo.addr(0, i));
+  }
+  showPmd(v: number): string {
+    return `${describePte(v, (x) => this.m.memory.frameName(x))}${pmd_trans_splitting(v) ? ' SPLITTING' : ''}`;
+  }
+  /** READ_ONCE(*entry) on `cpu`, with the entry decoded in the note (on TSO it forwards from the
+   * CPU's own store buffer). */
+  read_entry(cpu: Cpu, what: string, e: PtePtr): Op<pte_t> {
+    const label = `${what} (${e.name})`;
+    if (cpu.sb !== undefined) return op(tso.forwardedLoad(cpu.sb, label, e, (v) => ({ result: v as pte_t, note: this.showPmd(v) })));
+    return op(mkStep(label, e.readAccesses(), (say) => {
+      const v = e.get() as pte_t;
+      say(this.showPmd(v));
+      return v;
+    }));
+  }
+  read_pmd(cpu: Cpu, what: string): Op<pte_t> {
+    return this.read_entry(cpu, `${what} = *pmdp`, this.pmdp);
+  }
+
+  // ---- put_page (mm/swap.c) ----
+  did(cpu: Cpu, what: string): void {
+    this.trailVersion++;
+    (this.trail[cpu.name] ??= []).push(what);
+  }
   /** Bookkeeping after a step that may end an operation. */
-  const done = (cpu: Cpu, end: boolean, pg: Page, zero: boolean): void => {
+  done(cpu: Cpu, end: boolean, pg: Page, zero: boolean): void {
+    const { g } = this;
     if (zero) g.noteFreed(`${g.names[g.index(pg)]} (by ${cpu.name})`);
     if (end) g.busy.delete(cpu.name);
-  };
-  const put_page = (cpu: Cpu, pg: Page, who: string, end = true): Op<void> => within('put_page', put_page_body(cpu, pg, who, end));
-  function* put_page_body(cpu: Cpu, pg: Page, who: string, end: boolean): Op<void> {
+  }
+  put_page(cpu: Cpu, pg: Page, who: string, end = true): Op<void> {
+    return within('put_page', this.put_page_body(cpu, pg, who, end));
+  }
+  *put_page_body(cpu: Cpu, pg: Page, who: string, end: boolean): Op<void> {
+    const { m, f, g } = this;
     // put_page(): if PageCompound → put_compound_page(): if (unlikely(PageTail(page))) page_head = page->first_page …
     const head = yield* compound_head(cpu, pg, m.pages);
     if (head === pg || f.put === 'v2') {
       // Not a tail, or v2 (4.5 put_page: page = compound_head(page); if (put_page_testzero(page)) __put_page(page)).
       const z = yield* put_page_testzero(cpu, head);
       g.drop(pg, who);
-      did(cpu, head === pg ? `put ${g.names[g.index(pg)]}` : `put ${g.names[g.index(pg)]} on the head`);
-      return done(cpu, end, head, z);
+      this.did(cpu, head === pg ? `put ${g.names[g.index(pg)]}` : `put ${g.names[g.index(pg)]} on the head`);
+      return this.done(cpu, end, head, z);
     }
-    if (f.put === 'none') yield* within('put_compound_page (no compound_lock)', put_tail_unlocked(cpu, pg, head, who, end));
-    else yield* within('put_compound_page', put_compound_page(cpu, pg, head, who, end));
+    if (f.put === 'none') yield* within('put_compound_page (no compound_lock)', this.put_tail_unlocked(cpu, pg, head, who, end));
+    else yield* within('put_compound_page', this.put_compound_page(cpu, pg, head, who, end));
   }
   /** Nothing orders this against the split: drop the head's share, then the tail's. */
-  function* put_tail_unlocked(cpu: Cpu, pg: Page, head: Page, who: string, end: boolean): Op<void> {
+  *put_tail_unlocked(cpu: Cpu, pg: Page, head: Page, who: string, end: boolean): Op<void> {
+    const { g } = this;
     const zh = yield* put_page_testzero(cpu, head);
     g.drop(pg, who);
     g.busy.add(cpu.name);
     if (zh) g.noteFreed(`H (by ${cpu.name})`);
     const z = yield* put_page_testzero(cpu, pg);
-    did(cpu, 'put tail, unlocked');
-    return done(cpu, end, pg, z);
+    this.did(cpu, 'put tail, unlocked');
+    return this.done(cpu, end, pg, z);
   }
   /** 2.6.38 mm/swap.c put_compound_page(), tail branch: "__split_huge_page_refcount can run under us". */
-  function* put_compound_page(cpu: Cpu, pg: Page, head: Page, who: string, end: boolean): Op<void> {
+  *put_compound_page(cpu: Cpu, pg: Page, head: Page, who: string, end: boolean): Op<void> {
+    const { g, tailMapcount } = this;
     // smp_rmb(); if (likely(PageTail(page) && get_page_unless_zero(page_head))) — a speculative head ref
     const got = (yield* PageTail(cpu, pg)) && (yield* get_page_unless_zero(cpu, head));
     if (!got) {
       // "page_head is a dangling pointer" / the split already ran: out_put_single.
       const z = yield* put_page_testzero(cpu, pg);
       g.drop(pg, who);
-      did(cpu, 'put tail: no longer a tail');
-      return done(cpu, end, pg, z);
+      this.did(cpu, 'put tail: no longer a tail');
+      return this.done(cpu, end, pg, z);
     }
     const mine = `${cpu.name} head ref`;
     g.drop(pg, who);
@@ -186,8 +232,8 @@ function build(variant: string, p: Params): Program {
       yield* put_page_testzero(cpu, head);
       g.drop(head, mine);
       const z = yield* put_page_testzero(cpu, pg);
-      did(cpu, 'put tail: split ran first');
-      return done(cpu, end, pg, z);
+      this.did(cpu, 'put tail: split ran first');
+      return this.done(cpu, end, pg, z);
     }
     yield* put_page_testzero(cpu, head); // "if (put_page_testzero(page_head)) VM_BUG_ON(1)": the speculative ref
     g.drop(head, mine);
@@ -195,29 +241,30 @@ function build(variant: string, p: Params): Program {
     yield* atomic_dec(cpu, tailMapcount ? pg._mapcount : pg._count);
     yield* compound_unlock_irqrestore(cpu, head, flags);
     const z = yield* put_page_testzero(cpu, head); // the real head put, after unlocking
-    did(cpu, 'put tail under compound_lock');
-    return done(cpu, end, head, z);
+    this.did(cpu, 'put tail under compound_lock');
+    return this.done(cpu, end, head, z);
   }
 
   // ---- get_user_pages_fast (2.6.38 arch/x86/mm/gup.c; v2: 4.5 mm/gup.c) ----
   /** gup_pmd_range for one address, interrupts off; true when a pin was taken. */
-  function* gup_pmd_range(cpu: Cpu, pg: Page, who: string): Op<false | 'pmd' | 'pte'> {
-    const pmd = yield* read_pmd(cpu, 'pmd');
+  *gup_pmd_range(cpu: Cpu, pg: Page, who: string): Op<false | 'pmd' | 'pte'> {
+    const pmd = yield* this.read_pmd(cpu, 'pmd');
     // 2.6.38: "if (pmd_none(pmd) || pmd_trans_splitting(pmd)) return 0;" — why pmdp_splitting_flush
     // has to flush the TLB: its IPI waits for this irq-off section.
-    if (!pmd_present(pmd) || (!v2 && pmd_trans_splitting(pmd))) return false;
-    if (pmd_large(pmd)) return (yield* within('gup_huge_pmd', gup_huge_pmd(cpu, pg, who, pmd))) && 'pmd';
-    return (yield* within('gup_pte_range', gup_pte_range(cpu, pg, who, pmd))) && 'pte';
+    if (!pmd_present(pmd) || (!this.v2 && pmd_trans_splitting(pmd))) return false;
+    if (pmd_large(pmd)) return (yield* within('gup_huge_pmd', this.gup_huge_pmd(cpu, pg, who, pmd))) && 'pmd';
+    return (yield* within('gup_pte_range', this.gup_pte_range(cpu, pg, who, pmd))) && 'pte';
   }
-  function* gup_huge_pmd(cpu: Cpu, pg: Page, who: string, pmd: pte_t): Op<boolean> {
-    if (v2) {
+  *gup_huge_pmd(cpu: Cpu, pg: Page, who: string, pmd: pte_t): Op<boolean> {
+    const { g, H, tailMapcount } = this;
+    if (this.v2) {
       // page_cache_add_speculative(head, refs), then "if (unlikely(pmd_val(orig) != pmd_val(*pmdp)))" undo.
       if (!(yield* atomic_add_unless(cpu, H._count, 1, 0))) return false;
       g.add(pg, who);
-      if ((yield* read_pmd(cpu, 'recheck pmd')) === pmd) return true;
+      if ((yield* this.read_pmd(cpu, 'recheck pmd')) === pmd) return true;
       const z = yield* put_page_testzero(cpu, H);
       g.drop(pg, who);
-      done(cpu, false, H, z);
+      this.done(cpu, false, H, z);
       return false;
     }
     // if (PageTail(page)) get_huge_page_tail(page); … get_head_page_multiple(head, refs);
@@ -231,11 +278,12 @@ function build(variant: string, p: Params): Program {
     g.busy.delete(cpu.name);
     return true;
   }
-  function* gup_pte_range(cpu: Cpu, pg: Page, who: string, pmd: pte_t): Op<boolean> {
-    const pte = yield* read_entry(cpu, 'pte = *ptep', m.init_mm.pte_offset(pte_pfn(pmd), geo.addr(0, g.index(pg))));
+  *gup_pte_range(cpu: Cpu, pg: Page, who: string, pmd: pte_t): Op<boolean> {
+    const { m, g } = this;
+    const pte = yield* this.read_entry(cpu, 'pte = *ptep', m.init_mm.pte_offset(pte_pfn(pmd), m.geo.addr(0, g.index(pg))));
     if (!pte_present(pte)) return false;
     const page = m.page(pte_pfn(pte));
-    if (v2) {
+    if (this.v2) {
       const head = yield* compound_head(cpu, page, m.pages); // page_cache_get_speculative(compound_head(page))
       if (!(yield* atomic_add_unless(cpu, head._count, 1, 0))) return false;
       g.add(page, who);
@@ -245,33 +293,31 @@ function build(variant: string, p: Params): Program {
     g.add(page, who);
     return true;
   }
-  function* get_user_pages_fast(cpu: Cpu, pg: Page, who: string): Op<void> {
+  *get_user_pages_fast(cpu: Cpu, pg: Page, who: string): Op<void> {
     for (;;) {
       yield* cpu.local_irq_disable();
-      const ok = yield* gup_pmd_range(cpu, pg, who);
+      const ok = yield* this.gup_pmd_range(cpu, pg, who);
       yield* cpu.local_irq_enable();
-      did(cpu, ok ? `gup via ${ok}` : 'gup_fast failed');
+      this.did(cpu, ok ? `gup via ${ok}` : 'gup_fast failed');
       if (ok) return;
       // Slow path: get_user_pages → follow_page finds the split in progress and waits for it.
-      if (v2) yield* within('pmd_migration_entry_wait', wait_on_page_locked(H));
-      else yield* within('wait_split_huge_page', anon_vma_lock_unlock(cpu));
+      if (this.v2) yield* within('pmd_migration_entry_wait', this.wait_on_page_locked(this.H));
+      else yield* within('wait_split_huge_page', this.anon_vma_lock_unlock(cpu));
     }
   }
   /** wait_split_huge_page(anon_vma, pmd): anon_vma_lock(); anon_vma_unlock(); */
-  function* anon_vma_lock_unlock(cpu: Cpu): Op<void> {
-    yield* spin_lock(cpu, anonVma);
-    yield* spin_unlock(cpu, anonVma);
+  *anon_vma_lock_unlock(cpu: Cpu): Op<void> {
+    yield* spin_lock(cpu, this.anonVma);
+    yield* spin_unlock(cpu, this.anonVma);
   }
   /** Not in the machine: sleep until PG_locked is clear (one step, enabled once it is). */
-  function* wait_on_page_locked(pg: Page): Op<void> {
+  *wait_on_page_locked(pg: Page): Op<void> {
     yield* op(mkStep(`wait_on_page_locked(${pg.label})`, [...pg.flags.readAccesses()], (say) => say('page unlocked'), () => !pg.hasFlag(PG_locked)));
   }
 
   // ---- the splitter, 2.6.38 mm/huge_memory.c split_huge_page → __split_huge_page ----
-  const splitter = m.cpu(0);
-  const S = splitter.name;
-  const largeEnd = va(geo.largePageSize);
-  function* __split_huge_page_splitting(): Op<void> {
+  *__split_huge_page_splitting(): Op<void> {
+    const { splitter, ptl, pmdp } = this;
     yield* spin_lock(splitter, ptl);
     // pmdp_splitting_flush: set_bit(_PAGE_BIT_SPLITTING, pmdp); flush_tlb_range(…) — the IPI
     // cannot be taken while a gup_fast runs with interrupts off.
@@ -279,12 +325,13 @@ function build(variant: string, p: Params): Program {
     yield* op(tso.lockedBy(splitter, mkStep(`pmdp_splitting_flush: set _PAGE_SPLITTING in ${pmdp.name}`, [...pmdp.readAccesses(), ...pmdp.writeAccesses()], (say) => {
       const old = pmdp.get();
       pmdp.set(old | _PAGE_SPLITTING, 'pmdp_splitting_flush');
-      say(`${pmdp.name}: ${showPmd(old)} → ${showPmd(pmdp.get())}`);
+      say(`${pmdp.name}: ${this.showPmd(old)} → ${this.showPmd(pmdp.get())}`);
     })));
-    yield* splitter.flush_tlb_range(va(0), largeEnd);
+    yield* splitter.flush_tlb_range(va(0), this.largeEnd);
     yield* spin_unlock(splitter, ptl);
   }
-  function* __split_huge_page_refcount(): Op<void> {
+  *__split_huge_page_refcount(): Op<void> {
+    const { splitter, lru, H, g, S, pages, tails, tailMapcount, p } = this;
     yield* spin_lock_irq(splitter, lru);
     yield* compound_lock(splitter, H);
     let tailCount = 0; // 3.2: int tail_count, the pins moved off the head after the loop
@@ -315,32 +362,35 @@ function build(variant: string, p: Params): Program {
     yield* spin_unlock_irq(splitter, lru);
     for (let i = 1; i <= tails; i++) {
       // BUG_ON(page_count(page_tail) <= 0); put_page(page_tail): drop the temporary references
-      yield* put_page(splitter, pages[i]!, 'split tmp', i === tails && !p.dropHeadPin);
+      yield* this.put_page(splitter, pages[i]!, 'split tmp', i === tails && !p.dropHeadPin);
     }
     g.inSplit = false;
   }
   /** Fill the deposited pte page, pmd_mknotpresent + flush (AMD erratum 383), pmd_populate. */
-  function* __split_huge_page_map(): Op<void> {
+  *__split_huge_page_map(): Op<void> {
+    const { splitter, ptl, tails, frames, pmdp, PT } = this;
     yield* spin_lock(splitter, ptl);
-    for (let i = 0; i <= tails; i++) yield* set_pte(splitter, ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
+    for (let i = 0; i <= tails; i++) yield* set_pte(splitter, this.ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
     // set_pmd_at(mm, address, pmd, pmd_mknotpresent(*pmd)): a load of *pmd, then the store.
-    const huge = yield* read_pmd(splitter, 'pmd_mknotpresent(*pmd)');
+    const huge = yield* this.read_pmd(splitter, 'pmd_mknotpresent(*pmd)');
     yield* set_pte(splitter, pmdp, __pte(pte_clrpresent(huge)), 'set_pmd_at(pmd_mknotpresent)');
-    yield* splitter.flush_tlb_range(va(0), largeEnd);
+    yield* splitter.flush_tlb_range(va(0), this.largeEnd);
     yield* pmd_populate(splitter, pmdp, PT);
     yield* spin_unlock(splitter, ptl);
   }
-  function* split_huge_page_2638(): Op<void> {
+  *split_huge_page_2638(): Op<void> {
+    const { splitter, anonVma } = this;
     yield* spin_lock(splitter, anonVma); // page_lock_anon_vma(page)
-    yield* within('__split_huge_page_splitting', __split_huge_page_splitting());
-    yield* within('__split_huge_page_refcount', __split_huge_page_refcount());
-    yield* within('__split_huge_page_map', __split_huge_page_map());
+    yield* within('__split_huge_page_splitting', this.__split_huge_page_splitting());
+    yield* within('__split_huge_page_refcount', this.__split_huge_page_refcount());
+    yield* within('__split_huge_page_map', this.__split_huge_page_map());
     yield* spin_unlock(splitter, anonVma);
   }
 
   // ---- the splitter, refcount v2 (4.5+ split_huge_page_to_list, read in its 4.18 form) ----
   /** remove_migration_ptes: get_page(new); page_add_anon_rmap(); set the entry back. */
-  function* remap_page(split: boolean, endBusy: boolean): Op<void> {
+  *remap_page(split: boolean, endBusy: boolean): Op<void> {
+    const { splitter, ptl, tails, pages, frames, g, S, pmdp, PT } = this;
     yield* spin_lock(splitter, ptl);
     const last = split ? tails : 0;
     for (let i = 0; i <= last; i++) {
@@ -348,24 +398,26 @@ function build(variant: string, p: Params): Program {
       g.add(pages[i]!, 'map');
       if (i === last && endBusy) g.busy.delete(S);
       yield* atomic_inc(splitter, pages[i]!._mapcount);
-      if (split) yield* set_pte(splitter, ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
+      if (split) yield* set_pte(splitter, this.ptep(i), pfn_pte(frames[i]!, PAGE_SHARED), 'set_pte_at');
     }
     if (split) yield* pmd_populate(splitter, pmdp, PT);
-    else yield* set_pte(splitter, pmdp, __pte(hugePmd), 'set_pmd_at (migration entry removed)');
+    else yield* set_pte(splitter, pmdp, __pte(this.hugePmd), 'set_pmd_at (migration entry removed)');
     yield* spin_unlock(splitter, ptl);
   }
   /** unmap_page(head): the pmd becomes a migration entry (flushed); rmap and the mapping's ref go. */
-  function* unmap_page(): Op<void> {
+  *unmap_page(): Op<void> {
+    const { splitter, ptl, pmdp, frames, H } = this;
     yield* spin_lock(splitter, ptl);
     yield* set_pte(splitter, pmdp, pfn_pte(frames[0]!, pgprot(0)), 'set_pmd_migration_entry');
-    yield* splitter.flush_tlb_range(va(0), largeEnd);
+    yield* splitter.flush_tlb_range(va(0), this.largeEnd);
     yield* atomic_dec(splitter, H._mapcount); // page_remove_rmap(page, true)
     yield* spin_unlock(splitter, ptl);
-    yield* put_page(splitter, H, 'map', false);
-    g.busy.add(S);
+    yield* this.put_page(splitter, H, 'map', false);
+    this.g.busy.add(this.S);
   }
   /** __split_huge_page_tail(head, i): the tail becomes a page of its own with one temporary ref. */
-  function* __split_huge_page_tail(t: Page): Op<void> {
+  *__split_huge_page_tail(t: Page): Op<void> {
+    const { splitter, f, g } = this;
     if (f.unfreezeFirst) yield* atomic_inc(splitter, t._count); // 4.5 (8df651c7059e "thp: cleanup split_huge_page()"): page_ref_inc(page_tail)
     yield* ClearPageTail(splitter, t); // clear_compound_head(page_tail)
     if (f.unfreezeFirst) g.add(t, 'split tmp');
@@ -377,75 +429,76 @@ function build(variant: string, p: Params): Program {
       g.add(t, 'split tmp');
     }
   }
-  function* split_huge_page_v2(): Op<void> {
+  *split_huge_page_v2(): Op<void> {
+    const { splitter, H, lru, g, tails, pages, p } = this;
     // can_split_huge_page(): total_mapcount(head) == page_count(head) - extra_pins - 1
     const mc0 = yield* within('can_split_huge_page', page_mapcount(splitter, H));
     const c0 = yield* within('can_split_huge_page', page_count(splitter, H));
-    if (mc0 !== c0 - 1) return did(splitter, '-EBUSY (can_split_huge_page)');
-    yield* within('unmap_page', unmap_page());
+    if (mc0 !== c0 - 1) return this.did(splitter, '-EBUSY (can_split_huge_page)');
+    yield* within('unmap_page', this.unmap_page());
     const flags = yield* spin_lock_irqsave(splitter, lru);
     const mc = yield* page_mapcount(splitter, H);
     // if (!mapcount && page_ref_freeze(head, 1 + extra_pins))
     const frozen = mc === 0 && (yield* within('page_ref_freeze', cmpxchg(splitter, H._count, 1, 0))) === 1;
     if (!frozen) {
       yield* spin_unlock_irqrestore(splitter, lru, flags);
-      yield* within('remap_page', remap_page(false, !p.dropHeadPin)); // -EBUSY: the mapping is restored
-      return did(splitter, '-EBUSY (page_ref_freeze)');
+      yield* within('remap_page', this.remap_page(false, !p.dropHeadPin)); // -EBUSY: the mapping is restored
+      return this.did(splitter, '-EBUSY (page_ref_freeze)');
     }
     g.frozen = true;
     g.inSplit = true;
-    did(splitter, 'split');
+    this.did(splitter, 'split');
     // __split_huge_page: for (i = HPAGE_PMD_NR - 1; i >= 1; i--) __split_huge_page_tail(head, i, …)
-    for (let i = tails; i >= 1; i--) yield* within('__split_huge_page_tail', __split_huge_page_tail(pages[i]!));
+    for (let i = tails; i >= 1; i--) yield* within('__split_huge_page_tail', this.__split_huge_page_tail(pages[i]!));
     yield* within('__split_huge_page', ClearPageHead(splitter, H)); // ClearPageCompound(head)
     yield* within('__split_huge_page', atomic_inc(splitter, H._count)); // page_ref_inc(head): unfrozen, the caller's ref
     g.frozen = false;
     yield* spin_unlock_irqrestore(splitter, lru, flags);
-    yield* within('remap_page', remap_page(true, false));
-    for (let i = 1; i <= tails; i++) yield* put_page(splitter, pages[i]!, 'split tmp', i === tails && !p.dropHeadPin);
+    yield* within('remap_page', this.remap_page(true, false));
+    for (let i = 1; i <= tails; i++) yield* this.put_page(splitter, pages[i]!, 'split tmp', i === tails && !p.dropHeadPin);
     g.inSplit = false;
   }
 
   // ---- threads ----
-  const threads: ThreadSpec[] = [
-    {
-      name: `${S} split`,
-      body: function* () {
-        if (v2) {
-          yield* within('split_huge_page_to_list', split_huge_page_v2());
-          yield* within('unlock_page', unlock_page(splitter, H));
-        } else yield* within('split_huge_page', split_huge_page_2638());
-        if (p.dropHeadPin) yield* put_page(splitter, H, 'caller'); // __split_huge_page_pmd: put_page(page)
-      },
-    },
-  ];
+  *splitThread(): ThreadBody {
+    const { splitter, H, p } = this;
+    if (this.v2) {
+      yield* within('split_huge_page_to_list', this.split_huge_page_v2());
+      yield* within('unlock_page', unlock_page(splitter, H));
+    } else yield* within('split_huge_page', this.split_huge_page_2638());
+    if (p.dropHeadPin) yield* this.put_page(splitter, H, 'caller'); // __split_huge_page_pmd: put_page(page)
+  }
+  *gupThread(cpu: Cpu, t: Page, who: string): ThreadBody {
+    if (this.p.gup) yield* within('get_user_pages_fast', this.get_user_pages_fast(cpu, t, who));
+    yield* this.put_page(cpu, t, who);
+  }
+  *specThread(cpu: Cpu, target: Page, who: string): ThreadBody {
+    const got = yield* within('get_page_unless_zero', get_page_unless_zero(cpu, target));
+    this.did(cpu, got ? 'speculative ref taken' : 'get_page_unless_zero failed');
+    if (!got) return;
+    this.g.add(target, who);
+    this.g.busy.add(cpu.name);
+    yield* this.put_page(cpu, target, who);
+  }
+}
+
+function build(variant: string, p: Params): Program {
+  const f = FLAVOURS[variant];
+  if (!f) throw new Error(`unknown variant ${variant}`);
+  const kernel = new ThpKernel(f, p);
+  const { m, g, trail, pinners, speculative, pages, tails, H } = kernel;
+  const threads: ThreadSpec[] = [{ name: `${kernel.S} split`, body: () => kernel.splitThread() }];
   for (let k = 1; k <= pinners; k++) {
     const cpu = m.cpu(k);
-    const t = tailOf(k);
+    const t = kernel.tailOf(k);
     const who = `${cpu.name} pin`;
-    threads.push({
-      name: `${cpu.name} gup`,
-      body: function* () {
-        if (p.gup) yield* within('get_user_pages_fast', get_user_pages_fast(cpu, t, who));
-        yield* put_page(cpu, t, who);
-      },
-    });
+    threads.push({ name: `${cpu.name} gup`, body: () => kernel.gupThread(cpu, t, who) });
   }
   if (speculative) {
     const cpu = m.cpu(pinners + 1);
     const target = speculative === 1 ? H : pages[tails]!;
     const who = `${cpu.name} spec`;
-    threads.push({
-      name: `${cpu.name} spec`,
-      body: function* () {
-        const got = yield* within('get_page_unless_zero', get_page_unless_zero(cpu, target));
-        did(cpu, got ? 'speculative ref taken' : 'get_page_unless_zero failed');
-        if (!got) return;
-        g.add(target, who);
-        g.busy.add(cpu.name);
-        yield* put_page(cpu, target, who);
-      },
-    });
+    threads.push({ name: `${cpu.name} spec`, body: () => kernel.specThread(cpu, target, who) });
   }
   threads.push(...m.actors());
 
@@ -461,15 +514,15 @@ function build(variant: string, p: Params): Program {
       modelState(
         // By CPU name: which CPU did something first is no part of what happens next.
         () => {
-          savedTrail = trailVersion;
+          kernel.savedTrail = kernel.trailVersion;
           return Object.entries(trail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]): [string, string[]] => [k, v.slice()]);
         },
         (s) => {
           for (const k of Object.keys(trail)) delete trail[k];
           for (const [k, v] of s) trail[k] = v.slice();
-          savedTrail = ++trailVersion;
+          kernel.savedTrail = ++kernel.trailVersion;
         },
-        () => trailVersion === savedTrail,
+        () => kernel.trailVersion === kernel.savedTrail,
       ),
     ),
     finalState: () => `${m.finalState()}|${JSON.stringify(g.refs)}|${JSON.stringify(Object.entries(trail).sort())}`,
