@@ -63,6 +63,7 @@ import {
   spin_unlock,
   tso,
   type Var,
+  times,
 } from '../src/machine/index.js';
 import { unaudited } from '../src/engine/audit.js';
 import { applyWalk } from '../src/machine/walk.js';
@@ -227,11 +228,8 @@ function splitSpeculation(cpu: Cpu, v: VirtAddr, budget: number): ThreadSpec {
   return {
     name: `spec:${cpu.name}:${hex(v)}`,
     actor: true,
-    body: () => speculativeWalks(step, budget),
+    body: () => times(budget, step),
   };
-}
-function* speculativeWalks(step: () => Step, budget: number): Op<void> {
-  for (let i = 0; i < budget; i++) yield step();
 }
 
 /**

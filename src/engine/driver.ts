@@ -111,7 +111,8 @@ export class Cursor {
     // The state before each step, for the next execution to start from its branch point; but
     // after the 2^i-th execution the next one re-runs its prefix (restorable), so nothing saved
     // would be read, unless a search over states fingerprints it. A search that ends in its first
-    // execution (a violation found at once) spent a seventh of its time saving states.
+    // execution (a violation found at once) saved a state before every step for nothing (4 % of
+    // cpa no-cache-flush's instructions).
     const next = this.executions + 1;
     const saving = exec.program.state !== undefined && (stateful || (this.restore && (next & (next - 1)) !== 0));
     if (!saving) this.saved.length = 0;
@@ -383,7 +384,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
   // Only a complete search can tell that no step ever touches a location.
   const warnings = verdict === 'holds' && executions + blocked > 0 ? watches?.warnings() ?? [] : [];
   const sleepBlocked = 'sleepBlocked' in strategy && typeof strategy.sleepBlocked === 'number' ? strategy.sleepBlocked : 0;
-  const result: ExploreResult = {
+  return {
     verdict,
     strategy: strategy.name,
     executions,
@@ -402,7 +403,6 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
     checkpoint:
       stopped === 'interrupted' ? { strategy: strategy.name, executions, blocked, steps, restoredSteps, maxDepth, elapsedMs: now() - t0, state: strategy.save() } : undefined,
   };
-  return result;
 }
 
 export function toViolation(exec: Execution, enabledSets: readonly (readonly ThreadId[])[]): Violation {

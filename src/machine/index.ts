@@ -1,6 +1,6 @@
 // The simulated x86 machine: public API. See API.md in this directory.
 export * from './types.js';
-export { mkStep, stableStep, op, within, Var, type Cell, type NotedStep } from './step.js';
+export { mkStep, stableStep, op, within, forever, times, Var, type Cell, type NotedStep } from './step.js';
 // Shared footprints and texts (one object per location, label or name, made once): for model
 // code that yields steps at every execution and restore, as the machine's own operations do.
 export { readOf, writeOf, readsOf, writesOf, rmwOf, rmwAccesses, joinAccesses, textFor } from './step.js';
