@@ -5,7 +5,7 @@
 // a change of a few per cent cannot be told from noise by timing. Valgrind counts the
 // instructions a process executes, JIT-compiled code and garbage collection included; with
 // node's --single-threaded (the JIT compiles on the main thread, no helper threads) two runs of
-// the same process differ by well under 1 %.
+// the same process differ by about 1 % or less.
 //
 // Per row and build: the search is run n1 and n2 times in two processes under
 // `valgrind --tool=cachegrind --cache-sim=no`, and (I(n2) − I(n1)) / (n2 − n1) is one warm

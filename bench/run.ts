@@ -237,6 +237,9 @@ function measure(w: Workload, lib: Lib, repetitions: number, runs = REPS): Measu
   return w.kind === 'states' && runs > 1 ? { ...best!, runsMs: all } : best!;
 }
 
+/** The geometric mean of ratios, to two decimals. */
+const geomean = (xs: readonly number[]): number => Number(Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length).toFixed(2));
+
 const only = process.env.MMCHECK_BENCH_KIND;
 // The parallel kind runs the CLI of this build alone (worker counts side by side, no baseline).
 if (only === 'parallel') {
@@ -261,7 +264,7 @@ if (only === 'instructions') {
   }
   const rows = instructionRows(current, base);
   const ratios = rows.map((r) => r.stepRatio).filter((x): x is number => x !== undefined);
-  const summary = ratios.length ? { compared: ratios.length, minStepRatio: Math.min(...ratios), maxStepRatio: Math.max(...ratios), geomeanStepRatio: Number(Math.exp(ratios.reduce((a, s) => a + Math.log(s), 0) / ratios.length).toFixed(2)) } : {};
+  const summary = ratios.length ? { compared: ratios.length, minStepRatio: Math.min(...ratios), maxStepRatio: Math.max(...ratios), geomeanStepRatio: geomean(ratios) } : {};
   process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-instructions', node: process.version, valgrind: valgrindVersion(), baseline: base?.label ?? null, summary, rows }, null, 2)}\n`);
   process.exit(0);
 }
@@ -307,6 +310,6 @@ for (const w of workloads(current).filter((w) => only === undefined || w.kind ==
 const floor = only === undefined || only === 'floor' ? floorRows(current.models, base?.models) : [];
 const speedups = rows.map((r) => ('speedup' in r ? r.speedup : undefined)).filter((x): x is number => x !== undefined);
 const summary = speedups.length
-  ? { workloads: rows.length, compared: speedups.length, minSpeedup: Math.min(...speedups), maxSpeedup: Math.max(...speedups), geomeanSpeedup: Number(Math.exp(speedups.reduce((a, s) => a + Math.log(s), 0) / speedups.length).toFixed(2)) }
+  ? { workloads: rows.length, compared: speedups.length, minSpeedup: Math.min(...speedups), maxSpeedup: Math.max(...speedups), geomeanSpeedup: geomean(speedups) }
   : { workloads: rows.length };
 process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-engine', node: process.version, baseline: base?.label ?? null, repetitions: REPS, minLoopMs: MIN_LOOP_MS, summary, rows, ...(floor.length ? { floor } : {}) }, null, 2)}\n`);
