@@ -5,6 +5,7 @@ import type { Execution } from './execution.js';
 import { CheckpointError, checkResumed, type PinnedNode, type Strategy } from './strategy.js';
 import { dfsState, parseState } from './checkpoint-schema.js';
 import type { ThreadId } from './types.js';
+import { truncate } from './arrays.js';
 
 interface Node {
   readonly options: readonly ThreadId[];
@@ -105,7 +106,7 @@ export class DfsStrategy implements Strategy {
 
   endExecution(): void {
     // A failed execution may end before all of its recorded prefix was replayed.
-    this.stack.length = Math.min(this.stack.length, this.depth);
+    truncate(this.stack, this.depth);
     this.verifying = false;
   }
 }

@@ -7,6 +7,7 @@ import { checkResumed, type PinnedNode, type Strategy } from './strategy.js';
 import { dporState, parseState } from './checkpoint-schema.js';
 import { type Access, type ThreadId, sameFootprint } from './types.js';
 import { Dependence } from './dependence.js';
+import { truncate } from './arrays.js';
 import { type Clock, LocationClocks, join } from './location-clocks.js';
 
 // A node's thread sets are small arrays in insertion order, not Sets and Maps: one node is made
@@ -47,11 +48,6 @@ interface Event {
   readonly prev?: Event;
 }
 
-/** detectRaces' marks before the first race detection sizes them (a search that ends at once,
- * a violation in its first steps, makes none). */
-const NO_MARKS = new Int32Array(0);
-const NO_MARK_WRITES = new Uint8Array(0);
-
 export class DporStrategy implements Strategy {
   readonly name = 'dpor';
   readonly exhaustive = true;
@@ -66,9 +62,11 @@ export class DporStrategy implements Strategy {
   /** Set by `restore` until the first execution has replayed (and so checked) the saved nodes. */
   private verifying = false;
   /** Per location id, the race detection pass that marked it (`stamp`) and whether the event
-   * there writes it. */
-  private mark = NO_MARKS;
-  private markWrite = NO_MARK_WRITES;
+   * there writes it. Plain arrays of small integers, grown densely: a typed array's storage is
+   * allocated outside the heap, and making two per search was a tenth of a one-step search's
+   * instructions. */
+  private readonly mark: number[] = [];
+  private readonly markWrite: number[] = [];
   private stamp = 0;
   /** detectRaces' scratch clock. */
   private readonly ordered: Clock = [];
@@ -120,7 +118,7 @@ export class DporStrategy implements Strategy {
       const e = events[i]!;
       this.last[e.tid] = e.prev;
     }
-    if (events.length > k) events.length = k;
+    truncate(events, k);
     this.clocks.truncate(events.length);
   }
 
@@ -199,7 +197,7 @@ export class DporStrategy implements Strategy {
         for (const t of node.enabled) if (!node.sleep.includes(t) && !node.backtrack.includes(t)) node.backtrack.push(t);
       }
     }
-    this.nodes.length = Math.min(this.nodes.length, this.depth);
+    truncate(this.nodes, this.depth);
     this.verifying = false;
   }
 
@@ -279,25 +277,20 @@ export class DporStrategy implements Strategy {
     // event: detectRaces runs for every new step), starting from the thread's previous event.
     const ordered = this.ordered;
     const prev = event.prevClock;
-    ordered.length = event.clock.length;
+    if (ordered.length !== event.clock.length) ordered.length = event.clock.length;
     for (let k = 0; k < ordered.length; k++) ordered[k] = prev ? prev[k]! : 0;
     // The event's locations, marked (with whether it writes them) for one lookup per access.
+    const mark = this.mark;
+    const markWrite = this.markWrite;
     if (++this.stamp >= 0x3fffffff) {
-      this.mark.fill(0);
+      mark.fill(0);
       this.stamp = 1;
     }
     const stamp = this.stamp;
-    if (this.mark.length < this.dep.locations) {
-      const size = Math.max(this.dep.locations, this.mark.length * 2, 64);
-      const mark = new Int32Array(size);
-      mark.set(this.mark);
-      this.mark = mark;
-      const markWrite = new Uint8Array(size);
-      markWrite.set(this.markWrite);
-      this.markWrite = markWrite;
+    while (mark.length < this.dep.locations) {
+      mark.push(0);
+      markWrite.push(0);
     }
-    const mark = this.mark;
-    const markWrite = this.markWrite;
     const codes = event.codes;
     for (let i = 0; i < codes.length; i++) {
       const id = codes[i]! >> 1;

@@ -13,6 +13,7 @@ import { type ExploreOptions, type ExploreResult, DEFAULT_MAX_STEPS, type Violat
 import { CheckpointError, type Strategy } from './strategy.js';
 import { WatchTracker } from './watches.js';
 import { Dependence } from './dependence.js';
+import { truncate } from './arrays.js';
 import { InvariantChecks } from './invariant-checks.js';
 import { StatefulStrategy } from './stateful.js';
 import { type Fingerprint, stateFingerprint } from './fingerprint.js';
@@ -133,7 +134,7 @@ export class Cursor {
       before = tail;
       beforeLength = n;
       enabledSets = prev!.enabled as (readonly ThreadId[])[];
-      enabledSets.length = k;
+      truncate(enabledSets, k);
     }
     if (saving) this.saved.length = Math.max(k + 1, 1);
     if (saving && k === 0) this.saved[0] = exec.saveState();

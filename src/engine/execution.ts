@@ -12,6 +12,7 @@ import {
 import { AccessRecord, FootprintError, beginRecording, endRecording, uncovered } from './audit.js';
 import { AssertionViolated, AssumptionFailed } from './control.js';
 import { MAX_GROUPS } from './dependence.js';
+import { truncate } from './arrays.js';
 import type { InvariantChecks } from './invariant-checks.js';
 import { EngineError, ModelError, errText } from './errors.js';
 import { Ahead, AssumeMark, type ReplayPolicy, type Rewindable, type ThreadState, bringBack, isPlainStep, rewind, sameState } from './rewind.js';
@@ -358,12 +359,12 @@ export class Execution implements Rewindable {
 
   /** @internal (rewind.ts) */
   truncate(k: number): void {
-    this.events.length = k;
+    truncate(this.events, k);
     const w = this.wroteAfter;
     while (w.length > 0 && w[w.length - 1]! >= k) w.pop();
-    this.results.length = k;
-    this.ran.length = k;
-    if (this.chainAfter.length > k) this.chainAfter.length = k;
+    truncate(this.results, k);
+    truncate(this.ran, k);
+    truncate(this.chainAfter, k);
     if (this.opaqueFrom >= k) this.opaqueFrom = Infinity;
     this.failure = null;
     this.blocked = null;

@@ -26,6 +26,7 @@ import { type Access, type ThreadId, sameFootprint } from './types.js';
 import type { Fingerprint } from './fingerprint.js';
 import { FRESH, FRESH_UNSLEPT, StateCache, type StateLookup } from './state-cache.js';
 import { Dependence } from './dependence.js';
+import { truncate } from './arrays.js';
 import { parseState, statefulState } from './checkpoint-schema.js';
 
 /** Sleep sets are bit masks of thread ids: past this many threads the search keeps none. */
@@ -204,7 +205,7 @@ export class StatefulStrategy implements Strategy {
   }
 
   endExecution(): void {
-    this.nodes.length = Math.min(this.nodes.length, this.depth);
+    truncate(this.nodes, this.depth);
     this.verifying = false;
   }
 
