@@ -10,11 +10,13 @@
 // Per row and build: the search is run n1 and n2 times in two processes under
 // `valgrind --tool=cachegrind --cache-sim=no`, and (I(n2) − I(n1)) / (n2 − n1) is one warm
 // search's count — start-up, module loading and the first, cold n1 searches cancel out, and n2 =
-// 2·n1: each part explores at least MMCHECK_BENCH_INSN_STEPS (default 100,000) steps. Fewer
-// counted the JIT's work as the search's: the code run once per search (the driver's set-up,
-// the model's build) is optimised only after a few thousand searches, and with 20,000 steps a
-// part cpa no-cache-flush (34 steps) counted 4.3 M instructions a search where 2.7 M are run
-// once warm (2,000 against 5,000 searches, and 5,000 against 10,000, agree within 1 %).
+// 2·n1: each part explores at least MMCHECK_BENCH_INSN_STEPS (default 170,000) steps, n1 at
+// most 5,000 searches. Fewer counted the JIT's work as the search's: code run once per search
+// (the driver's set-up, the model's build, its invariants) is compiled by TurboFan only after
+// thousands of searches, some of it more than once (cpa's invariants, 106 ms a compile). On cpa
+// no-cache-flush (34 steps a search): 300 against 1,300 searches counted 4.79 M instructions a
+// search, 2,000 against 5,000 2.66 M, 5,000 against 10,000 2.03 M and 10,000 against 20,000
+// 2.04 M.
 // A ratio of counts is not a ratio of times (memory stalls differ), but it moves only with the
 // code. Needs valgrind (Debian: apt-get install valgrind); without it the kind says so.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -50,7 +52,7 @@ interface Lib {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, 'count-searches.js');
-const STEPS = Number(process.env.MMCHECK_BENCH_INSN_STEPS ?? 100_000);
+const STEPS = Number(process.env.MMCHECK_BENCH_INSN_STEPS ?? 170_000);
 /** The engine rows' search: stateless, every choice (both builds have it). */
 const OPTIONS = { maxExecutions: 50_000, timeLimitMs: 1e9, cache: false };
 
@@ -80,7 +82,7 @@ function measure(lib: Lib, model: string, variant: string, [n1, n2]: [number, nu
 
 /** [n1, n2]: n1 searches warm the JIT up, n2 − n1 more are counted; each part at least
  * STEPS explored steps (the JIT tiers code up by how often it ran, under valgrind as natively:
- * a search that ends in its first execution is warm only after a few thousand). */
+ * a search that ends in its first execution is warm only after about 5,000). */
 function searchesFor(lib: Lib, model: string, variant: string): [number, number] {
   const m = lib.models.find((x) => x.name === model)!;
   const r = lib.explore(m, { variant, ...OPTIONS });

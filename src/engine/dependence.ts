@@ -91,10 +91,17 @@ export class Dependence {
    * rebuilt at every evaluation, and a WeakMap costs the collector more than the lookups). */
   writesVisible(f: readonly Access[]): number {
     if (this.groups.length === 0) return 0;
+    // The step's footprint is asked for twice in a row, by the invariant checks and by DPOR's
+    // event (they share this Dependence): the second time is the same array.
+    if (f === this.lastFootprint) return this.lastVisible;
     let v = 0;
     for (let i = 0; i < f.length; i++) if (f[i]!.write) v |= this.visibleTo(f[i]!.loc);
+    this.lastFootprint = f;
+    this.lastVisible = v;
     return v;
   }
+  private lastFootprint: readonly Access[] | undefined = undefined;
+  private lastVisible = 0;
 
   /** `dependent`, for footprints whose visible-write groups are already known. */
   dependentWith(a: readonly Access[], aVisible: number, b: readonly Access[], bVisible: number): boolean {

@@ -79,6 +79,10 @@ export class DporStrategy implements Strategy {
 
   constructor(private readonly dep: Dependence) {}
 
+  get dependence(): Dependence {
+    return this.dep;
+  }
+
   beginExecution(): boolean {
     this.depth = 0;
     if (!this.started) {

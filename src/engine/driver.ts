@@ -279,7 +279,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
   // The invariants and thread names of a build that never runs (`probe`, the caller's when it
   // has one: a build costs more than a small search's every step).
   const watches = audit ? new WatchTracker(probe.invariants) : undefined;
-  const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit, watches, positions: strategy.arrive !== undefined, ...(o.invariantChecks === 'every' ? {} : { invariantChecks: new InvariantChecks(new Dependence(probe.invariants)) }) };
+  const execOptions = { maxSteps: o.maxSteps ?? DEFAULT_MAX_STEPS, audit, watches, positions: strategy.arrive !== undefined, ...(o.invariantChecks === 'every' ? {} : { invariantChecks: new InvariantChecks(strategy.dependence ?? new Dependence(probe.invariants)) }) };
   const states = new Set<string>();
   const cursor = new Cursor(o.restore ?? true, o.resume !== undefined);
   if (o.replay === 'full') cursor.replay.lazy = false;

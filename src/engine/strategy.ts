@@ -3,6 +3,7 @@
 import type { EventRecord, Execution } from './execution.js';
 import type { Access, ThreadId } from './types.js';
 import type { Fingerprint } from './fingerprint.js';
+import type { Dependence } from './dependence.js';
 
 export interface Strategy {
   readonly name: string;
@@ -12,6 +13,10 @@ export interface Strategy {
    * (a sleep-set-blocked or bound-pruned prefix that needs no completion). */
   choose(exec: Execution, enabled: readonly ThreadId[]): ThreadId | null;
   afterStep?(exec: Execution, event: EventRecord): void;
+  /** The strategy's dependence relation, made from the program's invariants: the driver's
+   * invariant checks use the same one (one location table, one cache of what each location's
+   * writes are visible to). */
+  readonly dependence?: Dependence;
   /**
    * How many leading choices of the execution just begun repeat the previous execution's (its
    * branch point). The driver may then restore the state there instead of replaying: it calls

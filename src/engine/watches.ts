@@ -29,8 +29,14 @@ export class WatchTracker {
     if (this.open.some((w) => loc.startsWith(w.prefix))) this.open = this.open.filter((w) => !loc.startsWith(w.prefix));
   }
 
+  /** Footprints whose every location was tested already (most are lists the machine shares:
+   * one lookup instead of one per location; bounded, as a model may make a list per step). */
+  private readonly testedFootprints = new Set<readonly Access[]>();
+
   touchAll(footprint: readonly Access[]): void {
+    if (this.testedFootprints.has(footprint)) return;
     for (let i = 0; i < footprint.length && this.open.length > 0; i++) this.touch(footprint[i]!.loc);
+    if (this.testedFootprints.size < 1024) this.testedFootprints.add(footprint);
   }
 
   /** One warning per prefix that never matched. */
