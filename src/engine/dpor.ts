@@ -63,8 +63,7 @@ export class DporStrategy implements Strategy {
   private verifying = false;
   /** Per location id, the race detection pass that marked it (`stamp`) and whether the event
    * there writes it. Plain arrays of small integers, grown densely: a typed array's storage is
-   * allocated outside the heap, and making two per search was a tenth of a one-step search's
-   * instructions. */
+   * allocated outside the heap, two more such allocations for every search. */
   private readonly mark: number[] = [];
   private readonly markWrite: number[] = [];
   private stamp = 0;
