@@ -91,17 +91,34 @@ export class Dependence {
    * rebuilt at every evaluation, and a WeakMap costs the collector more than the lookups). */
   writesVisible(f: readonly Access[]): number {
     if (this.groups.length === 0) return 0;
-    // The step's footprint is asked for twice in a row, by the invariant checks and by DPOR's
-    // event (they share this Dependence): the second time is the same array.
-    if (f === this.lastFootprint) return this.lastVisible;
     let v = 0;
     for (let i = 0; i < f.length; i++) if (f[i]!.write) v |= this.visibleTo(f[i]!.loc);
+    return v;
+  }
+
+  // The footprint of the step just run is asked for twice in a row: by the invariant checks
+  // after the step (stepVisible), then by DPOR's event for it (takeVisible), which share this
+  // Dependence. The answer is kept from one to the other and no longer: no model code runs
+  // between them, so a model that hands out one array and changes it between steps is never
+  // answered from a stale copy.
+  private lastFootprint: readonly Access[] | undefined = undefined;
+  private lastVisible = 0;
+
+  /** writesVisible of the step just run, kept for the takeVisible that follows. */
+  stepVisible(f: readonly Access[]): number {
+    const v = this.writesVisible(f);
     this.lastFootprint = f;
     this.lastVisible = v;
     return v;
   }
-  private lastFootprint: readonly Access[] | undefined = undefined;
-  private lastVisible = 0;
+
+  /** writesVisible, answered from the last stepVisible when it was asked about this very array;
+   * forgets that answer either way. */
+  takeVisible(f: readonly Access[]): number {
+    const kept = f === this.lastFootprint;
+    this.lastFootprint = undefined;
+    return kept ? this.lastVisible : this.writesVisible(f);
+  }
 
   /** `dependent`, for footprints whose visible-write groups are already known. */
   dependentWith(a: readonly Access[], aVisible: number, b: readonly Access[], bVisible: number): boolean {

@@ -259,7 +259,7 @@ export class DporStrategy implements Strategy {
     const prev = this.last[tid];
     const clock: Clock = prev ? prev.clock.slice() : new Array<number>(n).fill(0);
     const local = (prev?.local ?? 0) + 1;
-    const visible = this.dep.writesVisible(footprint);
+    const visible = this.dep.takeVisible(footprint);
     const codes = this.dep.encode(footprint);
     const all = this.dep.all;
     const written = this.dep.written;

@@ -336,7 +336,7 @@ export class Execution implements Rewindable {
     // rests on it), and it held in the state before this step: it holds still unless the step
     // wrote a location it watches, or the thread's code after it changed unaudited bookkeeping.
     const c = this.checks;
-    this.checkInvariants(this.stepInvariants, c === undefined || this.wroteAfter.at(-1) === this.events.length - 1 ? -1 : c.dep.writesVisible(footprint) | this.unwatchedInvariants);
+    this.checkInvariants(this.stepInvariants, c === undefined || this.wroteAfter.at(-1) === this.events.length - 1 ? -1 : c.dep.stepVisible(footprint) | this.unwatchedInvariants);
     if (!this.failure && this.events.length >= this.maxSteps && this.enabled().length > 0) {
       this.failure = {
         kind: 'step-bound',

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreProgram } from '../../src/engine/explore.js';
 import { replaySchedule } from '../../src/engine/replay.js';
-import { type Invariant, type Program, perform } from '../../src/engine/types.js';
+import { type Access, type Invariant, type Program, perform, read, write } from '../../src/engine/types.js';
 import { type Op, Shared, toyProgram } from '../../src/testing/toy.js';
 import { counts, smallPrograms } from './arbitraries.js';
 
@@ -198,5 +198,21 @@ describe('per-step invariants and the writes they watch', () => {
       }),
       { numRuns: 300, seed: 1207 },
     );
+  });
+});
+
+describe('the visibility kept between the invariant checks and DPOR', () => {
+  it('answers for the array as it is now when a model changes one footprint array between steps', () => {
+    const dep = new Dependence([{ name: 'i', watch: ['w:'], check: () => null }]);
+    const fp: Access[] = [write('w:1')];
+    expect(dep.stepVisible(fp)).toBe(1);
+    expect(dep.takeVisible(fp)).toBe(1);
+    fp[0] = write('other');
+    expect(dep.writesVisible(fp)).toBe(0);
+    expect(dep.takeVisible(fp)).toBe(0);
+    dep.stepVisible(fp);
+    fp[0] = write('w:2');
+    dep.takeVisible([read('x')]);
+    expect(dep.takeVisible(fp)).toBe(1);
   });
 });
