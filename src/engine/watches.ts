@@ -11,7 +11,10 @@ export class WatchTracker {
   private open: { readonly invariant: string; readonly prefix: string }[];
 
   constructor(invariants: readonly Invariant[]) {
-    this.open = invariants.filter((i) => !i.atEnd && i.watch).flatMap((i) => i.watch!.map((prefix) => ({ invariant: i.name, prefix })));
+    // Loops: flatMap took a microsecond a call in V8, and a tracker is made for every search.
+    const open: { readonly invariant: string; readonly prefix: string }[] = [];
+    for (const i of invariants) if (!i.atEnd && i.watch) for (const prefix of i.watch) open.push({ invariant: i.name, prefix });
+    this.open = open;
   }
 
   get done(): boolean {
