@@ -184,17 +184,41 @@ interface Measure {
   readonly runsMs?: readonly number[];
 }
 
-/** How many repetitions make this build's loop last MIN_LOOP_MS, timed on a warm search (the
- * first one warms it up, and a cold search can take several times as long). A search that
- * takes four times that long cold is not timed again. */
-function repetitions(w: Workload, lib: Lib): number {
+/** A short search runs mostly before the JIT has compiled what runs once per search (a
+ * model's build, its invariants, the driver's set-up): cpa no-cache-flush took 1.0 ms a search
+ * after 0.5 s of back-to-back searches, 0.3 ms after 2 s and 0.21 ms after 4 s (12,000
+ * searches), and the old build moved alike. So a workload shorter than MIN_LOOP_MS first runs
+ * back to back for WARM_MS in each build, and its ratio compares the engines as a long search
+ * meets them, not the JIT's progress. */
+const WARM_MS = Number(process.env.MMCHECK_BENCH_WARM_MS ?? 4000);
+
+/** Runs `w` in `lib` once (twice when it took less than 4 × MIN_LOOP_MS) or, when it is
+ * shorter than MIN_LOOP_MS, back to back for WARM_MS; returns what one search took (averaged
+ * over the last quarter of the loop). */
+function warmUp(w: Workload, lib: Lib): number {
+  const first = w.run(lib).elapsedMs;
+  if (first >= 4 * MIN_LOOP_MS) return first;
+  const t0 = performance.now();
+  const times: number[] = [];
+  do times.push(w.run(lib).elapsedMs);
+  while (times[times.length - 1]! < MIN_LOOP_MS && performance.now() - t0 < WARM_MS);
+  const late = times.slice(times.length - Math.ceil(times.length / 4));
+  return late.reduce((a, x) => a + x, 0) / late.length;
+}
+
+/** How many repetitions make this build's loop last MIN_LOOP_MS, timed on a warm search. */
+function repetitions(w: Workload, lib: Lib, base: Lib | undefined): number {
   if (w.kind === 'states') return 1;
   let ms: number;
   try {
-    ms = w.run(lib).elapsedMs;
-    if (ms < 4 * MIN_LOOP_MS) ms = w.run(lib).elapsedMs;
+    ms = warmUp(w, lib);
   } catch {
     return 1; // measure() reports the error
+  }
+  try {
+    if (base !== undefined) warmUp(w, base);
+  } catch {
+    // A variant the baseline lacks: measure() reports it.
   }
   return ms >= MIN_LOOP_MS ? 1 : Math.min(10_000, Math.ceil(MIN_LOOP_MS / Math.max(ms, 0.01)));
 }
@@ -269,10 +293,12 @@ if (only === 'instructions') {
   process.exit(0);
 }
 const rows = [];
-for (const w of workloads(current).filter((w) => only === undefined || w.kind === only)) {
+// MMCHECK_BENCH_ROWS (a regular expression over workload names) picks some, as for instructions.
+const pick = process.env.MMCHECK_BENCH_ROWS === undefined ? undefined : new RegExp(process.env.MMCHECK_BENCH_ROWS);
+for (const w of workloads(current).filter((w) => (only === undefined || w.kind === only) && (pick === undefined || pick.test(w.name)))) {
   process.stderr.write(`bench: ${w.name} (${w.strategy})\n`);
   // Alternate builds so drifting machine load hits both alike.
-  const n = repetitions(w, current);
+  const n = repetitions(w, current, base);
   // A search over states (each run in a process of its own): this build STATE_REPS times, the
   // best kept (SPIN's times are an idle machine's); the stateless baseline, up to a minute, once.
   const now = measure(w, current, n, w.kind === 'states' ? STATE_REPS : REPS);
