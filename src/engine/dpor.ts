@@ -75,6 +75,21 @@ export class DporStrategy implements Strategy {
   private seenAt = 0;
   /** Executions abandoned because every enabled thread was asleep (redundant). */
   sleepBlocked = 0;
+  // The steps of the current execution whose events and races are not worked out yet (settle):
+  // the work waits until something reads it (the end of an execution that goes on, the next
+  // execution, a checkpoint), so a search that stops at a violation does none of it for the
+  // execution that found it. It reads only what the execution left, in the order it ran, so the
+  // backtrack sets come out as they would step by step. By count, never emptied (truncate).
+  private readonly waitTid: ThreadId[] = [];
+  private readonly waitFp: (readonly Access[])[] = [];
+  private readonly waitConditional: boolean[] = [];
+  /** Each waiting step's visible-write groups, taken when it ran (Dependence.takeVisible). */
+  private readonly waitVisible: number[] = [];
+  private waiting = 0;
+  /** An execution that ended at a failure left its nodes to be widened (endExecution). */
+  private widenTo = -1;
+  /** The program's thread count (a clock's length). */
+  private threads = 0;
 
   constructor(private readonly dep: Dependence) {}
 
@@ -83,6 +98,7 @@ export class DporStrategy implements Strategy {
   }
 
   beginExecution(): boolean {
+    this.settle();
     this.depth = 0;
     if (!this.started) {
       this.started = true;
@@ -166,12 +182,36 @@ export class DporStrategy implements Strategy {
   }
 
   afterStep(exec: Execution, record: EventRecord): void {
-    if (exec.events.length <= this.events.length) return; // a step of the kept prefix
-    const event = this.makeEvent(exec.threadCount, record.tid, record.footprint, record.conditional);
-    this.events.push(event);
-    this.last[record.tid] = event;
-    this.clocks.record(event.codes, event.clock, event.visible);
-    this.detectRaces(event);
+    if (exec.events.length <= this.events.length + this.waiting) return; // a step of the kept prefix
+    const w = this.waiting++;
+    this.waitTid[w] = record.tid;
+    this.waitFp[w] = record.footprint;
+    this.waitConditional[w] = record.conditional;
+    this.waitVisible[w] = this.dep.takeVisible(record.footprint);
+    this.threads = exec.threadCount;
+  }
+
+  /** Works out the waiting steps' events and races, in the order they ran; then widens the
+   * nodes of an execution that ended at a failure. */
+  private settle(): void {
+    for (let w = 0; w < this.waiting; w++) {
+      const event = this.makeEvent(this.threads, this.waitTid[w]!, this.waitFp[w]!, this.waitConditional[w]!, this.waitVisible[w]!);
+      this.events.push(event);
+      this.last[event.tid] = event;
+      this.clocks.record(event.codes, event.clock, event.visible);
+      this.detectRaces(event);
+    }
+    this.waiting = 0;
+    if (this.widenTo >= 0) {
+      // The execution stopped at a failure, so the steps after it never ran and their races
+      // were never seen. When the search goes on past it (an `accept` filter that did not take
+      // this failure), every choice along this path is explored instead, as DFS would.
+      for (let k = 0; k < this.widenTo; k++) {
+        const node = this.nodes[k]!;
+        for (const t of node.enabled) if (!node.sleep.includes(t) && !node.backtrack.includes(t)) node.backtrack.push(t);
+      }
+      this.widenTo = -1;
+    }
   }
 
   endExecution(exec: Execution): void {
@@ -181,24 +221,18 @@ export class DporStrategy implements Strategy {
     // after. Treat each such pending step as if it ran last and reverse its races with every
     // earlier dependent step, so the orders where it goes first are explored too.
     if (!exec.failure || exec.failure.kind === 'deadlock') {
+      this.settle();
       this.keepPrefix(Math.min(this.depth, this.events.length));
       for (let tid = 0; tid < exec.threadCount; tid++) {
         if (!exec.pending(tid) || exec.isEnabled(tid)) continue;
-        const event = this.makeEvent(exec.threadCount, tid, exec.pendingFootprint(tid), true);
+        const event = this.makeEvent(exec.threadCount, tid, exec.pendingFootprint(tid), true, this.dep.writesVisible(exec.pendingFootprint(tid)));
         this.events.push(event);
         this.detectRaces(event, tid);
         this.events.pop();
       }
-    }
-    if (exec.failure && exec.failure.kind !== 'deadlock') {
-      // The execution stopped at a failure, so the steps after it never ran and their races
-      // were never seen. When the search goes on past it (an `accept` filter that did not take
-      // this failure), every choice along this path is explored instead, as DFS would.
-      const depth = Math.min(this.depth, this.nodes.length);
-      for (let k = 0; k < depth; k++) {
-        const node = this.nodes[k]!;
-        for (const t of node.enabled) if (!node.sleep.includes(t) && !node.backtrack.includes(t)) node.backtrack.push(t);
-      }
+    } else {
+      // Settled (with the widening) only if the search goes on: most stop here.
+      this.widenTo = Math.min(this.depth, this.nodes.length);
     }
     truncate(this.nodes, this.depth);
     this.verifying = false;
@@ -219,6 +253,7 @@ export class DporStrategy implements Strategy {
   }
 
   save(): unknown {
+    this.settle();
     return {
       started: this.started,
       sleepBlocked: this.sleepBlocked,
@@ -255,11 +290,10 @@ export class DporStrategy implements Strategy {
   }
 
   /** The event for thread `tid` running a step with `footprint` after everything so far. */
-  private makeEvent(n: number, tid: ThreadId, footprint: readonly Access[], conditional: boolean): Event {
+  private makeEvent(n: number, tid: ThreadId, footprint: readonly Access[], conditional: boolean, visible: number): Event {
     const prev = this.last[tid];
     const clock: Clock = prev ? prev.clock.slice() : new Array<number>(n).fill(0);
     const local = (prev?.local ?? 0) + 1;
-    const visible = this.dep.takeVisible(footprint);
     const codes = this.dep.encode(footprint);
     const all = this.dep.all;
     const written = this.dep.written;
