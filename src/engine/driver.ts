@@ -346,6 +346,7 @@ export function run(make: () => Program, strategy: Strategy, o: ExploreOptions, 
       cut = `time limit ${Math.round(o.timeLimitMs / 1000)} s`;
       break;
     }
+    watches?.settle(); // what the last execution touched (nothing to do when the search stopped at it)
     if (!strategy.beginExecution()) break;
     current = undefined;
     const { exec, outcome } = cursor.runNext(fresh, strategy, beat);

@@ -21,13 +21,40 @@ export class WatchTracker {
     return this.open.length === 0;
   }
 
+  // What was touched is only noted as it happens, and matched against the prefixes at `settle`
+  // (the driver calls it before each execution after the first) or for `warnings`: the warnings
+  // are only given with a "holds", so a search that stops at a violation in its first execution
+  // never matches them (a sixteenth of cpa no-cache-flush's search did). By count, never emptied.
+  private readonly heldLocs: Loc[] = [];
+  private nLocs = 0;
+  private readonly heldFootprints: (readonly Access[])[] = [];
+  private nFootprints = 0;
+
+  /** Notes a location read or written. */
+  touch(loc: Loc): void {
+    this.heldLocs[this.nLocs++] = loc;
+  }
+
+  /** Notes every location of a step's footprint. */
+  touchAll(footprint: readonly Access[]): void {
+    this.heldFootprints[this.nFootprints++] = footprint;
+  }
+
+  /** Matches what was noted since the last call against the open prefixes. */
+  settle(): void {
+    for (let i = 0; i < this.nFootprints; i++) this.matchAll(this.heldFootprints[i]!);
+    for (let i = 0; i < this.nLocs; i++) this.match(this.heldLocs[i]!);
+    this.nFootprints = 0;
+    this.nLocs = 0;
+  }
+
   /** Locations tested against the open prefixes already: a search touches a few hundred
    * locations over and over, and a short one (a violation in the first execution) that never
    * closes every prefix spent a tenth of its time matching them again. */
   private readonly tested = new Set<Loc>();
 
-  touch(loc: Loc): void {
-    if (this.tested.has(loc)) return;
+  private match(loc: Loc): void {
+    if (this.open.length === 0 || this.tested.has(loc)) return;
     this.tested.add(loc);
     if (this.open.some((w) => loc.startsWith(w.prefix))) this.open = this.open.filter((w) => !loc.startsWith(w.prefix));
   }
@@ -36,14 +63,15 @@ export class WatchTracker {
    * one lookup instead of one per location; bounded, as a model may make a list per step). */
   private readonly testedFootprints = new Set<readonly Access[]>();
 
-  touchAll(footprint: readonly Access[]): void {
-    if (this.testedFootprints.has(footprint)) return;
-    for (let i = 0; i < footprint.length && this.open.length > 0; i++) this.touch(footprint[i]!.loc);
+  private matchAll(footprint: readonly Access[]): void {
+    if (this.open.length === 0 || this.testedFootprints.has(footprint)) return;
+    for (let i = 0; i < footprint.length && this.open.length > 0; i++) this.match(footprint[i]!.loc);
     if (this.testedFootprints.size < 1024) this.testedFootprints.add(footprint);
   }
 
   /** One warning per prefix that never matched. */
   warnings(): string[] {
+    this.settle();
     return this.open.map((w) => `invariant ${w.invariant} watches ${JSON.stringify(w.prefix)}, which matches no location any step touched or the invariant read (misspelt, stale, or unused in this configuration?)`);
   }
 }
