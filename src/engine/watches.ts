@@ -6,6 +6,10 @@
 // first execution), then costs nothing.
 import type { Access, Invariant, Loc } from './types.js';
 
+/** What is noted is matched once this much is held (a long execution, an invariant without a
+ * watch list reading many locations after every step). */
+const HELD = 1 << 16;
+
 export class WatchTracker {
   /** Prefixes not matched yet, with the invariant that declared each. */
   private open: { readonly invariant: string; readonly prefix: string }[];
@@ -33,11 +37,13 @@ export class WatchTracker {
   /** Notes a location read or written. */
   touch(loc: Loc): void {
     this.heldLocs[this.nLocs++] = loc;
+    if (this.nLocs >= HELD) this.settle();
   }
 
   /** Notes every location of a step's footprint. */
   touchAll(footprint: readonly Access[]): void {
     this.heldFootprints[this.nFootprints++] = footprint;
+    if (this.nFootprints >= HELD) this.settle();
   }
 
   /** Matches what was noted since the last call against the open prefixes. */
