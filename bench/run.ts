@@ -335,7 +335,23 @@ for (const w of workloads(current).filter((w) => (only === undefined || w.kind =
 // The models with no engine (floor.ts): in the full run, and alone with MMCHECK_BENCH_KIND=floor.
 const floor = only === undefined || only === 'floor' ? floorRows(current.models, base?.models) : [];
 const speedups = rows.map((r) => ('speedup' in r ? r.speedup : undefined)).filter((x): x is number => x !== undefined);
+// Issue 11's lines, read off the rows: model variants at 5x the old engine's steps/s, and the
+// slowest synthetic program under each strategy (steps/s of this build).
+interface RowView {
+  readonly workload: string;
+  readonly kind: string;
+  readonly strategy?: string;
+  readonly speedup?: number;
+  readonly current: Measure | { readonly error: string };
+}
+const views = rows as readonly RowView[];
+const modelSpeedups = views.filter((r) => r.kind === 'engine' && r.workload.includes('/') && r.speedup !== undefined).map((r) => r.speedup!);
+const slowestSynthetic = (strategy: string): number | undefined => {
+  const rates = views.flatMap((r) => (r.kind === 'engine' && !r.workload.includes('/') && r.strategy === strategy && 'stepsPerSec' in r.current ? [r.current.stepsPerSec] : []));
+  return rates.length ? Math.min(...rates) : undefined;
+};
+const lines = { modelRows: modelSpeedups.length, modelRowsAt5x: modelSpeedups.filter((x) => x >= 5).length, slowestSyntheticDfs: slowestSynthetic('dfs'), slowestSyntheticDpor: slowestSynthetic('dpor') };
 const summary = speedups.length
-  ? { workloads: rows.length, compared: speedups.length, minSpeedup: Math.min(...speedups), maxSpeedup: Math.max(...speedups), geomeanSpeedup: geomean(speedups) }
-  : { workloads: rows.length };
+  ? { workloads: rows.length, compared: speedups.length, minSpeedup: Math.min(...speedups), maxSpeedup: Math.max(...speedups), geomeanSpeedup: geomean(speedups), ...lines }
+  : { workloads: rows.length, ...lines };
 process.stdout.write(`${JSON.stringify({ benchmark: 'mmcheck-engine', node: process.version, baseline: base?.label ?? null, repetitions: REPS, minLoopMs: MIN_LOOP_MS, summary, rows, ...(floor.length ? { floor } : {}) }, null, 2)}\n`);
