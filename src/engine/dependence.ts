@@ -112,6 +112,11 @@ export class Dependence {
     return v;
   }
 
+  /** Forgets the kept answer (a step whose event DPOR already has takes none). */
+  forgetVisible(): void {
+    this.lastFootprint = undefined;
+  }
+
   /** writesVisible, answered from the last stepVisible when it was asked about this very array;
    * forgets that answer either way. */
   takeVisible(f: readonly Access[]): number {

@@ -182,7 +182,11 @@ export class DporStrategy implements Strategy {
   }
 
   afterStep(exec: Execution, record: EventRecord): void {
-    if (exec.events.length <= this.events.length + this.waiting) return; // a step of the kept prefix
+    if (exec.events.length <= this.events.length + this.waiting) {
+      // A step of the kept prefix: its visibility is not taken, and must not outlive the step.
+      this.dep.forgetVisible();
+      return;
+    }
     const w = this.waiting++;
     this.waitTid[w] = record.tid;
     this.waitFp[w] = record.footprint;
@@ -225,7 +229,8 @@ export class DporStrategy implements Strategy {
       this.keepPrefix(Math.min(this.depth, this.events.length));
       for (let tid = 0; tid < exec.threadCount; tid++) {
         if (!exec.pending(tid) || exec.isEnabled(tid)) continue;
-        const event = this.makeEvent(exec.threadCount, tid, exec.pendingFootprint(tid), true, this.dep.writesVisible(exec.pendingFootprint(tid)));
+        const fp = exec.pendingFootprint(tid);
+        const event = this.makeEvent(exec.threadCount, tid, fp, true, this.dep.writesVisible(fp));
         this.events.push(event);
         this.detectRaces(event, tid);
         this.events.pop();

@@ -4,7 +4,8 @@
 // invariant whose answer changes without a watched write (plain JS bookkeeping) is caught.
 import { ModelError } from '../../src/engine/errors.js';
 import { Dependence } from '../../src/engine/dependence.js';
-import { Execution } from '../../src/engine/execution.js';
+import { type EventRecord, Execution } from '../../src/engine/execution.js';
+import { DporStrategy } from '../../src/engine/dpor.js';
 import { InvariantChecks } from '../../src/engine/invariant-checks.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -214,5 +215,19 @@ describe('the visibility kept between the invariant checks and DPOR', () => {
     fp[0] = write('w:2');
     dep.takeVisible([read('x')]);
     expect(dep.takeVisible(fp)).toBe(1);
+  });
+
+  it("forgets the answer for a step of DPOR's kept prefix, which takes none", () => {
+    // A re-run prefix step is checked (stepVisible) but DPOR has its event already: the kept
+    // answer must not serve a later step handed the same array, changed since.
+    const dep = new Dependence([{ name: 'i', watch: ['w:'], check: () => null }]);
+    const dpor = new DporStrategy(dep);
+    const fp: Access[] = [write('w:1')];
+    const exec = { events: { length: 0 }, threadCount: 1 } as unknown as Execution;
+    const record: EventRecord = { tid: 0, label: 'a step', note: undefined, footprint: fp, conditional: false };
+    dep.stepVisible(fp);
+    dpor.afterStep(exec, record);
+    fp[0] = write('other');
+    expect(dep.takeVisible(fp)).toBe(0);
   });
 });
